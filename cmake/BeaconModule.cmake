@@ -1,0 +1,48 @@
+# Project-wide compile options, applied to our own targets only (never to
+# third-party code): warnings as errors, and the sanitizers when asked for.
+add_library(beacon_options INTERFACE)
+target_compile_options(beacon_options INTERFACE -Wall -Wextra -Wpedantic -Werror
+  -Wno-missing-field-initializers)
+target_compile_definitions(beacon_options INTERFACE
+  BOOST_ASIO_NO_DEPRECATED BOOST_BEAST_USE_STD_STRING_VIEW BOOST_JSON_NO_LIB BOOST_URL_NO_LIB)
+if(BEACON_SANITIZE)
+  target_compile_options(beacon_options INTERFACE
+    -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+  target_link_options(beacon_options INTERFACE -fsanitize=address,undefined)
+endif()
+
+# beacon_module(NAME <name> DEPS <targets...>)
+# Declares the library for src/<dir> from every .cpp in that folder. One target
+# per folder, and DEPS mirrors the allowed dependency arrows (docs/ARCHITECTURE.md),
+# so an include across a forbidden arrow fails to link.
+function(beacon_module)
+  cmake_parse_arguments(M "" "NAME;DIR" "DEPS" ${ARGN})
+  if(NOT M_DIR)
+    set(M_DIR ${CMAKE_CURRENT_SOURCE_DIR})
+  endif()
+  file(GLOB srcs CONFIGURE_DEPENDS ${M_DIR}/*.cpp)
+  if(NOT srcs)
+    # Header-only so far.
+    add_library(beacon_${M_NAME} INTERFACE)
+    target_include_directories(beacon_${M_NAME} INTERFACE ${PROJECT_SOURCE_DIR}/src)
+    target_link_libraries(beacon_${M_NAME} INTERFACE beacon_options ${M_DEPS})
+    return()
+  endif()
+  add_library(beacon_${M_NAME} STATIC ${srcs})
+  target_include_directories(beacon_${M_NAME} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+  target_link_libraries(beacon_${M_NAME} PUBLIC beacon_options ${M_DEPS})
+endfunction()
+
+# beacon_test(NAME <name> DIR <dir> DEPS <targets...> LABELS <labels...>)
+# One GoogleTest binary from every .cpp in <dir>, registered with CTest.
+function(beacon_test)
+  cmake_parse_arguments(T "" "NAME;DIR" "DEPS;LABELS" ${ARGN})
+  file(GLOB srcs CONFIGURE_DEPENDS ${T_DIR}/*.cpp)
+  if(NOT srcs)
+    return()
+  endif()
+  add_executable(${T_NAME} ${srcs})
+  target_link_libraries(${T_NAME} PRIVATE beacon_options ${T_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
+  include(GoogleTest)
+  gtest_discover_tests(${T_NAME} PROPERTIES LABELS "${T_LABELS}" DISCOVERY_TIMEOUT 60)
+endfunction()

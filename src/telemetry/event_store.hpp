@@ -1,0 +1,52 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "core/result.hpp"
+#include "telemetry/model.hpp"
+
+namespace beacon::telemetry {
+
+struct EventQuery {
+    std::optional<std::string> event_name;
+    std::optional<std::string> user_id;
+    std::optional<std::string> install_id;
+    std::optional<TimePoint> from;          // event_time >= from
+    std::optional<TimePoint> to;            // event_time < to
+    std::optional<std::int64_t> before_id;  // id < before_id (the cursor)
+    int limit = 50;                         // 1..500, checked by the caller
+};
+
+struct EventPage {
+    std::vector<Event> events;  // newest first by id
+    bool has_more = false;      // more rows match past the last one returned
+};
+
+// Port: the append-only event log (telemetry_events).
+// Thread-safe. Errors: Unavailable when the database cannot be reached.
+class EventStore {
+public:
+    virtual ~EventStore() = default;
+
+    // Stores `events` in one transaction: all or nothing. An event whose
+    // (install_id, event_id) is stored already, or appeared earlier in
+    // `events`, is skipped. Returns, per input, whether it was stored.
+    // On success every stored event is committed (durable).
+    virtual Result<std::vector<bool>> append(std::span<const Event> events) = 0;
+
+    // Events matching `q`, newest first by id, at most q.limit.
+    virtual Result<EventPage> list(const EventQuery& q) = 0;
+
+    // Distinct actors (see actor_key) among `app_session_start` events with
+    // event_time in [from, to): overall, by platform and by region, absent
+    // values counted under "unknown".
+    virtual Result<DailyCounts> count_session_actors(TimePoint from, TimePoint to) = 0;
+
+    // Retention: removes events with event_time < t; returns how many.
+    virtual Result<std::int64_t> delete_before(TimePoint t) = 0;
+};
+
+}  // namespace beacon::telemetry

@@ -1,0 +1,89 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/clock.hpp"
+
+namespace beacon::telemetry {
+
+// Client platforms. `Unknown` is never sent by a client: it is what figures
+// use for events and actors that named no platform.
+enum class Platform : std::uint8_t { Android, Ios, Web, Desktop, Other, Unknown };
+
+// Case-insensitive; nullopt for anything but android, ios, web, desktop, other.
+std::optional<Platform> parse_platform(std::string_view text);
+std::string_view to_string(Platform p);
+
+// The identity online counts and DAU deduplicate on: the userId when present,
+// else the installId. Prefixes keep the two spaces apart ("u:" / "i:"), so a
+// userId can never collide with an installId.
+std::string actor_key(std::string_view install_id, const std::optional<std::string>& user_id);
+
+// Validation of identifiers, shared by every endpoint.
+bool is_valid_install_id(std::string_view s);   // 8..128 of [A-Za-z0-9._:-]
+bool is_valid_user_id(std::string_view s);      // 1..128 bytes, no control characters
+bool is_valid_event_name(std::string_view s);   // 1..64 of [A-Za-z0-9_.:-]
+// Two ASCII letters; returns the upper-cased form.
+std::optional<std::string> normalize_region(std::string_view s);
+
+// One stored telemetry event (a row of telemetry_events).
+struct Event {
+    std::int64_t id = 0;  // assigned by the store; increasing
+    std::optional<std::string> event_id;
+    std::string install_id;
+    std::optional<std::string> user_id;
+    std::string event_name;
+    TimePoint event_time;
+    TimePoint received_at;
+    std::optional<Platform> platform;
+    std::optional<std::string> app_version;
+    std::optional<std::string> os_version;
+    std::optional<std::string> device_model;
+    std::optional<std::string> region;
+    std::optional<std::string> session_id;
+    std::string properties_json;  // serialized JSON object; empty when absent
+};
+
+// Distinct-actor counts for one day. Keys of the maps are platform names
+// (plus "unknown") and region codes (plus "unknown").
+struct DailyCounts {
+    std::int64_t total = 0;
+    std::map<std::string, std::int64_t> by_platform;
+    std::map<std::string, std::int64_t> by_region;
+};
+
+// A row of daily_active_stats.
+struct DailyStats {
+    Day day;
+    DailyCounts counts;
+    bool exact = false;
+    TimePoint computed_at;
+};
+
+// A row of online_snapshots.
+struct OnlineSnapshot {
+    TimePoint ts;
+    std::int64_t online = 0;
+    std::int64_t window_seconds = 0;
+};
+
+// One aggregated bucket of snapshots.
+struct SnapshotBucket {
+    TimePoint at;  // bucket start, aligned to the interval in UTC
+    double avg = 0;
+    std::int64_t min = 0;
+    std::int64_t max = 0;
+    std::int64_t samples = 0;
+};
+
+// The realtime DAU estimate of one day.
+struct DauEstimate {
+    std::int64_t total = 0;
+    std::map<std::string, std::int64_t> by_platform;
+};
+
+}  // namespace beacon::telemetry

@@ -1,0 +1,43 @@
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "core/result.hpp"
+#include "telemetry/model.hpp"
+
+namespace beacon::telemetry {
+
+// One actor seen on one day (from an app_session_start event).
+struct DauMark {
+    Day day;
+    Platform platform = Platform::Unknown;
+    std::string actor;  // actor_key(...)
+};
+
+// Port: who is online now, and the realtime DAU estimate (HyperLogLog, P=14,
+// about 0.8% standard error). Thread-safe. Errors: Unavailable when the
+// backing service is down.
+class PresenceStore {
+public:
+    virtual ~PresenceStore() = default;
+
+    // The actor is online until `expires_at` (a later call may extend or
+    // shorten it: the latest call wins).
+    virtual Result<void> record_heartbeat(std::string_view actor, TimePoint expires_at) = 0;
+    // Distinct actors whose expiry is after `now`.
+    virtual Result<std::int64_t> count_online(TimePoint now) = 0;
+    // Forgets actors whose expiry is at or before `now`; returns how many.
+    virtual Result<std::int64_t> remove_expired(TimePoint now) = 0;
+
+    // Adds each actor to its day's estimate, overall and for its platform.
+    virtual Result<void> add_to_dau(std::span<const DauMark> marks) = 0;
+    // The estimate for `day`; zeros (and no platforms) when nothing was added.
+    virtual Result<DauEstimate> estimate_dau(Day day) = 0;
+    // Drops the estimates of days before `day`.
+    virtual Result<void> drop_dau_before(Day day) = 0;
+};
+
+}  // namespace beacon::telemetry

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Beacon needs to build, test and benchmark.
+# Idempotent: does nothing when every package is present; runs `apt-get update`
+# only when something is missing. Usage: tools/install-deps.sh [build|test|bench]
+set -euo pipefail
+
+build_pkgs=(
+  build-essential cmake pkg-config ninja-build
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
+  libsqlite3-dev libjwt-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
+  zlib1g-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libpq-dev libhiredis-dev libcurl4-openssl-dev libzip-dev libplist-dev
+  libhowardhinnant-date-dev libxxhash-dev tzdata
+)
+test_pkgs=(curl python3 postgresql-15 redis-server aapt android-framework-res libplist-utils zip)
+bench_pkgs=(nginx-light wrk)
+
+want=("${build_pkgs[@]}")
+case "${1:-build}" in
+  build) ;;
+  test) want+=("${test_pkgs[@]}") ;;
+  bench) want+=("${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
+  *) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;
+esac
+
+# Node.js and npm (for the S3 test peer) come from Debian only where the machine
+# has none: a NodeSource nodejs already on the machine conflicts with Debian's npm.
+if [ "${1:-build}" != build ] && ! command -v npm >/dev/null; then want+=(nodejs npm); fi
+
+missing=()
+for p in "${want[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+echo "installing: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
