@@ -1,0 +1,42 @@
+// /healthz, /readyz and /metrics.
+#include <boost/json.hpp>
+
+#include "http/routes.hpp"
+
+namespace beacon::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace bh = boost::beast::http;
+namespace json = boost::json;
+
+}  // namespace
+
+void add_ops_routes(Router& router, Metrics& metrics, std::vector<ReadinessCheck> checks) {
+    router.add("GET", "/healthz", {}, [](Request&) -> asio::awaitable<Response> {
+        co_return json_response(bh::status::ok, std::string("{\"status\":\"ok\"}"));
+    });
+    router.add("GET", "/readyz", {Access::Public, BodyKind::None, 0, true},
+               [checks = std::move(checks)](Request&) -> asio::awaitable<Response> {
+                   json::object results;
+                   bool all_ok = true;
+                   for (const auto& c : checks) {
+                       auto r = c.probe->ping();
+                       all_ok = all_ok && r.ok();
+                       results[c.name] = r ? std::string("ok") : "down: " + r.error().message;
+                   }
+                   co_return json_response(all_ok ? bh::status::ok : bh::status::service_unavailable,
+                                           json::object{{"status", all_ok ? "ready" : "unavailable"},
+                                                        {"checks", std::move(results)}});
+               });
+    router.add("GET", "/metrics", {Access::Public, BodyKind::None, 0, true},
+               [&metrics](Request&) -> asio::awaitable<Response> {
+                   Response res{bh::status::ok, 11};
+                   res.set(bh::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+                   res.body() = metrics.render();
+                   res.prepare_payload();
+                   co_return res;
+               });
+}
+
+}  // namespace beacon::http

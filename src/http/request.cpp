@@ -1,0 +1,86 @@
+#include "http/request.hpp"
+
+#include <boost/json.hpp>
+
+#include "http/problem.hpp"
+
+namespace beacon::http {
+
+namespace bh = boost::beast::http;
+
+std::optional<std::string_view> Request::query_param(std::string_view name) const {
+    for (const auto& [k, v] : query) {
+        if (k == name) {
+            return std::string_view(v);
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> Request::token_user() const {
+    if (principal && !principal->subject.empty()) {
+        return principal->subject;
+    }
+    return std::nullopt;
+}
+
+Response json_response(bh::status status, std::string body) {
+    Response res{status, 11};
+    res.set(bh::field::content_type, "application/json");
+    res.body() = std::move(body);
+    res.prepare_payload();
+    return res;
+}
+
+Response json_response(bh::status status, const boost::json::value& body) {
+    return json_response(status, boost::json::serialize(body));
+}
+
+namespace {
+Response from_problem(const Problem& p) {
+    Response res{p.status, 11};
+    res.set(bh::field::content_type, "application/problem+json");
+    if (p.status == bh::status::service_unavailable) {
+        res.set(bh::field::retry_after, "5");
+    }
+    res.body() = problem_body(p);
+    res.prepare_payload();
+    return res;
+}
+}  // namespace
+
+Response problem_response(const Error& e) { return from_problem(problem_from_error(e)); }
+
+Response problem_response(bh::status status, std::string detail) {
+    return from_problem(make_problem(status, std::move(detail)));
+}
+
+Response field_problem(std::string field, std::string message) {
+    return problem_response(invalid_field(std::move(field), std::move(message)));
+}
+
+Response empty_response(bh::status status) {
+    Response res{status, 11};
+    res.prepare_payload();
+    return res;
+}
+
+std::variant<boost::json::value, Response> parse_json_body(std::string_view body) {
+    boost::json::parse_options opts;
+    opts.max_depth = 64;
+    boost::system::error_code ec;
+    boost::json::value v = boost::json::parse(body, ec, {}, opts);
+    if (ec) {
+        Problem p = make_problem(bh::status::bad_request, "the body is not valid JSON: " + ec.message());
+        p.slug = "invalid-json";
+        p.title = "Malformed JSON";
+        Response res{p.status, 11};
+        res.set(bh::field::content_type, "application/problem+json");
+        res.body() = problem_body(p);
+        res.prepare_payload();
+        return res;
+    }
+    return v;
+}
+
+}  // namespace beacon::http

@@ -1,0 +1,52 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/json/value.hpp>
+
+#include "auth/jwt.hpp"
+#include "core/result.hpp"
+
+namespace beacon::http {
+
+using Response = boost::beast::http::response<boost::beast::http::string_body>;
+using RequestHeader = boost::beast::http::request_header<>;
+
+// What a handler sees: the parsed request, already routed, authenticated,
+// size-checked and (for JSON routes) decompressed. Never touches a socket.
+struct Request {
+    const RequestHeader& header;
+    std::string_view path;
+    std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
+    std::vector<std::string> params;                         // path parameters, decoded
+    std::string body;                                        // decompressed body
+    std::optional<auth::Principal> principal;                // from a valid bearer token
+    std::string request_id;
+
+    // The first value of query parameter `name`, if present.
+    std::optional<std::string_view> query_param(std::string_view name) const;
+    // The userId a client token asserts (its sub), if any.
+    std::optional<std::string> token_user() const;
+};
+
+using Handler = std::function<boost::asio::awaitable<Response>(Request&)>;
+
+// Response builders. Each sets Content-Type and Content-Length.
+Response json_response(boost::beast::http::status status, const boost::json::value& body);
+Response json_response(boost::beast::http::status status, std::string body);
+Response problem_response(const Error& e);
+Response problem_response(boost::beast::http::status status, std::string detail);
+Response field_problem(std::string field, std::string message);  // 400 validation naming one field
+Response empty_response(boost::beast::http::status status);
+
+// Decodes a JSON request body. Malformed JSON or invalid UTF-8 is a 400
+// `invalid-json` problem (returned as the error response).
+std::variant<boost::json::value, Response> parse_json_body(std::string_view body);
+
+}  // namespace beacon::http

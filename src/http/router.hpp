@@ -1,0 +1,62 @@
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "http/metrics.hpp"
+#include "http/request.hpp"
+
+namespace beacon::http {
+
+enum class Access {
+    Public,        // no token needed; a token, if sent, is ignored
+    OptionalUser,  // client routes: a token, if sent, must be valid; its sub is the userId
+    Admin,         // a valid token with the admin role
+};
+
+enum class BodyKind {
+    None,       // no body expected
+    Json,       // application/json
+    JsonGzip,   // application/json, Content-Encoding gzip allowed (telemetry POSTs)
+};
+
+struct RouteOptions {
+    Access access = Access::Public;
+    BodyKind body = BodyKind::None;
+    std::size_t body_limit = 64 * 1024;  // after decompression
+    bool blocking = false;               // handler does blocking I/O: run it on the blocking pool
+};
+
+struct Route {
+    std::string method;   // "GET"
+    std::string pattern;  // "/admin/versions/{id}"
+    RouteOptions options;
+    Handler handler;
+    Metrics::RouteSlot* metrics = nullptr;
+    std::vector<std::string> segments;  // pattern split on '/'
+};
+
+// Maps (method, path) to a route. Patterns are literal segments and `{name}`
+// placeholders matching one non-empty segment. HEAD is served by GET routes.
+class Router {
+public:
+    explicit Router(Metrics& metrics) : metrics_(metrics) {}
+
+    void add(std::string method, std::string pattern, RouteOptions options, Handler handler);
+
+    struct Match {
+        const Route* route = nullptr;        // null: no route for this method
+        std::vector<std::string> params;     // raw (percent-encoded) segments
+        std::string allow;                   // when route is null but the path exists: "GET, POST"
+    };
+    // route null and allow empty means 404.
+    Match match(std::string_view method, std::string_view path) const;
+
+private:
+    Metrics& metrics_;
+    std::vector<Route> routes_;
+};
+
+}  // namespace beacon::http

@@ -1,0 +1,123 @@
+#include "jobs/telemetry_jobs.hpp"
+
+#include "core/time_format.hpp"
+
+namespace beacon::jobs {
+namespace {
+
+using namespace std::chrono_literals;
+namespace json = boost::json;
+
+Result<json::object> snapshot(const TelemetryJobDeps& d, const JobContext& ctx) {
+    TimePoint now = d.clock.now();
+    auto online = d.presence.count_online(now);
+    if (!online) {
+        return std::move(online).error();
+    }
+    // Scheduled runs are stamped with their minute, so replicas and retries
+    // agree on the row's time; manual runs with the current minute.
+    TimePoint ts = ctx.manual ? std::chrono::floor<std::chrono::minutes>(now) : ctx.tick;
+    auto r = d.snapshots.insert({ts, *online, d.settings.online_window_s});
+    if (!r) {
+        return std::move(r).error();
+    }
+    return json::object{{"at", format_iso8601(ts)}, {"online", *online}};
+}
+
+Result<json::object> cleanup(const TelemetryJobDeps& d) {
+    TimePoint now = d.clock.now();
+    auto expired = d.presence.remove_expired(now);
+    if (!expired) {
+        return std::move(expired).error();
+    }
+    Day today = d.settings.tz.day_of(now);
+    if (auto r = d.presence.drop_dau_before(today - std::chrono::days(3)); !r) {
+        return std::move(r).error();
+    }
+    auto snaps = d.snapshots.delete_before(now - std::chrono::seconds(d.settings.snapshot_retention_s));
+    if (!snaps) {
+        return std::move(snaps).error();
+    }
+    auto events = d.events.delete_before(now - std::chrono::seconds(d.settings.event_retention_s));
+    if (!events) {
+        return std::move(events).error();
+    }
+    if (auto r = d.ledger.prune_claims_before(now - std::chrono::days(2)); !r) {
+        return std::move(r).error();
+    }
+    return json::object{{"expiredPresence", *expired}, {"deletedSnapshots", *snaps}, {"deletedEvents", *events}};
+}
+
+json::object counts_json(Day day, const telemetry::DailyCounts& c) {
+    return json::object{{"day", format_day(day)}, {"dau", c.total}};
+}
+
+Result<json::object> nightly(const TelemetryJobDeps& d, const JobContext& ctx) {
+    Day today = d.dau.today();
+    Day day = today - std::chrono::days(1);
+    if (ctx.day) {
+        if (*ctx.day >= today) {
+            return invalid_field("day", "must be a day before today");
+        }
+        day = *ctx.day;
+    }
+    auto counts = d.dau.compute(day, true);
+    if (!counts) {
+        return std::move(counts).error();
+    }
+    return counts_json(day, *counts);
+}
+
+Result<json::object> rolling(const TelemetryJobDeps& d) {
+    Day today = d.dau.today();
+    auto counts = d.dau.compute(today, false);
+    if (!counts) {
+        return std::move(counts).error();
+    }
+    return counts_json(today, *counts);
+}
+
+}  // namespace
+
+TimePoint next_nightly(const TimeZone& tz, TimePoint t) {
+    Day day = tz.day_of(t);
+    for (int i = 0; i < 3; ++i) {
+        TimePoint at = tz.start_of(day + std::chrono::days(i)) + 1h;
+        if (at > t) {
+            return at;
+        }
+    }
+    return tz.start_of(day + std::chrono::days(3)) + 1h;  // unreachable in practice
+}
+
+std::vector<Job> make_telemetry_jobs(const TelemetryJobDeps& deps) {
+    std::vector<Job> jobs;
+    jobs.push_back(Job{"online-snapshot", "every minute", [](TimePoint t) { return next_multiple(t, 1min); },
+                       [deps](const JobContext& c) { return snapshot(deps, c); }});
+    jobs.push_back(Job{"cleanup", "hourly", [](TimePoint t) { return next_multiple(t, 1h); },
+                       [deps](const JobContext&) { return cleanup(deps); }});
+    jobs.push_back(Job{"nightly-dau", "daily at 01:00 " + deps.settings.tz.name(),
+                       [tz = deps.settings.tz](TimePoint t) { return next_nightly(tz, t); },
+                       [deps](const JobContext& c) { return nightly(deps, c); }});
+    jobs.push_back(Job{"rolling-dau", "every 10 minutes", [](TimePoint t) { return next_multiple(t, 10min); },
+                       [deps](const JobContext&) { return rolling(deps); }});
+    return jobs;
+}
+
+Result<int> catch_up_nightly(telemetry::DauService& dau, int lookback_days) {
+    auto missing = dau.days_missing_exact(lookback_days);
+    if (!missing) {
+        return std::move(missing).error();
+    }
+    int computed = 0;
+    for (Day d : *missing) {
+        auto r = dau.compute(d, true);
+        if (!r) {
+            return std::move(r).error().with_context("catching up nightly DAU for " + format_day(d));
+        }
+        ++computed;
+    }
+    return computed;
+}
+
+}  // namespace beacon::jobs

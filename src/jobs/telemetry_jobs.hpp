@@ -1,0 +1,40 @@
+#pragma once
+
+#include <vector>
+
+#include "core/clock.hpp"
+#include "jobs/job_ledger.hpp"
+#include "jobs/scheduler.hpp"
+#include "telemetry/dau_service.hpp"
+#include "telemetry/event_store.hpp"
+#include "telemetry/presence_service.hpp"
+#include "telemetry/presence_store.hpp"
+#include "telemetry/settings.hpp"
+#include "telemetry/stats_store.hpp"
+
+namespace beacon::jobs {
+
+// What the four telemetry jobs work on. All references outlive the jobs.
+struct TelemetryJobDeps {
+    telemetry::PresenceService& presence_service;
+    telemetry::PresenceStore& presence;
+    telemetry::EventStore& events;
+    telemetry::SnapshotStore& snapshots;
+    telemetry::DauService& dau;
+    JobLedger& ledger;
+    const Clock& clock;
+    telemetry::TelemetrySettings settings;
+};
+
+// online-snapshot (every minute), cleanup (hourly), nightly-dau (01:00 in the
+// reporting zone), rolling-dau (every 10 minutes). See docs/ARCHITECTURE.md.
+std::vector<Job> make_telemetry_jobs(const TelemetryJobDeps& deps);
+
+// The instant of the next 01:00 in `tz` strictly after `t`.
+TimePoint next_nightly(const TimeZone& tz, TimePoint t);
+
+// Catches up nightly runs missed while the server was down: computes exact
+// counts for each of the last `lookback_days` days that has none.
+Result<int> catch_up_nightly(telemetry::DauService& dau, int lookback_days);
+
+}  // namespace beacon::jobs

@@ -1,0 +1,293 @@
+#include "telemetry/event_batch.hpp"
+
+#include <cmath>
+
+#include <boost/json.hpp>
+
+#include "core/time_format.hpp"
+
+namespace beacon::telemetry {
+namespace {
+
+namespace json = boost::json;
+
+constexpr std::size_t kMaxShortText = 128;
+
+// The context fields; an event may set any of them and then wins.
+struct Context {
+    std::optional<std::string> install_id;
+    std::optional<std::string> user_id;
+    std::optional<Platform> platform;
+    std::optional<std::string> app_version;
+    std::optional<std::string> os_version;
+    std::optional<std::string> device_model;
+    std::optional<std::string> region;
+    std::optional<std::string> session_id;
+};
+
+bool has_control_chars(std::string_view s) {
+    for (unsigned char c : s) {
+        if (c < 0x20 || c == 0x7f) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// Reads one context field from `obj` into `ctx`. Returns an error message, or
+// empty on success. An absent or null field leaves ctx unchanged.
+std::string read_context_field(const json::object& obj, std::string_view key, Context& ctx) {
+    const json::value* v = obj.if_contains(key);
+    if (v == nullptr || v->is_null()) {
+        return {};
+    }
+    const json::string* s = v->if_string();
+    if (s == nullptr) {
+        return "must be a string";
+    }
+    std::string_view text(*s);
+    if (key == "installId") {
+        if (!is_valid_install_id(text)) {
+            return "must be 8 to 128 characters of [A-Za-z0-9._:-]";
+        }
+        ctx.install_id = std::string(text);
+    } else if (key == "userId") {
+        if (!is_valid_user_id(text)) {
+            return "must be 1 to 128 characters without control characters";
+        }
+        ctx.user_id = std::string(text);
+    } else if (key == "platform") {
+        auto p = parse_platform(text);
+        if (!p) {
+            return "must be one of android, ios, web, desktop, other";
+        }
+        ctx.platform = *p;
+    } else if (key == "region") {
+        auto r = normalize_region(text);
+        if (!r) {
+            return "must be two ASCII letters (ISO 3166-1 alpha-2)";
+        }
+        ctx.region = std::move(*r);
+    } else {
+        if (text.empty() || text.size() > kMaxShortText || has_control_chars(text)) {
+            return "must be 1 to 128 characters without control characters";
+        }
+        std::optional<std::string>* slot = key == "appVersion"    ? &ctx.app_version
+                                           : key == "osVersion"   ? &ctx.os_version
+                                           : key == "deviceModel" ? &ctx.device_model
+                                                                  : &ctx.session_id;
+        *slot = std::string(text);
+    }
+    return {};
+}
+
+constexpr std::string_view kContextKeys[] = {"installId",  "userId",    "platform",    "appVersion",
+                                             "osVersion",  "deviceModel", "region",    "sessionId"};
+
+// Fills `ctx` from `obj`; on the first bad field returns its key and message.
+std::optional<std::pair<std::string_view, std::string>> read_context(const json::object& obj, Context& ctx) {
+    for (std::string_view key : kContextKeys) {
+        std::string msg = read_context_field(obj, key, ctx);
+        if (!msg.empty()) {
+            return std::make_pair(key, std::move(msg));
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<TimePoint> read_timestamp(const json::value& v) {
+    if (const auto* s = v.if_string()) {
+        return parse_iso8601(std::string_view(*s));
+    }
+    std::int64_t ms = 0;
+    if (const auto* i = v.if_int64()) {
+        ms = *i;
+    } else if (const auto* u = v.if_uint64()) {
+        if (*u > static_cast<std::uint64_t>(INT64_MAX)) {
+            return std::nullopt;
+        }
+        ms = static_cast<std::int64_t>(*u);
+    } else if (const auto* d = v.if_double()) {
+        if (!std::isfinite(*d) || std::floor(*d) != *d || std::fabs(*d) > 1e15) {
+            return std::nullopt;
+        }
+        ms = static_cast<std::int64_t>(*d);
+    } else {
+        return std::nullopt;
+    }
+    if (ms < 0 || ms > 253402300799999) {
+        return std::nullopt;
+    }
+    return from_epoch_ms(ms);
+}
+
+std::string event_field(std::size_t i, std::string_view key) {
+    std::string f = "events[" + std::to_string(i) + "]";
+    if (!key.empty()) {
+        f.append(".").append(key);
+    }
+    return f;
+}
+
+// Parses one item of `events`; a Rejection when it is invalid.
+std::optional<Rejection> parse_event(std::size_t index,
+                                     const json::value& item,
+                                     const Context& base,
+                                     TimePoint now,
+                                     const std::optional<std::string>& token_user,
+                                     const EventLimits& limits,
+                                     Event& out) {
+    auto reject = [&](std::string_view key, std::string msg) {
+        return Rejection{index, event_field(index, key), std::move(msg)};
+    };
+    const json::object* obj = item.if_object();
+    if (obj == nullptr) {
+        return reject("", "must be an object");
+    }
+    Context ctx = base;
+    if (auto bad = read_context(*obj, ctx)) {
+        return reject(bad->first, std::move(bad->second));
+    }
+    if (token_user) {
+        ctx.user_id = token_user;
+    }
+    if (!ctx.install_id) {
+        return reject("installId", "is required (in the event or in context)");
+    }
+
+    const json::value* name = obj->if_contains("eventName");
+    if (name == nullptr || name->is_null()) {
+        return reject("eventName", "is required");
+    }
+    if (!name->is_string() || !is_valid_event_name(std::string_view(name->get_string()))) {
+        return reject("eventName", "must be 1 to 64 characters of [A-Za-z0-9_.:-]");
+    }
+
+    std::optional<std::string> event_id;
+    if (const json::value* id = obj->if_contains("eventId"); id != nullptr && !id->is_null()) {
+        const json::string* s = id->if_string();
+        if (s == nullptr || s->empty() || s->size() > 64 || has_control_chars(std::string_view(*s))) {
+            return reject("eventId", "must be a string of 1 to 64 characters");
+        }
+        event_id = std::string(*s);
+    }
+
+    TimePoint when = now;
+    if (const json::value* ts = obj->if_contains("timestamp"); ts != nullptr && !ts->is_null()) {
+        auto t = read_timestamp(*ts);
+        if (!t) {
+            return reject("timestamp", "must be ISO-8601 with a zone or epoch milliseconds");
+        }
+        if (*t > now + limits.max_future) {
+            return reject("timestamp", "is more than 10 minutes in the future");
+        }
+        if (*t < now - limits.max_past) {
+            return reject("timestamp", "is more than 30 days in the past");
+        }
+        when = *t;
+    }
+
+    std::string properties;
+    if (const json::value* props = obj->if_contains("properties"); props != nullptr && !props->is_null()) {
+        if (!props->is_object()) {
+            return reject("properties", "must be an object");
+        }
+        if (json_depth(*props) > limits.max_properties_depth) {
+            return reject("properties", "nests deeper than 8 levels");
+        }
+        properties = json::serialize(*props);
+        if (properties.size() > limits.max_properties_bytes) {
+            return reject("properties", "is larger than 8 KiB");
+        }
+    }
+
+    out.event_id = std::move(event_id);
+    out.install_id = std::move(*ctx.install_id);
+    out.user_id = std::move(ctx.user_id);
+    out.event_name = std::string(name->get_string());
+    out.event_time = when;
+    out.received_at = now;
+    out.platform = ctx.platform;
+    out.app_version = std::move(ctx.app_version);
+    out.os_version = std::move(ctx.os_version);
+    out.device_model = std::move(ctx.device_model);
+    out.region = std::move(ctx.region);
+    out.session_id = std::move(ctx.session_id);
+    out.properties_json = std::move(properties);
+    return std::nullopt;
+}
+
+}  // namespace
+
+int json_depth(const json::value& v) {
+    // Iterative so a hostile document cannot overflow the stack.
+    struct Frame {
+        const json::value* v;
+        int depth;
+    };
+    std::vector<Frame> stack{{&v, 1}};
+    int max_depth = 0;
+    while (!stack.empty()) {
+        Frame f = stack.back();
+        stack.pop_back();
+        if (const auto* o = f.v->if_object()) {
+            max_depth = std::max(max_depth, f.depth);
+            for (const auto& kv : *o) {
+                stack.push_back({&kv.value(), f.depth + 1});
+            }
+        } else if (const auto* a = f.v->if_array()) {
+            max_depth = std::max(max_depth, f.depth);
+            for (const auto& e : *a) {
+                stack.push_back({&e, f.depth + 1});
+            }
+        }
+    }
+    return max_depth;
+}
+
+Result<ParsedBatch> parse_event_batch(const json::value& body,
+                                      TimePoint now,
+                                      const std::optional<std::string>& token_user,
+                                      const EventLimits& limits) {
+    const json::object* root = body.if_object();
+    if (root == nullptr) {
+        return invalid_field("", "the body must be a JSON object");
+    }
+    Context base;
+    if (const json::value* c = root->if_contains("context"); c != nullptr && !c->is_null()) {
+        const json::object* co = c->if_object();
+        if (co == nullptr) {
+            return invalid_field("context", "must be an object");
+        }
+        if (auto bad = read_context(*co, base)) {
+            return invalid_field("context." + std::string(bad->first), std::move(bad->second));
+        }
+    }
+    const json::value* ev = root->if_contains("events");
+    if (ev == nullptr || ev->is_null()) {
+        return invalid_field("events", "is required");
+    }
+    const json::array* items = ev->if_array();
+    if (items == nullptr) {
+        return invalid_field("events", "must be an array");
+    }
+    if (items->empty()) {
+        return invalid_field("events", "must hold at least one event");
+    }
+    if (items->size() > limits.max_events) {
+        return invalid_field("events", "holds more than 500 events");
+    }
+    ParsedBatch batch;
+    batch.events.reserve(items->size());
+    for (std::size_t i = 0; i < items->size(); ++i) {
+        Event e;
+        if (auto r = parse_event(i, (*items)[i], base, now, token_user, limits, e)) {
+            batch.rejected.push_back(std::move(*r));
+        } else {
+            batch.events.push_back(std::move(e));
+        }
+    }
+    return batch;
+}
+
+}  // namespace beacon::telemetry

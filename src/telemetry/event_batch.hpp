@@ -1,0 +1,51 @@
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/json/value.hpp>
+
+#include "core/clock.hpp"
+#include "core/result.hpp"
+#include "telemetry/model.hpp"
+
+namespace beacon::telemetry {
+
+// Limits of POST /telemetry/events (API.md "POST /telemetry/events").
+struct EventLimits {
+    std::size_t max_events = 500;
+    std::size_t max_properties_bytes = 8 * 1024;
+    int max_properties_depth = 8;
+    Millis max_future = std::chrono::minutes(10);
+    Millis max_past = std::chrono::days(30);
+};
+
+// One event rejected on its own; the rest of the batch still counts.
+struct Rejection {
+    std::size_t index = 0;
+    std::string field;  // "events[3].timestamp"
+    std::string message;
+};
+
+struct ParsedBatch {
+    std::vector<Event> events;              // valid events, in request order
+    std::vector<Rejection> rejected;        // sorted by index
+};
+
+// Validates a decoded events body and merges `context` into each event.
+// Rules: a malformed envelope (not an object, bad `context`, `events` missing,
+// not an array, empty or over max_events) is an InvalidArgument for the whole
+// batch with the field named; a bad value inside one event rejects only that
+// event. `token_user` (the `sub` of a valid bearer token) overrides any userId.
+// Timestamps are checked against `now` (also used for absent timestamps).
+Result<ParsedBatch> parse_event_batch(const boost::json::value& body,
+                                      TimePoint now,
+                                      const std::optional<std::string>& token_user,
+                                      const EventLimits& limits = {});
+
+// Depth of a JSON value where the outermost object or array is level 1.
+int json_depth(const boost::json::value& v);
+
+}  // namespace beacon::telemetry

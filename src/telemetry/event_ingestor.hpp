@@ -1,0 +1,88 @@
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "core/result.hpp"
+#include "core/time_zone.hpp"
+#include "telemetry/event_store.hpp"
+#include "telemetry/presence_store.hpp"
+
+namespace beacon::telemetry {
+
+struct IngestOutcome {
+    std::int64_t accepted = 0;
+    std::int64_t duplicates = 0;
+};
+
+// Group commit for event batches. Requests hand their validated events to
+// submit(); one writer thread gathers everything pending into a single
+// EventStore::append (one transaction, one fsync) and then completes every
+// request in it. A completion with an accepted count means those events are
+// committed; on a store error every request in the group gets that error and
+// nothing of theirs is stored (append is all-or-nothing).
+//
+// After the commit, the actors of stored `app_session_start` events are added
+// to the realtime DAU estimate. The estimate is best effort: if presence is
+// down the events stay committed and the failure is counted.
+//
+// Thread-safe. Completions run on the writer thread and must not block.
+class EventIngestor {
+public:
+    using Done = std::function<void(Result<IngestOutcome>)>;
+
+    struct Options {
+        std::size_t max_events_per_commit = 5000;
+        // Back-pressure: submissions beyond this many pending events fail
+        // with Unavailable instead of queueing without bound.
+        std::size_t max_pending_events = 200000;
+    };
+
+    EventIngestor(EventStore& store, PresenceStore& presence, const TimeZone& tz, Options options);
+    EventIngestor(EventStore& store, PresenceStore& presence, const TimeZone& tz)
+        : EventIngestor(store, presence, tz, Options{}) {}
+    ~EventIngestor();
+    EventIngestor(const EventIngestor&) = delete;
+    EventIngestor& operator=(const EventIngestor&) = delete;
+
+    // Queues `events` (non-empty) for the next commit; `done` is called
+    // exactly once, from the writer thread (or inline when refused).
+    void submit(std::vector<Event> events, Done done);
+
+    // Commits what is pending, then stops the writer. Later submits fail
+    // with Unavailable. Idempotent.
+    void stop();
+
+    // Failures to update the DAU estimate after a commit (for /metrics).
+    std::uint64_t estimate_failures() const { return estimate_failures_.load(); }
+
+private:
+    struct Pending {
+        std::vector<Event> events;
+        Done done;
+    };
+
+    void run();
+    void commit(std::vector<Pending>& group);
+
+    EventStore& store_;
+    PresenceStore& presence_;
+    TimeZone tz_;
+    Options options_;
+
+    std::mutex mu_;
+    std::condition_variable cv_;
+    std::deque<Pending> queue_;
+    std::size_t pending_events_ = 0;
+    bool stopping_ = false;
+    std::atomic<std::uint64_t> estimate_failures_{0};
+    std::thread writer_;
+};
+
+}  // namespace beacon::telemetry

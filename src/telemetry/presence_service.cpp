@@ -1,0 +1,125 @@
+#include "telemetry/presence_service.hpp"
+
+#include <boost/json.hpp>
+
+namespace beacon::telemetry {
+namespace {
+
+namespace json = boost::json;
+
+// Reads an optional string field; nullopt when absent or null. Sets `bad` when
+// the field is present with another type.
+std::optional<std::string_view> opt_string(const json::object& o, std::string_view key, bool& bad) {
+    const json::value* v = o.if_contains(key);
+    if (v == nullptr || v->is_null()) {
+        return std::nullopt;
+    }
+    if (!v->is_string()) {
+        bad = true;
+        return std::nullopt;
+    }
+    return std::string_view(v->get_string());
+}
+
+}  // namespace
+
+Result<Heartbeat> parse_heartbeat(const json::value& body, const std::optional<std::string>& token_user) {
+    const json::object* o = body.if_object();
+    if (o == nullptr) {
+        return invalid_field("", "the body must be a JSON object");
+    }
+    Heartbeat hb;
+    bool bad = false;
+    auto install = opt_string(*o, "installId", bad);
+    if (bad || !install) {
+        return invalid_field("installId", bad ? "must be a string" : "is required");
+    }
+    if (!is_valid_install_id(*install)) {
+        return invalid_field("installId", "must be 8 to 128 characters of [A-Za-z0-9._:-]");
+    }
+    hb.install_id = std::string(*install);
+
+    auto user = opt_string(*o, "userId", bad);
+    if (bad || (user && !is_valid_user_id(*user))) {
+        return invalid_field("userId", "must be a string of 1 to 128 characters without control characters");
+    }
+    if (token_user) {
+        hb.user_id = token_user;
+    } else if (user) {
+        hb.user_id = std::string(*user);
+    }
+
+    auto platform = opt_string(*o, "platform", bad);
+    if (bad) {
+        return invalid_field("platform", "must be a string");
+    }
+    if (platform) {
+        hb.platform = parse_platform(*platform);
+        if (!hb.platform) {
+            return invalid_field("platform", "must be one of android, ios, web, desktop, other");
+        }
+    }
+
+    auto version = opt_string(*o, "appVersion", bad);
+    if (bad || (version && (version->empty() || version->size() > 128))) {
+        return invalid_field("appVersion", "must be a string of 1 to 128 characters");
+    }
+    if (version) {
+        hb.app_version = std::string(*version);
+    }
+
+    auto region = opt_string(*o, "region", bad);
+    if (bad) {
+        return invalid_field("region", "must be a string");
+    }
+    if (region) {
+        hb.region = normalize_region(*region);
+        if (!hb.region) {
+            return invalid_field("region", "must be two ASCII letters (ISO 3166-1 alpha-2)");
+        }
+    }
+    return hb;
+}
+
+PresenceService::PresenceService(PresenceStore& store, const Clock& clock, const TelemetrySettings& settings)
+    : store_(store), clock_(clock), settings_(settings) {}
+
+Result<TimePoint> PresenceService::heartbeat(const Heartbeat& hb) {
+    TimePoint now = clock_.now();
+    auto r = store_.record_heartbeat(actor_key(hb.install_id, hb.user_id),
+                                     now + std::chrono::seconds(settings_.online_window_s));
+    if (!r) {
+        return std::move(r).error();
+    }
+    return now;
+}
+
+Result<OnlineCount> PresenceService::online() {
+    TimePoint now = clock_.now();
+    std::int64_t at = cached_at_ms_.load(std::memory_order_acquire);
+    if (at <= to_epoch_ms(now) && to_epoch_ms(now) - at < 1000) {
+        return OnlineCount{cached_online_.load(std::memory_order_relaxed), settings_.online_window_s, from_epoch_ms(at)};
+    }
+    auto n = store_.count_online(now);
+    if (!n) {
+        return std::move(n).error();
+    }
+    cached_online_.store(*n, std::memory_order_relaxed);
+    cached_at_ms_.store(to_epoch_ms(now), std::memory_order_release);
+    return OnlineCount{*n, settings_.online_window_s, now};
+}
+
+Result<Realtime> PresenceService::realtime() {
+    auto online_now = online();
+    if (!online_now) {
+        return std::move(online_now).error();
+    }
+    Day today = settings_.tz.day_of(online_now->at);
+    auto dau = store_.estimate_dau(today);
+    if (!dau) {
+        return std::move(dau).error();
+    }
+    return Realtime{*online_now, today, std::move(*dau)};
+}
+
+}  // namespace beacon::telemetry
