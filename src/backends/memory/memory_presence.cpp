@@ -1,0 +1,825 @@
+#include "backends/memory/memory_presence.hpp"
+
+// Online set, per shard
+// ---------------------
+// Each shard keeps actor -> Slot in a hash map, and partitions the actors by a
+// watermark (the largest `now` that count_online/remove_expired has seen):
+//   live:    expiry >  watermark, in a min-heap on expiry (the heap is indexed:
+//            each Slot knows its heap position, so a heartbeat that extends or
+//            shortens an expiry moves its one entry instead of pushing a
+//            second, stale one that could later evict the actor by mistake);
+//   expired: expiry <= watermark, in an unordered vector (Slot knows its index).
+// Moving the watermark forward pops heap entries into `expired`; each actor
+// moves once per expiry, so count_online(now) is O(newly expired * log n) and
+// then just live.size(). remove_expired(now) erases `expired`. A `now` below
+// the watermark (tests, clock steps) is answered exactly by scanning `expired`.
+// Nothing is forgotten before remove_expired(), so both calls agree with the
+// Redis adapter (ZCOUNT / ZREMRANGEBYSCORE) for any sequence of calls.
+//
+// Snapshot file format, version 1 (all integers little-endian)
+// -----------------------------------------------------------
+//   magic        8 bytes  "BCNPRSNC"
+//   version      u32      1
+//   actor_count  u64
+//   actor_count x { len varint (LEB128); len bytes actor; expiry i64 epoch ms }
+//   day_count    varint
+//   day_count x { day i32 (days since 1970-01-01); platforms u8 (bit i set:
+//                 sketch for Platform(i) follows); total sketch;
+//                 one sketch per set bit, lowest bit first }
+//   checksum     u64      XXH3_64bits of every byte before it
+// A sketch is { encoding u8; ... }: 0 = sparse { n varint; n x { index u16;
+// value u8 } } with indices increasing and values 1..51; 1 = dense, the 16384
+// register bytes. Sparse is chosen while it is smaller (fewer than ~5461
+// non-zero registers), which keeps small days tiny.
+// Days are strictly increasing. Anything else (short file, bad checksum,
+// unknown version or encoding, out-of-range values, trailing bytes) is refused.
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cassert>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <functional>
+#include <limits>
+#include <string>
+#include <system_error>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <xxhash.h>
+
+namespace beacon::backends::memory {
+namespace {
+
+using telemetry::Platform;
+
+constexpr std::size_t kPlatformCount = static_cast<std::size_t>(Platform::Unknown) + 1;
+static_assert(kPlatformCount <= 8, "the snapshot stores the platform set in one byte");
+static_assert((MemoryPresence::kShards & (MemoryPresence::kShards - 1)) == 0, "shard count is a power of two");
+constexpr int kShardShift = 64 - std::countr_zero(MemoryPresence::kShards);
+
+// ---- online set -----------------------------------------------------------
+
+// An actor key with its hash already computed, so a heartbeat hashes once for
+// both the shard choice and the map lookup, and looks up without allocating.
+struct Prehashed {
+    std::string_view key;
+    std::uint64_t hash;
+};
+
+struct ActorHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return XXH3_64bits(s.data(), s.size()); }
+    std::size_t operator()(const Prehashed& p) const noexcept { return p.hash; }
+};
+
+struct ActorEq {
+    using is_transparent = void;
+    bool operator()(std::string_view a, std::string_view b) const noexcept { return a == b; }
+    bool operator()(const Prehashed& a, std::string_view b) const noexcept { return a.key == b; }
+    bool operator()(std::string_view a, const Prehashed& b) const noexcept { return a == b.key; }
+};
+
+struct Slot {
+    std::int64_t expiry_ms = 0;
+    std::uint32_t pos = 0;  // index in Shard::live (when live) or Shard::expired
+    bool live = false;
+};
+
+using ActorMap = std::unordered_map<std::string, Slot, ActorHash, ActorEq>;
+// Map nodes never move (rehash keeps references valid), so the heap and the
+// expired list hold plain pointers to them; an entry is unlinked before erase.
+using Node = ActorMap::value_type;
+
+struct HeapItem {
+    std::int64_t expiry_ms;  // copy of node->second.expiry_ms, for cache-friendly sifting
+    Node* node;
+};
+
+}  // namespace
+
+struct alignas(64) MemoryPresence::Shard {
+    std::mutex mu;
+    ActorMap actors;
+    std::vector<HeapItem> live;
+    std::vector<Node*> expired;
+    std::int64_t watermark = std::numeric_limits<std::int64_t>::min();
+
+    void upsert(const Prehashed& actor, std::int64_t expiry) {
+        auto it = actors.find(actor);
+        if (it == actors.end()) {
+            it = actors.emplace(std::string(actor.key), Slot{expiry, 0, false}).first;
+            place(&*it);
+            return;
+        }
+        Node* node = &*it;
+        Slot& slot = node->second;
+        if (slot.live) {
+            if (expiry > watermark) {
+                slot.expiry_ms = expiry;
+                live[slot.pos].expiry_ms = expiry;
+                restore_heap(slot.pos);
+            } else {
+                heap_erase(slot.pos);
+                slot.expiry_ms = expiry;
+                expired_push(node);
+            }
+        } else {
+            slot.expiry_ms = expiry;
+            if (expiry > watermark) {
+                expired_erase(slot.pos);
+                heap_push(node);
+            }
+        }
+    }
+
+    std::int64_t count(std::int64_t now) {
+        if (now >= watermark) {
+            advance(now);
+            return static_cast<std::int64_t>(live.size());
+        }
+        auto n = static_cast<std::int64_t>(live.size());
+        for (const Node* node : expired) {
+            n += node->second.expiry_ms > now ? 1 : 0;
+        }
+        return n;
+    }
+
+    std::int64_t remove(std::int64_t now) {
+        std::int64_t removed = 0;
+        if (now >= watermark) {
+            advance(now);
+            removed = static_cast<std::int64_t>(expired.size());
+            for (Node* node : expired) {
+                actors.erase(actors.find(node->first));
+            }
+            expired.clear();
+            return removed;
+        }
+        for (std::size_t i = 0; i < expired.size();) {
+            Node* node = expired[i];
+            if (node->second.expiry_ms <= now) {
+                expired_erase(i);
+                actors.erase(actors.find(node->first));
+                ++removed;
+            } else {
+                ++i;
+            }
+        }
+        return removed;
+    }
+
+private:
+    void advance(std::int64_t now) {
+        if (now <= watermark) {
+            return;
+        }
+        watermark = now;
+        while (!live.empty() && live.front().expiry_ms <= now) {
+            Node* node = live.front().node;
+            heap_erase(0);
+            expired_push(node);
+        }
+    }
+
+    void place(Node* node) {
+        if (node->second.expiry_ms > watermark) {
+            heap_push(node);
+        } else {
+            expired_push(node);
+        }
+    }
+
+    void expired_push(Node* node) {
+        node->second.live = false;
+        node->second.pos = static_cast<std::uint32_t>(expired.size());
+        expired.push_back(node);
+    }
+
+    void expired_erase(std::size_t i) {
+        Node* last = expired.back();
+        expired[i] = last;
+        last->second.pos = static_cast<std::uint32_t>(i);
+        expired.pop_back();
+    }
+
+    void heap_set(std::size_t i, HeapItem item) {
+        live[i] = item;
+        item.node->second.pos = static_cast<std::uint32_t>(i);
+    }
+
+    void heap_push(Node* node) {
+        node->second.live = true;
+        live.push_back(HeapItem{node->second.expiry_ms, node});
+        sift_up(live.size() - 1);
+    }
+
+    void heap_erase(std::size_t i) {
+        const HeapItem last = live.back();
+        live.pop_back();
+        if (i < live.size()) {
+            heap_set(i, last);
+            restore_heap(i);
+        }
+    }
+
+    // The key at `i` changed (or was replaced): move it up or down.
+    void restore_heap(std::size_t i) {
+        if (i > 0 && live[(i - 1) / 2].expiry_ms > live[i].expiry_ms) {
+            sift_up(i);
+        } else {
+            sift_down(i);
+        }
+    }
+
+    void sift_up(std::size_t i) {
+        const HeapItem item = live[i];
+        while (i > 0) {
+            const std::size_t parent = (i - 1) / 2;
+            if (live[parent].expiry_ms <= item.expiry_ms) {
+                break;
+            }
+            heap_set(i, live[parent]);
+            i = parent;
+        }
+        heap_set(i, item);
+    }
+
+    void sift_down(std::size_t i) {
+        const HeapItem item = live[i];
+        const std::size_t n = live.size();
+        for (;;) {
+            std::size_t child = 2 * i + 1;
+            if (child >= n) {
+                break;
+            }
+            if (child + 1 < n && live[child + 1].expiry_ms < live[child].expiry_ms) {
+                ++child;
+            }
+            if (live[child].expiry_ms >= item.expiry_ms) {
+                break;
+            }
+            heap_set(i, live[child]);
+            i = child;
+        }
+        heap_set(i, item);
+    }
+};
+
+// ---- DAU sketches -----------------------------------------------------------
+
+namespace {
+
+// A sketch with its last count, since estimates are read far more often than
+// a saturated sketch changes.
+struct Sketch {
+    HyperLogLog hll;
+    std::int64_t cached_count = -1;
+
+    void add_hash(std::uint64_t h) {
+        if (hll.add_hash(h)) {
+            cached_count = -1;
+        }
+    }
+    std::int64_t count() {
+        if (cached_count < 0) {
+            cached_count = static_cast<std::int64_t>(hll.count());
+        }
+        return cached_count;
+    }
+};
+
+}  // namespace
+
+struct MemoryPresence::DaySketches {
+    Sketch total;
+    std::array<std::unique_ptr<Sketch>, kPlatformCount> by_platform;
+};
+
+// ---- snapshot encoding ------------------------------------------------------
+
+namespace {
+
+constexpr char kMagic[8] = {'B', 'C', 'N', 'P', 'R', 'S', 'N', 'C'};
+constexpr std::uint32_t kVersion = 1;
+constexpr std::uint8_t kSparse = 0;
+constexpr std::uint8_t kDense = 1;
+
+class Writer {
+public:
+    std::string& buffer() { return out_; }
+
+    void u8(std::uint8_t v) { out_.push_back(static_cast<char>(v)); }
+    void u16(std::uint16_t v) { fixed(v, 2); }
+    void u32(std::uint32_t v) { fixed(v, 4); }
+    void u64(std::uint64_t v) { fixed(v, 8); }
+    void varint(std::uint64_t v) {
+        while (v >= 0x80) {
+            u8(static_cast<std::uint8_t>(v | 0x80));
+            v >>= 7;
+        }
+        u8(static_cast<std::uint8_t>(v));
+    }
+    void bytes(const void* data, std::size_t n) { out_.append(static_cast<const char*>(data), n); }
+    void patch_u64(std::size_t at, std::uint64_t v) {
+        for (std::size_t i = 0; i < 8; ++i) {
+            out_[at + i] = static_cast<char>((v >> (8 * i)) & 0xff);
+        }
+    }
+
+    void sketch(const HyperLogLog& h) {
+        const auto regs = h.registers();
+        const auto nonzero =
+            static_cast<std::size_t>(std::count_if(regs.begin(), regs.end(), [](std::uint8_t r) { return r != 0; }));
+        if (nonzero * 3 < regs.size()) {
+            u8(kSparse);
+            varint(nonzero);
+            for (std::size_t i = 0; i < regs.size(); ++i) {
+                if (regs[i] != 0) {
+                    u16(static_cast<std::uint16_t>(i));
+                    u8(regs[i]);
+                }
+            }
+        } else {
+            u8(kDense);
+            bytes(regs.data(), regs.size());
+        }
+    }
+
+private:
+    void fixed(std::uint64_t v, int n) {
+        for (int i = 0; i < n; ++i) {
+            u8(static_cast<std::uint8_t>(v >> (8 * i)));
+        }
+    }
+    std::string out_;
+};
+
+// Bounds-checked reads; any failure makes the whole snapshot corrupt.
+class Reader {
+public:
+    explicit Reader(std::span<const std::uint8_t> in) : in_(in) {}
+
+    bool at_end() const { return pos_ == in_.size(); }
+    bool u8(std::uint8_t& v) {
+        if (pos_ >= in_.size()) {
+            return false;
+        }
+        v = in_[pos_++];
+        return true;
+    }
+    bool u16(std::uint16_t& v) { return fixed(v, 2); }
+    bool u32(std::uint32_t& v) { return fixed(v, 4); }
+    bool u64(std::uint64_t& v) { return fixed(v, 8); }
+    bool varint(std::uint64_t& v) {
+        v = 0;
+        for (int shift = 0; shift < 64; shift += 7) {
+            std::uint8_t b = 0;
+            if (!u8(b)) {
+                return false;
+            }
+            v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+            if ((b & 0x80) == 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+    bool bytes(std::size_t n, std::span<const std::uint8_t>& out) {
+        if (n > in_.size() - pos_) {
+            return false;
+        }
+        out = in_.subspan(pos_, n);
+        pos_ += n;
+        return true;
+    }
+
+    bool sketch(HyperLogLog& h) {
+        std::uint8_t encoding = 0;
+        if (!u8(encoding)) {
+            return false;
+        }
+        if (encoding == kDense) {
+            std::span<const std::uint8_t> regs;
+            if (!bytes(HyperLogLog::kRegisters, regs)) {
+                return false;
+            }
+            auto parsed = HyperLogLog::from_registers(regs);
+            if (!parsed) {
+                return false;
+            }
+            h = *parsed;
+            return true;
+        }
+        if (encoding != kSparse) {
+            return false;
+        }
+        std::uint64_t n = 0;
+        if (!varint(n) || n > HyperLogLog::kRegisters) {
+            return false;
+        }
+        std::array<std::uint8_t, HyperLogLog::kRegisters> regs{};
+        std::int64_t previous = -1;
+        for (std::uint64_t i = 0; i < n; ++i) {
+            std::uint16_t index = 0;
+            std::uint8_t value = 0;
+            if (!u16(index) || !u8(value)) {
+                return false;
+            }
+            if (index <= previous || index >= HyperLogLog::kRegisters || value == 0 || value > HyperLogLog::kMaxRank) {
+                return false;
+            }
+            regs[index] = value;
+            previous = index;
+        }
+        h = *HyperLogLog::from_registers(regs);
+        return true;
+    }
+
+private:
+    template <typename T>
+    bool fixed(T& v, int n) {
+        if (static_cast<std::size_t>(n) > in_.size() - pos_) {
+            return false;
+        }
+        std::uint64_t x = 0;
+        for (int i = 0; i < n; ++i) {
+            x |= static_cast<std::uint64_t>(in_[pos_ + static_cast<std::size_t>(i)]) << (8 * i);
+        }
+        pos_ += static_cast<std::size_t>(n);
+        v = static_cast<T>(x);
+        return true;
+    }
+
+    std::span<const std::uint8_t> in_;
+    std::size_t pos_ = 0;
+};
+
+Error io_error(std::string_view what, const std::filesystem::path& path, int err) {
+    return make_error(ErrorCode::Unavailable,
+                      std::string(what) + " " + path.string() + ": " + std::system_category().message(err));
+}
+
+Error corrupt(std::string_view why) {
+    return make_error(ErrorCode::Internal, "corrupt snapshot: " + std::string(why));
+}
+
+// Writes all of `data` to `fd`, retrying short writes and EINTR.
+bool write_all(int fd, std::string_view data) {
+    while (!data.empty()) {
+        const ssize_t n = ::write(fd, data.data(), data.size());
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return false;
+        }
+        data.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return true;
+}
+
+// temp file + fsync + rename + fsync(dir): after a crash the path holds either
+// the old snapshot or the new one, never a torn mix.
+Result<void> write_atomically(const std::filesystem::path& path, std::string_view data) {
+    std::filesystem::path tmp = path;
+    tmp += ".tmp";
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        return io_error("creating", tmp, errno);
+    }
+    if (!write_all(fd, data) || ::fsync(fd) != 0) {
+        const int err = errno;
+        ::close(fd);
+        ::unlink(tmp.c_str());
+        return io_error("writing", tmp, err);
+    }
+    if (::close(fd) != 0) {
+        const int err = errno;
+        ::unlink(tmp.c_str());
+        return io_error("closing", tmp, err);
+    }
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        const int err = errno;
+        ::unlink(tmp.c_str());
+        return io_error("renaming to", path, err);
+    }
+    // Make the rename itself durable.
+    const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+    const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0) {
+        return io_error("opening directory", dir, errno);
+    }
+    const int rc = ::fsync(dfd);
+    const int err = errno;
+    ::close(dfd);
+    if (rc != 0) {
+        return io_error("syncing directory", dir, err);
+    }
+    return ok();
+}
+
+// Reads the whole file; nullopt (with ok) when it does not exist.
+Result<std::optional<std::vector<std::uint8_t>>> read_file(const std::filesystem::path& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT) {
+            return std::optional<std::vector<std::uint8_t>>{};
+        }
+        return io_error("opening", path, errno);
+    }
+    std::vector<std::uint8_t> data;
+    std::uint8_t buf[64 * 1024];
+    for (;;) {
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            const int err = errno;
+            ::close(fd);
+            return io_error("reading", path, err);
+        }
+        if (n == 0) {
+            break;
+        }
+        data.insert(data.end(), buf, buf + n);
+    }
+    ::close(fd);
+    return std::optional<std::vector<std::uint8_t>>{std::move(data)};
+}
+
+}  // namespace
+
+// ---- MemoryPresence ---------------------------------------------------------
+
+MemoryPresence::MemoryPresence(std::optional<std::filesystem::path> snapshot_path)
+    : snapshot_path_(std::move(snapshot_path)), shards_(std::make_unique<Shard[]>(kShards)) {}
+
+MemoryPresence::~MemoryPresence() = default;
+
+Result<std::unique_ptr<MemoryPresence>> MemoryPresence::open(std::optional<std::filesystem::path> snapshot_path) {
+    auto store = std::make_unique<MemoryPresence>(snapshot_path);
+    if (snapshot_path) {
+        auto loaded = store->load(*snapshot_path);
+        if (!loaded) {
+            return std::move(loaded).error().with_context("loading presence snapshot " + snapshot_path->string());
+        }
+    }
+    return store;
+}
+
+MemoryPresence::Shard& MemoryPresence::shard_for(std::uint64_t hash) {
+    return shards_[hash >> kShardShift];
+}
+
+Result<void> MemoryPresence::record_heartbeat(std::string_view actor, TimePoint expires_at) {
+    const Prehashed key{actor, XXH3_64bits(actor.data(), actor.size())};
+    Shard& shard = shard_for(key.hash);
+    std::lock_guard lock(shard.mu);
+    shard.upsert(key, to_epoch_ms(expires_at));
+    return ok();
+}
+
+Result<std::int64_t> MemoryPresence::count_online(TimePoint now) {
+    const std::int64_t now_ms = to_epoch_ms(now);
+    std::int64_t total = 0;
+    for (std::size_t i = 0; i < kShards; ++i) {
+        std::lock_guard lock(shards_[i].mu);
+        total += shards_[i].count(now_ms);
+    }
+    return total;
+}
+
+Result<std::int64_t> MemoryPresence::remove_expired(TimePoint now) {
+    const std::int64_t now_ms = to_epoch_ms(now);
+    std::int64_t total = 0;
+    for (std::size_t i = 0; i < kShards; ++i) {
+        std::lock_guard lock(shards_[i].mu);
+        total += shards_[i].remove(now_ms);
+    }
+    return total;
+}
+
+Result<void> MemoryPresence::add_to_dau(std::span<const telemetry::DauMark> marks) {
+    // Hash outside the lock, a chunk at a time, to keep the critical section
+    // to register updates.
+    constexpr std::size_t kChunk = 256;
+    std::array<std::uint64_t, kChunk> hashes;
+    for (std::size_t start = 0; start < marks.size(); start += kChunk) {
+        const std::size_t n = std::min(kChunk, marks.size() - start);
+        for (std::size_t i = 0; i < n; ++i) {
+            hashes[i] = HyperLogLog::hash(marks[start + i].actor);
+        }
+        std::lock_guard lock(dau_mu_);
+        DaySketches* day = nullptr;
+        Day day_key{};
+        for (std::size_t i = 0; i < n; ++i) {
+            const telemetry::DauMark& mark = marks[start + i];
+            if (day == nullptr || mark.day != day_key) {
+                auto& slot = days_[mark.day];
+                if (!slot) {
+                    slot = std::make_unique<DaySketches>();
+                }
+                day = slot.get();
+                day_key = mark.day;
+            }
+            const auto p = static_cast<std::size_t>(mark.platform);
+            assert(p < kPlatformCount);
+            auto& platform = day->by_platform[p];
+            if (!platform) {
+                platform = std::make_unique<Sketch>();
+            }
+            day->total.add_hash(hashes[i]);
+            platform->add_hash(hashes[i]);
+        }
+    }
+    return ok();
+}
+
+Result<telemetry::DauEstimate> MemoryPresence::estimate_dau(Day day) {
+    telemetry::DauEstimate estimate;
+    std::lock_guard lock(dau_mu_);
+    auto it = days_.find(day);
+    if (it == days_.end()) {
+        return estimate;
+    }
+    DaySketches& sketches = *it->second;
+    estimate.total = sketches.total.count();
+    for (std::size_t p = 0; p < kPlatformCount; ++p) {
+        if (sketches.by_platform[p]) {
+            estimate.by_platform.emplace(telemetry::to_string(static_cast<Platform>(p)),
+                                         sketches.by_platform[p]->count());
+        }
+    }
+    return estimate;
+}
+
+Result<void> MemoryPresence::drop_dau_before(Day day) {
+    std::lock_guard lock(dau_mu_);
+    days_.erase(days_.begin(), days_.lower_bound(day));
+    return ok();
+}
+
+Result<void> MemoryPresence::ping() {
+    return ok();
+}
+
+Result<void> MemoryPresence::flush() {
+    if (!snapshot_path_) {
+        return ok();
+    }
+    std::lock_guard lock(flush_mu_);
+    const std::string data = serialize();
+    auto written = write_atomically(*snapshot_path_, data);
+    if (!written) {
+        return std::move(written).error().with_context("flushing presence snapshot");
+    }
+    return ok();
+}
+
+std::string MemoryPresence::serialize() {
+    Writer w;
+    w.bytes(kMagic, sizeof kMagic);
+    w.u32(kVersion);
+    const std::size_t count_at = w.buffer().size();
+    w.u64(0);  // actor count, patched below
+    std::uint64_t actors = 0;
+    for (std::size_t i = 0; i < kShards; ++i) {
+        Shard& shard = shards_[i];
+        std::lock_guard lock(shard.mu);
+        for (const auto& [actor, slot] : shard.actors) {
+            w.varint(actor.size());
+            w.bytes(actor.data(), actor.size());
+            w.u64(static_cast<std::uint64_t>(slot.expiry_ms));
+            ++actors;
+        }
+    }
+    w.patch_u64(count_at, actors);
+
+    {
+        std::lock_guard lock(dau_mu_);
+        w.varint(days_.size());
+        for (const auto& [day, sketches] : days_) {
+            w.u32(static_cast<std::uint32_t>(static_cast<std::int32_t>(day.time_since_epoch().count())));
+            std::uint8_t mask = 0;
+            for (std::size_t p = 0; p < kPlatformCount; ++p) {
+                if (sketches->by_platform[p]) {
+                    mask = static_cast<std::uint8_t>(mask | (1u << p));
+                }
+            }
+            w.u8(mask);
+            w.sketch(sketches->total.hll);
+            for (std::size_t p = 0; p < kPlatformCount; ++p) {
+                if (sketches->by_platform[p]) {
+                    w.sketch(sketches->by_platform[p]->hll);
+                }
+            }
+        }
+    }
+    const std::string& buf = w.buffer();
+    w.u64(XXH3_64bits(buf.data(), buf.size()));
+    return std::move(w.buffer());
+}
+
+Result<void> MemoryPresence::load(const std::filesystem::path& path) {
+    auto file = read_file(path);
+    if (!file) {
+        return std::move(file).error();
+    }
+    if (!file->has_value()) {
+        return ok();  // first start: nothing saved yet
+    }
+    return parse_snapshot(**file);
+}
+
+Result<void> MemoryPresence::parse_snapshot(std::span<const std::uint8_t> bytes) {
+    constexpr std::size_t kHeader = sizeof kMagic + 4;
+    if (bytes.size() < kHeader + 8) {
+        return corrupt("file too short (" + std::to_string(bytes.size()) + " bytes)");
+    }
+    if (std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) {
+        return corrupt("not a presence snapshot (bad magic)");
+    }
+    const auto body = bytes.first(bytes.size() - 8);
+    std::uint64_t stored_sum = 0;
+    {
+        Reader trailer(bytes.last(8));
+        (void)trailer.u64(stored_sum);
+    }
+    Reader r(body);
+    std::span<const std::uint8_t> skip;
+    std::uint32_t version = 0;
+    (void)r.bytes(sizeof kMagic, skip);
+    (void)r.u32(version);
+    if (version != kVersion) {
+        return corrupt("unsupported version " + std::to_string(version));
+    }
+    if (XXH3_64bits(body.data(), body.size()) != stored_sum) {
+        return corrupt("checksum mismatch (truncated or damaged)");
+    }
+
+    std::uint64_t actors = 0;
+    if (!r.u64(actors)) {
+        return corrupt("missing actor count");
+    }
+    for (std::uint64_t i = 0; i < actors; ++i) {
+        std::uint64_t len = 0;
+        std::span<const std::uint8_t> name;
+        std::uint64_t expiry = 0;
+        if (!r.varint(len) || !r.bytes(len, name) || !r.u64(expiry)) {
+            return corrupt("actor entry " + std::to_string(i) + " is cut short");
+        }
+        const std::string_view actor(reinterpret_cast<const char*>(name.data()), name.size());
+        const Prehashed key{actor, XXH3_64bits(actor.data(), actor.size())};
+        Shard& shard = shard_for(key.hash);
+        std::lock_guard lock(shard.mu);
+        shard.upsert(key, static_cast<std::int64_t>(expiry));
+    }
+
+    std::uint64_t day_count = 0;
+    if (!r.varint(day_count)) {
+        return corrupt("missing day count");
+    }
+    std::lock_guard lock(dau_mu_);
+    std::optional<Day> previous;
+    for (std::uint64_t i = 0; i < day_count; ++i) {
+        std::uint32_t raw_day = 0;
+        std::uint8_t mask = 0;
+        if (!r.u32(raw_day) || !r.u8(mask)) {
+            return corrupt("day entry " + std::to_string(i) + " is cut short");
+        }
+        const Day day{std::chrono::days{static_cast<std::int32_t>(raw_day)}};
+        if ((previous && day <= *previous) || (mask >> kPlatformCount) != 0) {
+            return corrupt("day entry " + std::to_string(i) + " is out of order or names unknown platforms");
+        }
+        previous = day;
+        auto sketches = std::make_unique<DaySketches>();
+        if (!r.sketch(sketches->total.hll)) {
+            return corrupt("bad sketch in day entry " + std::to_string(i));
+        }
+        for (std::size_t p = 0; p < kPlatformCount; ++p) {
+            if ((mask & (1u << p)) == 0) {
+                continue;
+            }
+            auto sketch = std::make_unique<Sketch>();
+            if (!r.sketch(sketch->hll)) {
+                return corrupt("bad sketch in day entry " + std::to_string(i));
+            }
+            sketches->by_platform[p] = std::move(sketch);
+        }
+        days_[day] = std::move(sketches);
+    }
+    if (!r.at_end()) {
+        return corrupt("trailing bytes");
+    }
+    return ok();
+}
+
+}  // namespace beacon::backends::memory

@@ -1,0 +1,286 @@
+#include "backends/memory/memory_presence.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <optional>
+#include <random>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "support/temp_dir.hpp"
+
+namespace beacon::backends::memory {
+namespace {
+
+using namespace std::chrono_literals;
+using telemetry::DauMark;
+using telemetry::Platform;
+
+const TimePoint kT0 = from_epoch_ms(1'795'600'000'000);  // 2026-11-25T...Z
+const Day kDay = std::chrono::floor<std::chrono::days>(kT0);
+
+std::unique_ptr<MemoryPresence> open_ok(const std::optional<std::filesystem::path>& path) {
+    auto store = MemoryPresence::open(path);
+    EXPECT_TRUE(store.ok()) << (store.ok() ? "" : store.error().message);
+    return store.ok() ? std::move(store).value() : nullptr;
+}
+
+std::int64_t online(MemoryPresence& store, TimePoint now) {
+    return store.count_online(now).value();
+}
+
+std::vector<std::uint8_t> read_bytes(const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void write_bytes(const std::filesystem::path& p, const std::vector<std::uint8_t>& bytes) {
+    std::ofstream out(p, std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+}
+
+std::vector<DauMark> marks(Day day, Platform platform, int from, int to) {
+    std::vector<DauMark> out;
+    for (int i = from; i < to; ++i) {
+        out.push_back(DauMark{day, platform, "i:device-" + std::to_string(i)});
+    }
+    return out;
+}
+
+// A snapshot with both encodings: a small (sparse) day and a large (dense) one.
+void fill(MemoryPresence& store) {
+    ASSERT_TRUE(store.record_heartbeat("u:alice", kT0 + 180s).ok());
+    ASSERT_TRUE(store.record_heartbeat("i:bob-device", kT0 + 60s).ok());
+    ASSERT_TRUE(store.record_heartbeat("u:carol", kT0 - 10s).ok());  // already expired, not yet removed
+    ASSERT_TRUE(store.add_to_dau(marks(kDay - std::chrono::days{1}, Platform::Ios, 0, 40)).ok());
+    ASSERT_TRUE(store.add_to_dau(marks(kDay, Platform::Android, 0, 30'000)).ok());
+    ASSERT_TRUE(store.add_to_dau(marks(kDay, Platform::Unknown, 29'000, 31'000)).ok());
+}
+
+TEST(MemoryPresence, SnapshotKeepsOnlineSetAndSketchesAcrossRestart) {
+    test::TempDir dir;
+    const auto path = dir.path() / "presence.snapshot";
+    auto before = open_ok(path);
+    ASSERT_TRUE(before);
+    fill(*before);
+    const auto today = before->estimate_dau(kDay).value();
+    const auto yesterday = before->estimate_dau(kDay - std::chrono::days{1}).value();
+    ASSERT_TRUE(before->flush().ok());
+    before.reset();
+
+    auto after = open_ok(path);
+    ASSERT_TRUE(after);
+    EXPECT_EQ(online(*after, kT0), 2);
+    EXPECT_EQ(online(*after, kT0 + 61s), 1);
+    EXPECT_EQ(online(*after, kT0 - 20s), 3);
+    const auto today_after = after->estimate_dau(kDay).value();
+    const auto yesterday_after = after->estimate_dau(kDay - std::chrono::days{1}).value();
+    EXPECT_EQ(today_after.total, today.total);
+    EXPECT_EQ(today_after.by_platform, today.by_platform);
+    EXPECT_EQ(yesterday_after.total, yesterday.total);
+    EXPECT_EQ(yesterday_after.by_platform, yesterday.by_platform);
+    EXPECT_EQ(yesterday_after.total, 40);
+    // The expired-but-kept actor is still there to be removed.
+    EXPECT_EQ(after->remove_expired(kT0).value(), 1);
+}
+
+TEST(MemoryPresence, FlushReplacesThePreviousSnapshotAndLeavesNoTempFile) {
+    test::TempDir dir;
+    const auto path = dir.path() / "presence.snapshot";
+    auto store = open_ok(path);
+    ASSERT_TRUE(store);
+    fill(*store);
+    ASSERT_TRUE(store->flush().ok());
+    ASSERT_TRUE(store->drop_dau_before(kDay + std::chrono::days{1}).ok());
+    ASSERT_EQ(store->remove_expired(kT0 + 1h).value(), 3);
+    ASSERT_TRUE(store->flush().ok());
+
+    EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()), std::filesystem::directory_iterator()), 1);
+    auto reopened = open_ok(path);
+    ASSERT_TRUE(reopened);
+    EXPECT_EQ(online(*reopened, kT0 - 1h), 0);
+    EXPECT_EQ(reopened->estimate_dau(kDay).value().total, 0);
+    // An empty store's snapshot is small: header, counts, checksum.
+    EXPECT_LT(std::filesystem::file_size(path), 32u);
+}
+
+TEST(MemoryPresence, MissingSnapshotOpensEmpty) {
+    test::TempDir dir;
+    auto store = open_ok(dir.path() / "presence.snapshot");
+    ASSERT_TRUE(store);
+    EXPECT_EQ(online(*store, kT0), 0);
+    EXPECT_EQ(store->estimate_dau(kDay).value().total, 0);
+}
+
+TEST(MemoryPresence, WithoutPathFlushDoesNothing) {
+    auto store = open_ok(std::nullopt);
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(store->record_heartbeat("u:alice", kT0 + 1s).ok());
+    EXPECT_TRUE(store->flush().ok());
+    EXPECT_TRUE(store->ping().ok());
+}
+
+TEST(MemoryPresence, FlushIntoMissingDirectoryIsUnavailableAndStoreKeepsServing) {
+    test::TempDir dir;
+    MemoryPresence store(dir.path() / "no-such-dir" / "presence.snapshot");
+    ASSERT_TRUE(store.record_heartbeat("u:alice", kT0 + 1s).ok());
+    auto flushed = store.flush();
+    ASSERT_FALSE(flushed.ok());
+    EXPECT_EQ(flushed.error().code, ErrorCode::Unavailable);
+    EXPECT_NE(flushed.error().message.find("no-such-dir"), std::string::npos) << flushed.error().message;
+    EXPECT_EQ(online(store, kT0), 1);
+}
+
+TEST(MemoryPresence, CorruptSnapshotIsAnErrorNotACrash) {
+    test::TempDir dir;
+    const auto path = dir.path() / "presence.snapshot";
+    {
+        auto store = open_ok(path);
+        ASSERT_TRUE(store);
+        fill(*store);
+        ASSERT_TRUE(store->flush().ok());
+    }
+    const std::vector<std::uint8_t> good = read_bytes(path);
+    ASSERT_GT(good.size(), 100u);
+
+    auto expect_refused = [&](const std::vector<std::uint8_t>& bytes, const std::string& what) {
+        write_bytes(path, bytes);
+        auto store = MemoryPresence::open(path);
+        ASSERT_FALSE(store.ok()) << what;
+        EXPECT_EQ(store.error().code, ErrorCode::Internal) << what;
+        EXPECT_NE(store.error().message.find(path.string()), std::string::npos) << store.error().message;
+    };
+
+    expect_refused({}, "empty file");
+    expect_refused(std::vector<std::uint8_t>(5000, 0xab), "garbage");
+    for (std::size_t keep : {std::size_t{7}, std::size_t{12}, std::size_t{20}, good.size() / 2, good.size() - 1}) {
+        expect_refused(std::vector<std::uint8_t>(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(keep)),
+                       "truncated to " + std::to_string(keep));
+    }
+    for (std::size_t at : {std::size_t{0}, std::size_t{9}, std::size_t{25}, good.size() / 3, good.size() - 3}) {
+        auto flipped = good;
+        flipped[at] ^= 0x40;
+        expect_refused(flipped, "byte flipped at " + std::to_string(at));
+    }
+    auto extended = good;
+    extended.push_back(0);
+    expect_refused(extended, "trailing byte");
+
+    write_bytes(path, good);
+    EXPECT_TRUE(MemoryPresence::open(path).ok());
+}
+
+TEST(MemoryPresence, ConcurrentHeartbeatsCountEveryActorOnce) {
+    MemoryPresence store;
+    constexpr int kThreads = 4;
+    constexpr int kActorsPerThread = 5000;
+    constexpr int kShared = 1000;  // every thread also beats these
+    std::atomic<bool> done{false};
+    std::thread reader([&] {
+        // Counting while others write must be safe and never exceed the truth.
+        while (!done.load()) {
+            const auto n = online(store, kT0);
+            EXPECT_GE(n, 0);
+            EXPECT_LE(n, kThreads * kActorsPerThread + kShared);
+        }
+    });
+    std::vector<std::thread> writers;
+    for (int t = 0; t < kThreads; ++t) {
+        writers.emplace_back([&store, t] {
+            for (int round = 0; round < 3; ++round) {
+                for (int i = 0; i < kActorsPerThread; ++i) {
+                    const auto expiry = kT0 + std::chrono::seconds(60 + round * 60 + t);
+                    ASSERT_TRUE(
+                        store.record_heartbeat("i:t" + std::to_string(t) + "-" + std::to_string(i), expiry).ok());
+                }
+                for (int i = 0; i < kShared; ++i) {
+                    ASSERT_TRUE(store.record_heartbeat("u:shared-" + std::to_string(i), kT0 + 100s).ok());
+                }
+            }
+        });
+    }
+    for (auto& w : writers) {
+        w.join();
+    }
+    done.store(true);
+    reader.join();
+
+    EXPECT_EQ(online(store, kT0), kThreads * kActorsPerThread + kShared);
+    // Each thread's own actors ended at 180 s + t; the shared ones at 100 s.
+    EXPECT_EQ(online(store, kT0 + 100s), kThreads * kActorsPerThread);
+    EXPECT_EQ(online(store, kT0 + 181s), 2 * kActorsPerThread);  // threads 2 and 3
+    EXPECT_EQ(store.remove_expired(kT0 + 183s).value(), kThreads * kActorsPerThread + kShared);
+    EXPECT_EQ(online(store, kT0), 0);
+}
+
+TEST(MemoryPresence, ConcurrentDauMarksAreAllCounted) {
+    MemoryPresence store;
+    std::vector<std::thread> writers;
+    for (int t = 0; t < 4; ++t) {
+        writers.emplace_back([&store, t] {
+            const auto batch = marks(kDay, t % 2 == 0 ? Platform::Android : Platform::Ios, t * 2500, (t + 1) * 2500);
+            for (std::size_t i = 0; i < batch.size(); i += 100) {
+                ASSERT_TRUE(store.add_to_dau(std::span(batch).subspan(i, 100)).ok());
+            }
+        });
+    }
+    for (auto& w : writers) {
+        w.join();
+    }
+    const auto estimate = store.estimate_dau(kDay).value();
+    EXPECT_NEAR(static_cast<double>(estimate.total), 10'000.0, 200.0);
+    EXPECT_NEAR(static_cast<double>(estimate.by_platform.at("android")), 5'000.0, 100.0);
+    EXPECT_NEAR(static_cast<double>(estimate.by_platform.at("ios")), 5'000.0, 100.0);
+}
+
+// Random heartbeats that extend and shorten expiries, with counts and removals
+// at times that go forwards and backwards, checked against a plain map.
+TEST(MemoryPresence, MatchesAReferenceModelUnderRandomOperations) {
+    MemoryPresence store;
+    std::map<std::string, std::int64_t> model;  // actor -> expiry ms
+    std::mt19937_64 rng(20261125);
+    std::int64_t clock_ms = 0;
+    auto at = [](std::int64_t ms) { return kT0 + Millis{ms}; };
+    for (int step = 0; step < 20'000; ++step) {
+        const auto op = rng() % 100;
+        if (op < 80) {
+            const std::string actor = "i:actor-" + std::to_string(rng() % 300);
+            const std::int64_t expiry = clock_ms + static_cast<std::int64_t>(rng() % 4000) - 500;
+            ASSERT_TRUE(store.record_heartbeat(actor, at(expiry)).ok());
+            model[actor] = expiry;
+        } else if (op < 93) {
+            // Mostly forward, sometimes back in time.
+            const std::int64_t now = clock_ms + static_cast<std::int64_t>(rng() % 1000) - 700;
+            std::int64_t expected = 0;
+            for (const auto& [actor, expiry] : model) {
+                expected += expiry > now ? 1 : 0;
+            }
+            ASSERT_EQ(online(store, at(now)), expected) << "step " << step;
+        } else {
+            const std::int64_t now = clock_ms + static_cast<std::int64_t>(rng() % 1000) - 900;
+            std::int64_t expected = 0;
+            for (auto it = model.begin(); it != model.end();) {
+                if (it->second <= now) {
+                    it = model.erase(it);
+                    ++expected;
+                } else {
+                    ++it;
+                }
+            }
+            ASSERT_EQ(store.remove_expired(at(now)).value(), expected) << "step " << step;
+        }
+        clock_ms += static_cast<std::int64_t>(rng() % 20);
+    }
+}
+
+}  // namespace
+}  // namespace beacon::backends::memory
