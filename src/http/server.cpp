@@ -48,7 +48,7 @@ std::string new_request_id() {
         id[static_cast<std::size_t>(i)] = kHex[(a >> (i * 4)) & 0xF];
     }
     for (int i = 16; i < 20; ++i) {
-        id[static_cast<std::size_t>(i)] = kHex[(b >> (i * 4)) & 0xF];
+        id[static_cast<std::size_t>(i)] = kHex[(b >> ((i - 16) * 4)) & 0xF];
     }
     return id;
 }

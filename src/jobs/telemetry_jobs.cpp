@@ -115,7 +115,7 @@ Result<int> catch_up_nightly(telemetry::DauService& dau, int lookback_days) {
         if (!r) {
             return std::move(r).error().with_context("catching up nightly DAU for " + format_day(d));
         }
-        ++computed;
+        computed += r->total > 0 ? 1 : 0;
     }
     return computed;
 }

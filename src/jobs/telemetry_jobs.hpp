@@ -34,7 +34,8 @@ std::vector<Job> make_telemetry_jobs(const TelemetryJobDeps& deps);
 TimePoint next_nightly(const TimeZone& tz, TimePoint t);
 
 // Catches up nightly runs missed while the server was down: computes exact
-// counts for each of the last `lookback_days` days that has none.
+// counts for each of the last `lookback_days` days that has none. Returns
+// how many of those days had data.
 Result<int> catch_up_nightly(telemetry::DauService& dau, int lookback_days);
 
 }  // namespace beacon::jobs

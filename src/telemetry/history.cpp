@@ -39,7 +39,11 @@ Result<std::vector<SnapshotBucket>> online_history(SnapshotStore& store, Millis 
     return store.buckets(interval, from, to);
 }
 
-std::string encode_cursor(std::int64_t last_id) { return "c" + std::to_string(last_id); }
+std::string encode_cursor(std::int64_t last_id) {
+    std::string cursor = "c";
+    cursor += std::to_string(last_id);
+    return cursor;
+}
 
 std::optional<std::int64_t> decode_cursor(std::string_view cursor) {
     if (cursor.size() < 2 || cursor.size() > 20 || cursor[0] != 'c') {

@@ -60,7 +60,7 @@ private:
     const Clock& clock_;
     TelemetrySettings settings_;
     // The 1 s cache of online(): the time it was computed and its value.
-    std::atomic<std::int64_t> cached_at_ms_{INT64_MIN};
+    std::atomic<std::int64_t> cached_at_ms_{-1};  // -1: nothing cached yet
     std::atomic<std::int64_t> cached_online_{0};
 };
 

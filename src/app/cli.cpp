@@ -1,0 +1,124 @@
+#include "app/cli.hpp"
+
+#include <cstdlib>
+#include <iostream>
+#include <map>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "app/config.hpp"
+#include "app/logging.hpp"
+#include "app/serve.hpp"
+#include "auth/jwt.hpp"
+#include "core/time_format.hpp"
+
+extern char** environ;
+
+namespace beacon::app {
+namespace {
+
+// Settings that can be given as flags; the flag is --<name with dashes>.
+constexpr const char* kSettingFlags[] = {
+    "listen",         "data_dir",     "database_url",      "redis_url",         "storage_url",
+    "public_url",     "timezone",     "online_window",     "heartbeat_interval", "presign_ttl",
+    "max_artifact_bytes", "snapshot_retention", "event_retention", "log_format", "threads",
+    "port_file",
+};
+
+std::map<std::string, std::string> environment() {
+    std::map<std::string, std::string> env;
+    for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+        std::string_view kv(*e);
+        auto eq = kv.find('=');
+        if (eq != std::string_view::npos) {
+            env.emplace(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));
+        }
+    }
+    return env;
+}
+
+void add_setting_flags(CLI::App* cmd, std::map<std::string, std::string>& flags, std::string& config_file) {
+    cmd->add_option("--config", config_file, "TOML configuration file");
+    for (const char* key : kSettingFlags) {
+        std::string flag = std::string("--") + key;
+        for (auto& c : flag) {
+            if (c == '_') {
+                c = '-';
+            }
+        }
+        cmd->add_option_function<std::string>(flag, [&flags, key](const std::string& v) { flags[key] = v; },
+                                               std::string("overrides BEACON_") + key);
+    }
+}
+
+Result<Config> load(const std::map<std::string, std::string>& flags, const std::string& config_file) {
+    std::optional<std::filesystem::path> toml;
+    if (!config_file.empty()) {
+        toml = config_file;
+    }
+    return resolve_config(flags, environment(), toml);
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+    CLI::App cli{"Beacon: telemetry and releases backend for mobile apps"};
+    cli.require_subcommand(1);
+    std::map<std::string, std::string> flags;
+    std::string config_file;
+
+    auto* serve_cmd = cli.add_subcommand("serve", "Serve the HTTP API (embedded default with no configuration)");
+    add_setting_flags(serve_cmd, flags, config_file);
+    auto* migrate_cmd = cli.add_subcommand("migrate", "Apply database migrations and exit");
+    add_setting_flags(migrate_cmd, flags, config_file);
+
+    auto* token_cmd = cli.add_subcommand("token", "Print a signed token, alone on one line");
+    bool admin = false;
+    std::string ttl_text = "12h";
+    std::string subject = "admin";
+    token_cmd->add_flag("--admin", admin, "give the token the admin role")->required();
+    token_cmd->add_option("--ttl", ttl_text, "lifetime: seconds or 90s, 15m, 24h, 7d (default 12h)");
+    token_cmd->add_option("--sub", subject, "the token's subject (default admin)");
+    add_setting_flags(token_cmd, flags, config_file);
+
+    try {
+        cli.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return cli.exit(e);
+    }
+
+    auto config = load(flags, config_file);
+    if (!config) {
+        std::cerr << "beacon: " << config.error().message << "\n";
+        return 2;
+    }
+    setup_logging(config->log_format);
+
+    if (serve_cmd->parsed()) {
+        return serve(std::move(*config));
+    }
+    if (migrate_cmd->parsed()) {
+        return migrate(*config);
+    }
+    // token
+    auto ttl = parse_duration_seconds(ttl_text);
+    if (!ttl) {
+        std::cerr << "beacon: --ttl: expected a duration such as 90s, 15m, 24h; got '" << ttl_text << "'\n";
+        return 2;
+    }
+    if (auto r = ensure_jwt_secret(*config); !r) {
+        std::cerr << "beacon: " << r.error().message << "\n";
+        return 2;
+    }
+    auto token = auth::issue_token(config->jwt_secret, subject, admin, std::chrono::seconds(*ttl), SystemClock().now());
+    if (!token) {
+        std::cerr << "beacon: " << token.error().message << "\n";
+        return 2;
+    }
+    std::cout << *token << std::endl;
+    spdlog::shutdown();
+    return 0;
+}
+
+}  // namespace beacon::app
