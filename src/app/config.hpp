@@ -1,0 +1,107 @@
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "core/result.hpp"
+#include "core/time_zone.hpp"
+
+namespace beacon::app {
+
+enum class LogFormat { Text, Json };
+
+enum class StorageKind {
+    File,  // files under Config::artifacts_dir, served by /files/...
+    S3,    // an S3-compatible bucket, Config::s3
+};
+
+// Parsed from `s3://bucket[/prefix]?endpoint=...&region=...` plus the
+// AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY environment variables.
+struct S3Settings {
+    std::string bucket;
+    std::string prefix;    // key prefix inside the bucket, no leading or trailing '/'; may be empty
+    std::string endpoint;  // "http(s)://host[:port]"; empty means AWS (https://s3.<region>.amazonaws.com)
+    std::string region = "us-east-1";
+    std::string access_key_id;
+    std::string secret_access_key;
+};
+
+inline unsigned default_threads() {
+    return std::max(1u, std::thread::hardware_concurrency());
+}
+
+// Every setting of `beacon serve`, with the embedded-mode defaults. Built once
+// at startup by resolve_config(), which validates all of it; the rest of the
+// program trusts these values. Durations are whole seconds.
+struct Config {
+    std::string listen_host = "0.0.0.0";  // IPv6 without brackets ("::1")
+    std::uint16_t listen_port = 8080;     // 0: any free port (see port_file)
+    std::filesystem::path data_dir = "./beacon-data";
+    std::string database_url;  // empty: SQLite in data_dir; else postgres:// or postgresql://
+    std::string redis_url;     // empty: in-process presence and HyperLogLog; else redis://, rediss://, unix://
+    std::string storage_url;   // as given; parsed into storage_kind, artifacts_dir and s3
+    StorageKind storage_kind = StorageKind::File;
+    std::filesystem::path artifacts_dir = "./beacon-data/artifacts";  // StorageKind::File only
+    S3Settings s3;                                                    // StorageKind::S3 only
+    std::string public_url;  // empty: derived from the request's Host; else http(s)://..., no trailing '/'
+    std::string jwt_secret;  // may be empty until ensure_jwt_secret()
+    TimeZone timezone = TimeZone::utc();
+    std::int64_t online_window_s = 180;
+    std::int64_t heartbeat_interval_s = 60;
+    std::int64_t presign_ttl_s = 86400;
+    std::uint64_t max_artifact_bytes = std::uint64_t{2} << 30;  // 2 GiB
+    std::int64_t snapshot_retention_s = 90 * 86400;
+    std::int64_t event_retention_s = 400 * 86400;
+    LogFormat log_format = LogFormat::Text;
+    unsigned threads = default_threads();
+    // Test helper: when set, the server writes the port it bound here.
+    std::optional<std::filesystem::path> port_file;
+};
+
+// Builds the configuration from, highest precedence first:
+//   flags:  keys are the TOML names ("data_dir"); messages call them --data-dir;
+//   env:    BEACON_<TOML name in upper case> (BEACON_DATA_DIR), plus
+//           AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY for S3 storage; an empty
+//           variable counts as unset;
+//   TOML:   `toml_file`, top-level keys listen, data_dir, database_url, redis_url,
+//           storage_url, public_url, jwt_secret, timezone, online_window,
+//           heartbeat_interval, presign_ttl, max_artifact_bytes, snapshot_retention,
+//           event_retention, log_format, threads, port_file;
+//   the defaults in Config.
+// Durations are seconds or a number with s/m/h/d ("90", "15m"); in TOML also an
+// integer. max_artifact_bytes is bytes or a number with K/M/G (KiB/MiB/GiB).
+//
+// Errors are InvalidArgument naming the setting as it was written
+// ("BEACON_ONLINE_WINDOW: expected a duration such as 90s, 15m, 24h; got 'abc'"):
+// wrong values, unknown TOML keys or flags, an unreadable or malformed TOML
+// file (with toml++'s line and column). Secrets are never quoted; URLs are
+// quoted with credentials redacted.
+Result<Config> resolve_config(const std::map<std::string, std::string>& flags,
+                              const std::map<std::string, std::string>& env,
+                              const std::optional<std::filesystem::path>& toml_file);
+
+// Production means PostgreSQL: database_url starts with postgres:// or postgresql://.
+bool is_production(const Config& config);
+
+// Makes sure config.jwt_secret is set. When it is empty: in production an
+// InvalidArgument error (replicas must share the secret); in embedded mode the
+// secret is read from data_dir/jwt-secret, or generated there (32 random bytes
+// as hex, file mode 0600, data_dir created if needed) so tokens survive restarts.
+// Safe against another process generating it at the same moment.
+// File-system failures are ErrorCode::Unavailable naming the path.
+Result<void> ensure_jwt_secret(Config& config);
+
+// One line for the startup log: every setting, with the JWT secret and S3 keys
+// shown only as set/unset and passwords in URLs replaced by "***".
+std::string describe(const Config& config);
+
+// `url` with the password of its userinfo and the values of query parameters
+// that look secret (password, secret, token, key) replaced by "***".
+std::string redact_url(std::string_view url);
+
+}  // namespace beacon::app

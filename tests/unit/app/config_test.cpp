@@ -1,0 +1,375 @@
+#include "app/config.hpp"
+
+#include <sys/stat.h>
+
+#include <fstream>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "support/temp_dir.hpp"
+
+namespace beacon::app {
+namespace {
+
+using Map = std::map<std::string, std::string>;
+
+std::filesystem::path write_file(const std::filesystem::path& path, std::string_view text) {
+    std::ofstream out(path, std::ios::binary);
+    out << text;
+    return path;
+}
+
+Config resolve_ok(const Map& flags, const Map& env, const std::optional<std::filesystem::path>& toml = std::nullopt) {
+    auto r = resolve_config(flags, env, toml);
+    EXPECT_TRUE(r.ok()) << r.error().message;
+    return r.ok() ? *r : Config{};
+}
+
+std::string resolve_error(const Map& flags, const Map& env, const std::optional<std::filesystem::path>& toml = {}) {
+    auto r = resolve_config(flags, env, toml);
+    if (r.ok()) {
+        return "(accepted)";
+    }
+    EXPECT_EQ(r.error().code, ErrorCode::InvalidArgument);
+    return r.error().message;
+}
+
+TEST(Config, DefaultsServeTheEmbeddedMode) {
+    Config c = resolve_ok({}, {});
+    EXPECT_EQ(c.listen_host, "0.0.0.0");
+    EXPECT_EQ(c.listen_port, 8080);
+    EXPECT_EQ(c.data_dir, "./beacon-data");
+    EXPECT_EQ(c.database_url, "");
+    EXPECT_EQ(c.redis_url, "");
+    EXPECT_EQ(c.storage_kind, StorageKind::File);
+    EXPECT_EQ(c.artifacts_dir, std::filesystem::path("./beacon-data/artifacts"));
+    EXPECT_EQ(c.public_url, "");
+    EXPECT_EQ(c.jwt_secret, "");
+    EXPECT_EQ(c.timezone.name(), "UTC");
+    EXPECT_EQ(c.online_window_s, 180);
+    EXPECT_EQ(c.heartbeat_interval_s, 60);
+    EXPECT_EQ(c.presign_ttl_s, 86400);
+    EXPECT_EQ(c.max_artifact_bytes, 2147483648u);
+    EXPECT_EQ(c.snapshot_retention_s, 90 * 86400);
+    EXPECT_EQ(c.event_retention_s, 400 * 86400);
+    EXPECT_EQ(c.log_format, LogFormat::Text);
+    EXPECT_GE(c.threads, 1u);
+    EXPECT_FALSE(c.port_file);
+    EXPECT_FALSE(is_production(c));
+}
+
+TEST(Config, FlagsBeatEnvironmentBeatTomlBeatDefaults) {
+    test::TempDir dir;
+    auto toml = write_file(dir.path() / "beacon.toml",
+                           "listen = \"127.0.0.1:9000\"\n"
+                           "data_dir = \"/from/toml\"\n"
+                           "online_window = \"10m\"\n"
+                           "timezone = \"Asia/Shanghai\"\n"
+                           "threads = 3\n");
+    Map env = {{"BEACON_DATA_DIR", "/from/env"}, {"BEACON_ONLINE_WINDOW", "5m"}, {"BEACON_LOG_FORMAT", "json"}};
+    Map flags = {{"online_window", "4m"}};
+    Config c = resolve_ok(flags, env, toml);
+    EXPECT_EQ(c.online_window_s, 240);              // flag
+    EXPECT_EQ(c.data_dir, "/from/env");             // env over TOML
+    EXPECT_EQ(c.log_format, LogFormat::Json);       // env
+    EXPECT_EQ(c.listen_host, "127.0.0.1");          // TOML
+    EXPECT_EQ(c.listen_port, 9000);                 // TOML
+    EXPECT_EQ(c.timezone.name(), "Asia/Shanghai");  // TOML
+    EXPECT_EQ(c.threads, 3u);                       // TOML integer
+    EXPECT_EQ(c.heartbeat_interval_s, 60);          // default
+    EXPECT_EQ(c.artifacts_dir, std::filesystem::path("/from/env/artifacts"));
+}
+
+TEST(Config, EmptyEnvironmentVariableCountsAsUnset) {
+    Config c = resolve_ok({}, {{"BEACON_LISTEN", ""}, {"BEACON_ONLINE_WINDOW", ""}});
+    EXPECT_EQ(c.listen_port, 8080);
+    EXPECT_EQ(c.online_window_s, 180);
+}
+
+TEST(Config, DurationsTakeUnits) {
+    auto window = [](const std::string& text) {
+        return resolve_ok({}, {{"BEACON_ONLINE_WINDOW", text}, {"BEACON_HEARTBEAT_INTERVAL", "1"}}).online_window_s;
+    };
+    EXPECT_EQ(window("90"), 90);
+    EXPECT_EQ(window("90s"), 90);
+    EXPECT_EQ(window("15m"), 900);
+    EXPECT_EQ(window("24h"), 86400);
+    EXPECT_EQ(window("7d"), 7 * 86400);
+    Config c = resolve_ok({{"presign_ttl", "2h"}, {"snapshot_retention", "30d"}, {"event_retention", "365d"}}, {});
+    EXPECT_EQ(c.presign_ttl_s, 7200);
+    EXPECT_EQ(c.snapshot_retention_s, 30 * 86400);
+    EXPECT_EQ(c.event_retention_s, 365 * 86400);
+
+    test::TempDir dir;
+    auto toml = write_file(dir.path() / "d.toml", "presign_ttl = 300\nheartbeat_interval = \"30s\"\n");
+    Config t = resolve_ok({}, {}, toml);
+    EXPECT_EQ(t.presign_ttl_s, 300);
+    EXPECT_EQ(t.heartbeat_interval_s, 30);
+}
+
+TEST(Config, ArtifactSizeTakesBinaryUnits) {
+    auto size = [](const std::string& text) {
+        return resolve_ok({}, {{"BEACON_MAX_ARTIFACT_BYTES", text}}).max_artifact_bytes;
+    };
+    EXPECT_EQ(size("1000"), 1000u);
+    EXPECT_EQ(size("512K"), 512u * 1024);
+    EXPECT_EQ(size("512KiB"), 512u * 1024);
+    EXPECT_EQ(size("100M"), 100u * 1024 * 1024);
+    EXPECT_EQ(size("3G"), 3ull << 30);
+    EXPECT_EQ(size("3GiB"), 3ull << 30);
+}
+
+TEST(Config, ListenTakesHostAndPortIncludingIpv6) {
+    Config a = resolve_ok({{"listen", "[::1]:0"}}, {});
+    EXPECT_EQ(a.listen_host, "::1");
+    EXPECT_EQ(a.listen_port, 0);
+    Config b = resolve_ok({}, {{"BEACON_LISTEN", "localhost:65535"}});
+    EXPECT_EQ(b.listen_host, "localhost");
+    EXPECT_EQ(b.listen_port, 65535);
+    for (const char* bad : {"8080",
+                            "host:65536",
+                            "host:",
+                            ":8080",
+                            "::1:8080",
+                            "[::1]",
+                            "[::1]8080",
+                            "[127.0.0.1]:80",
+                            "host:8o",
+                            "host:-1",
+                            "a b:80",
+                            "host:+80"}) {
+        EXPECT_TRUE(resolve_error({{"listen", bad}}, {}).starts_with("--listen: expected host:port")) << bad;
+    }
+}
+
+TEST(Config, WrongValueMessageNamesTheSettingAsWritten) {
+    EXPECT_EQ(resolve_error({}, {{"BEACON_ONLINE_WINDOW", "abc"}}),
+              "BEACON_ONLINE_WINDOW: expected a duration such as 90s, 15m, 24h; got 'abc'");
+    EXPECT_EQ(resolve_error({{"online_window", "abc"}}, {}),
+              "--online-window: expected a duration such as 90s, 15m, 24h; got 'abc'");
+
+    const std::vector<std::pair<std::string, std::string>> bad_values = {
+        {"listen", "nope"},
+        {"data_dir", ""},
+        {"database_url", "mysql://db/beacon"},
+        {"redis_url", "memcached://x"},
+        {"storage_url", "ftp://x"},
+        {"storage_url", "s3://UPPER?region=x"},
+        {"storage_url", "s3://bucket?endpoint=ftp://x"},
+        {"public_url", "beacon.example.com"},
+        {"timezone", "Mars/Olympus_Mons"},
+        {"online_window", "0"},
+        {"heartbeat_interval", "-5s"},
+        {"presign_ttl", "1w"},
+        {"max_artifact_bytes", "2T"},
+        {"max_artifact_bytes", "0"},
+        {"max_artifact_bytes", "1.5G"},
+        {"snapshot_retention", "forever"},
+        {"event_retention", "400 d"},
+        {"log_format", "xml"},
+        {"threads", "0"},
+        {"threads", "many"},
+        {"threads", "100000"},
+        {"port_file", ""},
+    };
+    test::TempDir dir;
+    for (const auto& [key, value] : bad_values) {
+        std::string env_name = "BEACON_";
+        for (char ch : key) {
+            env_name.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(ch))));
+        }
+        if (!value.empty()) {  // an empty variable counts as unset
+            EXPECT_TRUE(resolve_error({}, {{env_name, value}}).starts_with(env_name + ": ")) << key << "=" << value;
+        }
+        std::string flag = "--" + key;
+        std::replace(flag.begin(), flag.end(), '_', '-');
+        EXPECT_TRUE(resolve_error({{key, value}}, {}).starts_with(flag + ": ")) << key << "=" << value;
+        auto toml = write_file(dir.path() / "bad.toml", key + " = \"" + value + "\"\n");
+        EXPECT_TRUE(resolve_error({}, {}, toml).starts_with(key + " (in " + toml.string() + "): "))
+            << key << "=" << value << ": " << resolve_error({}, {}, toml);
+    }
+}
+
+TEST(Config, HeartbeatMustBeShorterThanOnlineWindow) {
+    std::string message = resolve_error({{"heartbeat_interval", "5m"}}, {{"BEACON_ONLINE_WINDOW", "3m"}});
+    EXPECT_NE(message.find("--heartbeat-interval (300s)"), std::string::npos) << message;
+    EXPECT_NE(message.find("BEACON_ONLINE_WINDOW (180s)"), std::string::npos) << message;
+}
+
+TEST(Config, TomlUnknownKeyIsAnError) {
+    test::TempDir dir;
+    auto toml = write_file(dir.path() / "beacon.toml", "listen = \"0.0.0.0:1\"\nonline_windw = \"5m\"\n");
+    std::string message = resolve_error({}, {}, toml);
+    EXPECT_NE(message.find(toml.string()), std::string::npos) << message;
+    EXPECT_NE(message.find("unknown key 'online_windw'"), std::string::npos) << message;
+
+    auto nested = write_file(dir.path() / "nested.toml", "[server]\nlisten = \"0.0.0.0:1\"\n");
+    EXPECT_NE(resolve_error({}, {}, nested).find("unknown key 'server'"), std::string::npos);
+}
+
+TEST(Config, UnknownFlagIsAnError) {
+    EXPECT_EQ(resolve_error({{"lissen", "x"}}, {}), "unknown setting --lissen");
+}
+
+TEST(Config, TomlWrongTypeNamesTheKey) {
+    test::TempDir dir;
+    auto toml = write_file(dir.path() / "t.toml", "listen = 8080\n");
+    EXPECT_EQ(resolve_error({}, {}, toml), "listen (in " + toml.string() + "): expected a string; got a TOML integer");
+    auto toml2 = write_file(dir.path() / "t2.toml", "online_window = true\n");
+    EXPECT_EQ(resolve_error({}, {}, toml2),
+              "online_window (in " + toml2.string() + "): expected a string or an integer; got a TOML boolean");
+}
+
+TEST(Config, MalformedTomlNamesFileAndPosition) {
+    test::TempDir dir;
+    auto toml = write_file(dir.path() / "broken.toml", "listen = \"0.0.0.0:1\"\ndata_dir = \n");
+    std::string message = resolve_error({}, {}, toml);
+    EXPECT_TRUE(message.starts_with("config file " + toml.string() + ":2:")) << message;
+}
+
+TEST(Config, UnreadableTomlNamesFile) {
+    test::TempDir dir;
+    auto missing = dir.path() / "missing.toml";
+    std::string message = resolve_error({}, {}, missing);
+    EXPECT_TRUE(message.starts_with("config file " + missing.string() + ": cannot read")) << message;
+    EXPECT_TRUE(resolve_error({}, {}, dir.path()).starts_with("config file " + dir.path().string())) << message;
+}
+
+TEST(Config, StorageUrlSelectsBackend) {
+    Config file = resolve_ok({{"storage_url", "file:/srv/artifacts"}}, {});
+    EXPECT_EQ(file.storage_kind, StorageKind::File);
+    EXPECT_EQ(file.artifacts_dir, std::filesystem::path("/srv/artifacts"));
+    EXPECT_EQ(resolve_ok({{"storage_url", "file:///srv/a"}}, {}).artifacts_dir, std::filesystem::path("/srv/a"));
+
+    Map env = {
+        {"BEACON_STORAGE_URL", "s3://beacon-artifacts/apps/?endpoint=http%3A%2F%2F127.0.0.1:9000&region=eu-west-1"},
+        {"AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"},
+        {"AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI"}};
+    Config s3 = resolve_ok({}, env);
+    EXPECT_EQ(s3.storage_kind, StorageKind::S3);
+    EXPECT_EQ(s3.s3.bucket, "beacon-artifacts");
+    EXPECT_EQ(s3.s3.prefix, "apps");
+    EXPECT_EQ(s3.s3.endpoint, "http://127.0.0.1:9000");
+    EXPECT_EQ(s3.s3.region, "eu-west-1");
+    EXPECT_EQ(s3.s3.access_key_id, "AKIDEXAMPLE");
+    EXPECT_EQ(s3.s3.secret_access_key, "wJalrXUtnFEMI");
+
+    EXPECT_EQ(resolve_error({}, {{"BEACON_STORAGE_URL", "s3://bucket?region=x"}}),
+              "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are required when BEACON_STORAGE_URL is s3://...");
+    EXPECT_EQ(resolve_error({}, {{"BEACON_STORAGE_URL", "s3://bucket?regoin=x"}}),
+              "BEACON_STORAGE_URL: unknown parameter 'regoin' (known: endpoint, region)");
+}
+
+TEST(Config, ProductionMeansPostgres) {
+    EXPECT_TRUE(is_production(resolve_ok({}, {{"BEACON_DATABASE_URL", "postgres://u:p@db/beacon"}})));
+    EXPECT_TRUE(is_production(resolve_ok({}, {{"BEACON_DATABASE_URL", "postgresql://db/beacon"}})));
+    EXPECT_FALSE(is_production(resolve_ok({}, {})));
+}
+
+TEST(Config, BadUrlMessageRedactsPassword) {
+    std::string message = resolve_error({}, {{"BEACON_DATABASE_URL", "mysql://beacon:hunter2@db/beacon"}});
+    EXPECT_EQ(message.find("hunter2"), std::string::npos) << message;
+    EXPECT_NE(message.find("mysql://beacon:***@db/beacon"), std::string::npos) << message;
+}
+
+TEST(Config, ExampleConfigsLoad) {
+    const auto config_dir = std::filesystem::path(__FILE__).parent_path() / "../../../config";
+    Config embedded = resolve_ok({}, {}, config_dir / "embedded.toml");
+    EXPECT_FALSE(is_production(embedded));
+    EXPECT_EQ(embedded.max_artifact_bytes, 2ull << 30);
+    Config production =
+        resolve_ok({}, {{"AWS_ACCESS_KEY_ID", "a"}, {"AWS_SECRET_ACCESS_KEY", "b"}}, config_dir / "production.toml");
+    EXPECT_TRUE(is_production(production));
+    EXPECT_EQ(production.storage_kind, StorageKind::S3);
+    EXPECT_EQ(production.log_format, LogFormat::Json);
+}
+
+TEST(JwtSecret, GeneratedOnceAndPersistedWithPrivateMode) {
+    test::TempDir dir;
+    Config first;
+    first.data_dir = dir.path() / "nested" / "data";
+    ASSERT_TRUE(ensure_jwt_secret(first).ok());
+    EXPECT_EQ(first.jwt_secret.size(), 64u);
+
+    auto file = first.data_dir / "jwt-secret";
+    struct stat st {};
+    ASSERT_EQ(::stat(file.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+
+    Config second;
+    second.data_dir = first.data_dir;
+    ASSERT_TRUE(ensure_jwt_secret(second).ok());
+    EXPECT_EQ(second.jwt_secret, first.jwt_secret);
+
+    // No temporary files left behind.
+    int entries = 0;
+    for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(first.data_dir)) {
+        ++entries;
+    }
+    EXPECT_EQ(entries, 1);
+}
+
+TEST(JwtSecret, ExplicitSecretWinsAndWritesNothing) {
+    test::TempDir dir;
+    Config c;
+    c.data_dir = dir.path() / "data";
+    c.jwt_secret = "from-the-environment";
+    ASSERT_TRUE(ensure_jwt_secret(c).ok());
+    EXPECT_EQ(c.jwt_secret, "from-the-environment");
+    EXPECT_FALSE(std::filesystem::exists(c.data_dir));
+}
+
+TEST(JwtSecret, ExistingFileIsUsedTrimmed) {
+    test::TempDir dir;
+    write_file(dir.path() / "jwt-secret", "kept-secret\n");
+    Config c;
+    c.data_dir = dir.path();
+    ASSERT_TRUE(ensure_jwt_secret(c).ok());
+    EXPECT_EQ(c.jwt_secret, "kept-secret");
+
+    write_file(dir.path() / "jwt-secret", "\n");
+    Config empty;
+    empty.data_dir = dir.path();
+    EXPECT_FALSE(ensure_jwt_secret(empty).ok());
+}
+
+TEST(JwtSecret, ProductionWithoutSecretIsRefused) {
+    test::TempDir dir;
+    Config c = resolve_ok({{"data_dir", dir.path().string()}}, {{"BEACON_DATABASE_URL", "postgres://db/beacon"}});
+    auto r = ensure_jwt_secret(c);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().message, "BEACON_JWT_SECRET is required when BEACON_DATABASE_URL is PostgreSQL");
+    EXPECT_FALSE(std::filesystem::exists(dir.path() / "jwt-secret"));
+}
+
+TEST(Describe, RedactsSecretsAndCredentials) {
+    Map env = {{"BEACON_DATABASE_URL", "postgres://beacon:pg-pass-1@db:5432/beacon?sslmode=require&password=pg-pass-2"},
+               {"BEACON_REDIS_URL", "redis://:redis-pass@cache:6379/0"},
+               {"BEACON_STORAGE_URL", "s3://beacon-artifacts?endpoint=https://minio:9000"},
+               {"BEACON_JWT_SECRET", "jwt-secret-value"},
+               {"AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"},
+               {"AWS_SECRET_ACCESS_KEY", "aws-secret-value"},
+               {"BEACON_LISTEN", "[::]:8443"}};
+    std::string line = describe(resolve_ok({}, env));
+    for (const char* secret : {"pg-pass-1", "pg-pass-2", "redis-pass", "jwt-secret-value", "aws-secret-value"}) {
+        EXPECT_EQ(line.find(secret), std::string::npos) << secret << " in " << line;
+    }
+    EXPECT_NE(line.find("postgres://beacon:***@db:5432/beacon?sslmode=require&password=***"), std::string::npos)
+        << line;
+    EXPECT_NE(line.find("redis://:***@cache:6379/0"), std::string::npos) << line;
+    EXPECT_NE(line.find("listen=[::]:8443"), std::string::npos) << line;
+    EXPECT_NE(line.find("jwt_secret=set"), std::string::npos) << line;
+    EXPECT_NE(line.find("s3://beacon-artifacts"), std::string::npos) << line;
+}
+
+TEST(Describe, RedactUrlEdgeCases) {
+    EXPECT_EQ(redact_url("postgres://alice@db/x"), "postgres://alice@db/x");
+    EXPECT_EQ(redact_url("postgres://db/x?user=a&PassWord=b#frag"), "postgres://db/x?user=a&PassWord=***#frag");
+    EXPECT_EQ(redact_url("postgres://u:pa/ss@db/x"), "postgres://u:***@db/x");
+    EXPECT_EQ(redact_url("https://example.com/path"), "https://example.com/path");
+    EXPECT_EQ(redact_url("s3://b?endpoint=http://h&token=t"), "s3://b?endpoint=http://h&token=***");
+}
+
+}  // namespace
+}  // namespace beacon::app
