@@ -1,21 +1,48 @@
 #include "app/logging.hpp"
 
 #include <spdlog/async.h>
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 namespace beacon::app {
+namespace {
+
+// `%*` in a pattern: the message as the inside of a JSON string, so that a
+// message holding quotes, backslashes or control bytes cannot break the line.
+class JsonEscapedMessage final : public spdlog::custom_flag_formatter {
+public:
+    void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
+        static constexpr char kHex[] = "0123456789abcdef";
+        for (char c : std::string_view(msg.payload.data(), msg.payload.size())) {
+            auto u = static_cast<unsigned char>(c);
+            if (c == '"' || c == '\\') {
+                dest.push_back('\\');
+                dest.push_back(c);
+            } else if (u < 0x20) {
+                const char esc[] = {'\\', 'u', '0', '0', kHex[u >> 4], kHex[u & 0xF]};
+                dest.append(esc, esc + sizeof esc);
+            } else {
+                dest.push_back(c);
+            }
+        }
+    }
+    std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<JsonEscapedMessage>(); }
+};
+
+}  // namespace
 
 void setup_logging(LogFormat format) {
     spdlog::init_thread_pool(65536, 1);
     auto logger = spdlog::create_async_nb<spdlog::sinks::stderr_sink_mt>("beacon");
+    auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
     if (format == LogFormat::Json) {
-        // Messages are ours and carry no quotes or backslashes from clients:
-        // paths are logged without their query and request ids are validated.
-        logger->set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","msg":"%v"})", spdlog::pattern_time_type::utc);
+        formatter->add_flag<JsonEscapedMessage>('*').set_pattern(
+            R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","msg":"%*"})");
     } else {
-        logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
+        formatter->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v");
     }
+    logger->set_formatter(std::move(formatter));
     spdlog::set_default_logger(logger);
     spdlog::flush_every(std::chrono::seconds(1));
 }

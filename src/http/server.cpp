@@ -67,6 +67,20 @@ std::string media_type(std::string_view ct) {
     return out;
 }
 
+// The path of a request target for the access log: no query (it may carry
+// secrets), at most 256 bytes, and nothing that could break a log line or the
+// JSON log format (quotes, backslashes, control bytes become '?').
+std::string loggable_path(std::string_view target) {
+    std::string out(target.substr(0, std::min(target.find('?'), std::size_t{256})));
+    for (auto& c : out) {
+        auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u >= 0x7f || c == '"' || c == '\\') {
+            c = '?';
+        }
+    }
+    return out;
+}
+
 bool is_json_media(const std::string& mt) {
     return mt == "application/json" || (mt.starts_with("application/") && mt.ends_with("+json"));
 }
@@ -316,7 +330,7 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket) {
             try {
                 res = co_await serve(stream, buffer, parser, req, slot, must_close);
             } catch (const std::exception& e) {
-                spdlog::error("request {} {} {} failed: {}", request_id, method, target, e.what());
+                spdlog::error("request {} {} {} failed: {}", request_id, method, loggable_path(target), e.what());
                 res = problem_response(bh::status::internal_server_error,
                                        "an unexpected error occurred; it has been logged");
             }
@@ -349,8 +363,7 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket) {
         double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         metrics.observe(*slot, Metrics::method_index(method), status, secs);
         if (opts.access_log) {
-            spdlog::info("{} {} {} {:.3f}ms id={}", method, target.substr(0, target.find('?')), status, secs * 1e3,
-                         request_id);
+            spdlog::info("{} {} {} {:.3f}ms id={}", method, loggable_path(target), status, secs * 1e3, request_id);
         }
         conn->busy.store(false);
         if (ec || must_close) {
