@@ -1,0 +1,163 @@
+#include "backends/sqlite/connection.hpp"
+
+#include <sqlite3.h>
+
+#include <utility>
+
+namespace beacon::backends::sqlite {
+
+Error make_sqlite_error(sqlite3* db, int rc, std::string_view what) {
+    ErrorCode code = ErrorCode::Internal;
+    switch (rc & 0xff) {
+        case SQLITE_BUSY:
+        case SQLITE_LOCKED:
+        case SQLITE_NOMEM:
+        case SQLITE_READONLY:
+        case SQLITE_IOERR:
+        case SQLITE_CORRUPT:
+        case SQLITE_FULL:
+        case SQLITE_CANTOPEN:
+        case SQLITE_PROTOCOL:
+        case SQLITE_NOTADB:
+        case SQLITE_PERM:
+        case SQLITE_NOLFS:
+            code = ErrorCode::Unavailable;
+            break;
+        default:
+            break;
+    }
+    std::string message = "sqlite: ";
+    message.append(what).append(": ").append(sqlite3_errstr(rc));
+    // The connection's message says more (names the table, the constraint...)
+    // when it is about this failure.
+    if (db != nullptr && (sqlite3_extended_errcode(db) & 0xff) == (rc & 0xff)) {
+        message.append(" (").append(sqlite3_errmsg(db)).append(")");
+    }
+    return make_error(code, std::move(message));
+}
+
+Result<std::unique_ptr<Connection>> Connection::open(const std::filesystem::path& file,
+                                                     Mode mode,
+                                                     Millis busy_timeout) {
+    int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+    flags |= mode == Mode::ReadWrite ? (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) : SQLITE_OPEN_READONLY;
+    sqlite3* db = nullptr;
+    int rc = sqlite3_open_v2(file.c_str(), &db, flags, nullptr);
+    if (rc != SQLITE_OK) {
+        Error e = make_sqlite_error(db, rc, "opening " + file.string());
+        // Whatever the reason, a database we cannot open is not there for us.
+        e.code = ErrorCode::Unavailable;
+        sqlite3_close_v2(db);
+        return e;
+    }
+    std::unique_ptr<Connection> conn(new Connection(db));
+    sqlite3_busy_timeout(db, static_cast<int>(busy_timeout.count()));
+    return conn;
+}
+
+Connection::~Connection() {
+    for (auto& [sql, stmt] : statements_) {
+        sqlite3_finalize(stmt);
+    }
+    sqlite3_close_v2(db_);
+}
+
+Result<void> Connection::exec(std::string_view sql) {
+    std::string text(sql);  // sqlite3_exec wants a NUL-terminated string
+    char* message = nullptr;
+    int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &message);
+    sqlite3_free(message);  // the same text is in sqlite3_errmsg
+    if (rc != SQLITE_OK) {
+        return error(rc, "executing statement");
+    }
+    return ok();
+}
+
+Result<sqlite3_stmt*> Connection::prepare(std::string_view sql) {
+    if (auto it = statements_.find(sql); it != statements_.end()) {
+        return it->second;
+    }
+    sqlite3_stmt* stmt = nullptr;
+    int rc =
+        sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+    if (rc != SQLITE_OK) {
+        return error(rc, "preparing statement");
+    }
+    statements_.emplace(std::string(sql), stmt);
+    return stmt;
+}
+
+Result<std::string> Connection::query_text(std::string_view sql) {
+    auto prepared = prepare(sql);
+    if (!prepared) {
+        return std::move(prepared).error();
+    }
+    Statement stmt(*prepared);
+    int rc = stmt.step();
+    if (rc == SQLITE_DONE) {
+        return std::string();
+    }
+    if (rc != SQLITE_ROW) {
+        return error(rc, "querying");
+    }
+    return std::string(stmt.text(0));
+}
+
+Statement::~Statement() {
+    sqlite3_reset(stmt_);
+}
+
+void Statement::bind(int index, std::int64_t value) {
+    sqlite3_bind_int64(stmt_, index, value);
+}
+
+void Statement::bind(int index, std::string_view value) {
+    // A null pointer would bind SQL NULL; an empty string must stay ''.
+    const char* data = value.data() != nullptr ? value.data() : "";
+    sqlite3_bind_text64(stmt_, index, data, value.size(), SQLITE_STATIC, SQLITE_UTF8);
+}
+
+void Statement::bind(int index, const std::optional<std::string>& value) {
+    if (value) {
+        bind(index, std::string_view(*value));
+    } else {
+        bind_null(index);
+    }
+}
+
+void Statement::bind_null(int index) {
+    sqlite3_bind_null(stmt_, index);
+}
+
+int Statement::step() {
+    return sqlite3_step(stmt_);
+}
+
+void Statement::reset() {
+    sqlite3_reset(stmt_);
+}
+
+bool Statement::is_null(int column) const {
+    return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
+}
+
+std::int64_t Statement::int64(int column) const {
+    return sqlite3_column_int64(stmt_, column);
+}
+
+std::string_view Statement::text(int column) const {
+    const auto* data = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
+    if (data == nullptr) {
+        return {};
+    }
+    return {data, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column))};
+}
+
+std::optional<std::string> Statement::optional_text(int column) const {
+    if (is_null(column)) {
+        return std::nullopt;
+    }
+    return std::string(text(column));
+}
+
+}  // namespace beacon::backends::sqlite

@@ -1,0 +1,125 @@
+#pragma once
+
+#include <string_view>
+
+// Every SQL statement of the SQLite adapter except the schema, which lives in
+// migrations/*.sql. Parameters are numbered; the adapter binds them in order.
+namespace beacon::backends::sqlite::sql {
+
+// --- Connection setup -------------------------------------------------------
+
+// journal_mode answers the mode in force: "wal" unless the file system cannot
+// do WAL. synchronous=FULL syncs the WAL on every commit, so a committed
+// append is durable; telemetry::EventIngestor's group commit amortises it.
+inline constexpr std::string_view kPragmaWal = "PRAGMA journal_mode = WAL";
+inline constexpr std::string_view kPragmaWriter = "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;";
+// Run when the writer closes: refreshes planner statistics where they are stale.
+inline constexpr std::string_view kPragmaOptimize = "PRAGMA optimize";
+
+// --- Migrations -------------------------------------------------------------
+
+inline constexpr std::string_view kCreateSchemaMigrations =
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    " version INTEGER PRIMARY KEY,"
+    " name TEXT NOT NULL,"
+    " applied_at INTEGER NOT NULL"
+    ") STRICT";
+inline constexpr std::string_view kSelectAppliedVersions = "SELECT version FROM schema_migrations ORDER BY version";
+inline constexpr std::string_view kSelectMigrationApplied = "SELECT 1 FROM schema_migrations WHERE version = ?1";
+// applied_at in epoch milliseconds from SQLite's clock: bookkeeping only.
+inline constexpr std::string_view kInsertMigration =
+    "INSERT INTO schema_migrations (version, name, applied_at)"
+    " VALUES (?1, ?2, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))";
+
+// --- Transactions -----------------------------------------------------------
+
+// IMMEDIATE takes the write lock up front, so a busy database fails at BEGIN
+// (after busy_timeout) instead of half-way through a batch.
+inline constexpr std::string_view kBegin = "BEGIN IMMEDIATE";
+inline constexpr std::string_view kCommit = "COMMIT";
+inline constexpr std::string_view kRollback = "ROLLBACK";
+
+// --- telemetry_events -------------------------------------------------------
+
+// Only the dedup conflict is ignored; any other constraint failure is an error.
+inline constexpr std::string_view kInsertEvent =
+    "INSERT INTO telemetry_events (event_id, install_id, user_id, event_name, event_time, received_at,"
+    " platform, app_version, os_version, device_model, region, session_id, properties)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+    " ON CONFLICT (install_id, event_id) WHERE event_id IS NOT NULL DO NOTHING";
+
+// The listing query is assembled from these parts: the head, then " WHERE "
+// and the present filters joined by " AND " (in this order, each binding the
+// next parameter), then the tail, whose parameter is the row limit.
+inline constexpr std::string_view kListEventsHead =
+    "SELECT id, event_id, install_id, user_id, event_name, event_time, received_at, platform,"
+    " app_version, os_version, device_model, region, session_id, properties FROM telemetry_events";
+inline constexpr std::string_view kListFilterEventName = "event_name = ?";
+inline constexpr std::string_view kListFilterUserId = "user_id = ?";
+inline constexpr std::string_view kListFilterInstallId = "install_id = ?";
+inline constexpr std::string_view kListFilterFrom = "event_time >= ?";
+inline constexpr std::string_view kListFilterTo = "event_time < ?";
+inline constexpr std::string_view kListFilterBeforeId = "id < ?";
+inline constexpr std::string_view kListEventsTail = " ORDER BY id DESC LIMIT ?";
+
+// Distinct actors of app_session_start in [?1, ?2): one row (0, NULL, total),
+// then (1, platform, n) and (2, region, n). An actor seen under two platforms
+// counts once in the total and once under each platform.
+inline constexpr std::string_view kCountSessionActors =
+    "WITH a AS MATERIALIZED ("
+    " SELECT DISTINCT"
+    "  CASE WHEN user_id IS NOT NULL THEN 'u:' || user_id ELSE 'i:' || install_id END AS actor,"
+    "  COALESCE(platform, 'unknown') AS platform,"
+    "  COALESCE(region, 'unknown') AS region"
+    " FROM telemetry_events"
+    " WHERE event_name = 'app_session_start' AND event_time >= ?1 AND event_time < ?2)"
+    " SELECT 0, NULL, COUNT(DISTINCT actor) FROM a"
+    " UNION ALL SELECT 1, platform, COUNT(DISTINCT actor) FROM a GROUP BY platform"
+    " UNION ALL SELECT 2, region, COUNT(DISTINCT actor) FROM a GROUP BY region";
+
+// Retention in slices, each its own short transaction, so appends are not
+// held up behind one huge delete.
+inline constexpr std::string_view kDeleteEventsBefore =
+    "DELETE FROM telemetry_events WHERE id IN"
+    " (SELECT id FROM telemetry_events WHERE event_time < ?1 LIMIT ?2)";
+
+// --- daily_active_stats -----------------------------------------------------
+
+inline constexpr std::string_view kUpsertDailyStats =
+    "INSERT INTO daily_active_stats (day, dau, dau_by_platform, dau_by_region, exact, computed_at)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+    " ON CONFLICT (day) DO UPDATE SET dau = excluded.dau, dau_by_platform = excluded.dau_by_platform,"
+    " dau_by_region = excluded.dau_by_region, exact = excluded.exact, computed_at = excluded.computed_at";
+inline constexpr std::string_view kSelectDailyStats =
+    "SELECT day, dau, dau_by_platform, dau_by_region, exact, computed_at FROM daily_active_stats"
+    " WHERE day >= ?1 AND day <= ?2 ORDER BY day";
+
+// --- online_snapshots -------------------------------------------------------
+
+inline constexpr std::string_view kInsertSnapshot =
+    "INSERT INTO online_snapshots (ts, online_count, window_seconds) VALUES (?1, ?2, ?3)";
+// Buckets of ?1 ms aligned to the epoch (floored, also before 1970), with the
+// sum so that the adapter rounds the average the same way on every backend.
+inline constexpr std::string_view kSnapshotBuckets =
+    "SELECT ts - (((ts % ?1) + ?1) % ?1) AS bucket, SUM(online_count), MIN(online_count),"
+    " MAX(online_count), COUNT(*)"
+    " FROM online_snapshots WHERE ts >= ?2 AND ts < ?3 GROUP BY bucket ORDER BY bucket";
+inline constexpr std::string_view kDeleteSnapshotsBefore = "DELETE FROM online_snapshots WHERE ts < ?1";
+
+// --- job_claims, job_runs ---------------------------------------------------
+
+inline constexpr std::string_view kClaimJob =
+    "INSERT INTO job_claims (job, tick) VALUES (?1, ?2) ON CONFLICT (job, tick) DO NOTHING";
+inline constexpr std::string_view kPruneClaims = "DELETE FROM job_claims WHERE tick < ?1";
+inline constexpr std::string_view kUpsertJobRun =
+    "INSERT INTO job_runs (job, last_run_at, last_duration_ms, last_error) VALUES (?1, ?2, ?3, ?4)"
+    " ON CONFLICT (job) DO UPDATE SET last_run_at = excluded.last_run_at,"
+    " last_duration_ms = excluded.last_duration_ms, last_error = excluded.last_error";
+inline constexpr std::string_view kSelectJobRuns =
+    "SELECT job, last_run_at, last_duration_ms, last_error FROM job_runs ORDER BY job";
+
+// --- Health -----------------------------------------------------------------
+
+inline constexpr std::string_view kPing = "SELECT 1 FROM schema_migrations LIMIT 1";
+
+}  // namespace beacon::backends::sqlite::sql

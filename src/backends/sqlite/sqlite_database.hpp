@@ -1,0 +1,137 @@
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/health.hpp"
+#include "core/result.hpp"
+#include "jobs/job_ledger.hpp"
+#include "telemetry/event_store.hpp"
+#include "telemetry/stats_store.hpp"
+
+struct sqlite3_stmt;
+
+namespace beacon::backends::sqlite {
+
+class Connection;
+
+struct SqliteOptions {
+    // How long a statement waits for a lock held by another connection or
+    // process (say `beacon migrate`) before failing with Unavailable.
+    Millis busy_timeout{5000};
+    // Read-only connections for queries, opened on demand (at least 1).
+    int read_connections = 4;
+};
+
+namespace detail {
+
+// EventStore and SnapshotStore both declare `delete_before(TimePoint)`; one
+// override in SqliteDatabase would serve both. These bases give each its own
+// name, so the retention of events and of snapshots stay apart.
+class EventStoreBase : public telemetry::EventStore {
+public:
+    Result<std::int64_t> delete_before(TimePoint t) final { return delete_events_before(t); }
+    virtual Result<std::int64_t> delete_events_before(TimePoint t) = 0;
+};
+
+class SnapshotStoreBase : public telemetry::SnapshotStore {
+public:
+    Result<std::int64_t> delete_before(TimePoint t) final { return delete_snapshots_before(t); }
+    virtual Result<std::int64_t> delete_snapshots_before(TimePoint t) = 0;
+};
+
+}  // namespace detail
+
+// The embedded database: one SQLite file in WAL mode implementing the
+// telemetry, stats, snapshot and job-ledger ports.
+//
+// Writes go through one connection guarded by a mutex, each call its own
+// transaction (synchronous=FULL: durable when it returns). Group commit, many
+// requests per append() and so per fsync, is telemetry::EventIngestor's job
+// (docs/decisions/0002). Reads use a small pool of read-only connections,
+// which WAL lets run beside the writer.
+// Thread-safe; never throws. Errors: Unavailable when the file cannot be
+// opened, is locked past busy_timeout, full, corrupt or failing I/O.
+class SqliteDatabase final : public detail::EventStoreBase,
+                             public telemetry::DailyStatsStore,
+                             public detail::SnapshotStoreBase,
+                             public jobs::JobLedger,
+                             public HealthProbe {
+public:
+    // Opens (creating if needed) `file`, whose directory must exist, enables
+    // WAL, synchronous=FULL, foreign keys and busy_timeout, and applies the
+    // pending migrations. Fails if the file holds a schema newer than this binary.
+    static Result<std::unique_ptr<SqliteDatabase>> open(const std::filesystem::path& file,
+                                                        const SqliteOptions& options = {});
+
+    // `beacon migrate`: applies pending migrations to `file` (creating it) and
+    // returns how many were applied; 0 when the schema is current.
+    static Result<int> migrate(const std::filesystem::path& file, const SqliteOptions& options = {});
+
+    // Precondition: no call is in flight.
+    ~SqliteDatabase() override;
+    SqliteDatabase(const SqliteDatabase&) = delete;
+    SqliteDatabase& operator=(const SqliteDatabase&) = delete;
+
+    // telemetry::EventStore
+    Result<std::vector<bool>> append(std::span<const telemetry::Event> events) override;
+    Result<telemetry::EventPage> list(const telemetry::EventQuery& q) override;
+    Result<telemetry::DailyCounts> count_session_actors(TimePoint from, TimePoint to) override;
+    Result<std::int64_t> delete_events_before(TimePoint t) override;
+
+    // telemetry::DailyStatsStore
+    Result<void> upsert(const telemetry::DailyStats& stats) override;
+    Result<std::vector<telemetry::DailyStats>> range(Day from, Day to) override;
+
+    // telemetry::SnapshotStore
+    Result<void> insert(const telemetry::OnlineSnapshot& s) override;
+    Result<std::vector<telemetry::SnapshotBucket>> buckets(Millis interval, TimePoint from, TimePoint to) override;
+    Result<std::int64_t> delete_snapshots_before(TimePoint t) override;
+
+    // jobs::JobLedger
+    Result<bool> try_claim(std::string_view job, TimePoint tick) override;
+    Result<void> record_run(const jobs::JobRunRecord& run) override;
+    Result<std::vector<jobs::JobRunRecord>> last_runs() override;
+    Result<void> prune_claims_before(TimePoint t) override;
+
+    // HealthProbe: runs a query on a read connection.
+    Result<void> ping() override;
+
+    // Makes the next append() fail with Unavailable after it has inserted
+    // min(n, size) of its events inside its transaction (all-or-nothing tests).
+    void fail_next_append_after_for_test(std::size_t n) { fail_append_after_.store(static_cast<std::int64_t>(n)); }
+
+private:
+    class ReaderLease;
+
+    SqliteDatabase(std::filesystem::path file, SqliteOptions options, std::unique_ptr<Connection> writer);
+
+    Result<void> insert_events(std::span<const telemetry::Event> events, std::vector<bool>& stored);
+
+    Result<ReaderLease> acquire_reader();
+    void release_reader(std::unique_ptr<Connection> conn);
+
+    const std::filesystem::path file_;
+    const SqliteOptions options_;
+
+    std::mutex writer_mutex_;
+    std::unique_ptr<Connection> writer_;
+    sqlite3_stmt* insert_event_ = nullptr;  // owned by writer_'s statement cache
+
+    std::atomic<std::int64_t> fail_append_after_{-1};
+
+    std::mutex readers_mutex_;
+    std::condition_variable reader_free_;
+    std::vector<std::unique_ptr<Connection>> idle_readers_;
+    int open_readers_ = 0;
+};
+
+}  // namespace beacon::backends::sqlite
