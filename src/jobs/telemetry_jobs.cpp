@@ -34,11 +34,11 @@ Result<json::object> cleanup(const TelemetryJobDeps& d) {
     if (auto r = d.presence.drop_dau_before(today - std::chrono::days(3)); !r) {
         return std::move(r).error();
     }
-    auto snaps = d.snapshots.delete_before(now - std::chrono::seconds(d.settings.snapshot_retention_s));
+    auto snaps = d.snapshots.delete_snapshots_before(now - std::chrono::seconds(d.settings.snapshot_retention_s));
     if (!snaps) {
         return std::move(snaps).error();
     }
-    auto events = d.events.delete_before(now - std::chrono::seconds(d.settings.event_retention_s));
+    auto events = d.events.delete_events_before(now - std::chrono::seconds(d.settings.event_retention_s));
     if (!events) {
         return std::move(events).error();
     }

@@ -46,7 +46,7 @@ public:
     virtual Result<DailyCounts> count_session_actors(TimePoint from, TimePoint to) = 0;
 
     // Retention: removes events with event_time < t; returns how many.
-    virtual Result<std::int64_t> delete_before(TimePoint t) = 0;
+    virtual Result<std::int64_t> delete_events_before(TimePoint t) = 0;
 };
 
 }  // namespace beacon::telemetry

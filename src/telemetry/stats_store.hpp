@@ -27,7 +27,7 @@ public:
     // avg rounded to 2 decimals.
     virtual Result<std::vector<SnapshotBucket>> buckets(Millis interval, TimePoint from, TimePoint to) = 0;
     // Retention: removes snapshots with ts < t; returns how many.
-    virtual Result<std::int64_t> delete_before(TimePoint t) = 0;
+    virtual Result<std::int64_t> delete_snapshots_before(TimePoint t) = 0;
 };
 
 }  // namespace beacon::telemetry

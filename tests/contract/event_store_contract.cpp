@@ -520,12 +520,12 @@ TEST_P(EventStoreContract, DeleteBeforeRemovesOnlyOlderEvents) {
             event("install-0001", "old-2", "old", kT0 - 1ms),
             event("install-0001", "edge", "edge", kT0),
             event("install-0001", "new", "new", kT0 + 1h)});
-    auto deleted = store().delete_before(kT0);
+    auto deleted = store().delete_events_before(kT0);
     ASSERT_TRUE(deleted.ok()) << deleted.error().message;
     EXPECT_EQ(*deleted, 2);
     EXPECT_EQ(names(all_events(store())), (std::vector<std::string>{"new", "edge"}));
 
-    auto again = store().delete_before(kT0);
+    auto again = store().delete_events_before(kT0);
     ASSERT_TRUE(again.ok());
     EXPECT_EQ(*again, 0);
 }

@@ -125,7 +125,7 @@ TEST_P(SnapshotStoreContract, DeleteBeforeRemovesOnlyOlderSnapshots) {
     insert(store(), kT0 - 1ms, 2);
     insert(store(), kT0, 3);
     insert(store(), kT0 + 1min, 4);
-    auto deleted = store().delete_before(kT0);
+    auto deleted = store().delete_snapshots_before(kT0);
     ASSERT_TRUE(deleted.ok()) << deleted.error().message;
     EXPECT_EQ(*deleted, 2);
     std::vector<SnapshotBucket> bs = buckets(store(), 1h, kT0 - 1h * 24, kT0 + 1h * 24);

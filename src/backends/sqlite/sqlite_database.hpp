@@ -31,25 +31,6 @@ struct SqliteOptions {
     int read_connections = 4;
 };
 
-namespace detail {
-
-// EventStore and SnapshotStore both declare `delete_before(TimePoint)`; one
-// override in SqliteDatabase would serve both. These bases give each its own
-// name, so the retention of events and of snapshots stay apart.
-class EventStoreBase : public telemetry::EventStore {
-public:
-    Result<std::int64_t> delete_before(TimePoint t) final { return delete_events_before(t); }
-    virtual Result<std::int64_t> delete_events_before(TimePoint t) = 0;
-};
-
-class SnapshotStoreBase : public telemetry::SnapshotStore {
-public:
-    Result<std::int64_t> delete_before(TimePoint t) final { return delete_snapshots_before(t); }
-    virtual Result<std::int64_t> delete_snapshots_before(TimePoint t) = 0;
-};
-
-}  // namespace detail
-
 // The embedded database: one SQLite file in WAL mode implementing the
 // telemetry, stats, snapshot and job-ledger ports.
 //
@@ -60,9 +41,9 @@ public:
 // which WAL lets run beside the writer.
 // Thread-safe; never throws. Errors: Unavailable when the file cannot be
 // opened, is locked past busy_timeout, full, corrupt or failing I/O.
-class SqliteDatabase final : public detail::EventStoreBase,
+class SqliteDatabase final : public telemetry::EventStore,
                              public telemetry::DailyStatsStore,
-                             public detail::SnapshotStoreBase,
+                             public telemetry::SnapshotStore,
                              public jobs::JobLedger,
                              public HealthProbe {
 public:

@@ -274,7 +274,7 @@ TEST(SqliteDatabase, IdsNeverRepeatAfterRetentionDeletesTheNewestRow) {
     ASSERT_TRUE(db->append(std::vector<Event>{event("install-0001", "old", kT0 - 24h)}).ok());
     const std::int64_t newest = all_events(*db).front().id;
     telemetry::EventStore& events = *db;
-    ASSERT_TRUE(events.delete_before(kT0).ok());
+    ASSERT_TRUE(events.delete_events_before(kT0).ok());
     ASSERT_TRUE(db->append(std::vector<Event>{event("install-0001", "later", kT0)}).ok());
     EXPECT_GT(all_events(*db).front().id, newest);
 }
@@ -438,7 +438,7 @@ TEST(SqliteDatabase, EventRetentionDeletesLargeBacklogsCompletely) {
     ASSERT_TRUE(db->append(old).ok());
     ASSERT_TRUE(db->append(std::vector<Event>{event("install-0001", "keep", kT0)}).ok());
     telemetry::EventStore& events = *db;
-    auto deleted = events.delete_before(kT0);
+    auto deleted = events.delete_events_before(kT0);
     ASSERT_TRUE(deleted.ok()) << deleted.error().message;
     EXPECT_EQ(*deleted, 12'345);
     EXPECT_EQ(all_events(*db).size(), 1u);
@@ -452,13 +452,13 @@ TEST(SqliteDatabase, EventAndSnapshotRetentionStayApart) {
     ASSERT_TRUE(db->insert(telemetry::OnlineSnapshot{kT0 - 1h, 1, 180}).ok());
 
     telemetry::SnapshotStore& snapshots = *db;
-    auto s = snapshots.delete_before(kT0);
+    auto s = snapshots.delete_snapshots_before(kT0);
     ASSERT_TRUE(s.ok());
     EXPECT_EQ(*s, 1);
     EXPECT_EQ(all_events(*db).size(), 1u) << "deleting snapshots left events alone";
 
     telemetry::EventStore& events = *db;
-    auto e = events.delete_before(kT0);
+    auto e = events.delete_events_before(kT0);
     ASSERT_TRUE(e.ok());
     EXPECT_EQ(*e, 1);
 }
