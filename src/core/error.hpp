@@ -14,6 +14,7 @@ enum class ErrorCode {
     Conflict,            // 409: duplicate, or a claim held elsewhere
     PreconditionFailed,  // 412: stale revision
     Unprocessable,       // 422: well-formed but contradicts stored state
+    PayloadTooLarge,     // 413: a streamed body went past its limit
     Unavailable,         // 503: a backend is down; safe to retry
     Internal,            // 500: a bug
 };

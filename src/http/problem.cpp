@@ -24,6 +24,8 @@ constexpr StatusInfo kStatuses[] = {
     {bh::status::precondition_failed, "precondition-failed", "Precondition failed"},
     {bh::status::payload_too_large, "payload-too-large", "Payload too large"},
     {bh::status::unsupported_media_type, "unsupported-media-type", "Unsupported media type"},
+    {bh::status::request_header_fields_too_large, "request-header-fields-too-large",
+     "Request header fields too large"},
     {bh::status::unprocessable_entity, "unprocessable", "Unprocessable content"},
     {bh::status::too_many_requests, "rate-limited", "Too many requests"},
     {bh::status::service_unavailable, "unavailable", "Service unavailable"},
@@ -46,6 +48,7 @@ bh::status status_for(ErrorCode c) {
         case ErrorCode::Conflict: return bh::status::conflict;
         case ErrorCode::PreconditionFailed: return bh::status::precondition_failed;
         case ErrorCode::Unprocessable: return bh::status::unprocessable_entity;
+        case ErrorCode::PayloadTooLarge: return bh::status::payload_too_large;
         case ErrorCode::Unavailable: return bh::status::service_unavailable;
         case ErrorCode::Internal: return bh::status::internal_server_error;
     }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,6 +29,11 @@ struct Request {
     std::string body;                                        // decompressed body
     std::optional<auth::Principal> principal;                // from a valid bearer token
     std::string request_id;
+    // Stream routes only: reads the next chunk of the body into `out`
+    // (replacing its contents); returns false once the body is complete.
+    // PayloadTooLarge past the route's limit; InvalidArgument when the client
+    // stops sending or the framing is broken. Memory use is one chunk.
+    std::function<boost::asio::awaitable<Result<bool>>(std::string& out)> read_body_chunk;
 
     // The first value of query parameter `name`, if present.
     std::optional<std::string_view> query_param(std::string_view name) const;

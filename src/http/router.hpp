@@ -20,12 +20,13 @@ enum class BodyKind {
     None,       // no body expected
     Json,       // application/json
     JsonGzip,   // application/json, Content-Encoding gzip allowed (telemetry POSTs)
+    Stream,     // any media type; the handler pulls the body in chunks (Request::read_body_chunk)
 };
 
 struct RouteOptions {
     Access access = Access::Public;
     BodyKind body = BodyKind::None;
-    std::size_t body_limit = 64 * 1024;  // after decompression
+    std::uint64_t body_limit = 64 * 1024;  // after decompression; for Stream, the whole body
     bool blocking = false;               // handler does blocking I/O: run it on the blocking pool
 };
 
@@ -39,7 +40,9 @@ struct Route {
 };
 
 // Maps (method, path) to a route. Patterns are literal segments and `{name}`
-// placeholders matching one non-empty segment. HEAD is served by GET routes.
+// placeholders matching one non-empty segment; when several routes of a method
+// match, the most specific wins (a literal segment beats a placeholder at the
+// first position where they differ). HEAD is served by GET routes.
 class Router {
 public:
     explicit Router(Metrics& metrics) : metrics_(metrics) {}
@@ -49,7 +52,7 @@ public:
     struct Match {
         const Route* route = nullptr;        // null: no route for this method
         std::vector<std::string> params;     // raw (percent-encoded) segments
-        std::string allow;                   // when route is null but the path exists: "GET, POST"
+        std::string allow;                   // when route is null but the path exists: "GET, HEAD, POST", each once
     };
     // route null and allow empty means 404.
     Match match(std::string_view method, std::string_view path) const;

@@ -282,7 +282,10 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket) {
         }
         bh::request_parser<bh::string_body> parser;
         parser.header_limit(static_cast<std::uint32_t>(opts.header_limit));
-        parser.body_limit(64 * 1024);
+        // No limit while reading the header: Beast would refuse a Content-Length
+        // above it as a malformed request. serve() sets the route's limit after
+        // routing and authentication, before any body byte is read.
+        parser.body_limit(boost::none);
 
         // Idle: wait for the next request's first bytes; then the headers must
         // arrive within header_timeout.
@@ -449,6 +452,49 @@ asio::awaitable<Response> Server::Impl::serve(beast::tcp_stream& stream, beast::
 
     // Size and media type.
     bool gzip = false;
+    if (route.options.body == BodyKind::Stream) {
+        if (parser.content_length() && *parser.content_length() > route.options.body_limit) {
+            co_return early(problem_response(bh::status::payload_too_large,
+                                             "the body exceeds this endpoint's limit of " +
+                                                 std::to_string(route.options.body_limit) + " bytes"));
+        }
+        parser.body_limit(route.options.body_limit);
+        if (has_body && beast::iequals(h[bh::field::expect], "100-continue")) {
+            bh::response<bh::empty_body> cont{bh::status::continue_, 11};
+            stream.expires_after(opts.write_timeout);
+            auto [cec, cn] = co_await bh::async_write(stream, cont, kTuple);
+            if (cec) {
+                must_close = true;
+                co_return problem_response(bh::status::bad_request, "connection failed");
+            }
+        }
+        // The handler pulls the body; each read may idle at most body_timeout.
+        req.read_body_chunk = [&stream, &buffer, &parser, this](std::string& out) -> asio::awaitable<Result<bool>> {
+            out.clear();
+            while (!parser.is_done()) {
+                stream.expires_after(opts.body_timeout);
+                auto [ec, n] = co_await bh::async_read_some(stream, buffer, parser, kTuple);
+                if (ec == bh::error::body_limit) {
+                    co_return make_error(ErrorCode::PayloadTooLarge, "the body exceeds this endpoint's limit");
+                }
+                if (ec && ec != bh::error::need_buffer) {
+                    co_return make_error(ErrorCode::InvalidArgument, "the body could not be read: " + ec.message());
+                }
+                out.swap(parser.get().body());
+                parser.get().body().clear();
+                if (!out.empty()) {
+                    co_return true;
+                }
+            }
+            co_return false;
+        };
+        Response res = route.options.blocking ? co_await asio::co_spawn(blocking, route.handler(req), use_awaitable)
+                                              : co_await route.handler(req);
+        if (!parser.is_done()) {
+            must_close = true;  // the handler answered before the body ended
+        }
+        co_return res;
+    }
     if (route.options.body != BodyKind::None) {
         std::size_t limit = route.options.body_limit;
         if (parser.content_length() && *parser.content_length() > limit) {
