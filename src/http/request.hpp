@@ -12,11 +12,12 @@
 #include <boost/json/value.hpp>
 
 #include "auth/jwt.hpp"
+#include "http/body.hpp"
 #include "core/result.hpp"
 
 namespace beacon::http {
 
-using Response = boost::beast::http::response<boost::beast::http::string_body>;
+using Response = boost::beast::http::response<TextOrFileBody>;
 using RequestHeader = boost::beast::http::request_header<>;
 
 // What a handler sees: the parsed request, already routed, authenticated,

@@ -342,8 +342,9 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket) {
             }
             if (h.method() == bh::verb::head) {
                 // HEAD: the GET response's headers, no body.
-                auto len = res.body().size();
+                auto len = TextOrFileBody::size(res.body());
                 res.body().clear();
+                res.body().file.reset();
                 res.content_length(len);
             }
         }
@@ -354,8 +355,8 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket) {
         res.keep_alive(!must_close);
         int status = res.result_int();
         stream.expires_after(opts.write_timeout);
-        bh::serializer<false, bh::string_body> sr{res};
-        if (res.find(bh::field::content_length) != res.end() && res.body().empty()) {
+        bh::serializer<false, TextOrFileBody> sr{res};
+        if (res.find(bh::field::content_length) != res.end() && TextOrFileBody::size(res.body()) == 0) {
             sr.split(true);
             auto [wec, wn] = co_await bh::async_write_header(stream, sr, kTuple);
             ec = wec;
