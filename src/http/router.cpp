@@ -1,5 +1,7 @@
 #include "http/router.hpp"
 
+#include <algorithm>
+
 namespace beacon::http {
 namespace {
 
@@ -17,13 +19,15 @@ std::vector<std::string_view> split_path(std::string_view path) {
     return out;
 }
 
+bool is_placeholder(const std::string& segment) { return !segment.empty() && segment.front() == '{'; }
+
 bool matches(const Route& r, const std::vector<std::string_view>& segs, std::vector<std::string>* params) {
     if (r.segments.size() != segs.size()) {
         return false;
     }
     for (std::size_t i = 0; i < segs.size(); ++i) {
         const std::string& p = r.segments[i];
-        if (!p.empty() && p.front() == '{') {
+        if (is_placeholder(p)) {
             if (segs[i].empty()) {
                 return false;
             }
@@ -35,6 +39,20 @@ bool matches(const Route& r, const std::vector<std::string_view>& segs, std::vec
         }
     }
     return true;
+}
+
+// True when `a` is more specific than `b` (both matching the same path, so
+// with as many segments): at the first segment where one is a literal and the
+// other a placeholder, the literal wins.
+bool more_specific(const Route& a, const Route& b) {
+    for (std::size_t i = 0; i < a.segments.size(); ++i) {
+        bool pa = is_placeholder(a.segments[i]);
+        bool pb = is_placeholder(b.segments[i]);
+        if (pa != pb) {
+            return pb;
+        }
+    }
+    return false;
 }
 
 }  // namespace
@@ -55,23 +73,42 @@ Router::Match Router::match(std::string_view method, std::string_view path) cons
     }
     auto segs = split_path(path);
     std::string_view want = method == "HEAD" ? std::string_view("GET") : method;
+    // The most specific route wins, whatever the order routes were added in:
+    // at the first segment where two candidates differ, a literal beats a
+    // placeholder ("/admin/versions/upload" over "/admin/versions/{id}").
+    const Route* best = nullptr;
     for (const auto& r : routes_) {
-        if (r.method == want && matches(r, segs, &m.params)) {
-            m.route = &r;
-            return m;
+        if (r.method != want || !matches(r, segs, nullptr)) {
+            continue;
         }
-        m.params.clear();
+        if (best == nullptr || more_specific(r, *best)) {
+            best = &r;
+        }
     }
+    if (best != nullptr) {
+        m.route = best;
+        matches(*best, segs, &m.params);
+        return m;
+    }
+    std::vector<std::string_view> allowed;
+    auto allow = [&](std::string_view meth) {
+        if (std::find(allowed.begin(), allowed.end(), meth) == allowed.end()) {
+            allowed.push_back(meth);
+        }
+    };
     for (const auto& r : routes_) {
         if (matches(r, segs, nullptr)) {
-            if (!m.allow.empty()) {
-                m.allow += ", ";
-            }
-            m.allow += r.method;
+            allow(r.method);
             if (r.method == "GET") {
-                m.allow += ", HEAD";
+                allow("HEAD");
             }
         }
+    }
+    for (auto meth : allowed) {
+        if (!m.allow.empty()) {
+            m.allow += ", ";
+        }
+        m.allow += meth;
     }
     return m;
 }

@@ -78,10 +78,20 @@ void Scheduler::run_entry_if_due(Entry& e, TimePoint now) {
         if (now < e.next_due) {
             return;
         }
+        // Missed ticks are not replayed one by one: one run, for the latest
+        // tick that is due (so a late snapshot is stamped with the minute it
+        // describes, not the first one missed), then the next tick after now.
         tick = e.next_due;
-        // Missed ticks are not replayed one by one: the next run is the next
-        // tick after now.
+        for (TimePoint t = e.job.next_tick(tick); t <= now; t = e.job.next_tick(t)) {
+            tick = t;
+        }
         e.next_due = e.job.next_tick(now);
+    }
+    // Check for a manual run before claiming: a tick claimed here and then
+    // skipped would be lost for the whole cluster.
+    std::unique_lock running(e.running, std::try_to_lock);
+    if (!running.owns_lock()) {
+        return;  // a manual run of this job is still going; another replica may take the tick
     }
     auto claimed = ledger_.try_claim(e.job.name, tick);
     if (!claimed) {
@@ -90,10 +100,6 @@ void Scheduler::run_entry_if_due(Entry& e, TimePoint now) {
     }
     if (!*claimed) {
         return;  // another replica runs this tick
-    }
-    std::unique_lock running(e.running, std::try_to_lock);
-    if (!running.owns_lock()) {
-        return;  // a manual run of this job is still going
     }
     auto report = execute(e, JobContext{tick, std::nullopt, false});
     (void)report;
@@ -108,6 +114,9 @@ Result<RunReport> Scheduler::execute(Entry& e, const JobContext& ctx) {
     } catch (const std::exception& ex) {
         // Third-party code may throw; a job failure must not end the thread.
         result = make_error(ErrorCode::Internal, std::string("exception: ") + ex.what());
+    } catch (...) {
+        // Not a std::exception: escaping the job thread would terminate the process.
+        result = make_error(ErrorCode::Internal, "exception of unknown type");
     }
     auto duration =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();

@@ -1,0 +1,531 @@
+#include "telemetry/event_batch.hpp"
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <boost/json.hpp>
+
+#include "core/time_format.hpp"
+
+namespace beacon::telemetry {
+namespace {
+
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+// 2026-11-25T08:00:00.000Z, the instant of API.md's example.
+const TimePoint kNow = from_epoch_ms(1'795'593'600'000);
+const std::string kInstall = "i-12345678";
+
+json::object event(std::string_view name = "page_view") {
+    return json::object{{"eventName", name}};
+}
+
+json::object body_with(json::array events, json::object context = json::object{{"installId", kInstall}}) {
+    return json::object{{"context", std::move(context)}, {"events", std::move(events)}};
+}
+
+Result<ParsedBatch> parse(const json::value& body, const std::optional<std::string>& token = std::nullopt) {
+    return parse_event_batch(body, kNow, token);
+}
+
+// Parses a batch expected to be accepted as an envelope.
+ParsedBatch parse_ok(const json::value& body, const std::optional<std::string>& token = std::nullopt) {
+    auto r = parse(body, token);
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+    return r.ok() ? std::move(r).value() : ParsedBatch{};
+}
+
+// The field named by a whole-batch failure ("" when the batch was accepted).
+std::string batch_error_field(const json::value& body) {
+    auto r = parse(body);
+    if (r.ok()) {
+        return "<accepted>";
+    }
+    EXPECT_EQ(r.error().code, ErrorCode::InvalidArgument);
+    EXPECT_EQ(r.error().fields.size(), 1u);
+    return r.error().fields.empty() ? "" : r.error().fields[0].field;
+}
+
+// Parses a one-event batch; returns the rejection's field or "" when accepted.
+std::string single_event_field(json::object ev, json::object context = json::object{{"installId", kInstall}}) {
+    auto batch = parse_ok(body_with(json::array{std::move(ev)}, std::move(context)));
+    if (batch.rejected.empty()) {
+        EXPECT_EQ(batch.events.size(), 1u);
+        return "";
+    }
+    EXPECT_TRUE(batch.events.empty());
+    EXPECT_EQ(batch.rejected[0].index, 0u);
+    EXPECT_FALSE(batch.rejected[0].message.empty());
+    return batch.rejected[0].field;
+}
+
+std::optional<TimePoint> event_time_of(json::value timestamp) {
+    json::object ev = event();
+    ev["timestamp"] = std::move(timestamp);
+    auto batch = parse_ok(body_with(json::array{ev}));
+    if (batch.events.size() != 1) {
+        return std::nullopt;
+    }
+    return batch.events[0].event_time;
+}
+
+json::object nested_properties(int depth) {
+    // depth 1 is {"k": 0}; each further level wraps it in another object.
+    json::object o{{"k", 0}};
+    for (int i = 1; i < depth; ++i) {
+        o = json::object{{"k", std::move(o)}};
+    }
+    return o;
+}
+
+const json::object kFullContext{{"installId", kInstall},
+                                {"userId", "u-1"},
+                                {"platform", "Android"},
+                                {"appVersion", "2.1.0"},
+                                {"osVersion", "14"},
+                                {"deviceModel", "Pixel 8"},
+                                {"region", "cn"},
+                                {"sessionId", "s-1"}};
+
+// --- context -----------------------------------------------------------------
+
+TEST(EventBatch, AppliesContextToEveryEvent) {
+    auto batch = parse_ok(body_with(json::array{event("a"), event("b")}, kFullContext));
+    ASSERT_EQ(batch.events.size(), 2u);
+    EXPECT_TRUE(batch.rejected.empty());
+    for (const Event& e : batch.events) {
+        EXPECT_EQ(e.install_id, kInstall);
+        EXPECT_EQ(e.user_id, "u-1");
+        EXPECT_EQ(e.platform, Platform::Android);
+        EXPECT_EQ(e.app_version, "2.1.0");
+        EXPECT_EQ(e.os_version, "14");
+        EXPECT_EQ(e.device_model, "Pixel 8");
+        EXPECT_EQ(e.region, "CN");
+        EXPECT_EQ(e.session_id, "s-1");
+        EXPECT_EQ(e.event_time, kNow);  // no timestamp: the time of receipt
+        EXPECT_EQ(e.received_at, kNow);
+        EXPECT_FALSE(e.event_id);
+        EXPECT_TRUE(e.properties_json.empty());
+    }
+    EXPECT_EQ(batch.events[0].event_name, "a");
+    EXPECT_EQ(batch.events[1].event_name, "b");
+}
+
+TEST(EventBatch, EventFieldsOverrideContextForThatEventOnly) {
+    json::object own = event("own");
+    own["installId"] = "i-87654321";
+    own["userId"] = "u-2";
+    own["platform"] = "IOS";
+    own["appVersion"] = "3.0";
+    own["osVersion"] = "17.1";
+    own["deviceModel"] = "iPhone";
+    own["region"] = "us";
+    own["sessionId"] = "s-2";
+    auto batch = parse_ok(body_with(json::array{own, event("inherits")}, kFullContext));
+    ASSERT_EQ(batch.events.size(), 2u);
+    const Event& a = batch.events[0];
+    EXPECT_EQ(a.install_id, "i-87654321");
+    EXPECT_EQ(a.user_id, "u-2");
+    EXPECT_EQ(a.platform, Platform::Ios);
+    EXPECT_EQ(a.app_version, "3.0");
+    EXPECT_EQ(a.os_version, "17.1");
+    EXPECT_EQ(a.device_model, "iPhone");
+    EXPECT_EQ(a.region, "US");
+    EXPECT_EQ(a.session_id, "s-2");
+    const Event& b = batch.events[1];
+    EXPECT_EQ(b.install_id, kInstall);
+    EXPECT_EQ(b.user_id, "u-1");
+    EXPECT_EQ(b.platform, Platform::Android);
+    EXPECT_EQ(b.region, "CN");
+}
+
+TEST(EventBatch, ContextIsOptionalWhenEventsCarryInstallId) {
+    json::object ev = event();
+    ev["installId"] = kInstall;
+    auto batch = parse_ok(json::object{{"events", json::array{ev}}});
+    ASSERT_EQ(batch.events.size(), 1u);
+    EXPECT_EQ(batch.events[0].install_id, kInstall);
+    EXPECT_FALSE(batch.events[0].user_id);
+    EXPECT_FALSE(batch.events[0].platform);
+    EXPECT_FALSE(batch.events[0].region);
+}
+
+TEST(EventBatch, NullFieldsCountAsAbsent) {
+    json::object ev = event();
+    ev["platform"] = nullptr;
+    ev["eventId"] = nullptr;
+    ev["timestamp"] = nullptr;
+    ev["properties"] = nullptr;
+    json::object ctx = kFullContext;
+    ctx["sessionId"] = nullptr;
+    auto batch = parse_ok(json::object{{"context", ctx}, {"events", json::array{ev}}});
+    ASSERT_EQ(batch.events.size(), 1u);
+    EXPECT_EQ(batch.events[0].platform, Platform::Android);  // null in the event keeps the context's
+    EXPECT_FALSE(batch.events[0].session_id);
+    EXPECT_FALSE(batch.events[0].event_id);
+    EXPECT_EQ(batch.events[0].event_time, kNow);
+    EXPECT_TRUE(batch.events[0].properties_json.empty());
+}
+
+TEST(EventBatch, TokenUserOverridesUserIdInContextAndEvent) {
+    json::object own = event();
+    own["userId"] = "u-event";
+    json::object ctx{{"installId", kInstall}, {"userId", "u-context"}};
+    auto batch = parse_ok(body_with(json::array{own, event()}, ctx), std::string("u-token"));
+    ASSERT_EQ(batch.events.size(), 2u);
+    EXPECT_EQ(batch.events[0].user_id, "u-token");
+    EXPECT_EQ(batch.events[1].user_id, "u-token");
+}
+
+TEST(EventBatch, TokenUserAppliesWhenBodyHasNoUserId) {
+    auto batch = parse_ok(body_with(json::array{event()}), std::string("u-token"));
+    ASSERT_EQ(batch.events.size(), 1u);
+    EXPECT_EQ(batch.events[0].user_id, "u-token");
+}
+
+TEST(EventBatch, IgnoresUnknownFields) {
+    json::object ev = event();
+    ev["somethingNew"] = json::array{1, 2};
+    json::object ctx{{"installId", kInstall}, {"carrier", 42}};
+    json::object body = body_with(json::array{ev}, ctx);
+    body["sdkVersion"] = "9";
+    auto batch = parse_ok(body);
+    EXPECT_EQ(batch.events.size(), 1u);
+    EXPECT_TRUE(batch.rejected.empty());
+}
+
+struct BadContext {
+    const char* field;
+    json::value value;
+};
+
+class EventBatchBadContext : public ::testing::TestWithParam<BadContext> {};
+
+TEST_P(EventBatchBadContext, RejectsWholeBatchNamingContextField) {
+    json::object ctx = kFullContext;
+    ctx[GetParam().field] = GetParam().value;
+    auto r = parse(body_with(json::array{event(), event()}, ctx));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, ErrorCode::InvalidArgument);
+    ASSERT_EQ(r.error().fields.size(), 1u);
+    EXPECT_EQ(r.error().fields[0].field, std::string("context.") + GetParam().field);
+    EXPECT_FALSE(r.error().fields[0].message.empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(Fields,
+                         EventBatchBadContext,
+                         ::testing::Values(BadContext{"installId", "short"},
+                                           BadContext{"installId", 12345678},
+                                           BadContext{"installId", "i-1234567/"},
+                                           BadContext{"installId", json::string(129, 'a')},
+                                           BadContext{"userId", ""},
+                                           BadContext{"userId", "u\n1"},
+                                           BadContext{"userId", json::string(129, 'u')},
+                                           BadContext{"userId", 7},
+                                           BadContext{"platform", "symbian"},
+                                           BadContext{"platform", "unknown"},
+                                           BadContext{"platform", true},
+                                           BadContext{"region", "CHN"},
+                                           BadContext{"region", "C1"},
+                                           BadContext{"region", 86},
+                                           BadContext{"appVersion", ""},
+                                           BadContext{"appVersion", json::string(129, '1')},
+                                           BadContext{"osVersion", json::array{}},
+                                           BadContext{"deviceModel", "Pixel\t8"},
+                                           BadContext{"sessionId", 1}));
+
+TEST(EventBatch, RejectsContextThatIsNotAnObject) {
+    json::object body{{"context", json::array{}}, {"events", json::array{event()}}};
+    EXPECT_EQ(batch_error_field(body), "context");
+    body["context"] = "i-12345678";
+    EXPECT_EQ(batch_error_field(body), "context");
+}
+
+TEST(EventBatch, RejectsBodyThatIsNotAnObject) {
+    auto r = parse(json::array{event()});
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, ErrorCode::InvalidArgument);
+}
+
+// --- the events array ------------------------------------------------------------
+
+TEST(EventBatch, RejectsMissingEvents) {
+    EXPECT_EQ(batch_error_field(json::object{{"context", json::object{{"installId", kInstall}}}}), "events");
+    EXPECT_EQ(batch_error_field(json::object{{"events", nullptr}}), "events");
+}
+
+TEST(EventBatch, RejectsEventsThatIsNotAnArray) {
+    EXPECT_EQ(batch_error_field(json::object{{"events", event()}}), "events");
+    EXPECT_EQ(batch_error_field(json::object{{"events", "[]"}}), "events");
+}
+
+TEST(EventBatch, RejectsEmptyEvents) {
+    EXPECT_EQ(batch_error_field(body_with(json::array{})), "events");
+}
+
+TEST(EventBatch, AcceptsFiveHundredEventsAndRejectsFiveHundredOne) {
+    json::array events;
+    for (int i = 0; i < 500; ++i) {
+        events.push_back(event());
+    }
+    auto batch = parse_ok(body_with(events));
+    EXPECT_EQ(batch.events.size(), 500u);
+    events.push_back(event());
+    EXPECT_EQ(batch_error_field(body_with(events)), "events");
+}
+
+TEST(EventBatch, BadContextWinsOverBadEventsArray) {
+    // The envelope is checked as a whole: a bad context fails the batch even
+    // when its events would be fine or absent.
+    EXPECT_EQ(batch_error_field(json::object{{"context", json::object{{"region", "x"}}}}), "context.region");
+}
+
+// --- one event at a time --------------------------------------------------------
+
+TEST(EventBatch, RejectsEventWithoutInstallIdAfterMerge) {
+    json::object with_id = event();
+    with_id["installId"] = kInstall;
+    auto batch = parse_ok(
+        json::object{{"context", json::object{{"platform", "web"}}}, {"events", json::array{with_id, event()}}});
+    ASSERT_EQ(batch.events.size(), 1u);
+    EXPECT_EQ(batch.events[0].platform, Platform::Web);
+    ASSERT_EQ(batch.rejected.size(), 1u);
+    EXPECT_EQ(batch.rejected[0].index, 1u);
+    EXPECT_EQ(batch.rejected[0].field, "events[1].installId");
+}
+
+TEST(EventBatch, RejectsBadContextFieldInsideOneEventOnly) {
+    json::object bad = event();
+    bad["region"] = "CHN";
+    json::object bad_install = event();
+    bad_install["installId"] = "short";
+    json::object bad_platform = event();
+    bad_platform["platform"] = 3;
+    auto batch = parse_ok(body_with(json::array{event(), bad, bad_install, bad_platform}));
+    ASSERT_EQ(batch.events.size(), 1u);
+    ASSERT_EQ(batch.rejected.size(), 3u);
+    EXPECT_EQ(batch.rejected[0].field, "events[1].region");
+    EXPECT_EQ(batch.rejected[1].field, "events[2].installId");
+    EXPECT_EQ(batch.rejected[2].field, "events[3].platform");
+}
+
+TEST(EventBatch, RejectsItemThatIsNotAnObject) {
+    auto batch = parse_ok(body_with(json::array{5, "page_view", nullptr, json::array{}, event("ok")}));
+    ASSERT_EQ(batch.events.size(), 1u);
+    EXPECT_EQ(batch.events[0].event_name, "ok");
+    ASSERT_EQ(batch.rejected.size(), 4u);
+    for (std::size_t i = 0; i < 4; ++i) {
+        EXPECT_EQ(batch.rejected[i].index, i);
+        EXPECT_EQ(batch.rejected[i].field, "events[" + std::to_string(i) + "]");
+    }
+}
+
+TEST(EventBatch, KeepsValidEventsInOrderAndRejectionsSortedByIndex) {
+    json::object bad = event("bad name");
+    auto batch = parse_ok(body_with(json::array{event("e0"), bad, event("e2"), bad, event("e4")}));
+    ASSERT_EQ(batch.events.size(), 3u);
+    EXPECT_EQ(batch.events[0].event_name, "e0");
+    EXPECT_EQ(batch.events[1].event_name, "e2");
+    EXPECT_EQ(batch.events[2].event_name, "e4");
+    ASSERT_EQ(batch.rejected.size(), 2u);
+    EXPECT_EQ(batch.rejected[0].index, 1u);
+    EXPECT_EQ(batch.rejected[1].index, 3u);
+}
+
+TEST(EventBatch, AllEventsRejectedIsStillAnAcceptedEnvelope) {
+    auto batch = parse_ok(body_with(json::array{event("bad name"), 1}));
+    EXPECT_TRUE(batch.events.empty());
+    EXPECT_EQ(batch.rejected.size(), 2u);
+}
+
+TEST(EventBatch, RequiresEventName) {
+    EXPECT_EQ(single_event_field(json::object{{"timestamp", 1795593600000}}), "events[0].eventName");
+    EXPECT_EQ(single_event_field(json::object{{"eventName", nullptr}}), "events[0].eventName");
+}
+
+TEST(EventBatch, AcceptsEventNameOfAllowedCharactersUpToSixtyFour) {
+    EXPECT_EQ(single_event_field(event("App_Session.start:v2-9")), "");
+    EXPECT_EQ(single_event_field(event(std::string(64, 'e'))), "");
+    EXPECT_EQ(single_event_field(event("a")), "");
+}
+
+TEST(EventBatch, RejectsEventNameWithInvalidCharacters) {
+    for (const char* name : {"page view", "page/view", "p\u00e4ge", "page\nview", "page#1", ""}) {
+        EXPECT_EQ(single_event_field(event(name)), "events[0].eventName") << name;
+    }
+}
+
+TEST(EventBatch, RejectsEventNameLongerThanSixtyFour) {
+    EXPECT_EQ(single_event_field(event(std::string(65, 'e'))), "events[0].eventName");
+}
+
+TEST(EventBatch, RejectsEventNameThatIsNotAString) {
+    EXPECT_EQ(single_event_field(json::object{{"eventName", 12}}), "events[0].eventName");
+}
+
+TEST(EventBatch, KeepsEventIdUpToSixtyFourCharacters) {
+    json::object ev = event();
+    ev["eventId"] = std::string(64, 'x');
+    auto batch = parse_ok(body_with(json::array{ev}));
+    ASSERT_EQ(batch.events.size(), 1u);
+    EXPECT_EQ(batch.events[0].event_id, std::string(64, 'x'));
+}
+
+TEST(EventBatch, RejectsEventIdTooLongEmptyOrNotAString) {
+    for (json::value id : {json::value(std::string(65, 'x')), json::value(""), json::value(42)}) {
+        json::object ev = event();
+        ev["eventId"] = id;
+        EXPECT_EQ(single_event_field(ev), "events[0].eventId") << json::serialize(id);
+    }
+}
+
+// --- timestamps -------------------------------------------------------------------
+
+TEST(EventBatch, ReadsIsoTimestampsWithAnyOffset) {
+    EXPECT_EQ(event_time_of("2026-11-25T08:00:00.000Z"), kNow);
+    EXPECT_EQ(event_time_of("2026-11-25T08:00:00Z"), kNow);
+    EXPECT_EQ(event_time_of("2026-11-25T16:00:00+08:00"), kNow);
+    EXPECT_EQ(event_time_of("2026-11-25T03:00:00-05:00"), kNow);
+    EXPECT_EQ(event_time_of("2026-11-25T13:30:00+0530"), kNow);
+    EXPECT_EQ(event_time_of("2026-11-25T07:59:59.123456Z"), kNow - 877ms);
+}
+
+TEST(EventBatch, ReadsEpochMillisecondNumbers) {
+    EXPECT_EQ(event_time_of(1795593600000), kNow);                              // int64
+    EXPECT_EQ(event_time_of(static_cast<std::uint64_t>(1795593600000)), kNow);  // uint64
+    EXPECT_EQ(event_time_of(json::parse("1795593600000.0")), kNow);             // double, whole
+    EXPECT_EQ(event_time_of(json::parse("1.7955936e12")), kNow);                // exponent form
+    EXPECT_EQ(event_time_of(1795593600000 - 1234), kNow - 1234ms);
+}
+
+TEST(EventBatch, RejectsMalformedTimestamps) {
+    std::vector<json::value> bad = {
+        json::value("2026-11-25T08:00:00"),   // no zone
+        json::value("2026-11-25 08:00:00Z"),  // no T
+        json::value("2026-02-30T08:00:00Z"),  // impossible date
+        json::value("1795593600000"),         // digits in a string are not a number
+        json::value("yesterday"),
+        json::parse("1795593600000.5"),  // fraction of a millisecond
+        json::value(-1),
+        json::value(true),
+        json::value(json::object{}),
+        json::value(json::array{1795593600000}),
+        json::parse("1e300"),
+    };
+    for (const auto& ts : bad) {
+        json::object ev = event();
+        ev["timestamp"] = ts;
+        EXPECT_EQ(single_event_field(ev), "events[0].timestamp") << json::serialize(ts);
+    }
+}
+
+TEST(EventBatch, AcceptsTimestampExactlyTenMinutesAhead) {
+    EXPECT_EQ(event_time_of(to_epoch_ms(kNow + 10min)), kNow + 10min);
+}
+
+TEST(EventBatch, RejectsTimestampMoreThanTenMinutesAhead) {
+    json::object ev = event();
+    ev["timestamp"] = to_epoch_ms(kNow + 10min + 1ms);
+    EXPECT_EQ(single_event_field(ev), "events[0].timestamp");
+    ev["timestamp"] = format_iso8601(kNow + 11min);
+    EXPECT_EQ(single_event_field(ev), "events[0].timestamp");
+}
+
+TEST(EventBatch, AcceptsTimestampExactlyThirtyDaysOld) {
+    EXPECT_EQ(event_time_of(to_epoch_ms(kNow - std::chrono::days(30))), kNow - std::chrono::days(30));
+}
+
+TEST(EventBatch, RejectsTimestampMoreThanThirtyDaysOld) {
+    json::object ev = event();
+    ev["timestamp"] = to_epoch_ms(kNow - std::chrono::days(30) - 1ms);
+    EXPECT_EQ(single_event_field(ev), "events[0].timestamp");
+    ev["timestamp"] = "2020-01-01T00:00:00Z";
+    EXPECT_EQ(single_event_field(ev), "events[0].timestamp");
+}
+
+// --- properties ---------------------------------------------------------------------
+
+TEST(EventBatch, StoresPropertiesObjectAsJson) {
+    json::object ev = event();
+    ev["properties"] = json::object{{"coldStart", true}, {"page", "/coupons"}};
+    auto batch = parse_ok(body_with(json::array{ev}));
+    ASSERT_EQ(batch.events.size(), 1u);
+    EXPECT_EQ(json::parse(batch.events[0].properties_json), ev["properties"]);
+}
+
+TEST(EventBatch, RejectsPropertiesThatIsNotAnObject) {
+    for (json::value props : {json::value(json::array{1}), json::value("x"), json::value(3), json::value(false)}) {
+        json::object ev = event();
+        ev["properties"] = props;
+        EXPECT_EQ(single_event_field(ev), "events[0].properties") << json::serialize(props);
+    }
+}
+
+TEST(EventBatch, AcceptsPropertiesNestedEightLevels) {
+    json::object ev = event();
+    ev["properties"] = nested_properties(8);
+    ASSERT_EQ(json_depth(ev["properties"]), 8);
+    EXPECT_EQ(single_event_field(ev), "");
+}
+
+TEST(EventBatch, RejectsPropertiesNestedNineLevels) {
+    json::object ev = event();
+    ev["properties"] = nested_properties(9);
+    EXPECT_EQ(single_event_field(ev), "events[0].properties");
+}
+
+TEST(EventBatch, CountsArraysAsNestingLevels) {
+    // properties (1) > a (2) > [ (3) > [ (4) ... 7 arrays reach level 8.
+    json::value inner = json::array{1};
+    for (int i = 0; i < 6; ++i) {
+        inner = json::array{inner};
+    }
+    json::object ev = event();
+    ev["properties"] = json::object{{"a", inner}};
+    EXPECT_EQ(single_event_field(ev), "");
+    ev["properties"] = json::object{{"a", json::array{inner}}};
+    EXPECT_EQ(single_event_field(ev), "events[0].properties");
+}
+
+TEST(EventBatch, AcceptsPropertiesOfEightKibibytes) {
+    // {"k":"xxx..."} is 8 bytes of syntax around the value.
+    json::object ev = event();
+    ev["properties"] = json::object{{"k", std::string(8192 - 8, 'x')}};
+    EXPECT_EQ(single_event_field(ev), "");
+}
+
+TEST(EventBatch, RejectsPropertiesLargerThanEightKibibytes) {
+    json::object ev = event();
+    ev["properties"] = json::object{{"k", std::string(8192 - 7, 'x')}};
+    EXPECT_EQ(single_event_field(ev), "events[0].properties");
+}
+
+TEST(EventBatch, JsonDepthCountsTheOutermostContainerAsOne) {
+    EXPECT_EQ(json_depth(json::value(1)), 0);
+    EXPECT_EQ(json_depth(json::object{}), 1);
+    EXPECT_EQ(json_depth(json::array{}), 1);
+    EXPECT_EQ(json_depth(json::object{{"a", json::array{json::object{}}}}), 3);
+    EXPECT_EQ(json_depth(nested_properties(50)), 50);
+}
+
+// --- normalisation -------------------------------------------------------------------
+
+TEST(EventBatch, NormalisesPlatformAndRegionInContextAndEvents) {
+    json::object ev = event();
+    ev["platform"] = "DeskTop";
+    ev["region"] = "gB";
+    auto batch = parse_ok(body_with(json::array{ev, event()},
+                                    json::object{{"installId", kInstall}, {"platform", "WEB"}, {"region", "de"}}));
+    ASSERT_EQ(batch.events.size(), 2u);
+    EXPECT_EQ(batch.events[0].platform, Platform::Desktop);
+    EXPECT_EQ(batch.events[0].region, "GB");
+    EXPECT_EQ(batch.events[1].platform, Platform::Web);
+    EXPECT_EQ(batch.events[1].region, "DE");
+}
+
+}  // namespace
+}  // namespace beacon::telemetry
