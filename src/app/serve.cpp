@@ -4,14 +4,17 @@
 #include <fstream>
 #include <thread>
 
+#include <boost/asio/thread_pool.hpp>
 #include <spdlog/spdlog.h>
 
+#include "app/backends.hpp"
 #include "auth/jwt.hpp"
-#include "backends/memory/memory_presence.hpp"
-#include "backends/sqlite/sqlite_database.hpp"
+#include "http/release_routes.hpp"
 #include "http/routes.hpp"
 #include "http/server.hpp"
 #include "jobs/telemetry_jobs.hpp"
+#include "releases/artifact_intake.hpp"
+#include "releases/release_service.hpp"
 #include "telemetry/dau_service.hpp"
 #include "telemetry/event_ingestor.hpp"
 #include "telemetry/presence_service.hpp"
@@ -21,35 +24,25 @@ namespace {
 
 // Days a nightly DAU run is caught up for at start.
 constexpr int kNightlyCatchUpDays = 7;
+// How often each instance looks for release changes made elsewhere (the
+// contract allows 5 s).
+constexpr std::chrono::seconds kCatalogPoll{2};
+// How often in-process presence is written to disk.
+constexpr std::chrono::seconds kPresenceFlush{10};
 
-std::filesystem::path database_file(const Config& c) { return c.data_dir / "beacon.db"; }
-
-Result<void> check_supported(const Config& c) {
-    if (is_production(c)) {
-        return make_error(ErrorCode::InvalidArgument,
-                          "BEACON_DATABASE_URL: the PostgreSQL backend is not available in this build yet");
-    }
-    if (!c.redis_url.empty()) {
-        return make_error(ErrorCode::InvalidArgument,
-                          "BEACON_REDIS_URL: the Redis backend is not available in this build yet");
-    }
-    return {};
-}
-
-// Writes in-memory presence to disk every `period` until stopped, so a crash
-// loses at most that much of the online set and DAU estimate.
-class PeriodicFlusher {
+// Runs `task` every `period` on its own thread until destroyed.
+class PeriodicTask {
 public:
-    PeriodicFlusher(Flushable& target, std::chrono::seconds period)
-        : thread_([this, &target, period] {
+    PeriodicTask(std::chrono::milliseconds period, std::function<void()> task)
+        : thread_([this, period, task = std::move(task)] {
               std::unique_lock lock(mu_);
               while (!cv_.wait_for(lock, period, [this] { return stop_; })) {
-                  if (auto r = target.flush(); !r) {
-                      spdlog::error("flushing presence: {}", r.error().message);
-                  }
+                  lock.unlock();
+                  task();
+                  lock.lock();
               }
           }) {}
-    ~PeriodicFlusher() {
+    ~PeriodicTask() {
         {
             std::lock_guard lock(mu_);
             stop_ = true;
@@ -65,29 +58,26 @@ private:
     std::thread thread_;
 };
 
+void describe_metrics(http::Metrics& metrics) {
+    metrics.describe("beacon_events_total", "counter", "Events received, by result.");
+    metrics.describe("beacon_heartbeats_total", "counter", "Heartbeats accepted.");
+    metrics.describe("beacon_job_runs_total", "counter", "Scheduled job runs, by job and result.");
+    metrics.describe("beacon_backend_errors_total", "counter", "Requests that failed because a backend failed.");
+}
+
 }  // namespace
 
 int migrate(const Config& config) {
-    if (auto r = check_supported(config); !r) {
-        spdlog::error("{}", r.error().message);
-        return 2;
-    }
-    std::error_code ec;
-    std::filesystem::create_directories(config.data_dir, ec);
-    auto applied = backends::sqlite::SqliteDatabase::migrate(database_file(config));
+    auto applied = migrate_database(config);
     if (!applied) {
         spdlog::error("migrate: {}", applied.error().message);
         return 1;
     }
-    spdlog::info("migrate: {} migration(s) applied to {}", *applied, database_file(config).string());
+    spdlog::info("migrate: {} migration(s) applied", *applied);
     return 0;
 }
 
 int serve(Config config) {
-    if (auto r = check_supported(config); !r) {
-        spdlog::error("{}", r.error().message);
-        return 2;
-    }
     if (auto r = ensure_jwt_secret(config); !r) {
         spdlog::error("{}", r.error().message);
         return 2;
@@ -101,39 +91,62 @@ int serve(Config config) {
     }
 
     SystemClock clock;
-    auto db = backends::sqlite::SqliteDatabase::open(database_file(config));
-    if (!db) {
-        spdlog::error("opening the database: {}", db.error().message);
+    auto opened = open_backends(config, clock);
+    if (!opened) {
+        spdlog::error("{}", opened.error().message);
         return 1;
     }
-    auto presence = backends::memory::MemoryPresence::open(config.data_dir / "presence.snapshot");
-    if (!presence) {
-        spdlog::error("loading presence: {}", presence.error().message);
-        return 1;
-    }
+    Backends& b = *opened;
 
     telemetry::TelemetrySettings settings{config.online_window_s, config.heartbeat_interval_s,
                                           config.snapshot_retention_s, config.event_retention_s, config.timezone};
-    telemetry::PresenceService presence_service(**presence, clock, settings);
-    telemetry::DauService dau(**db, **db, **presence, clock, settings);
-    telemetry::EventIngestor ingestor(**db, **presence, config.timezone);
+    telemetry::PresenceService presence_service(*b.presence, clock, settings);
+    telemetry::DauService dau(*b.events, *b.stats, *b.presence, clock, settings);
+    telemetry::EventIngestor ingestor(*b.events, *b.presence, config.timezone);
+
+    std::unique_ptr<releases::ReleaseService> release_service;
+    std::unique_ptr<releases::ArtifactIntake> intake;
+    if (b.versions != nullptr) {
+        releases::ReleaseServiceOptions options;
+        options.presign_ttl = std::chrono::seconds(config.presign_ttl_s);
+        options.public_base_url = config.public_url;  // empty: links relative to each request's Host
+        release_service = std::make_unique<releases::ReleaseService>(*b.versions, *b.artifacts, clock, options);
+        if (auto r = release_service->reload(); !r) {
+            spdlog::error("loading the release catalog: {}", r.error().message);
+            return 1;
+        }
+        intake = std::make_unique<releases::ArtifactIntake>(*b.versions, *b.artifacts, clock,
+                                                            config.data_dir / "spool", config.max_artifact_bytes);
+    } else {
+        spdlog::warn("releases are not available on this database yet: /admin/versions and /app/version/check "
+                     "answer 404");
+    }
 
     http::Metrics metrics;
-    metrics.describe("beacon_events_total", "counter", "Events received, by result.");
-    metrics.describe("beacon_heartbeats_total", "counter", "Heartbeats accepted.");
-    metrics.describe("beacon_job_runs_total", "counter", "Scheduled job runs, by job and result.");
-    metrics.describe("beacon_backend_errors_total", "counter", "Requests that failed because a backend failed.");
+    describe_metrics(metrics);
     metrics.gauge("beacon_online", "Distinct actors online now.", [&presence_service] {
         auto n = presence_service.online();
         return n ? static_cast<double>(n->online) : 0.0;
     });
 
-    jobs::TelemetryJobDeps job_deps{presence_service, **presence, **db, **db, dau, **db, clock, settings};
+    jobs::TelemetryJobDeps job_deps{presence_service, *b.presence, *b.events, *b.snapshots, dau, *b.ledger, clock,
+                                    settings};
+    if (release_service) {
+        job_deps.cleanup_artifacts = [&release_service]() -> Result<std::int64_t> {
+            auto r = release_service->remove_unreferenced_artifacts();
+            if (!r) {
+                return std::move(r).error();
+            }
+            for (const auto& e : r->errors) {
+                spdlog::warn("cleanup: {}", e.message);
+            }
+            return r->removed;
+        };
+    }
     jobs::Scheduler scheduler(
-        jobs::make_telemetry_jobs(job_deps), **db, clock,
+        jobs::make_telemetry_jobs(job_deps), *b.ledger, clock,
         [&metrics](const std::string& job, const Result<jobs::RunReport>& outcome) {
-            metrics.add("beacon_job_runs_total",
-                        "job=\"" + job + "\",result=\"" + (outcome ? "ok" : "error") + "\"");
+            metrics.add("beacon_job_runs_total", "job=\"" + job + "\",result=\"" + (outcome ? "ok" : "error") + "\"");
             if (!outcome) {
                 spdlog::error("job {} failed: {}", job, outcome.error().message);
             }
@@ -147,10 +160,25 @@ int serve(Config config) {
 
     auth::TokenVerifier verifier(config.jwt_secret, clock);
     http::Router router(metrics);
-    http::TelemetryApi telemetry_api{presence_service, ingestor, dau, **db, **db, metrics, clock, settings};
+    http::TelemetryApi telemetry_api{presence_service, ingestor, dau, *b.events, *b.snapshots, metrics, clock, settings};
     http::add_telemetry_routes(router, telemetry_api);
     http::add_job_routes(router, scheduler);
-    http::add_ops_routes(router, metrics, {{"database", db->get()}, {"presence", presence->get()}});
+    http::add_ops_routes(router, metrics, b.readiness);
+
+    boost::asio::thread_pool storage_pool(2);
+    std::unique_ptr<http::ReleaseApi> release_api;
+    http::LocalFilesApi files;
+    if (release_service) {
+        release_api = std::make_unique<http::ReleaseApi>(
+            http::ReleaseApi{*release_service, *intake, *b.versions, storage_pool});
+        if (b.verify_file_link) {
+            files.verify = [&b, &clock](std::string_view key, std::string_view expires, std::string_view sig) {
+                return b.verify_file_link(key, expires, sig, clock.now());
+            };
+            files.path_for = b.file_path;
+        }
+        http::add_release_routes(router, *release_api, b.verify_file_link ? &files : nullptr);
+    }
 
     http::ServerOptions server_options;
     server_options.host = config.listen_host;
@@ -169,14 +197,32 @@ int serve(Config config) {
 
     scheduler.start();
     {
-        PeriodicFlusher flusher(**presence, std::chrono::seconds(10));
+        std::optional<PeriodicTask> flusher;
+        if (b.presence_flush != nullptr) {
+            flusher.emplace(kPresenceFlush, [&b] {
+                if (auto r = b.presence_flush->flush(); !r) {
+                    spdlog::error("flushing presence: {}", r.error().message);
+                }
+            });
+        }
+        std::optional<PeriodicTask> catalog_poll;
+        if (release_service) {
+            catalog_poll.emplace(kCatalogPoll, [&release_service] {
+                if (auto r = release_service->refresh_if_stale(); !r) {
+                    spdlog::warn("refreshing the release catalog: {}", r.error().message);
+                }
+            });
+        }
         server.run(true);
     }
     // Shutdown in reverse order of dependence.
     scheduler.stop();
     ingestor.stop();
-    if (auto r = (*presence)->flush(); !r) {
-        spdlog::error("flushing presence at shutdown: {}", r.error().message);
+    storage_pool.join();
+    if (b.presence_flush != nullptr) {
+        if (auto r = b.presence_flush->flush(); !r) {
+            spdlog::error("flushing presence at shutdown: {}", r.error().message);
+        }
     }
     spdlog::info("stopped");
     spdlog::shutdown();

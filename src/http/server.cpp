@@ -489,8 +489,13 @@ asio::awaitable<Response> Server::Impl::serve(beast::tcp_stream& stream, beast::
             }
             co_return false;
         };
-        Response res = route.options.blocking ? co_await asio::co_spawn(blocking, route.handler(req), use_awaitable)
-                                              : co_await route.handler(req);
+        // (No `co_await` inside ?: here: g++ 12 destroys such temporaries twice.)
+        Response res;
+        if (route.options.blocking) {
+            res = co_await asio::co_spawn(blocking, route.handler(req), use_awaitable);
+        } else {
+            res = co_await route.handler(req);
+        }
         if (!parser.is_done()) {
             must_close = true;  // the handler answered before the body ended
         }

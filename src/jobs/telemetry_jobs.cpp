@@ -45,7 +45,15 @@ Result<json::object> cleanup(const TelemetryJobDeps& d) {
     if (auto r = d.ledger.prune_claims_before(now - std::chrono::days(2)); !r) {
         return std::move(r).error();
     }
-    return json::object{{"expiredPresence", *expired}, {"deletedSnapshots", *snaps}, {"deletedEvents", *events}};
+    json::object out{{"expiredPresence", *expired}, {"deletedSnapshots", *snaps}, {"deletedEvents", *events}};
+    if (d.cleanup_artifacts) {
+        auto removed = d.cleanup_artifacts();
+        if (!removed) {
+            return std::move(removed).error().with_context("removing unreferenced artifacts");
+        }
+        out["removedArtifacts"] = *removed;
+    }
+    return out;
 }
 
 json::object counts_json(Day day, const telemetry::DailyCounts& c) {

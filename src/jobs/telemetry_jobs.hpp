@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <vector>
 
 #include "core/clock.hpp"
@@ -24,6 +25,9 @@ struct TelemetryJobDeps {
     JobLedger& ledger;
     const Clock& clock;
     telemetry::TelemetrySettings settings;
+    // Optional extra cleanup (releases: artifacts no version used for 24 h);
+    // returns how many items it removed.
+    std::function<Result<std::int64_t>()> cleanup_artifacts = nullptr;
 };
 
 // online-snapshot (every minute), cleanup (hourly), nightly-dau (01:00 in the

@@ -1,0 +1,148 @@
+#include "app/backends.hpp"
+
+#include "backends/localfs/local_artifact_store.hpp"
+#include "backends/memory/memory_presence.hpp"
+#include "backends/postgres/pg_database.hpp"
+#include "backends/redis/redis_connection.hpp"
+#include "backends/redis/redis_presence.hpp"
+#include "backends/s3/s3_artifact_store.hpp"
+#include "backends/sqlite/sqlite_database.hpp"
+#include "backends/sqlite/sqlite_version_repository.hpp"
+#include "http/release_routes.hpp"
+#include "releases/sha256_stream.hpp"
+
+namespace beacon::app {
+namespace {
+
+std::filesystem::path database_file(const Config& c) { return c.data_dir / "beacon.db"; }
+
+template <typename T>
+T* keep(Backends& b, std::unique_ptr<T> p) {
+    T* raw = p.get();
+    b.owned.push_back(std::shared_ptr<T>(std::move(p)));
+    return raw;
+}
+
+Result<void> open_database(const Config& config, Backends& b) {
+    if (is_production(config)) {
+        auto pg = backends::postgres::PgDatabase::open(config.database_url);
+        if (!pg) {
+            return std::move(pg).error().with_context("opening PostgreSQL");
+        }
+        auto* db = keep(b, std::move(*pg));
+        b.events = db;
+        b.stats = db;
+        b.snapshots = db;
+        b.ledger = db;
+        b.readiness.push_back({"database", db});
+        return {};
+    }
+    auto sqlite = backends::sqlite::SqliteDatabase::open(database_file(config));
+    if (!sqlite) {
+        return std::move(sqlite).error().with_context("opening the SQLite database");
+    }
+    auto* db = keep(b, std::move(*sqlite));
+    b.events = db;
+    b.stats = db;
+    b.snapshots = db;
+    b.ledger = db;
+    b.readiness.push_back({"database", db});
+    auto versions = backends::sqlite::SqliteVersionRepository::open(database_file(config));
+    if (!versions) {
+        return std::move(versions).error().with_context("opening the release catalog");
+    }
+    b.versions = keep(b, std::move(*versions));
+    return {};
+}
+
+Result<void> open_presence(const Config& config, Backends& b) {
+    if (!config.redis_url.empty()) {
+        auto endpoint = backends::redis::parse_redis_url(config.redis_url);
+        if (!endpoint) {
+            return std::move(endpoint).error().with_context("BEACON_REDIS_URL");
+        }
+        auto redis = backends::redis::RedisPresence::open(*endpoint);
+        if (!redis) {
+            return std::move(redis).error().with_context("connecting to Redis");
+        }
+        auto* p = keep(b, std::move(*redis));
+        b.presence = p;
+        b.readiness.push_back({"presence", p});
+        return {};
+    }
+    auto memory = backends::memory::MemoryPresence::open(config.data_dir / "presence.snapshot");
+    if (!memory) {
+        return std::move(memory).error().with_context("loading presence");
+    }
+    auto* p = keep(b, std::move(*memory));
+    b.presence = p;
+    b.presence_flush = p;
+    b.readiness.push_back({"presence", p});
+    return {};
+}
+
+Result<void> open_storage(const Config& config, const Clock& clock, Backends& b) {
+    if (config.storage_kind == StorageKind::S3) {
+        backends::s3::S3StoreSettings s;
+        s.endpoint = config.s3.endpoint;
+        s.bucket = config.s3.bucket;
+        s.prefix = config.s3.prefix;
+        s.region = config.s3.region;
+        s.credentials.access_key_id = config.s3.access_key_id;
+        s.credentials.secret_access_key = config.s3.secret_access_key;
+        auto s3 = backends::s3::S3ArtifactStore::open(std::move(s), clock);
+        if (!s3) {
+            return std::move(s3).error().with_context("BEACON_STORAGE_URL");
+        }
+        auto* store = keep(b, std::move(*s3));
+        b.artifacts = store;
+        b.readiness.push_back({"storage", store});
+        return {};
+    }
+    // Links are signed with a key derived from the JWT secret, so one secret
+    // never serves two purposes directly.
+    std::string link_key = releases::hmac_sha256_hex(config.jwt_secret, "beacon files link key v1");
+    auto local = backends::localfs::LocalArtifactStore::open(config.artifacts_dir, link_key);
+    if (!local) {
+        return std::move(local).error().with_context("opening artifact storage");
+    }
+    auto* store = keep(b, std::move(*local));
+    b.artifacts = store;
+    b.readiness.push_back({"storage", store});
+    b.verify_file_link = [store](std::string_view key, std::string_view expires, std::string_view sig, TimePoint now) {
+        switch (store->verify_signature(key, expires, sig, now)) {
+            case backends::localfs::SignatureCheck::Valid: return http::FileLinkCheck::Valid;
+            case backends::localfs::SignatureCheck::Expired: return http::FileLinkCheck::Expired;
+            default: return http::FileLinkCheck::Invalid;
+        }
+    };
+    b.file_path = [store](std::string_view key) { return store->path_for(key); };
+    return {};
+}
+
+}  // namespace
+
+Result<Backends> open_backends(const Config& config, const Clock& clock) {
+    Backends b;
+    if (auto r = open_database(config, b); !r) {
+        return std::move(r).error();
+    }
+    if (auto r = open_presence(config, b); !r) {
+        return std::move(r).error();
+    }
+    if (auto r = open_storage(config, clock, b); !r) {
+        return std::move(r).error();
+    }
+    return b;
+}
+
+Result<int> migrate_database(const Config& config) {
+    if (is_production(config)) {
+        return backends::postgres::PgDatabase::migrate(config.database_url);
+    }
+    std::error_code ec;
+    std::filesystem::create_directories(config.data_dir, ec);
+    return backends::sqlite::SqliteDatabase::migrate(database_file(config));
+}
+
+}  // namespace beacon::app

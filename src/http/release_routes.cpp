@@ -1,0 +1,623 @@
+// Handlers of /admin/versions*, /app/version/check and /files/*: parse and
+// validate, call the releases services, map the Result to a response.
+#include <charconv>
+#include <cstdio>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+
+#include "core/time_format.hpp"
+#include "http/multipart.hpp"
+#include "http/release_routes.hpp"
+#include "releases/artifact_key.hpp"
+#include "releases/detected_package_json.hpp"
+
+namespace beacon::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace bh = boost::beast::http;
+namespace json = boost::json;
+using releases::ReleaseVersion;
+
+json::value opt(const std::optional<std::string>& s) { return s ? json::value(*s) : json::value(nullptr); }
+json::value opt(const std::optional<std::int64_t>& v) { return v ? json::value(*v) : json::value(nullptr); }
+
+json::object artifact_json(const releases::Artifact& a) {
+    return json::object{{"key", a.key},           {"fileName", a.file_name},       {"fileSize", a.file_size},
+                        {"sha256", a.sha256},     {"contentType", a.content_type}, {"packageName", opt(a.package_name)}};
+}
+
+json::object version_json(const ReleaseVersion& v) {
+    json::object o;
+    o["id"] = v.id;
+    o["platform"] = std::string(releases::to_string(v.platform));
+    o["channel"] = v.channel;
+    o["versionCode"] = v.version_code;
+    o["versionName"] = v.version_name;
+    o["changelog"] = opt(v.changelog);
+    o["isForceUpdate"] = v.is_force_update;
+    o["isEnabled"] = v.is_enabled;
+    o["minSupportedVersionCode"] = opt(v.min_supported_version_code);
+    o["rolloutPercent"] = v.rollout_percent;
+    o["artifact"] = v.artifact ? json::value(artifact_json(*v.artifact)) : json::value(nullptr);
+    o["externalUrl"] = opt(v.external_url);
+    o["releasedAt"] = format_iso8601(v.released_at);
+    o["createdAt"] = format_iso8601(v.created_at);
+    o["updatedAt"] = format_iso8601(v.updated_at);
+    o["revision"] = v.revision;
+    return o;
+}
+
+Response version_response(bh::status status, const ReleaseVersion& v) {
+    Response res = json_response(status, version_json(v));
+    res.set(bh::field::etag, "\"" + std::to_string(v.revision) + "\"");
+    return res;
+}
+
+// The scheme://host base of links for this request when BEACON_PUBLIC_URL is
+// unset: from the Host header when it is a plausible host[:port], else
+// localhost.
+std::string request_base(const Request& req) {
+    std::string_view host = req.header[bh::field::host];
+    bool ok = !host.empty() && host.size() <= 255;
+    for (char c : host) {
+        ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' || c == '[' ||
+                    c == ']');
+    }
+    return "http://" + (ok ? std::string(host) : std::string("localhost"));
+}
+
+// Links made without a configured public URL are host-relative ("/files/...").
+std::string absolute_url(const Request& req, const std::string& url) {
+    return !url.empty() && url.front() == '/' ? request_base(req) + url : url;
+}
+
+// Field readers: each returns false and sets `bad` to a 400 naming the field.
+struct Fields {
+    const json::object& o;
+    std::optional<Response> bad;
+
+    bool fail(std::string field, std::string msg) {
+        bad = field_problem(std::move(field), std::move(msg));
+        return false;
+    }
+    const json::value* get(std::string_view k) const { return o.if_contains(k); }
+
+    bool string(std::string_view k, std::optional<std::string>& out) {
+        const json::value* v = get(k);
+        if (v == nullptr || v->is_null()) {
+            return true;
+        }
+        if (!v->is_string()) {
+            return fail(std::string(k), "must be a string");
+        }
+        out = std::string(v->get_string());
+        return true;
+    }
+    bool integer(std::string_view k, std::optional<std::int64_t>& out) {
+        const json::value* v = get(k);
+        if (v == nullptr || v->is_null()) {
+            return true;
+        }
+        if (v->is_int64()) {
+            out = v->get_int64();
+        } else if (v->is_uint64() && v->get_uint64() <= static_cast<std::uint64_t>(INT64_MAX)) {
+            out = static_cast<std::int64_t>(v->get_uint64());
+        } else {
+            return fail(std::string(k), "must be an integer");
+        }
+        return true;
+    }
+    bool boolean(std::string_view k, std::optional<bool>& out) {
+        const json::value* v = get(k);
+        if (v == nullptr || v->is_null()) {
+            return true;
+        }
+        if (!v->is_bool()) {
+            return fail(std::string(k), "must be true or false");
+        }
+        out = v->get_bool();
+        return true;
+    }
+    bool time(std::string_view k, std::optional<TimePoint>& out) {
+        const json::value* v = get(k);
+        if (v == nullptr || v->is_null()) {
+            return true;
+        }
+        if (v->is_string()) {
+            out = parse_iso8601(std::string_view(v->get_string()));
+        } else if (v->is_int64() && v->get_int64() >= 0) {
+            out = from_epoch_ms(v->get_int64());
+        }
+        return out ? true : fail(std::string(k), "must be ISO-8601 with a zone or epoch milliseconds");
+    }
+    // PATCH: absent -> nullopt; null -> optional(nullopt); value -> optional(value).
+    template <typename T, typename Reader>
+    bool nullable(std::string_view k, releases::Nullable<T>& out, Reader read) {
+        const json::value* v = get(k);
+        if (v == nullptr) {
+            return true;
+        }
+        if (v->is_null()) {
+            out = std::optional<T>{};
+            return true;
+        }
+        std::optional<T> value;
+        if (!(this->*read)(k, value)) {
+            return false;
+        }
+        out = value;
+        return true;
+    }
+};
+
+std::optional<std::int64_t> parse_id(std::string_view s) {
+    std::int64_t id = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), id);
+    if (ec != std::errc{} || p != s.data() + s.size() || id <= 0) {
+        return std::nullopt;
+    }
+    return id;
+}
+
+// If-Match: "<revision>" (quotes optional, W/ tolerated); `*` or absent -> no check.
+bool parse_if_match(const Request& req, std::optional<std::int64_t>& out, std::optional<Response>& bad) {
+    std::string_view v = req.header[bh::field::if_match];
+    if (v.empty() || v == "*") {
+        return true;
+    }
+    if (v.starts_with("W/")) {
+        v.remove_prefix(2);
+    }
+    if (v.size() >= 2 && v.front() == '"' && v.back() == '"') {
+        v = v.substr(1, v.size() - 2);
+    }
+    out = parse_id(v);
+    if (!out) {
+        bad = field_problem("If-Match", "must be the version's ETag, e.g. \"3\"");
+        return false;
+    }
+    return true;
+}
+
+std::variant<json::object, Response> body_object(const Request& req) {
+    auto parsed = parse_json_body(req.body);
+    if (auto* r = std::get_if<Response>(&parsed)) {
+        return std::move(*r);
+    }
+    auto& v = std::get<json::value>(parsed);
+    if (!v.is_object()) {
+        return field_problem("", "the body must be a JSON object");
+    }
+    return std::move(v.get_object());
+}
+
+asio::awaitable<Response> create_version(ReleaseApi& api, Request& req) {
+    auto body = body_object(req);
+    if (auto* r = std::get_if<Response>(&body)) {
+        co_return std::move(*r);
+    }
+    Fields f{std::get<json::object>(body), {}};
+    releases::NewVersion nv;
+    std::optional<std::string> platform, name;
+    std::optional<std::int64_t> code;
+    bool ok = f.string("platform", platform) && f.integer("versionCode", code) && f.string("versionName", name) &&
+              f.string("channel", nv.channel) && f.string("changelog", nv.changelog) &&
+              f.boolean("isForceUpdate", nv.is_force_update) && f.boolean("isEnabled", nv.is_enabled) &&
+              f.integer("minSupportedVersionCode", nv.min_supported_version_code) &&
+              f.integer("rolloutPercent", nv.rollout_percent) && f.string("artifactKey", nv.artifact_key) &&
+              f.string("externalUrl", nv.external_url) && f.time("releasedAt", nv.released_at);
+    if (!ok) {
+        co_return std::move(*f.bad);
+    }
+    if (!platform) {
+        co_return field_problem("platform", "is required");
+    }
+    if (!code) {
+        co_return field_problem("versionCode", "is required");
+    }
+    if (!name) {
+        co_return field_problem("versionName", "is required");
+    }
+    nv.platform = *platform;
+    nv.version_code = *code;
+    nv.version_name = *name;
+    auto created = api.service.create(nv);
+    if (!created) {
+        co_return problem_response(created.error());
+    }
+    Response res = version_response(bh::status::created, *created);
+    res.set(bh::field::location, "/admin/versions/" + std::to_string(created->id));
+    co_return res;
+}
+
+asio::awaitable<Response> patch_version(ReleaseApi& api, Request& req) {
+    auto id = parse_id(req.params[0]);
+    if (!id) {
+        co_return problem_response(bh::status::not_found, "no version with that id");
+    }
+    std::optional<std::int64_t> if_match;
+    std::optional<Response> bad;
+    if (!parse_if_match(req, if_match, bad)) {
+        co_return std::move(*bad);
+    }
+    auto body = body_object(req);
+    if (auto* r = std::get_if<Response>(&body)) {
+        co_return std::move(*r);
+    }
+    Fields f{std::get<json::object>(body), {}};
+    releases::VersionPatch p;
+    std::optional<std::int64_t> code, rollout;
+    bool ok = f.string("platform", p.platform) && f.integer("versionCode", code) &&
+              f.string("versionName", p.version_name) && f.string("channel", p.channel) &&
+              f.nullable("changelog", p.changelog, &Fields::string) &&
+              f.boolean("isForceUpdate", p.is_force_update) && f.boolean("isEnabled", p.is_enabled) &&
+              f.nullable("minSupportedVersionCode", p.min_supported_version_code, &Fields::integer) &&
+              f.integer("rolloutPercent", rollout) && f.nullable("artifactKey", p.artifact_key, &Fields::string) &&
+              f.nullable("externalUrl", p.external_url, &Fields::string) && f.time("releasedAt", p.released_at);
+    if (!ok) {
+        co_return std::move(*f.bad);
+    }
+    p.version_code = code;
+    p.rollout_percent = rollout;
+    auto updated = api.service.patch(*id, p, if_match);
+    if (!updated) {
+        co_return problem_response(updated.error());
+    }
+    co_return version_response(bh::status::ok, *updated);
+}
+
+asio::awaitable<Response> get_version(ReleaseApi& api, Request& req) {
+    auto id = parse_id(req.params[0]);
+    if (!id) {
+        co_return problem_response(bh::status::not_found, "no version with that id");
+    }
+    auto v = api.service.get(*id);
+    if (!v) {
+        co_return problem_response(v.error());
+    }
+    co_return version_response(bh::status::ok, *v);
+}
+
+asio::awaitable<Response> toggle_version(ReleaseApi& api, Request& req) {
+    auto id = parse_id(req.params[0]);
+    if (!id) {
+        co_return problem_response(bh::status::not_found, "no version with that id");
+    }
+    std::optional<std::int64_t> if_match;
+    std::optional<Response> bad;
+    if (!parse_if_match(req, if_match, bad)) {
+        co_return std::move(*bad);
+    }
+    auto v = api.service.toggle(*id, if_match);
+    if (!v) {
+        co_return problem_response(v.error());
+    }
+    co_return version_response(bh::status::ok, *v);
+}
+
+asio::awaitable<Response> delete_version(ReleaseApi& api, Request& req) {
+    auto id = parse_id(req.params[0]);
+    if (!id) {
+        co_return problem_response(bh::status::not_found, "no version with that id");
+    }
+    std::optional<std::int64_t> if_match;
+    std::optional<Response> bad;
+    if (!parse_if_match(req, if_match, bad)) {
+        co_return std::move(*bad);
+    }
+    auto removed = api.service.remove(*id, if_match);
+    if (!removed) {
+        co_return problem_response(removed.error());
+    }
+    co_return empty_response(bh::status::no_content);
+}
+
+asio::awaitable<Response> list_versions(ReleaseApi& api, Request& req) {
+    releases::VersionListQuery q;
+    if (auto v = req.query_param("platform"); v && !v->empty()) {
+        q.platform = std::string(*v);
+    }
+    if (auto v = req.query_param("channel"); v && !v->empty()) {
+        q.channel = std::string(*v);
+    }
+    if (auto v = req.query_param("isEnabled"); v && !v->empty()) {
+        if (*v != "true" && *v != "false") {
+            co_return field_problem("isEnabled", "must be true or false");
+        }
+        q.is_enabled = *v == "true";
+    }
+    if (auto v = req.query_param("limit")) {
+        std::int64_t limit = 0;
+        auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), limit);
+        if (ec != std::errc{} || p != v->data() + v->size()) {
+            co_return field_problem("limit", "must be an integer from 1 to 500");
+        }
+        q.limit = limit;
+    }
+    if (auto v = req.query_param("cursor"); v && !v->empty()) {
+        q.cursor = std::string(*v);
+    }
+    auto page = api.service.list(q);
+    if (!page) {
+        co_return problem_response(page.error());
+    }
+    json::array out;
+    for (const auto& v : page->versions) {
+        out.push_back(version_json(v));
+    }
+    co_return json_response(bh::status::ok, json::object{{"versions", std::move(out)},
+                                                         {"nextCursor", opt(page->next_cursor)}});
+}
+
+asio::awaitable<Response> download_version(ReleaseApi& api, Request& req) {
+    auto id = parse_id(req.params[0]);
+    if (!id) {
+        co_return problem_response(bh::status::not_found, "no version with that id");
+    }
+    auto link = api.service.download(*id);
+    if (!link) {
+        co_return problem_response(link.error());
+    }
+    Response res = empty_response(bh::status::found);
+    res.set(bh::field::location, absolute_url(req, link->url));
+    res.set(bh::field::cache_control, "no-store");
+    co_return res;
+}
+
+asio::awaitable<Response> check_update(ReleaseApi& api, Request& req) {
+    auto platform = req.query_param("platform");
+    if (!platform) {
+        co_return field_problem("platform", "is required");
+    }
+    auto code_text = req.query_param("current_version_code");
+    if (!code_text) {
+        code_text = req.query_param("currentVersionCode");
+    }
+    if (!code_text) {
+        co_return field_problem("current_version_code", "is required");
+    }
+    std::int64_t code = -1;
+    auto [p, ec] = std::from_chars(code_text->data(), code_text->data() + code_text->size(), code);
+    if (ec != std::errc{} || p != code_text->data() + code_text->size() || code < 0) {
+        co_return field_problem("current_version_code", "must be a non-negative integer");
+    }
+    std::optional<std::string_view> channel = req.query_param("channel");
+    if (channel && channel->empty()) {
+        channel.reset();
+    }
+    std::optional<std::string_view> install = req.query_param("installId");
+    if (install && install->empty()) {
+        install.reset();
+    }
+    auto decision = api.service.check(*platform, channel, code, install);
+    if (!decision) {
+        co_return problem_response(decision.error());
+    }
+    json::value latest = nullptr;
+    if (decision->latest) {
+        const ReleaseVersion& v = *decision->latest;
+        json::object l{{"id", v.id},
+                       {"versionCode", v.version_code},
+                       {"versionName", v.version_name},
+                       {"changelog", opt(v.changelog)},
+                       {"releasedAt", format_iso8601(v.released_at)}};
+        l["downloadUrl"] = decision->download ? json::value(absolute_url(req, decision->download->url)) : nullptr;
+        l["downloadUrlExpiresAt"] = decision->download && decision->download->expires_at
+                                        ? json::value(format_iso8601(*decision->download->expires_at))
+                                        : json::value(nullptr);
+        l["fileSize"] = v.artifact ? json::value(v.artifact->file_size) : json::value(nullptr);
+        l["sha256"] = v.artifact ? json::value(v.artifact->sha256) : json::value(nullptr);
+        latest = std::move(l);
+    }
+    co_return json_response(bh::status::ok, json::object{{"needUpdate", decision->need_update},
+                                                         {"forceUpdate", decision->force_update},
+                                                         {"latest", std::move(latest)}});
+}
+
+bool is_raw_artifact_type(const std::string& mt) {
+    return mt == "application/octet-stream" || mt == "application/vnd.android.package-archive" ||
+           mt == "application/zip" || mt == "application/x-zip-compressed" || mt == "application/x-itunes-ipa" ||
+           mt == "application/x-ios-app";
+}
+
+asio::awaitable<Response> upload(ReleaseApi& api, Request& req) {
+    std::string ct(req.header[bh::field::content_type]);
+    std::string mt = ct.substr(0, ct.find(';'));
+    for (auto& c : mt) {
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    while (!mt.empty() && mt.back() == ' ') {
+        mt.pop_back();
+    }
+    auto boundary = multipart_boundary(ct);
+    if (!boundary && !is_raw_artifact_type(mt)) {
+        co_return problem_response(bh::status::unsupported_media_type,
+                                   "send the artifact as multipart/form-data (field `file`) or as "
+                                   "application/octet-stream with X-File-Name");
+    }
+    auto upload = api.intake.begin();
+    if (!upload) {
+        co_return problem_response(upload.error());
+    }
+    auto& spool = **upload;
+    std::string file_name;
+    std::optional<MultipartFileReader> multipart;
+    if (boundary) {
+        multipart.emplace(*boundary, [&spool](std::string_view bytes) { return spool.write(bytes); });
+    } else {
+        file_name = std::string(req.header["X-File-Name"]);
+    }
+    std::string chunk;
+    for (;;) {
+        auto more = co_await req.read_body_chunk(chunk);
+        if (!more) {
+            co_return problem_response(more.error());
+        }
+        if (!*more) {
+            break;
+        }
+        auto r = multipart ? multipart->feed(chunk) : spool.write(chunk);
+        if (!r) {
+            co_return problem_response(r.error());
+        }
+    }
+    if (multipart) {
+        if (auto r = multipart->finish(); !r) {
+            co_return problem_response(r.error());
+        }
+        file_name = multipart->file_name();
+    }
+    // Inspecting and storing (maybe a multipart upload to S3) blocks: do it
+    // on the blocking pool, which never touches the socket.
+    // (co_spawn needs a default-constructible result, hence the optional.)
+    auto stored = co_await asio::co_spawn(
+        api.blocking,
+        [&]() -> asio::awaitable<std::optional<Result<releases::IntakeOutcome>>> {
+            co_return api.intake.finish(spool, file_name);
+        },
+        asio::use_awaitable);
+    auto& outcome = *stored;
+    if (!outcome) {
+        co_return problem_response(outcome.error());
+    }
+    json::value detected = outcome->record.detected
+                               ? json::value(releases::detected_package_to_json_object(*outcome->record.detected))
+                               : json::value(nullptr);
+    co_return json_response(outcome->created ? bh::status::created : bh::status::ok,
+                            json::object{{"artifact", artifact_json(outcome->record.artifact)},
+                                         {"detected", std::move(detected)}});
+}
+
+// Parses a single `bytes=` range against `size`: nullopt when absent or not
+// a single range we honour (then the whole file is sent); `unsatisfiable`
+// for 416.
+struct ByteRange {
+    std::uint64_t first = 0;
+    std::uint64_t last = 0;
+};
+std::optional<ByteRange> parse_range(std::string_view h, std::uint64_t size, bool& unsatisfiable) {
+    unsatisfiable = false;
+    if (!h.starts_with("bytes=") || h.find(',') != std::string_view::npos) {
+        return std::nullopt;
+    }
+    h.remove_prefix(6);
+    auto dash = h.find('-');
+    if (dash == std::string_view::npos) {
+        return std::nullopt;
+    }
+    auto num = [](std::string_view s, std::uint64_t& out) {
+        auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+        return !s.empty() && ec == std::errc{} && p == s.data() + s.size();
+    };
+    std::uint64_t a = 0, b = 0;
+    std::string_view left = h.substr(0, dash), right = h.substr(dash + 1);
+    if (left.empty()) {  // suffix: the last N bytes
+        if (!num(right, b) || b == 0) {
+            unsatisfiable = !right.empty() && b == 0;
+            return std::nullopt;
+        }
+        if (size == 0) {
+            unsatisfiable = true;
+            return std::nullopt;
+        }
+        return ByteRange{size - std::min(b, size), size - 1};
+    }
+    if (!num(left, a)) {
+        return std::nullopt;
+    }
+    if (right.empty()) {
+        b = size == 0 ? 0 : size - 1;
+    } else if (!num(right, b) || b < a) {
+        return std::nullopt;
+    }
+    if (a >= size) {
+        unsatisfiable = true;
+        return std::nullopt;
+    }
+    return ByteRange{a, std::min(b, size - 1)};
+}
+
+asio::awaitable<Response> serve_file(ReleaseApi& api, LocalFilesApi& files, Request& req) {
+    std::string key = req.params[0] + "/" + req.params[1];
+    auto expires = req.query_param("expires").value_or("");
+    auto sig = req.query_param("sig").value_or("");
+    auto check = files.verify(key, expires, sig);
+    if (check != FileLinkCheck::Valid) {
+        co_return problem_response(bh::status::forbidden, check == FileLinkCheck::Expired
+                                                              ? "the download link has expired"
+                                                              : "the download link's signature is not valid");
+    }
+    auto path = files.path_for(key);
+    if (!path) {
+        co_return problem_response(bh::status::not_found, "no such file");
+    }
+    std::FILE* f = std::fopen(path->c_str(), "rb");
+    if (f == nullptr) {
+        co_return problem_response(bh::status::not_found, "no such file");
+    }
+    std::fseek(f, 0, SEEK_END);
+    auto size = static_cast<std::uint64_t>(std::ftell(f));
+    std::string file_name = "artifact";
+    std::string content_type = "application/octet-stream";
+    if (auto rec = api.repository.get_artifact(key)) {
+        file_name = rec->artifact.file_name;
+        content_type = rec->artifact.content_type;
+    }
+    std::string etag = "\"" + std::string(releases::artifact_key_sha256(key)) + "\"";
+    bool unsatisfiable = false;
+    std::optional<ByteRange> range;
+    std::string_view range_header = req.header[bh::field::range];
+    std::string_view if_range = req.header[bh::field::if_range];
+    if (!range_header.empty() && (if_range.empty() || if_range == etag)) {
+        range = parse_range(range_header, size, unsatisfiable);
+    }
+    if (unsatisfiable) {
+        std::fclose(f);
+        Response res = problem_response(bh::status::range_not_satisfiable, "the range is outside the file");
+        res.set(bh::field::content_range, "bytes */" + std::to_string(size));
+        co_return res;
+    }
+    Response res{range ? bh::status::partial_content : bh::status::ok, 11};
+    std::uint64_t first = range ? range->first : 0;
+    std::uint64_t length = range ? range->last - range->first + 1 : size;
+    res.body().file = std::make_shared<FileSlice>(f, first, length);
+    res.set(bh::field::content_type, content_type);
+    res.set(bh::field::etag, etag);
+    res.set(bh::field::accept_ranges, "bytes");
+    res.set(bh::field::content_disposition, releases::attachment_content_disposition(file_name));
+    if (range) {
+        res.set(bh::field::content_range,
+                "bytes " + std::to_string(range->first) + "-" + std::to_string(range->last) + "/" +
+                    std::to_string(size));
+    }
+    res.prepare_payload();
+    co_return res;
+}
+
+}  // namespace
+
+void add_release_routes(Router& router, ReleaseApi& api, LocalFilesApi* files) {
+    auto bind = [&api](auto fn) { return [&api, fn](Request& r) { return fn(api, r); }; };
+    RouteOptions admin_read{Access::Admin, BodyKind::None, 0, true};
+    RouteOptions admin_json{Access::Admin, BodyKind::Json, kJsonLimit, true};
+    RouteOptions admin_action{Access::Admin, BodyKind::None, 0, true};
+    router.add("POST", "/admin/versions/upload", {Access::Admin, BodyKind::Stream, api.intake.max_bytes(), false},
+               bind(upload));
+    router.add("POST", "/admin/versions", admin_json, bind(create_version));
+    router.add("GET", "/admin/versions", admin_read, bind(list_versions));
+    router.add("GET", "/admin/versions/{id}", admin_read, bind(get_version));
+    router.add("PATCH", "/admin/versions/{id}", admin_json, bind(patch_version));
+    router.add("DELETE", "/admin/versions/{id}", admin_action, bind(delete_version));
+    router.add("POST", "/admin/versions/{id}/toggle", admin_action, bind(toggle_version));
+    router.add("GET", "/admin/versions/{id}/download", admin_read, bind(download_version));
+    router.add("GET", "/app/version/check", {Access::Public, BodyKind::None, 0, false}, bind(check_update));
+    if (files != nullptr) {
+        router.add("GET", "/files/{kind}/{name}", {Access::Public, BodyKind::None, 0, true},
+                   [&api, files](Request& r) { return serve_file(api, *files, r); });
+    }
+}
+
+}  // namespace beacon::http
