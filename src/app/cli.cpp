@@ -9,6 +9,7 @@
 
 #include "app/config.hpp"
 #include "app/logging.hpp"
+#include "app/release_cli.hpp"
 #include "app/serve.hpp"
 #include "auth/jwt.hpp"
 #include "core/time_format.hpp"
@@ -82,10 +83,40 @@ int run_cli(int argc, char** argv) {
     token_cmd->add_option("--sub", subject, "the token's subject (default admin)");
     add_setting_flags(token_cmd, flags, config_file);
 
+    auto* release_cmd = cli.add_subcommand("release", "Manage app releases on a running server");
+    release_cmd->require_subcommand(1);
+    auto* publish_cmd = release_cmd->add_subcommand(
+        "publish", "Upload an APK or IPA, create the version it declares, print it as JSON");
+    PublishOptions publish;
+    std::string channel, changelog;
+    int rollout = 100;
+    publish_cmd->add_option("file", publish.file, "the APK or IPA")->required();
+    publish_cmd->add_option("--server", publish.server, "the server's base URL, e.g. https://beacon.example.com")
+        ->required();
+    publish_cmd->add_option("--token", publish.token, "an admin token (beacon token --admin)")->required();
+    auto* channel_opt = publish_cmd->add_option("--channel", channel, "release channel (default stable)");
+    auto* changelog_opt = publish_cmd->add_option("--changelog", changelog, "release notes");
+    publish_cmd->add_flag("--force", publish.force, "make the update mandatory");
+    auto* rollout_opt = publish_cmd->add_option("--rollout", rollout, "staged rollout percentage, 0 to 100")
+                            ->check(CLI::Range(0, 100));
+
     try {
         cli.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         return cli.exit(e);
+    }
+
+    if (publish_cmd->parsed()) {
+        if (channel_opt->count() > 0) {
+            publish.channel = channel;
+        }
+        if (changelog_opt->count() > 0) {
+            publish.changelog = changelog;
+        }
+        if (rollout_opt->count() > 0) {
+            publish.rollout = rollout;
+        }
+        return publish_release(publish);
     }
 
     auto config = load(flags, config_file);

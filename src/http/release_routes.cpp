@@ -9,6 +9,7 @@
 
 #include "core/time_format.hpp"
 #include "http/multipart.hpp"
+#include "http/problem.hpp"
 #include "http/release_routes.hpp"
 #include "releases/artifact_key.hpp"
 #include "releases/detected_package_json.hpp"
@@ -576,8 +577,15 @@ asio::awaitable<Response> serve_file(ReleaseApi& api, LocalFilesApi& files, Requ
     }
     if (unsatisfiable) {
         std::fclose(f);
-        Response res = problem_response(bh::status::range_not_satisfiable, "the range is outside the file");
+        // 416 is not in the problem table (make_problem would turn it into a
+        // 500 `internal`): build the document here.
+        Problem p{bh::status::range_not_satisfiable, "range-not-satisfiable", "Range not satisfiable",
+                  "the range is outside the file", {}};
+        Response res{bh::status::range_not_satisfiable, 11};
+        res.set(bh::field::content_type, "application/problem+json");
+        res.body() = problem_body(p);
         res.set(bh::field::content_range, "bytes */" + std::to_string(size));
+        res.prepare_payload();
         co_return res;
     }
     Response res{range ? bh::status::partial_content : bh::status::ok, 11};
