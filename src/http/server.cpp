@@ -104,12 +104,15 @@ struct Server::Impl {
 
     // Connections, so shutdown can close the idle ones.
     struct Conn {
+        std::uint64_t id = 0;
         beast::tcp_stream* stream;
         std::atomic<bool> busy{false};
+        bool close_posted = false;  // guarded by conns_mu
         asio::any_io_executor ex;
     };
     std::mutex conns_mu;
     std::list<Conn> conns;
+    std::uint64_t next_conn_id = 0;  // guarded by conns_mu
 
     Impl(ServerOptions o, const Router& r, Metrics& m, const auth::TokenVerifier& v)
         : opts(std::move(o)), router(r), metrics(m), verifier(v),
@@ -223,13 +226,28 @@ void Server::shutdown() {
 void Server::Impl::close_idle() {
     std::lock_guard lock(conns_mu);
     for (auto& c : conns) {
-        if (!c.busy.load()) {
-            asio::post(c.ex, [s = c.stream] {
-                boost::system::error_code ec;
-                s->socket().shutdown(tcp::socket::shutdown_both, ec);
-                s->socket().close(ec);
-            });
+        if (c.busy.load() || c.close_posted) {
+            continue;
         }
+        c.close_posted = true;
+        // Decided again on the connection's own thread, where `busy` cannot
+        // change under us, and only while the session (and its stream) still
+        // exists: it may have ended, or started a request, since we looked.
+        asio::post(c.ex, [this, id = c.id] {
+            std::lock_guard lock(conns_mu);
+            for (auto& live : conns) {
+                if (live.id != id) {
+                    continue;
+                }
+                live.close_posted = false;
+                if (!live.busy.load()) {
+                    boost::system::error_code ec;
+                    live.stream->socket().shutdown(tcp::socket::shutdown_both, ec);
+                    live.stream->socket().close(ec);
+                }
+                return;
+            }
+        });
     }
 }
 
@@ -273,6 +291,7 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket) {
         std::lock_guard lock(conns_mu);
         conns.emplace_back();
         conn = std::prev(conns.end());
+        conn->id = next_conn_id++;
         conn->stream = &stream;
         conn->ex = stream.get_executor();
     }
@@ -299,7 +318,23 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket) {
         }
         conn->busy.store(true);
         stream.expires_after(opts.header_timeout);
-        auto [ec, n] = co_await bh::async_read_header(stream, buffer, parser, kTuple);
+        // Beast applies header_limit to what one parse step sees, and consumes
+        // complete fields as they arrive, so headers fed in small pieces could
+        // grow without bound. Count every header byte across reads instead.
+        boost::system::error_code ec;
+        std::size_t header_bytes = 0;
+        while (!parser.is_header_done()) {
+            auto [rec, rn] = co_await bh::async_read_some(stream, buffer, parser, kTuple);
+            header_bytes += rn;
+            if (rec) {
+                ec = rec;
+                break;
+            }
+            if (!parser.is_header_done() && header_bytes + buffer.size() > opts.header_limit) {
+                ec = bh::error::header_limit;
+                break;
+            }
+        }
         auto started = std::chrono::steady_clock::now();
         Response res;
         bool must_close = false;
