@@ -1,0 +1,174 @@
+#pragma once
+
+#include <string_view>
+
+// Every SQL statement of the PostgreSQL adapter except the schema, which lives
+// in migrations/*.sql, and the partition DDL, which names a partition and is
+// assembled in partitions.cpp. Parameters are $n, all sent as text: instants
+// as ISO-8601 UTC ('2026-11-25T10:00:00.000Z', exact for timestamptz), and read
+// back as epoch milliseconds (the `ms(...)` expressions below: extract()
+// returns numeric, so the conversion is exact).
+namespace beacon::backends::postgres::sql {
+
+// --- Migrations -------------------------------------------------------------
+
+// Advisory lock keys (the two-int form; the second half is the schema, so
+// schemas in one database migrate independently). Held for one transaction.
+inline constexpr int kMigrationLock = 0x62636e01;  // "bcn" 1
+inline constexpr int kPartitionLock = 0x62636e02;  // "bcn" 2
+inline constexpr std::string_view kAdvisoryLock =
+    "SELECT pg_advisory_xact_lock($1::int, hashtext(coalesce(current_schema(), '')))";
+
+inline constexpr std::string_view kCreateSchemaMigrations =
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    " version integer PRIMARY KEY,"
+    " name text NOT NULL,"
+    " applied_at timestamptz NOT NULL DEFAULT now())";
+inline constexpr std::string_view kSelectAppliedVersions = "SELECT version FROM schema_migrations ORDER BY version";
+inline constexpr std::string_view kSelectMigrationApplied = "SELECT 1 FROM schema_migrations WHERE version = $1";
+inline constexpr std::string_view kInsertMigration = "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)";
+
+// --- Transactions -----------------------------------------------------------
+
+inline constexpr std::string_view kBegin = "BEGIN";
+inline constexpr std::string_view kCommit = "COMMIT";
+inline constexpr std::string_view kRollback = "ROLLBACK";
+// Maintenance (migrations, retention) may run longer than a request's statement.
+inline constexpr std::string_view kSetLocalStatementTimeout = "SELECT set_config('statement_timeout', $1, true)";
+
+// --- telemetry_events partitions --------------------------------------------
+
+inline constexpr std::string_view kListPartitions =
+    "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+    " WHERE i.inhparent = 'telemetry_events'::regclass";
+
+// --- telemetry_events: append -----------------------------------------------
+
+// The adapter removes repeats inside a batch before it sends it, so each
+// (install_id, event_id) appears here once. Keys are inserted sorted, so that
+// concurrent appends of overlapping batches take their row locks in the same
+// order and never deadlock. RETURNING yields the keys that were new.
+
+// EventInsert::Unnest: the whole append is this one statement (one round
+// trip, its own transaction). $1..$13 are parallel arrays, one element per
+// event, in input order; ORDER BY ord makes ids follow input order.
+inline constexpr std::string_view kAppendUnnest =
+    "WITH input AS ("
+    " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[],"
+    "  $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::jsonb[])"
+    "  WITH ORDINALITY AS t(event_id, install_id, user_id, event_name, event_time, received_at, platform,"
+    "   app_version, os_version, device_model, region, session_id, properties, ord)),"
+    " new_keys AS ("
+    "  INSERT INTO event_keys (install_id, event_id, event_time)"
+    "  SELECT install_id, event_id, event_time FROM input WHERE event_id IS NOT NULL ORDER BY install_id, event_id"
+    "  ON CONFLICT DO NOTHING RETURNING install_id, event_id),"
+    " stored AS ("
+    "  INSERT INTO telemetry_events (event_id, install_id, user_id, event_name, event_time, received_at,"
+    "   platform, app_version, os_version, device_model, region, session_id, properties)"
+    "  SELECT i.event_id, i.install_id, i.user_id, i.event_name, i.event_time, i.received_at, i.platform,"
+    "   i.app_version, i.os_version, i.device_model, i.region, i.session_id, i.properties"
+    "  FROM input i LEFT JOIN new_keys k ON k.install_id = i.install_id AND k.event_id = i.event_id"
+    "  WHERE i.event_id IS NULL OR k.event_id IS NOT NULL"
+    "  ORDER BY i.ord"
+    "  RETURNING 1)"
+    " SELECT install_id, event_id FROM new_keys";
+
+// EventInsert::Copy: inside BEGIN ... COMMIT, first the keys ($1..$3
+// parallel arrays), then COPY of the events to store, in input order.
+inline constexpr std::string_view kInsertEventKeys =
+    "INSERT INTO event_keys (install_id, event_id, event_time)"
+    " SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS k(install_id, event_id, event_time)"
+    " ORDER BY install_id, event_id"
+    " ON CONFLICT DO NOTHING RETURNING install_id, event_id";
+inline constexpr std::string_view kCopyEvents =
+    "COPY telemetry_events (event_id, install_id, user_id, event_name, event_time, received_at,"
+    " platform, app_version, os_version, device_model, region, session_id, properties) FROM STDIN";
+
+// --- telemetry_events: reads ------------------------------------------------
+
+// The listing query is assembled from these parts: the head, then " WHERE "
+// and the present filters joined by " AND " (in this order, each numbered
+// with the next parameter), then the tail, whose parameter is the row limit.
+inline constexpr std::string_view kListEventsHead =
+    "SELECT id, event_id, install_id, user_id, event_name,"
+    " (extract(epoch FROM event_time) * 1000)::bigint, (extract(epoch FROM received_at) * 1000)::bigint,"
+    " platform, app_version, os_version, device_model, region, session_id, properties::text"
+    " FROM telemetry_events";
+inline constexpr std::string_view kListFilterEventName = "event_name = $";
+inline constexpr std::string_view kListFilterUserId = "user_id = $";
+inline constexpr std::string_view kListFilterInstallId = "install_id = $";
+inline constexpr std::string_view kListFilterFrom = "event_time >= $";
+inline constexpr std::string_view kListFilterTo = "event_time < $";
+inline constexpr std::string_view kListFilterBeforeId = "id < $";
+inline constexpr std::string_view kListEventsTail = " ORDER BY id DESC LIMIT $";
+
+// Distinct actors of app_session_start in [$1, $2), in one aggregation:
+// GROUPING() tells the rows apart: 3 = the total, 1 = per platform,
+// 2 = per region. An actor seen under two platforms counts once in the total
+// and once under each platform. The range prunes partitions.
+inline constexpr std::string_view kCountSessionActors =
+    "WITH a AS ("
+    " SELECT DISTINCT"
+    "  CASE WHEN user_id IS NOT NULL THEN 'u:' || user_id ELSE 'i:' || install_id END AS actor,"
+    "  COALESCE(platform, 'unknown') AS platform,"
+    "  COALESCE(region, 'unknown') AS region"
+    " FROM telemetry_events"
+    " WHERE event_name = 'app_session_start' AND event_time >= $1 AND event_time < $2)"
+    " SELECT GROUPING(platform, region), platform, region, COUNT(DISTINCT actor) FROM a"
+    " GROUP BY GROUPING SETS ((), (platform), (region))";
+
+// --- telemetry_events: retention --------------------------------------------
+
+// Rows of the boundary partition (the one holding the cutoff), in slices of
+// $2 rows, each its own transaction; whole partitions before it are dropped.
+inline constexpr std::string_view kDeleteEventsBefore =
+    "DELETE FROM telemetry_events WHERE event_time < $1"
+    " AND id = ANY (ARRAY(SELECT id FROM telemetry_events WHERE event_time < $1 LIMIT $2))";
+inline constexpr std::string_view kDeleteEventKeysBefore =
+    "DELETE FROM event_keys"
+    " WHERE ctid = ANY (ARRAY(SELECT ctid FROM event_keys WHERE event_time < $1 LIMIT $2))";
+
+// --- daily_active_stats -----------------------------------------------------
+
+inline constexpr std::string_view kUpsertDailyStats =
+    "INSERT INTO daily_active_stats (day, dau, dau_by_platform, dau_by_region, exact, computed_at)"
+    " VALUES ($1, $2, $3, $4, $5, $6)"
+    " ON CONFLICT (day) DO UPDATE SET dau = excluded.dau, dau_by_platform = excluded.dau_by_platform,"
+    " dau_by_region = excluded.dau_by_region, exact = excluded.exact, computed_at = excluded.computed_at";
+inline constexpr std::string_view kSelectDailyStats =
+    "SELECT to_char(day, 'YYYY-MM-DD'), dau, dau_by_platform::text, dau_by_region::text, exact,"
+    " (extract(epoch FROM computed_at) * 1000)::bigint"
+    " FROM daily_active_stats WHERE day >= $1 AND day <= $2 ORDER BY day";
+
+// --- online_snapshots -------------------------------------------------------
+
+inline constexpr std::string_view kInsertSnapshot =
+    "INSERT INTO online_snapshots (ts, online_count, window_seconds) VALUES ($1, $2, $3)";
+// Buckets of $1 ms aligned to the epoch (floored, also before 1970), with the
+// sum so that the adapter rounds the average the same way on every backend.
+inline constexpr std::string_view kSnapshotBuckets =
+    "SELECT ms - (((ms % $1::bigint) + $1::bigint) % $1::bigint) AS bucket, SUM(online_count),"
+    " MIN(online_count), MAX(online_count), COUNT(*)"
+    " FROM (SELECT (extract(epoch FROM ts) * 1000)::bigint AS ms, online_count FROM online_snapshots"
+    "       WHERE ts >= $2 AND ts < $3) s"
+    " GROUP BY bucket ORDER BY bucket";
+inline constexpr std::string_view kDeleteSnapshotsBefore = "DELETE FROM online_snapshots WHERE ts < $1";
+
+// --- job_claims, job_runs ---------------------------------------------------
+
+inline constexpr std::string_view kClaimJob =
+    "INSERT INTO job_claims (job, tick) VALUES ($1, $2) ON CONFLICT (job, tick) DO NOTHING";
+inline constexpr std::string_view kPruneClaims = "DELETE FROM job_claims WHERE tick < $1";
+inline constexpr std::string_view kUpsertJobRun =
+    "INSERT INTO job_runs (job, last_run_at, last_duration_ms, last_error) VALUES ($1, $2, $3, $4)"
+    " ON CONFLICT (job) DO UPDATE SET last_run_at = excluded.last_run_at,"
+    " last_duration_ms = excluded.last_duration_ms, last_error = excluded.last_error";
+inline constexpr std::string_view kSelectJobRuns =
+    "SELECT job, (extract(epoch FROM last_run_at) * 1000)::bigint, last_duration_ms, last_error"
+    " FROM job_runs ORDER BY job";
+
+// --- Health -----------------------------------------------------------------
+
+inline constexpr std::string_view kPing = "SELECT 1 FROM schema_migrations LIMIT 1";
+
+}  // namespace beacon::backends::postgres::sql

@@ -1,0 +1,527 @@
+// The database-port contracts, instantiated for the PostgreSQL adapter, plus
+// the adapter's own behaviour that the ports do not show (partitions,
+// migrations, recovery, timeouts). They need a server: BEACON_TEST_PG_URL
+// (tools/run-pg-tests.sh starts one with tools/test-services/postgres.sh);
+// without it every test here is skipped.
+//
+// Each test gets a fresh schema (beacon_t_<pid>_<n>, reached through the URL's
+// search_path), dropped afterwards. The EventStore suite runs once per
+// EventInsert method ("Postgres" = Copy, the default; "PostgresUnnest").
+
+#include <libpq-fe.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <memory>
+#include <numeric>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "backends/postgres/pg_database.hpp"
+#include "core/clock.hpp"
+#include "store_contract.hpp"
+
+namespace beacon::contract {
+namespace {
+
+using namespace std::chrono_literals;
+using backends::postgres::EventInsert;
+using backends::postgres::PgDatabase;
+using backends::postgres::PgOptions;
+namespace partitions = backends::postgres::partitions;
+
+const char* server_url() {
+    const char* url = std::getenv("BEACON_TEST_PG_URL");
+    return url != nullptr && *url != '\0' ? url : nullptr;
+}
+
+// Runs `sql` on a connection of its own; returns the first column of each
+// row, or nullopt (and fails the test) on error.
+std::optional<std::vector<std::string>> admin_query(const std::string& sql) {
+    PGconn* conn = PQconnectdb(server_url());
+    PQsetNoticeProcessor(
+        conn, [](void*, const char*) {}, nullptr);  // "drop cascades to ..."
+    std::optional<std::vector<std::string>> out;
+    if (PQstatus(conn) != CONNECTION_OK) {
+        ADD_FAILURE() << "admin connection: " << PQerrorMessage(conn);
+    } else {
+        PGresult* r = PQexec(conn, sql.c_str());
+        ExecStatusType s = PQresultStatus(r);
+        if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
+            ADD_FAILURE() << sql << ": " << PQresultErrorMessage(r);
+        } else {
+            out.emplace();
+            for (int i = 0; i < PQntuples(r); ++i) {
+                out->emplace_back(PQgetvalue(r, i, 0));
+            }
+        }
+        PQclear(r);
+    }
+    PQfinish(conn);
+    return out;
+}
+
+std::string url_param_separator(const std::string& url) {
+    return url.find('?') == std::string::npos ? "?" : "&";
+}
+
+// A schema of its own, dropped on destruction (after the database closes).
+struct PgFixture {
+    std::string schema;
+    std::string url;  // the server's URL with search_path (and application_name) = schema
+    std::unique_ptr<PgDatabase> db;
+
+    PgFixture() {
+        static std::atomic<int> counter{0};
+        schema = "beacon_t_" + std::to_string(getpid()) + "_" + std::to_string(counter.fetch_add(1));
+        url = std::string(server_url());
+        url += url_param_separator(url) + "options=-csearch_path%3D" + schema + "&application_name=" + schema;
+    }
+    ~PgFixture() {
+        db.reset();
+        admin_query("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
+    }
+    PgFixture(const PgFixture&) = delete;
+    PgFixture& operator=(const PgFixture&) = delete;
+
+    bool create_schema() { return admin_query("CREATE SCHEMA " + schema).has_value(); }
+
+    bool open(const PgOptions& options = {}) {
+        if (!create_schema()) {
+            return false;
+        }
+        auto opened = PgDatabase::open(url, options);
+        if (!opened.ok()) {
+            ADD_FAILURE() << "opening PostgreSQL: " << opened.error().message;
+            return false;
+        }
+        db = std::move(opened).value();
+        return true;
+    }
+};
+
+template <typename Port>
+StoreAdapter<Port> postgres_adapter(std::string name, EventInsert method) {
+    return {std::move(name), [method] {
+                StoreInstance<Port> instance;
+                if (server_url() == nullptr) {
+                    return instance;  // skipped: no server configured
+                }
+                auto fixture = std::make_shared<PgFixture>();
+                PgOptions options;
+                options.event_insert = method;
+                if (!fixture->open(options)) {
+                    return instance;
+                }
+                PgDatabase* db = fixture->db.get();
+                instance.port = db;
+                instance.fail_next_append_after = [db](std::size_t n) { db->fail_next_append_after_for_test(n); };
+                instance.owner = std::move(fixture);
+                return instance;
+            }};
+}
+
+INSTANTIATE_TEST_SUITE_P(Postgres,
+                         EventStoreContract,
+                         ::testing::Values(postgres_adapter<telemetry::EventStore>("Postgres", EventInsert::Copy),
+                                           postgres_adapter<telemetry::EventStore>("PostgresUnnest",
+                                                                                   EventInsert::Unnest)),
+                         store_adapter_name<telemetry::EventStore>);
+INSTANTIATE_TEST_SUITE_P(Postgres,
+                         DailyStatsStoreContract,
+                         ::testing::Values(postgres_adapter<telemetry::DailyStatsStore>("Postgres", EventInsert::Copy)),
+                         store_adapter_name<telemetry::DailyStatsStore>);
+INSTANTIATE_TEST_SUITE_P(Postgres,
+                         SnapshotStoreContract,
+                         ::testing::Values(postgres_adapter<telemetry::SnapshotStore>("Postgres", EventInsert::Copy)),
+                         store_adapter_name<telemetry::SnapshotStore>);
+INSTANTIATE_TEST_SUITE_P(Postgres,
+                         JobLedgerContract,
+                         ::testing::Values(postgres_adapter<jobs::JobLedger>("Postgres", EventInsert::Copy)),
+                         store_adapter_name<jobs::JobLedger>);
+
+// ---- The adapter's own behaviour ----
+
+#define REQUIRE_SERVER()                                     \
+    do {                                                     \
+        if (server_url() == nullptr) {                       \
+            GTEST_SKIP() << "BEACON_TEST_PG_URL is not set"; \
+        }                                                    \
+    } while (0)
+
+TimePoint at(int y, unsigned m, unsigned d, std::chrono::hours h = 0h) {
+    return TimePoint{std::chrono::sys_days{std::chrono::year{y} / std::chrono::month{m} / std::chrono::day{d}} + h};
+}
+
+telemetry::Event event(std::string install_id, std::optional<std::string> event_id, TimePoint t) {
+    telemetry::Event e;
+    e.install_id = std::move(install_id);
+    e.event_id = std::move(event_id);
+    e.event_name = "page_view";
+    e.event_time = t;
+    e.received_at = t;
+    return e;
+}
+
+std::vector<std::string> partition_tables(const PgFixture& f) {
+    auto rows = admin_query(
+        "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+        " JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE c.relkind = 'r' AND n.nspname = '" +
+        f.schema + "' ORDER BY 1");
+    return rows.value_or(std::vector<std::string>{});
+}
+
+TEST(PostgresPartitions, NamesAndMonths) {
+    const partitions::Month nov = partitions::month_of(at(2026, 11, 25, 10h));
+    EXPECT_EQ(partitions::name(nov), "telemetry_events_p202611");
+    EXPECT_EQ(partitions::name(nov + 2), "telemetry_events_p202701");
+    EXPECT_EQ(partitions::month_start(nov), at(2026, 11, 1));
+    EXPECT_EQ(partitions::month_start(nov + 1), at(2026, 12, 1));
+    EXPECT_EQ(partitions::month_of(at(2026, 12, 1) - 1ms), nov);
+    EXPECT_EQ(partitions::parse_name("telemetry_events_p202611"), nov);
+    EXPECT_EQ(partitions::parse_name("telemetry_events_p202613"), std::nullopt);
+    EXPECT_EQ(partitions::parse_name("telemetry_events_old"), std::nullopt);
+    EXPECT_EQ(partitions::create_sql(nov + 1),
+              "CREATE TABLE IF NOT EXISTS telemetry_events_p202612 PARTITION OF telemetry_events FOR VALUES FROM "
+              "('2026-12-01 00:00:00+00') TO ('2027-01-01 00:00:00+00')");
+}
+
+TEST(PostgresAdapter, OpenCreatesTheCurrentMonthAndTheNextTwo) {
+    REQUIRE_SERVER();
+    ManualClock clock(at(2026, 12, 15));
+    PgFixture f;
+    PgOptions options;
+    options.clock = &clock;
+    ASSERT_TRUE(f.open(options));
+    EXPECT_EQ(
+        partition_tables(f),
+        (std::vector<std::string>{"telemetry_events_p202612", "telemetry_events_p202701", "telemetry_events_p202702"}));
+}
+
+TEST(PostgresAdapter, AppendCreatesAMissingMonthOnDemand) {
+    REQUIRE_SERVER();
+    ManualClock clock(at(2026, 11, 25));
+    PgFixture f;
+    PgOptions options;
+    options.clock = &clock;
+    ASSERT_TRUE(f.open(options));
+    auto r = f.db->append(std::vector<telemetry::Event>{event("install-0001", "a", at(2026, 10, 31, 23h)),
+                                                        event("install-0001", "b", at(2027, 6, 1))});
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(*r, (std::vector<bool>{true, true}));
+    auto tables = partition_tables(f);
+    EXPECT_NE(std::find(tables.begin(), tables.end(), "telemetry_events_p202610"), tables.end());
+    EXPECT_NE(std::find(tables.begin(), tables.end(), "telemetry_events_p202706"), tables.end());
+}
+
+TEST(PostgresAdapter, AppendRecreatesAPartitionDroppedBehindItsBack) {
+    REQUIRE_SERVER();
+    PgFixture f;
+    ASSERT_TRUE(f.open());
+    const TimePoint t = at(2025, 3, 10);
+    ASSERT_TRUE(f.db->append(std::vector<telemetry::Event>{event("install-0001", "a", t)}).ok());
+    // Another replica's retention drops it; this instance still believes in it.
+    ASSERT_TRUE(admin_query("DROP TABLE " + f.schema + ".telemetry_events_p202503").has_value());
+    auto r = f.db->append(std::vector<telemetry::Event>{event("install-0001", "b", t)});
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(*r, (std::vector<bool>{true}));
+}
+
+TEST(PostgresAdapter, RetentionDropsWholeMonthsAndDeletesRowsOnlyAtTheBoundary) {
+    REQUIRE_SERVER();
+    ManualClock clock(at(2026, 11, 25));
+    PgFixture f;
+    PgOptions options;
+    options.clock = &clock;
+    ASSERT_TRUE(f.open(options));
+    ASSERT_TRUE(f.db->append(std::vector<telemetry::Event>{event("install-0001", "aug", at(2026, 8, 3)),
+                                                           event("install-0001", "sep-1", at(2026, 9, 1)),
+                                                           event("install-0001", "sep-2", at(2026, 9, 30, 23h)),
+                                                           event("install-0001", "oct-old", at(2026, 10, 10)),
+                                                           event("install-0001", "oct-new", at(2026, 10, 20)),
+                                                           event("install-0001", "nov", at(2026, 11, 2))})
+                    .ok());
+    auto deleted = f.db->delete_events_before(at(2026, 10, 15));
+    ASSERT_TRUE(deleted.ok()) << deleted.error().message;
+    EXPECT_EQ(*deleted, 4);
+    EXPECT_EQ(partition_tables(f),
+              (std::vector<std::string>{"telemetry_events_p202610",
+                                        "telemetry_events_p202611",
+                                        "telemetry_events_p202612",
+                                        "telemetry_events_p202701"}));
+    auto keys = admin_query("SELECT event_id FROM " + f.schema + ".event_keys ORDER BY 1");
+    ASSERT_TRUE(keys.has_value());
+    EXPECT_EQ(*keys, (std::vector<std::string>{"nov", "oct-new"})) << "keys of removed events are pruned";
+
+    // A retried old event is new again (as on SQLite); a kept one still deduplicates.
+    auto again = f.db->append(std::vector<telemetry::Event>{event("install-0001", "oct-old", at(2026, 10, 10)),
+                                                            event("install-0001", "oct-new", at(2026, 10, 20))});
+    ASSERT_TRUE(again.ok()) << again.error().message;
+    EXPECT_EQ(*again, (std::vector<bool>{true, false}));
+
+    // The clock moved on: retention also creates the months ahead.
+    clock.set(at(2027, 1, 5));
+    auto none = f.db->delete_events_before(at(2026, 1, 1));
+    ASSERT_TRUE(none.ok()) << none.error().message;
+    EXPECT_EQ(*none, 0);
+    auto tables = partition_tables(f);
+    EXPECT_NE(std::find(tables.begin(), tables.end(), "telemetry_events_p202703"), tables.end());
+}
+
+TEST(PostgresAdapter, ConcurrentOpensMigrateOnceAndMigrateIsIdempotent) {
+    REQUIRE_SERVER();
+    PgFixture f;
+    ASSERT_TRUE(f.create_schema());
+    constexpr int kReplicas = 4;
+    std::vector<std::unique_ptr<PgDatabase>> dbs(kReplicas);
+    std::vector<std::string> errors(kReplicas);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kReplicas; ++i) {
+        threads.emplace_back([&, i] {
+            auto db = PgDatabase::open(f.url);
+            if (db.ok()) {
+                dbs[i] = std::move(db).value();
+            } else {
+                errors[i] = db.error().message;
+            }
+        });
+    }
+    for (auto& t : threads) {
+        t.join();
+    }
+    for (int i = 0; i < kReplicas; ++i) {
+        EXPECT_TRUE(dbs[i] != nullptr) << errors[i];
+    }
+    dbs.clear();
+    auto versions = admin_query("SELECT version || '_' || name FROM " + f.schema + ".schema_migrations");
+    ASSERT_TRUE(versions.has_value());
+    EXPECT_EQ(*versions, (std::vector<std::string>{"1_init"}));
+    auto again = PgDatabase::migrate(f.url);
+    ASSERT_TRUE(again.ok()) << again.error().message;
+    EXPECT_EQ(*again, 0);
+}
+
+// The pool notices connections the server closed (a restart, a failover,
+// pg_terminate_backend) and opens new ones: no call fails for it.
+TEST(PostgresAdapter, RecoversWhenTheServerDropsItsConnections) {
+    REQUIRE_SERVER();
+    PgFixture f;
+    PgOptions options;
+    options.pool_size = 3;
+    ASSERT_TRUE(f.open(options));
+    // Fill the pool with a few connections.
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 3; ++i) {
+        threads.emplace_back([&] { EXPECT_TRUE(f.db->ping().ok()); });
+    }
+    for (auto& t : threads) {
+        t.join();
+    }
+    const std::string mine = "FROM pg_stat_activity WHERE application_name = '" + f.schema + "'";
+    ASSERT_TRUE(admin_query("SELECT pg_terminate_backend(pid) " + mine).has_value());
+    for (int i = 0; i < 50; ++i) {
+        auto left = admin_query("SELECT pid " + mine);
+        if (!left || left->empty()) {
+            break;
+        }
+        std::this_thread::sleep_for(100ms);
+    }
+    for (int i = 0; i < 5; ++i) {
+        auto r = f.db->ping();
+        EXPECT_TRUE(r.ok()) << r.error().message;
+        auto a = f.db->append(std::vector<telemetry::Event>{event("install-0001", std::nullopt, at(2026, 11, 25))});
+        EXPECT_TRUE(a.ok()) << a.error().message;
+    }
+}
+
+std::uint16_t closed_port() {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    socklen_t len = sizeof addr;
+    EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    EXPECT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+    ::close(fd);  // nothing listens there now
+    return ntohs(addr.sin_port);
+}
+
+TEST(PostgresAdapter, NoServerIsUnavailableAtOnceAndTheMessageHoldsNoSecret) {
+    const std::string url =
+        "postgres://beacon:pw-s3cret-42@127.0.0.1:" + std::to_string(closed_port()) + "/beacon?password=pw-s3cret-43";
+    const auto start = std::chrono::steady_clock::now();
+    auto db = PgDatabase::open(url);
+    ASSERT_FALSE(db.ok());
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+    EXPECT_EQ(db.error().code, ErrorCode::Unavailable);
+    EXPECT_EQ(db.error().message.find("s3cret"), std::string::npos) << db.error().message;
+    auto migrated = PgDatabase::migrate(url);
+    ASSERT_FALSE(migrated.ok());
+    EXPECT_EQ(migrated.error().code, ErrorCode::Unavailable);
+    EXPECT_EQ(migrated.error().message.find("s3cret"), std::string::npos) << migrated.error().message;
+}
+
+TEST(PostgresAdapter, WrongPasswordIsUnavailableAndNotEchoed) {
+    REQUIRE_SERVER();
+    PgFixture f;
+    // The password is the last URL parameter, so it wins over the URL's own.
+    auto db = PgDatabase::open(f.url + "&password=wrong-s3cret");
+    ASSERT_FALSE(db.ok());
+    EXPECT_EQ(db.error().code, ErrorCode::Unavailable);
+    EXPECT_EQ(db.error().message.find("s3cret"), std::string::npos) << db.error().message;
+}
+
+// A statement stuck behind a lock fails server-side (lock_timeout) after
+// statement_timeout; the connection stays usable.
+TEST(PostgresAdapter, ABlockedCallFailsWithinTheStatementTimeout) {
+    REQUIRE_SERVER();
+    PgFixture f;
+    PgOptions options;
+    options.statement_timeout = 1s;
+    ASSERT_TRUE(f.open(options));
+    PGconn* locker = PQconnectdb(server_url());
+    ASSERT_EQ(PQstatus(locker), CONNECTION_OK);
+    PQclear(PQexec(locker, ("BEGIN; LOCK TABLE " + f.schema + ".online_snapshots IN ACCESS EXCLUSIVE MODE").c_str()));
+    const auto start = std::chrono::steady_clock::now();
+    auto r = f.db->insert(telemetry::OnlineSnapshot{at(2026, 11, 25), 5, 180});
+    const auto took = std::chrono::steady_clock::now() - start;
+    PQclear(PQexec(locker, "ROLLBACK"));
+    PQfinish(locker);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, ErrorCode::Unavailable) << r.error().message;
+    EXPECT_LT(took, 3s);
+    auto after = f.db->insert(telemetry::OnlineSnapshot{at(2026, 11, 25), 5, 180});
+    EXPECT_TRUE(after.ok()) << after.error().message;
+}
+
+// A server that stops answering altogether (here: its backend process is
+// frozen with SIGSTOP) cannot enforce its own statement_timeout: the client
+// gives up after statement_timeout + 2 s and drops the connection.
+TEST(PostgresAdapter, AFrozenServerFailsTheCallOnTheClientDeadline) {
+    REQUIRE_SERVER();
+    PgFixture f;
+    PgOptions options;
+    options.statement_timeout = 1s;
+    options.pool_size = 1;
+    ASSERT_TRUE(f.open(options));
+    auto pids = admin_query("SELECT pid FROM pg_stat_activity WHERE application_name = '" + f.schema + "'");
+    ASSERT_TRUE(pids.has_value());
+    ASSERT_EQ(pids->size(), 1u);
+    const pid_t backend = std::stoi(pids->front());
+    if (::kill(backend, SIGSTOP) != 0) {
+        GTEST_SKIP() << "cannot signal the server's backend (not root, nor the same user)";
+    }
+    const auto start = std::chrono::steady_clock::now();
+    auto r = f.db->ping();
+    const auto took = std::chrono::steady_clock::now() - start;
+    ::kill(backend, SIGCONT);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, ErrorCode::Unavailable) << r.error().message;
+    EXPECT_GE(took, 2500ms);
+    EXPECT_LT(took, 5s);
+    auto again = f.db->ping();  // on a new connection
+    EXPECT_TRUE(again.ok()) << again.error().message;
+}
+
+// Not a test: measures append() of 500-event batches (new, then the same
+// batch again: all duplicates) with each EventInsert method, alternating
+// rounds. Best run from a release build against tools/test-services/postgres.sh:
+//   BEACON_TEST_PG_URL=... build/release/tests/contract_telemetry
+//   --gtest_also_run_disabled_tests --gtest_filter='PostgresAppendBenchmark.*'
+TEST(PostgresAppendBenchmark, DISABLED_UnnestVersusCopy) {
+    REQUIRE_SERVER();
+    constexpr int kBatch = 500;
+    constexpr int kRounds = 6;
+    constexpr int kBatchesPerRound = 10;
+    struct Subject {
+        const char* name;
+        EventInsert method;
+        PgFixture fixture;
+        std::vector<double> new_ms;
+        std::vector<double> duplicate_ms;
+    };
+    std::vector<std::unique_ptr<Subject>> subjects;
+    for (auto [name, method] : {std::pair{"unnest", EventInsert::Unnest}, std::pair{"copy", EventInsert::Copy}}) {
+        auto s = std::make_unique<Subject>();
+        s->name = name;
+        s->method = method;
+        PgOptions options;
+        options.event_insert = method;
+        ASSERT_TRUE(s->fixture.open(options));
+        subjects.push_back(std::move(s));
+    }
+    const TimePoint t0 = SystemClock{}.now();
+    int serial = 0;
+    auto make_batch = [&] {
+        std::vector<telemetry::Event> batch;
+        for (int i = 0; i < kBatch; ++i) {
+            int n = serial++;
+            telemetry::Event e = event("install-" + std::to_string(10'000'000 + n % 5000),
+                                       "0b6f3c2e-9a41-4d7e-8f00-" + std::to_string(100'000'000'000 + n),
+                                       t0 - std::chrono::seconds{n % 3600});
+            e.event_name = n % 10 == 0 ? "app_session_start" : "page_view";
+            e.user_id = "user-" + std::to_string(n % 2000);
+            e.platform = n % 2 == 0 ? telemetry::Platform::Android : telemetry::Platform::Ios;
+            e.app_version = "2.1.0";
+            e.os_version = "14";
+            e.device_model = "Pixel 8";
+            e.region = "CN";
+            e.session_id = "s-" + std::to_string(n / 20);
+            e.properties_json = R"({"page":"/coupons/)" + std::to_string(n % 97) + R"(","coldStart":true,"ms":)" +
+                                std::to_string(n % 1000) + "}";
+            batch.push_back(std::move(e));
+        }
+        return batch;
+    };
+    auto time_ms = [](const std::function<void()>& fn) {
+        const auto start = std::chrono::steady_clock::now();
+        fn();
+        return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    };
+    // Alternate the methods round by round so that load from elsewhere on the
+    // machine hits both alike.
+    for (int round = 0; round < kRounds; ++round) {
+        for (auto& s : subjects) {
+            for (int b = 0; b < kBatchesPerRound; ++b) {
+                std::vector<telemetry::Event> batch = make_batch();
+                double fresh = time_ms([&] { ASSERT_TRUE(s->fixture.db->append(batch).ok()); });
+                double again = time_ms([&] { ASSERT_TRUE(s->fixture.db->append(batch).ok()); });
+                if (round > 0) {  // the first round warms up
+                    s->new_ms.push_back(fresh);
+                    s->duplicate_ms.push_back(again);
+                }
+            }
+        }
+    }
+    auto median = [](std::vector<double> v) {
+        std::sort(v.begin(), v.end());
+        return v[v.size() / 2];
+    };
+    auto mean = [](const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0) / v.size(); };
+    for (auto& s : subjects) {
+        std::printf(
+            "%-6s 500 new events: median %.2f ms, mean %.2f ms (%.0f events/s); "
+            "500 duplicates: median %.2f ms (n=%zu)\n",
+            s->name,
+            median(s->new_ms),
+            mean(s->new_ms),
+            kBatch * 1000.0 / mean(s->new_ms),
+            median(s->duplicate_ms),
+            s->new_ms.size());
+    }
+}
+
+}  // namespace
+}  // namespace beacon::contract
