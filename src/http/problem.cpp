@@ -26,6 +26,7 @@ constexpr StatusInfo kStatuses[] = {
     {bh::status::unsupported_media_type, "unsupported-media-type", "Unsupported media type"},
     {bh::status::request_header_fields_too_large, "request-header-fields-too-large",
      "Request header fields too large"},
+    {bh::status::range_not_satisfiable, "range-not-satisfiable", "Range not satisfiable"},
     {bh::status::unprocessable_entity, "unprocessable", "Unprocessable content"},
     {bh::status::too_many_requests, "rate-limited", "Too many requests"},
     {bh::status::service_unavailable, "unavailable", "Service unavailable"},

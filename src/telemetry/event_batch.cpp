@@ -199,6 +199,10 @@ std::optional<Rejection> parse_event(std::size_t index,
         if (properties.size() > limits.max_properties_bytes) {
             return reject("properties", "is larger than 8 KiB");
         }
+        // PostgreSQL's jsonb cannot store U+0000; refuse it on every backend alike.
+        if (properties.find("\\u0000") != std::string::npos) {
+            return reject("properties", "must not contain the character U+0000");
+        }
     }
 
     out.event_id = std::move(event_id);

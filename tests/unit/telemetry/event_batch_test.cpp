@@ -527,5 +527,11 @@ TEST(EventBatch, NormalisesPlatformAndRegionInContextAndEvents) {
     EXPECT_EQ(batch.events[1].region, "DE");
 }
 
+TEST(EventBatch, RejectsPropertiesHoldingNulCharacter) {
+    json::object ev = event();
+    ev["properties"] = json::object{{"note", std::string("a\0b", 3)}};
+    EXPECT_EQ(single_event_field(ev), "events[0].properties");
+}
+
 }  // namespace
 }  // namespace beacon::telemetry
