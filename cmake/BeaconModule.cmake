@@ -46,3 +46,25 @@ function(beacon_test)
   include(GoogleTest)
   gtest_discover_tests(${T_NAME} PROPERTIES LABELS "${T_LABELS}" DISCOVERY_TIMEOUT 60)
 endfunction()
+
+# beacon_embed_migrations(ADAPTER <sqlite|postgres>)
+# Embeds src/backends/<adapter>/migrations/NNNN_name.sql into
+# beacon_backend_<adapter>: at build time cmake/embed_migrations.cmake turns the
+# files into a generated embedded_migrations.cpp defining embedded_migrations()
+# (see the adapter's migrations.hpp), regenerated whenever a .sql file changes.
+function(beacon_embed_migrations)
+  cmake_parse_arguments(E "" "ADAPTER" "" ${ARGN})
+  set(dir ${PROJECT_SOURCE_DIR}/src/backends/${E_ADAPTER}/migrations)
+  file(GLOB sql CONFIGURE_DEPENDS ${dir}/*.sql)
+  list(SORT sql)
+  string(REPLACE ";" "|" args "${sql}")
+  set(out ${PROJECT_BINARY_DIR}/src/backends/${E_ADAPTER}/embedded_migrations.cpp)
+  add_custom_command(
+    OUTPUT ${out}
+    COMMAND ${CMAKE_COMMAND} -DOUTPUT=${out} -DINPUTS=${args} -DADAPTER=${E_ADAPTER}
+            -P ${PROJECT_SOURCE_DIR}/cmake/embed_migrations.cmake
+    DEPENDS ${sql} ${PROJECT_SOURCE_DIR}/cmake/embed_migrations.cmake
+    COMMENT "Embedding ${E_ADAPTER} migrations"
+    VERBATIM)
+  target_sources(beacon_backend_${E_ADAPTER} PRIVATE ${out})
+endfunction()

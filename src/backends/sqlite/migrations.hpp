@@ -6,7 +6,7 @@
 namespace beacon::backends::sqlite {
 
 // One schema migration: migrations/NNNN_name.sql, embedded into the binary at
-// build time by migrations.cmake (the generated embedded_migrations.cpp).
+// build time by beacon_embed_migrations (cmake/BeaconModule.cmake) into the generated embedded_migrations.cpp.
 struct Migration {
     int version;            // NNNN
     std::string_view name;  // "init" for 0001_init.sql
