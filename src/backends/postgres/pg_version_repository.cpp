@@ -1,0 +1,601 @@
+#include "backends/postgres/pg_version_repository.hpp"
+
+#include <string_view>
+#include <utility>
+
+#include "backends/postgres/queries.hpp"
+#include "backends/postgres/releases_queries.hpp"
+#include "releases/detected_package_json.hpp"
+
+namespace beacon::backends::postgres {
+
+using releases::Artifact;
+using releases::ArtifactRecord;
+using releases::CatalogSnapshot;
+using releases::PutArtifactResult;
+using releases::ReleaseVersion;
+using releases::VersionCursor;
+using releases::VersionFilter;
+using releases::VersionPage;
+
+namespace {
+
+constexpr std::string_view kUniqueViolation = "23505";
+
+// Runs `body` between `begin` and COMMIT; rolls back when it (or COMMIT) fails.
+template <typename Body>
+auto in_transaction(PgConnection& c, std::string_view begin, std::string_view what, Body&& body)
+    -> decltype(body()) {
+    using R = decltype(body());
+    if (auto r = c.exec_script(begin, what); !r) {
+        return R(std::move(r).error());
+    }
+    R result = body();
+    if (result) {
+        if (auto done = c.exec_script(sql::kCommit, what); !done) {
+            result = R(std::move(done).error());
+        }
+    }
+    if (!result && c.usable() && c.in_transaction()) {
+        (void)c.exec_script(sql::kRollback, what);  // if this fails too, the pool drops the connection
+    }
+    return result;
+}
+
+// exec() whose unique violations are Conflict.
+Result<PgResult> exec_write(PgConnection& c, std::string_view statement, const Params& p, std::string_view what) {
+    auto r = c.exec(statement, p, what);
+    if (!r && c.usable() && c.last_error_sqlstate() == kUniqueViolation) {
+        Error e = std::move(r).error();
+        e.code = ErrorCode::Conflict;
+        return e;
+    }
+    return r;
+}
+
+bool boolean(const PgResult& r, int row, int column) {
+    return r.text(row, column) == "t";
+}
+
+std::optional<std::int64_t> optional_int64(const PgResult& r, int row, int column) {
+    if (r.is_null(row, column)) {
+        return std::nullopt;
+    }
+    return r.int64(row, column);
+}
+
+// Reads the columns of BEACON_PG_VERSION_COLUMNS.
+ReleaseVersion read_version(const PgResult& r, int row) {
+    ReleaseVersion v;
+    v.id = r.int64(row, 0);
+    // The CHECK constraint allows nothing else.
+    v.platform = releases::parse_platform(r.text(row, 1)).value_or(releases::Platform::Android);
+    v.channel = std::string(r.text(row, 2));
+    v.version_code = r.int64(row, 3);
+    v.version_name = std::string(r.text(row, 4));
+    if (!r.is_null(row, 5) && !r.text(row, 5).empty()) {
+        v.changelog = std::string(r.text(row, 5));
+    }
+    v.is_force_update = boolean(r, row, 6);
+    v.is_enabled = boolean(r, row, 7);
+    v.min_supported_version_code = optional_int64(r, row, 8);
+    v.rollout_percent = static_cast<int>(r.int64(row, 9));
+    if (!r.is_null(row, 10)) {
+        Artifact a;
+        a.key = std::string(r.text(row, 10));
+        a.file_name = std::string(r.text(row, 11));
+        a.file_size = r.is_null(row, 12) ? 0 : r.int64(row, 12);
+        a.sha256 = std::string(r.text(row, 13));
+        a.content_type = std::string(r.text(row, 14));
+        a.package_name = r.optional_text(row, 15);
+        v.artifact = std::move(a);
+    }
+    v.external_url = r.optional_text(row, 16);
+    v.created_at = from_epoch_ms(r.int64(row, 18));
+    v.released_at = r.is_null(row, 17) ? v.created_at : from_epoch_ms(r.int64(row, 17));
+    v.updated_at = from_epoch_ms(r.int64(row, 19));
+    v.revision = r.int64(row, 20);
+    return v;
+}
+
+// $1..$18 of kInsertVersion / kUpdateVersion.
+Params version_params(const ReleaseVersion& v) {
+    Params p;
+    p.add(releases::to_string(v.platform));
+    p.add(v.channel);
+    p.add(v.version_code);
+    p.add(v.version_name);
+    p.add(v.changelog ? std::string_view(*v.changelog) : std::string_view());
+    p.add(v.is_force_update);
+    p.add(v.is_enabled);
+    if (v.min_supported_version_code) {
+        p.add(*v.min_supported_version_code);
+    } else {
+        p.add_null();
+    }
+    p.add(std::int64_t{v.rollout_percent});
+    if (v.artifact) {
+        p.add(v.artifact->key);
+        p.add(v.artifact->file_name);
+        p.add(v.artifact->file_size);
+        p.add(v.artifact->sha256);
+        p.add(v.artifact->content_type);
+        p.add(v.artifact->package_name);
+    } else {
+        for (int i = 0; i < 6; ++i) {
+            p.add_null();
+        }
+    }
+    p.add(v.external_url);
+    p.add(v.released_at);
+    p.add(v.updated_at);
+    return p;
+}
+
+// Reads the columns of BEACON_PG_ARTIFACT_COLUMNS.
+ArtifactRecord read_artifact(const PgResult& r, int row) {
+    ArtifactRecord a;
+    a.artifact.key = std::string(r.text(row, 0));
+    a.artifact.file_name = std::string(r.text(row, 1));
+    a.artifact.file_size = r.int64(row, 2);
+    a.artifact.sha256 = std::string(r.text(row, 3));
+    a.artifact.content_type = std::string(r.text(row, 4));
+    a.artifact.package_name = r.optional_text(row, 5);
+    if (!r.is_null(row, 6)) {
+        a.detected = releases::detected_package_from_json(r.text(row, 6));
+    }
+    a.created_at = from_epoch_ms(r.int64(row, 7));
+    if (auto since = optional_int64(r, row, 8)) {
+        a.unreferenced_since = from_epoch_ms(*since);
+    }
+    return a;
+}
+
+Error version_not_found(std::int64_t id) {
+    return make_error(ErrorCode::NotFound, "version " + std::to_string(id) + " not found");
+}
+
+Error stale_revision(std::int64_t id, std::int64_t stored, std::int64_t expected) {
+    return make_error(ErrorCode::PreconditionFailed,
+                      "version " + std::to_string(id) + " is at revision " + std::to_string(stored) + ", not " +
+                          std::to_string(expected));
+}
+
+Error duplicate_version(const ReleaseVersion& v) {
+    return make_error(ErrorCode::Conflict,
+                      "a version " + std::to_string(v.version_code) + " of " +
+                          std::string(releases::to_string(v.platform)) + " on channel " + v.channel +
+                          " exists already");
+}
+
+Result<void> lock_catalog(PgConnection& c) {
+    auto r = c.exec(sql::kLockCatalogState, "locking catalog_state");
+    if (!r) {
+        return std::move(r).error();
+    }
+    if (r->rows() != 1) {
+        return make_error(ErrorCode::Internal, "postgres: catalog_state has no row");
+    }
+    return ok();
+}
+
+// A version takes `key`: Unprocessable when no such artifact is recorded.
+Result<void> claim_artifact(PgConnection& c, const std::string& key) {
+    Params p;
+    p.add(key);
+    auto r = c.exec(sql::kClaimArtifact, p, "claiming artifact");
+    if (!r) {
+        return std::move(r).error();
+    }
+    if (r->affected() == 0) {
+        return make_error(ErrorCode::Unprocessable, "unknown artifact " + key);
+    }
+    return ok();
+}
+
+// A version let go of `key` at `at`.
+Result<void> release_artifact(PgConnection& c, const std::string& key, TimePoint at) {
+    Params p;
+    p.add(key).add(at);
+    auto r = c.exec(sql::kReleaseArtifact, p, "releasing artifact");
+    if (!r) {
+        return std::move(r).error();
+    }
+    return ok();
+}
+
+// Why a compare-and-set matched no row: NotFound or PreconditionFailed.
+Error explain_no_row(PgConnection& c, std::int64_t id, std::int64_t expected) {
+    Params p;
+    p.add(id);
+    auto r = c.exec(sql::kSelectVersionRevision, p, "reading version revision");
+    if (!r) {
+        return std::move(r).error();
+    }
+    if (r->rows() == 0) {
+        return version_not_found(id);
+    }
+    return stale_revision(id, r->int64(0, 0), expected);
+}
+
+Result<std::int64_t> read_catalog_revision(PgConnection& c, std::string_view what) {
+    auto r = c.exec(sql::kSelectCatalogRevision, what);
+    if (!r) {
+        return std::move(r).error();
+    }
+    if (r->rows() != 1) {
+        return make_error(ErrorCode::Internal, "postgres: catalog_state has no row");
+    }
+    return r->int64(0, 0);
+}
+
+PoolSettings pool_settings(std::string url, const PgOptions& options) {
+    PoolSettings s;
+    s.connect.url = std::move(url);
+    s.connect.connect_timeout = options.connect_timeout;
+    s.connect.statement_timeout = options.statement_timeout;
+    s.max_connections = options.pool_size;
+    s.acquire_timeout = options.acquire_timeout;
+    return s;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<PgVersionRepository>> PgVersionRepository::open(std::string url, PgOptions options) {
+    // Brings the schema up to date (a read when PgDatabase did it already).
+    if (auto migrated = PgDatabase::migrate(url, options); !migrated) {
+        return std::move(migrated).error();
+    }
+    auto pool = std::make_unique<ConnectionPool>(pool_settings(std::move(url), options));
+    std::unique_ptr<PgVersionRepository> repo(new PgVersionRepository(std::move(pool)));
+    // A database we cannot read fails the start, not the first request.
+    if (auto r = repo->ping(); !r) {
+        return std::move(r).error();
+    }
+    return repo;
+}
+
+// --- Versions ---------------------------------------------------------------
+
+Result<ReleaseVersion> PgVersionRepository::create(const ReleaseVersion& version) {
+    auto lease = pool_->acquire();
+    if (!lease) {
+        return std::move(lease).error();
+    }
+    PgConnection& c = **lease;
+    return in_transaction(c, sql::kBegin, "creating version", [&]() -> Result<ReleaseVersion> {
+        if (auto r = lock_catalog(c); !r) {
+            return std::move(r).error();
+        }
+        if (version.artifact) {
+            if (auto r = claim_artifact(c, version.artifact->key); !r) {
+                return std::move(r).error();
+            }
+        }
+        Params p = version_params(version);
+        p.add(version.created_at);
+        auto r = exec_write(c, sql::kInsertVersion, p, "inserting version");
+        if (!r) {
+            if (r.error().code == ErrorCode::Conflict) {
+                return duplicate_version(version);
+            }
+            return std::move(r).error();
+        }
+        if (r->rows() != 1) {
+            return make_error(ErrorCode::Internal, "postgres: inserting version returned no row");
+        }
+        return read_version(*r, 0);
+    });
+}
+
+Result<ReleaseVersion> PgVersionRepository::get(std::int64_t id) {
+    auto lease = pool_->acquire();
+    if (!lease) {
+        return std::move(lease).error();
+    }
+    Params p;
+    p.add(id);
+    auto r = (*lease)->exec(sql::kSelectVersion, p, "reading version");
+    if (!r) {
+        return std::move(r).error();
+    }
+    if (r->rows() == 0) {
+        return version_not_found(id);
+    }
+    return read_version(*r, 0);
+}
+
+Result<VersionPage> PgVersionRepository::list(const VersionFilter& filter,
+                                              int limit,
+                                              const std::optional<VersionCursor>& after) {
+    auto lease = pool_->acquire();
+    if (!lease) {
+        return std::move(lease).error();
+    }
+    const std::int64_t page_size = limit < 1 ? 1 : limit;
+    Params p;
+    if (filter.platform) {
+        p.add(releases::to_string(*filter.platform));
+    } else {
+        p.add_null();
+    }
+    p.add(filter.channel);
+    if (filter.is_enabled) {
+        p.add(*filter.is_enabled);
+    } else {
+        p.add_null();
+    }
+    if (after) {
+        p.add(after->version_code).add(after->id);
+    } else {
+        p.add_null().add_null();
+    }
+    p.add(page_size + 1);  // one more tells whether another page follows
+    auto r = (*lease)->exec(sql::kListVersions, p, "listing versions");
+    if (!r) {
+        return std::move(r).error();
+    }
+    VersionPage page;
+    const int rows = r->rows();
+    for (int i = 0; i < rows && i < page_size; ++i) {
+        page.versions.push_back(read_version(*r, i));
+    }
+    if (rows > page_size && !page.versions.empty()) {
+        const ReleaseVersion& last = page.versions.back();
+        page.next = VersionCursor{last.version_code, last.id};
+    }
+    return page;
+}
+
+Result<ReleaseVersion> PgVersionRepository::update(const ReleaseVersion& version, std::int64_t expected_revision) {
+    auto lease = pool_->acquire();
+    if (!lease) {
+        return std::move(lease).error();
+    }
+    PgConnection& c = **lease;
+    return in_transaction(c, sql::kBegin, "updating version", [&]() -> Result<ReleaseVersion> {
+        if (auto r = lock_catalog(c); !r) {
+            return std::move(r).error();
+        }
+        // The artifact it used before (to release it when it changes).
+        Params id;
+        id.add(version.id);
+        auto before = c.exec(sql::kSelectVersionRevision, id, "reading version revision");
+        if (!before) {
+            return std::move(before).error();
+        }
+        if (before->rows() == 0) {
+            return version_not_found(version.id);
+        }
+        if (before->int64(0, 0) != expected_revision) {
+            return stale_revision(version.id, before->int64(0, 0), expected_revision);
+        }
+        const std::optional<std::string> old_key = before->optional_text(0, 1);
+        const std::optional<std::string> new_key =
+            version.artifact ? std::optional<std::string>(version.artifact->key) : std::nullopt;
+        if (new_key) {
+            if (auto r = claim_artifact(c, *new_key); !r) {
+                return std::move(r).error();
+            }
+        }
+        Params p = version_params(version);
+        p.add(version.id).add(expected_revision);
+        auto r = exec_write(c, sql::kUpdateVersion, p, "updating version");
+        if (!r) {
+            if (r.error().code == ErrorCode::Conflict) {
+                return duplicate_version(version);
+            }
+            return std::move(r).error();
+        }
+        if (r->rows() == 0) {
+            return explain_no_row(c, version.id, expected_revision);
+        }
+        ReleaseVersion stored = read_version(*r, 0);
+        if (old_key && old_key != new_key) {
+            if (auto released = release_artifact(c, *old_key, version.updated_at); !released) {
+                return std::move(released).error();
+            }
+        }
+        return stored;
+    });
+}
+
+Result<ReleaseVersion> PgVersionRepository::remove(std::int64_t id,
+                                                   std::optional<std::int64_t> expected_revision,
+                                                   TimePoint now) {
+    auto lease = pool_->acquire();
+    if (!lease) {
+        return std::move(lease).error();
+    }
+    PgConnection& c = **lease;
+    return in_transaction(c, sql::kBegin, "removing version", [&]() -> Result<ReleaseVersion> {
+        if (auto r = lock_catalog(c); !r) {
+            return std::move(r).error();
+        }
+        Params p;
+        p.add(id);
+        if (expected_revision) {
+            p.add(*expected_revision);
+        } else {
+            p.add_null();
+        }
+        auto r = c.exec(sql::kDeleteVersion, p, "deleting version");
+        if (!r) {
+            return std::move(r).error();
+        }
+        if (r->rows() == 0) {
+            return explain_no_row(c, id, expected_revision.value_or(0));
+        }
+        ReleaseVersion removed = read_version(*r, 0);
+        if (removed.artifact) {
+            if (auto released = release_artifact(c, removed.artifact->key, now); !released) {
+                return std::move(released).error();
+            }
+        }
+        return removed;
+    });
+}
+
+Result<std::int64_t> PgVersionRepository::catalog_revision() {
+    auto lease = pool_->acquire();
+    if (!lease) {
+        return std::move(lease).error();
+    }
+    return read_catalog_revision(**lease, "reading catalog revision");
+}
+
+Result<CatalogSnapshot> PgVersionRepository::load_catalog() {
+    auto lease = pool_->acquire();
+    if (!lease) {
+        return std::move(lease).error();
+    }
+    PgConnection& c = **lease;
+    return in_transaction(c, sql::kBeginSnapshot, "loading catalog", [&]() -> Result<CatalogSnapshot> {
+        CatalogSnapshot snapshot;
+        auto revision = read_catalog_revision(c, "loading catalog revision");
+        if (!revision) {
+            return std::move(revision).error();
+        }
+        snapshot.revision = *revision;
+        auto r = c.exec(sql::kSelectEnabledVersions, "loading catalog");
+        if (!r) {
+            return std::move(r).error();
+        }
+        snapshot.enabled_versions.reserve(static_cast<std::size_t>(r->rows()));
+        for (int i = 0; i < r->rows(); ++i) {
+            snapshot.enabled_versions.push_back(read_version(*r, i));
+        }
+        return snapshot;
+    });
+}
+
+// --- Artifacts --------------------------------------------------------------
+
+Result<PutArtifactResult> PgVersionRepository::put_artifact(const ArtifactRecord& record) {
+    auto lease = pool_->acquire();
+    if (!lease) {
+        return std::move(lease).error();
+    }
+    PgConnection& c = **lease;
+    return in_transaction(c, sql::kBegin, "recording artifact", [&]() -> Result<PutArtifactResult> {
+        Params p;
+        p.add(record.artifact.key)
+            .add(record.artifact.file_name)
+            .add(record.artifact.file_size)
+            .add(record.artifact.sha256)
+            .add(record.artifact.content_type)
+            .add(record.artifact.package_name);
+        if (record.detected) {
+            p.add(releases::detected_package_to_json(*record.detected));
+        } else {
+            p.add_null();
+        }
+        p.add(record.created_at);
+        auto inserted = c.exec(sql::kInsertArtifact, p, "inserting artifact");
+        if (!inserted) {
+            return std::move(inserted).error();
+        }
+        Params key;
+        key.add(record.artifact.key);
+        auto r = c.exec(sql::kSelectArtifact, key, "reading artifact");
+        if (!r) {
+            return std::move(r).error();
+        }
+        if (r->rows() == 0) {
+            return make_error(ErrorCode::Internal, "postgres: artifact vanished inside its transaction");
+        }
+        return PutArtifactResult{read_artifact(*r, 0), inserted->rows() > 0};
+    });
+}
+
+Result<ArtifactRecord> PgVersionRepository::get_artifact(std::string_view key) {
+    auto lease = pool_->acquire();
+    if (!lease) {
+        return std::move(lease).error();
+    }
+    Params p;
+    p.add(key);
+    auto r = (*lease)->exec(sql::kSelectArtifact, p, "reading artifact");
+    if (!r) {
+        return std::move(r).error();
+    }
+    if (r->rows() == 0) {
+        return make_error(ErrorCode::NotFound, "artifact " + std::string(key) + " not found");
+    }
+    return read_artifact(*r, 0);
+}
+
+Result<std::int64_t> PgVersionRepository::count_versions_using(std::string_view key) {
+    auto lease = pool_->acquire();
+    if (!lease) {
+        return std::move(lease).error();
+    }
+    Params p;
+    p.add(key);
+    auto r = (*lease)->exec(sql::kCountVersionsUsing, p, "counting artifact users");
+    if (!r) {
+        return std::move(r).error();
+    }
+    return r->rows() > 0 ? r->int64(0, 0) : 0;
+}
+
+Result<std::vector<ArtifactRecord>> PgVersionRepository::list_unreferenced_artifacts(TimePoint cutoff, int limit) {
+    auto lease = pool_->acquire();
+    if (!lease) {
+        return std::move(lease).error();
+    }
+    Params p;
+    p.add(cutoff).add(std::int64_t{limit < 1 ? 1 : limit});
+    auto r = (*lease)->exec(sql::kListUnreferencedArtifacts, p, "listing unreferenced artifacts");
+    if (!r) {
+        return std::move(r).error();
+    }
+    std::vector<ArtifactRecord> out;
+    out.reserve(static_cast<std::size_t>(r->rows()));
+    for (int i = 0; i < r->rows(); ++i) {
+        out.push_back(read_artifact(*r, i));
+    }
+    return out;
+}
+
+Result<bool> PgVersionRepository::remove_unreferenced_artifact(std::string_view key,
+                                                               std::optional<TimePoint> cutoff) {
+    auto lease = pool_->acquire();
+    if (!lease) {
+        return std::move(lease).error();
+    }
+    PgConnection& c = **lease;
+    return in_transaction(c, sql::kBegin, "deleting artifact", [&]() -> Result<bool> {
+        Params k;
+        k.add(key);
+        auto locked = c.exec(sql::kLockArtifactForDelete, k, "locking artifact");
+        if (!locked) {
+            return std::move(locked).error();
+        }
+        if (locked->rows() == 0) {
+            return false;
+        }
+        Params p;
+        p.add(key);
+        if (cutoff) {
+            p.add(*cutoff);
+        } else {
+            p.add_null();
+        }
+        auto r = c.exec(sql::kDeleteUnreferencedArtifact, p, "deleting artifact");
+        if (!r) {
+            return std::move(r).error();
+        }
+        return r->affected() > 0;
+    });
+}
+
+Result<void> PgVersionRepository::ping() {
+    auto revision = catalog_revision();
+    if (!revision) {
+        return std::move(revision).error();
+    }
+    return ok();
+}
+
+}  // namespace beacon::backends::postgres
