@@ -3,6 +3,7 @@
 #include "backends/localfs/local_artifact_store.hpp"
 #include "backends/memory/memory_presence.hpp"
 #include "backends/postgres/pg_database.hpp"
+#include "backends/postgres/pg_version_repository.hpp"
 #include "backends/redis/redis_connection.hpp"
 #include "backends/redis/redis_presence.hpp"
 #include "backends/s3/s3_artifact_store.hpp"
@@ -35,6 +36,11 @@ Result<void> open_database(const Config& config, Backends& b) {
         b.snapshots = db;
         b.ledger = db;
         b.readiness.push_back({"database", db});
+        auto versions = backends::postgres::PgVersionRepository::open(config.database_url);
+        if (!versions) {
+            return std::move(versions).error().with_context("opening the release catalog on PostgreSQL");
+        }
+        b.versions = keep(b, std::move(*versions));
         return {};
     }
     auto sqlite = backends::sqlite::SqliteDatabase::open(database_file(config));

@@ -26,7 +26,7 @@ struct Backends {
     telemetry::DailyStatsStore* stats = nullptr;
     telemetry::SnapshotStore* snapshots = nullptr;
     jobs::JobLedger* ledger = nullptr;
-    releases::VersionRepository* versions = nullptr;  // null: releases not available on this database yet
+    releases::VersionRepository* versions = nullptr;
     telemetry::PresenceStore* presence = nullptr;
     Flushable* presence_flush = nullptr;  // in-process presence only
     releases::ArtifactStore* artifacts = nullptr;

@@ -104,23 +104,16 @@ int serve(Config config) {
     telemetry::DauService dau(*b.events, *b.stats, *b.presence, clock, settings);
     telemetry::EventIngestor ingestor(*b.events, *b.presence, config.timezone);
 
-    std::unique_ptr<releases::ReleaseService> release_service;
-    std::unique_ptr<releases::ArtifactIntake> intake;
-    if (b.versions != nullptr) {
-        releases::ReleaseServiceOptions options;
-        options.presign_ttl = std::chrono::seconds(config.presign_ttl_s);
-        options.public_base_url = config.public_url;  // empty: links relative to each request's Host
-        release_service = std::make_unique<releases::ReleaseService>(*b.versions, *b.artifacts, clock, options);
-        if (auto r = release_service->reload(); !r) {
-            spdlog::error("loading the release catalog: {}", r.error().message);
-            return 1;
-        }
-        intake = std::make_unique<releases::ArtifactIntake>(*b.versions, *b.artifacts, clock,
-                                                            config.data_dir / "spool", config.max_artifact_bytes);
-    } else {
-        spdlog::warn("releases are not available on this database yet: /admin/versions and /app/version/check "
-                     "answer 404");
+    releases::ReleaseServiceOptions release_options;
+    release_options.presign_ttl = std::chrono::seconds(config.presign_ttl_s);
+    release_options.public_base_url = config.public_url;  // empty: links relative to each request's Host
+    releases::ReleaseService release_service(*b.versions, *b.artifacts, clock, release_options);
+    if (auto r = release_service.reload(); !r) {
+        spdlog::error("loading the release catalog: {}", r.error().message);
+        return 1;
     }
+    releases::ArtifactIntake intake(*b.versions, *b.artifacts, clock, config.data_dir / "spool",
+                                    config.max_artifact_bytes);
 
     http::Metrics metrics;
     describe_metrics(metrics);
@@ -131,18 +124,16 @@ int serve(Config config) {
 
     jobs::TelemetryJobDeps job_deps{presence_service, *b.presence, *b.events, *b.snapshots, dau, *b.ledger, clock,
                                     settings};
-    if (release_service) {
-        job_deps.cleanup_artifacts = [&release_service]() -> Result<std::int64_t> {
-            auto r = release_service->remove_unreferenced_artifacts();
-            if (!r) {
-                return std::move(r).error();
-            }
-            for (const auto& e : r->errors) {
-                spdlog::warn("cleanup: {}", e.message);
-            }
-            return r->removed;
-        };
-    }
+    job_deps.cleanup_artifacts = [&release_service]() -> Result<std::int64_t> {
+        auto r = release_service.remove_unreferenced_artifacts();
+        if (!r) {
+            return std::move(r).error();
+        }
+        for (const auto& e : r->errors) {
+            spdlog::warn("cleanup: {}", e.message);
+        }
+        return r->removed;
+    };
     jobs::Scheduler scheduler(
         jobs::make_telemetry_jobs(job_deps), *b.ledger, clock,
         [&metrics](const std::string& job, const Result<jobs::RunReport>& outcome) {
@@ -166,19 +157,15 @@ int serve(Config config) {
     http::add_ops_routes(router, metrics, b.readiness);
 
     boost::asio::thread_pool storage_pool(2);
-    std::unique_ptr<http::ReleaseApi> release_api;
+    http::ReleaseApi release_api{release_service, intake, *b.versions, storage_pool};
     http::LocalFilesApi files;
-    if (release_service) {
-        release_api = std::make_unique<http::ReleaseApi>(
-            http::ReleaseApi{*release_service, *intake, *b.versions, storage_pool});
-        if (b.verify_file_link) {
-            files.verify = [&b, &clock](std::string_view key, std::string_view expires, std::string_view sig) {
-                return b.verify_file_link(key, expires, sig, clock.now());
-            };
-            files.path_for = b.file_path;
-        }
-        http::add_release_routes(router, *release_api, b.verify_file_link ? &files : nullptr);
+    if (b.verify_file_link) {
+        files.verify = [&b, &clock](std::string_view key, std::string_view expires, std::string_view sig) {
+            return b.verify_file_link(key, expires, sig, clock.now());
+        };
+        files.path_for = b.file_path;
     }
+    http::add_release_routes(router, release_api, b.verify_file_link ? &files : nullptr);
 
     http::ServerOptions server_options;
     server_options.host = config.listen_host;
@@ -205,14 +192,11 @@ int serve(Config config) {
                 }
             });
         }
-        std::optional<PeriodicTask> catalog_poll;
-        if (release_service) {
-            catalog_poll.emplace(kCatalogPoll, [&release_service] {
-                if (auto r = release_service->refresh_if_stale(); !r) {
-                    spdlog::warn("refreshing the release catalog: {}", r.error().message);
-                }
-            });
-        }
+        PeriodicTask catalog_poll(kCatalogPoll, [&release_service] {
+            if (auto r = release_service.refresh_if_stale(); !r) {
+                spdlog::warn("refreshing the release catalog: {}", r.error().message);
+            }
+        });
         server.run(true);
     }
     // Shutdown in reverse order of dependence.

@@ -183,6 +183,25 @@ bool parse_if_match(const Request& req, std::optional<std::int64_t>& out, std::o
     return true;
 }
 
+// The version a /admin/versions/{id}... request names, and its If-Match
+// revision when `with_if_match`; or the 404/400 to answer.
+struct VersionTarget {
+    std::int64_t id = 0;
+    std::optional<std::int64_t> if_match;
+};
+std::variant<VersionTarget, Response> version_target(const Request& req, bool with_if_match) {
+    auto id = parse_id(req.params[0]);
+    if (!id) {
+        return problem_response(bh::status::not_found, "no version with that id");
+    }
+    VersionTarget t{*id, std::nullopt};
+    std::optional<Response> bad;
+    if (with_if_match && !parse_if_match(req, t.if_match, bad)) {
+        return std::move(*bad);
+    }
+    return t;
+}
+
 std::variant<json::object, Response> body_object(const Request& req) {
     auto parsed = parse_json_body(req.body);
     if (auto* r = std::get_if<Response>(&parsed)) {
@@ -235,15 +254,12 @@ asio::awaitable<Response> create_version(ReleaseApi& api, Request& req) {
 }
 
 asio::awaitable<Response> patch_version(ReleaseApi& api, Request& req) {
-    auto id = parse_id(req.params[0]);
-    if (!id) {
-        co_return problem_response(bh::status::not_found, "no version with that id");
+    auto target = version_target(req, true);
+    if (auto* r = std::get_if<Response>(&target)) {
+        co_return std::move(*r);
     }
-    std::optional<std::int64_t> if_match;
-    std::optional<Response> bad;
-    if (!parse_if_match(req, if_match, bad)) {
-        co_return std::move(*bad);
-    }
+    const std::int64_t id = std::get<VersionTarget>(target).id;
+    const std::optional<std::int64_t> if_match = std::get<VersionTarget>(target).if_match;
     auto body = body_object(req);
     if (auto* r = std::get_if<Response>(&body)) {
         co_return std::move(*r);
@@ -263,7 +279,7 @@ asio::awaitable<Response> patch_version(ReleaseApi& api, Request& req) {
     }
     p.version_code = code;
     p.rollout_percent = rollout;
-    auto updated = api.service.patch(*id, p, if_match);
+    auto updated = api.service.patch(id, p, if_match);
     if (!updated) {
         co_return problem_response(updated.error());
     }
@@ -271,11 +287,12 @@ asio::awaitable<Response> patch_version(ReleaseApi& api, Request& req) {
 }
 
 asio::awaitable<Response> get_version(ReleaseApi& api, Request& req) {
-    auto id = parse_id(req.params[0]);
-    if (!id) {
-        co_return problem_response(bh::status::not_found, "no version with that id");
+    auto target = version_target(req, false);
+    if (auto* r = std::get_if<Response>(&target)) {
+        co_return std::move(*r);
     }
-    auto v = api.service.get(*id);
+    std::int64_t id = std::get<VersionTarget>(target).id;
+    auto v = api.service.get(id);
     if (!v) {
         co_return problem_response(v.error());
     }
@@ -283,16 +300,13 @@ asio::awaitable<Response> get_version(ReleaseApi& api, Request& req) {
 }
 
 asio::awaitable<Response> toggle_version(ReleaseApi& api, Request& req) {
-    auto id = parse_id(req.params[0]);
-    if (!id) {
-        co_return problem_response(bh::status::not_found, "no version with that id");
+    auto target = version_target(req, true);
+    if (auto* r = std::get_if<Response>(&target)) {
+        co_return std::move(*r);
     }
-    std::optional<std::int64_t> if_match;
-    std::optional<Response> bad;
-    if (!parse_if_match(req, if_match, bad)) {
-        co_return std::move(*bad);
-    }
-    auto v = api.service.toggle(*id, if_match);
+    const std::int64_t id = std::get<VersionTarget>(target).id;
+    const std::optional<std::int64_t> if_match = std::get<VersionTarget>(target).if_match;
+    auto v = api.service.toggle(id, if_match);
     if (!v) {
         co_return problem_response(v.error());
     }
@@ -300,16 +314,13 @@ asio::awaitable<Response> toggle_version(ReleaseApi& api, Request& req) {
 }
 
 asio::awaitable<Response> delete_version(ReleaseApi& api, Request& req) {
-    auto id = parse_id(req.params[0]);
-    if (!id) {
-        co_return problem_response(bh::status::not_found, "no version with that id");
+    auto target = version_target(req, true);
+    if (auto* r = std::get_if<Response>(&target)) {
+        co_return std::move(*r);
     }
-    std::optional<std::int64_t> if_match;
-    std::optional<Response> bad;
-    if (!parse_if_match(req, if_match, bad)) {
-        co_return std::move(*bad);
-    }
-    auto removed = api.service.remove(*id, if_match);
+    const std::int64_t id = std::get<VersionTarget>(target).id;
+    const std::optional<std::int64_t> if_match = std::get<VersionTarget>(target).if_match;
+    auto removed = api.service.remove(id, if_match);
     if (!removed) {
         co_return problem_response(removed.error());
     }
@@ -354,11 +365,12 @@ asio::awaitable<Response> list_versions(ReleaseApi& api, Request& req) {
 }
 
 asio::awaitable<Response> download_version(ReleaseApi& api, Request& req) {
-    auto id = parse_id(req.params[0]);
-    if (!id) {
-        co_return problem_response(bh::status::not_found, "no version with that id");
+    auto target = version_target(req, false);
+    if (auto* r = std::get_if<Response>(&target)) {
+        co_return std::move(*r);
     }
-    auto link = api.service.download(*id);
+    std::int64_t id = std::get<VersionTarget>(target).id;
+    auto link = api.service.download(id);
     if (!link) {
         co_return problem_response(link.error());
     }
