@@ -1,7 +1,9 @@
 // Releases end to end: uploads, versions, update checks and /files downloads
 // against the real binary, with APK/IPA fixtures built by aapt/plistutil/zip.
 
+#include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <set>
 #include <thread>
 
@@ -552,6 +554,59 @@ TEST_F(ReleasesTest, VersionCreatedOnOneInstanceIsOfferedByAnotherWithin5s) {
     }
     EXPECT_TRUE(seen) << "B did not offer A's version within 5 s\n" << b.log();
     EXPECT_EQ(b.stop(), 0);
+}
+
+}  // namespace
+}  // namespace beacon::e2e
+
+namespace beacon::e2e {
+namespace {
+
+// Files waiting in the spool directory (uploads not finished yet).
+std::size_t spooled_files(const std::filesystem::path& data_dir) {
+    std::error_code ec;
+    std::size_t n = 0;
+    for (auto it = std::filesystem::directory_iterator(data_dir / "spool", ec);
+         !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+        ++n;
+    }
+    return n;
+}
+
+TEST_F(ReleasesTest, InterruptedUploadLeavesNothingBehind) {
+    auto& s = dedicated();
+    const auto data_dir = s.process().data_dir();
+    {
+        RawConnection conn(s.port());
+        ASSERT_TRUE(conn.connected());
+        std::string head = "POST /admin/versions/upload HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + admin_token() +
+                           "\r\nContent-Type: application/octet-stream\r\nX-File-Name: cut.apk\r\n"
+                           "Content-Length: 1048576\r\n\r\n";
+        ASSERT_TRUE(conn.send(head));
+        ASSERT_TRUE(conn.send(std::string(100 * 1024, 'z')));
+        // The spool file exists while the body is arriving.
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (spooled_files(data_dir) == 0 && std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        EXPECT_EQ(spooled_files(data_dir), 1u);
+        conn.close();  // the client goes away mid-body
+    }
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (spooled_files(data_dir) != 0 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_EQ(spooled_files(data_dir), 0u) << "the partial upload must be removed";
+    std::error_code ec;
+    std::size_t stored = 0;
+    for (auto it = std::filesystem::recursive_directory_iterator(data_dir / "artifacts", ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+        stored += it->is_regular_file() ? 1 : 0;
+    }
+    EXPECT_EQ(stored, 0u) << "nothing may be stored from an interrupted upload";
+    // And the server still serves.
+    auto c = s.client();
+    EXPECT_EQ(c.get("/healthz").status, 200);
 }
 
 }  // namespace
