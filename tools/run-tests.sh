@@ -41,7 +41,8 @@ if [[ $status -ne 0 ]]; then
         echo "----- $s log (last 40 lines) -----"
         "tools/test-services/$s.sh" logs "$state/$s" 2>&1 | tail -n 40 || true
     done
-    # Repeat CTest's summary so that it stays the last line.
-    grep -E "tests passed, [0-9]+ tests? failed out of" "$log" | tail -n 1 || true
 fi
+# CTest prints lists (disabled tests, failures) after its summary; repeat the
+# summary so that it is the last line.
+grep -E "tests passed, [0-9]+ tests? failed out of" "$log" | tail -n 1 || true
 exit "$status"
