@@ -9,6 +9,7 @@
 
 #include "core/time_format.hpp"
 #include "http/routes.hpp"
+#include "telemetry/counts_json.hpp"
 #include "telemetry/event_batch.hpp"
 #include "telemetry/history.hpp"
 
@@ -36,14 +37,6 @@ asio::awaitable<Result<IngestOutcome>> commit_events(telemetry::EventIngestor& i
         },
         asio::use_awaitable);
     co_return std::move(*outcome);
-}
-
-json::object counts_json(const std::map<std::string, std::int64_t>& m) {
-    json::object o;
-    for (const auto& [k, v] : m) {
-        o[k] = v;
-    }
-    return o;
 }
 
 json::value opt_json(const std::optional<std::string>& s) { return s ? json::value(*s) : json::value(nullptr); }
@@ -168,7 +161,7 @@ asio::awaitable<Response> realtime(TelemetryApi& api, Request&) {
                                          {"day", format_day(rt->day)},
                                          {"timezone", api.settings.tz.name()},
                                          {"dauApprox", rt->dau.total},
-                                         {"dauApproxByPlatform", counts_json(rt->dau.by_platform)},
+                                         {"dauApproxByPlatform", telemetry::counts_object(rt->dau.by_platform)},
                                          {"at", format_iso8601(rt->online.at)}});
 }
 
@@ -206,8 +199,8 @@ asio::awaitable<Response> dau(TelemetryApi& api, Request& req) {
         out.push_back(json::object{{"day", format_day(d.day)},
                                    {"dau", d.counts.total},
                                    {"exact", d.exact},
-                                   {"byPlatform", counts_json(d.counts.by_platform)},
-                                   {"byRegion", counts_json(d.counts.by_region)},
+                                   {"byPlatform", telemetry::counts_object(d.counts.by_platform)},
+                                   {"byRegion", telemetry::counts_object(d.counts.by_region)},
                                    {"computedAt", d.computed_at ? json::value(format_iso8601(*d.computed_at))
                                                                 : json::value(nullptr)}});
     }

@@ -20,6 +20,7 @@
 #include "backends/postgres/migrations.hpp"
 #include "backends/postgres/queries.hpp"
 #include "core/time_format.hpp"
+#include "telemetry/counts_json.hpp"
 
 namespace beacon::backends::postgres {
 
@@ -351,29 +352,6 @@ Event read_event(const PgResult& r, int row) {
     return e;
 }
 
-std::string counts_to_json(const std::map<std::string, std::int64_t>& counts) {
-    boost::json::object o;
-    for (const auto& [key, n] : counts) {
-        o[key] = n;
-    }
-    return boost::json::serialize(o);
-}
-
-bool counts_from_json(std::string_view text, std::map<std::string, std::int64_t>& out) {
-    boost::system::error_code ec;
-    boost::json::value v = boost::json::parse(text, ec);
-    if (ec || !v.is_object()) {
-        return false;
-    }
-    for (const auto& kv : v.get_object()) {
-        if (!kv.value().is_int64()) {
-            return false;
-        }
-        out.emplace(std::string(kv.key()), kv.value().get_int64());
-    }
-    return true;
-}
-
 Error injected_failure() {
     return make_error(ErrorCode::Unavailable, "postgres: injected append failure (test)");
 }
@@ -394,8 +372,6 @@ std::set<partitions::Month> months_ahead(TimePoint now, int ahead) {
 PgDatabase::PgDatabase(PgOptions options, std::unique_ptr<ConnectionPool> pool)
     : options_(options), pool_(std::move(pool)) {}
 
-namespace {
-
 PoolSettings pool_settings(std::string url, const PgOptions& options) {
     PoolSettings s;
     s.connect.url = std::move(url);
@@ -405,8 +381,6 @@ PoolSettings pool_settings(std::string url, const PgOptions& options) {
     s.acquire_timeout = options.acquire_timeout;
     return s;
 }
-
-}  // namespace
 
 Result<std::unique_ptr<PgDatabase>> PgDatabase::open(std::string url, PgOptions options) {
     auto pool = std::make_unique<ConnectionPool>(pool_settings(std::move(url), options));
@@ -796,8 +770,8 @@ Result<void> PgDatabase::upsert(const DailyStats& stats) {
     Params p;
     p.add(format_day(stats.day))
         .add(stats.counts.total)
-        .add(counts_to_json(stats.counts.by_platform))
-        .add(counts_to_json(stats.counts.by_region))
+        .add(telemetry::counts_to_json(stats.counts.by_platform))
+        .add(telemetry::counts_to_json(stats.counts.by_region))
         .add(stats.exact)
         .add(stats.computed_at);
     auto lease = pool_->acquire();
@@ -826,8 +800,8 @@ Result<std::vector<DailyStats>> PgDatabase::range(Day from, Day to) {
     for (int i = 0; i < rows->rows(); ++i) {
         DailyStats stats;
         std::optional<Day> day = parse_day(rows->text(i, 0));
-        if (!day || !counts_from_json(rows->text(i, 2), stats.counts.by_platform) ||
-            !counts_from_json(rows->text(i, 3), stats.counts.by_region)) {
+        if (!day || !telemetry::counts_from_json(rows->text(i, 2), stats.counts.by_platform) ||
+            !telemetry::counts_from_json(rows->text(i, 3), stats.counts.by_region)) {
             return make_error(ErrorCode::Internal,
                               "postgres: daily_active_stats row '" + std::string(rows->text(i, 0)) + "' is malformed");
         }

@@ -164,4 +164,8 @@ private:
     std::atomic<std::int64_t> fail_append_after_{-1};
 };
 
+// The connection-pool settings `options` stand for (PgDatabase and
+// PgVersionRepository each keep a pool built from them).
+PoolSettings pool_settings(std::string url, const PgOptions& options);
+
 }  // namespace beacon::backends::postgres

@@ -229,16 +229,6 @@ Result<std::int64_t> read_catalog_revision(PgConnection& c, std::string_view wha
     return r->int64(0, 0);
 }
 
-PoolSettings pool_settings(std::string url, const PgOptions& options) {
-    PoolSettings s;
-    s.connect.url = std::move(url);
-    s.connect.connect_timeout = options.connect_timeout;
-    s.connect.statement_timeout = options.statement_timeout;
-    s.max_connections = options.pool_size;
-    s.acquire_timeout = options.acquire_timeout;
-    return s;
-}
-
 }  // namespace
 
 Result<std::unique_ptr<PgVersionRepository>> PgVersionRepository::open(std::string url, PgOptions options) {

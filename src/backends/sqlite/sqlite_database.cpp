@@ -19,6 +19,7 @@
 #include "backends/sqlite/migrations.hpp"
 #include "backends/sqlite/queries.hpp"
 #include "core/time_format.hpp"
+#include "telemetry/counts_json.hpp"
 
 namespace beacon::backends::sqlite {
 
@@ -217,29 +218,6 @@ Event read_event(const Statement& row) {
         e.properties_json = std::string(row.text(13));
     }
     return e;
-}
-
-std::string counts_to_json(const std::map<std::string, std::int64_t>& counts) {
-    boost::json::object o;
-    for (const auto& [key, n] : counts) {
-        o[key] = n;
-    }
-    return boost::json::serialize(o);
-}
-
-bool counts_from_json(std::string_view text, std::map<std::string, std::int64_t>& out) {
-    boost::system::error_code ec;
-    boost::json::value v = boost::json::parse(text, ec);
-    if (ec || !v.is_object()) {
-        return false;
-    }
-    for (const auto& kv : v.get_object()) {
-        if (!kv.value().is_int64()) {
-            return false;
-        }
-        out.emplace(std::string(kv.key()), kv.value().get_int64());
-    }
-    return true;
 }
 
 Error injected_failure() {
@@ -524,8 +502,8 @@ Result<std::int64_t> SqliteDatabase::delete_events_before(TimePoint t) {
 
 Result<void> SqliteDatabase::upsert(const DailyStats& stats) {
     const std::string day = format_day(stats.day);
-    const std::string by_platform = counts_to_json(stats.counts.by_platform);
-    const std::string by_region = counts_to_json(stats.counts.by_region);
+    const std::string by_platform = telemetry::counts_to_json(stats.counts.by_platform);
+    const std::string by_region = telemetry::counts_to_json(stats.counts.by_region);
     std::lock_guard lock(writer_mutex_);
     auto r = execute(*writer_, sql::kUpsertDailyStats, "storing daily stats", [&](Statement& s) {
         s.bind(1, day);
@@ -561,8 +539,8 @@ Result<std::vector<DailyStats>> SqliteDatabase::range(Day from, Day to) {
         [&](Statement& row) {
             DailyStats stats;
             std::optional<Day> day = parse_day(row.text(0));
-            if (!day || !counts_from_json(row.text(2), stats.counts.by_platform) ||
-                !counts_from_json(row.text(3), stats.counts.by_region)) {
+            if (!day || !telemetry::counts_from_json(row.text(2), stats.counts.by_platform) ||
+                !telemetry::counts_from_json(row.text(3), stats.counts.by_region)) {
                 corrupt = std::string(row.text(0));
                 return;
             }
