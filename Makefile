@@ -25,7 +25,7 @@ bench:
 	@tools/install-deps.sh bench
 	cmake --preset release >/dev/null
 	cmake --build --preset release -j $(JOBS)
-	tools/bench.sh
+	tools/bench.sh $(BENCH_ARGS)
 
 format:
 	find src tests bench -name '*.cpp' -o -name '*.hpp' | xargs clang-format -i
