@@ -63,6 +63,9 @@ void Router::add(std::string method, std::string pattern, RouteOptions options, 
         r.segments.emplace_back(s);
     }
     r.metrics = &metrics_.route_slot(r.pattern);
+    if (std::none_of(r.segments.begin(), r.segments.end(), is_placeholder)) {
+        literal_[r.pattern].push_back(routes_.size());
+    }
     routes_.push_back(std::move(r));
 }
 
@@ -71,8 +74,16 @@ Router::Match Router::match(std::string_view method, std::string_view path) cons
     if (path.empty() || path.front() != '/') {
         return m;
     }
-    auto segs = split_path(path);
     std::string_view want = method == "HEAD" ? std::string_view("GET") : method;
+    if (auto it = literal_.find(path); it != literal_.end()) {
+        for (std::size_t i : it->second) {
+            if (routes_[i].method == want) {
+                m.route = &routes_[i];
+                return m;
+            }
+        }
+    }
+    auto segs = split_path(path);
     // The most specific route wins, whatever the order routes were added in:
     // at the first segment where two candidates differ, a literal beats a
     // placeholder ("/admin/versions/upload" over "/admin/versions/{id}").

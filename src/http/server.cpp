@@ -12,8 +12,10 @@
 #include <boost/url/parse.hpp>
 #include <spdlog/spdlog.h>
 
+#include "http/access_log.hpp"
 #include "http/gzip.hpp"
 #include "http/problem.hpp"
+#include "http/wire.hpp"
 
 namespace beacon::http {
 namespace {
@@ -51,6 +53,26 @@ std::string new_request_id() {
         id[static_cast<std::size_t>(i)] = kHex[(b >> ((i - 16) * 4)) & 0xF];
     }
     return id;
+}
+
+// Feeds the parser what `buffer` already holds, without reading: a request
+// that arrived whole is parsed with no further round through the reactor.
+// Stops when the header is complete (`header_only`; the route's body limit
+// is set after that) or the message is. need_more is not an error here.
+beast::error_code parse_buffered(bh::request_parser<bh::string_body>& parser, beast::flat_buffer& buffer,
+                                 bool header_only) {
+    beast::error_code ec;
+    while (buffer.size() > 0 && !(header_only ? parser.is_header_done() : parser.is_done())) {
+        std::size_t n = parser.put(buffer.data(), ec);
+        buffer.consume(n);
+        if (ec == bh::error::need_more) {
+            return {};
+        }
+        if (ec || n == 0) {
+            return ec;
+        }
+    }
+    return ec;
 }
 
 // Media type without parameters, lower-cased.
@@ -101,6 +123,7 @@ struct Server::Impl {
     std::atomic<bool> stopping{false};
     std::atomic<int> live_sessions{0};
     std::size_t next_context = 0;
+    std::unique_ptr<AccessLog> access_log;  // null when off
 
     // Connections, so shutdown can close the idle ones.
     struct Conn {
@@ -122,10 +145,15 @@ struct Server::Impl {
             contexts.push_back(std::make_unique<asio::io_context>(1));
             guards.push_back(asio::make_work_guard(*contexts.back()));
         }
+        if (opts.access_log) {
+            access_log = std::make_unique<AccessLog>(
+                opts.access_log_json ? AccessLog::Format::Json : AccessLog::Format::Text, contexts.size());
+        }
     }
 
     asio::awaitable<void> accept_loop();
-    asio::awaitable<void> session(tcp::socket socket);
+    asio::awaitable<void> session(tcp::socket socket, std::size_t slot);
+    asio::awaitable<void> flush_access_log(std::size_t slot);
     asio::awaitable<Response> serve(beast::tcp_stream& stream, beast::flat_buffer& buffer,
                                     bh::request_parser<bh::string_body>& parser, Request& req,
                                     Metrics::RouteSlot*& slot, bool& must_close);
@@ -183,6 +211,11 @@ void Server::run(bool handle_signals) {
             }
         });
     }
+    if (impl_->access_log) {
+        for (std::size_t i = 0; i < impl_->contexts.size(); ++i) {
+            asio::co_spawn(*impl_->contexts[i], impl_->flush_access_log(i), asio::detached);
+        }
+    }
     std::vector<std::thread> threads;
     for (std::size_t i = 1; i < impl_->contexts.size(); ++i) {
         threads.emplace_back([ctx = impl_->contexts[i].get()] { ctx->run(); });
@@ -209,6 +242,21 @@ void Server::run(bool handle_signals) {
         t.join();
     }
     drain.join();
+    if (impl_->access_log) {
+        impl_->access_log->flush_all();
+    }
+}
+
+asio::awaitable<void> Server::Impl::flush_access_log(std::size_t slot) {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    while (!stopping.load()) {
+        timer.expires_after(std::chrono::seconds(1));
+        auto [ec] = co_await timer.async_wait(kTuple);
+        if (ec) {
+            break;
+        }
+        access_log->flush(slot);
+    }
 }
 
 void Server::shutdown() {
@@ -253,7 +301,8 @@ void Server::Impl::close_idle() {
 
 asio::awaitable<void> Server::Impl::accept_loop() {
     while (!stopping.load()) {
-        auto& ctx = *contexts[next_context];
+        const std::size_t slot = next_context;
+        auto& ctx = *contexts[slot];
         next_context = (next_context + 1) % contexts.size();
         auto [ec, socket] = co_await acceptor->async_accept(ctx, kTuple);
         if (ec) {
@@ -270,7 +319,7 @@ asio::awaitable<void> Server::Impl::accept_loop() {
         socket.set_option(tcp::no_delay(true), nd);
         live_sessions.fetch_add(1);
         auto ex = socket.get_executor();
-        asio::co_spawn(ex, session(std::move(socket)), [this](std::exception_ptr e) {
+        asio::co_spawn(ex, session(std::move(socket), slot), [this](std::exception_ptr e) {
             if (e) {
                 try {
                     std::rethrow_exception(e);
@@ -283,7 +332,7 @@ asio::awaitable<void> Server::Impl::accept_loop() {
     }
 }
 
-asio::awaitable<void> Server::Impl::session(tcp::socket socket) {
+asio::awaitable<void> Server::Impl::session(tcp::socket socket, std::size_t slot) {
     beast::tcp_stream stream(std::move(socket));
     beast::flat_buffer buffer;
     std::list<Conn>::iterator conn;
@@ -321,9 +370,9 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket) {
         // Beast applies header_limit to what one parse step sees, and consumes
         // complete fields as they arrive, so headers fed in small pieces could
         // grow without bound. Count every header byte across reads instead.
-        boost::system::error_code ec;
+        boost::system::error_code ec = parse_buffered(parser, buffer, true);
         std::size_t header_bytes = 0;
-        while (!parser.is_header_done()) {
+        while (!ec && !parser.is_header_done()) {
             auto [rec, rn] = co_await bh::async_read_some(stream, buffer, parser, kTuple);
             header_bytes += rn;
             if (rec) {
@@ -338,7 +387,7 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket) {
         auto started = std::chrono::steady_clock::now();
         Response res;
         bool must_close = false;
-        Metrics::RouteSlot* slot = unmatched;
+        Metrics::RouteSlot* route_slot = unmatched;
         std::string request_id;
         std::string method = "OTHER";
         std::string target;
@@ -366,7 +415,7 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket) {
             request_id = valid_request_id(rid) ? std::string(rid) : new_request_id();
             Request req{h.base(), {}, {}, {}, {}, std::nullopt, request_id};
             try {
-                res = co_await serve(stream, buffer, parser, req, slot, must_close);
+                res = co_await serve(stream, buffer, parser, req, route_slot, must_close);
             } catch (const std::exception& e) {
                 spdlog::error("request {} {} {} failed: {}", request_id, method, loggable_path(target), e.what());
                 res = problem_response(bh::status::internal_server_error,
@@ -390,19 +439,19 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket) {
         res.keep_alive(!must_close);
         int status = res.result_int();
         stream.expires_after(opts.write_timeout);
-        bh::serializer<false, TextOrFileBody> sr{res};
-        if (res.find(bh::field::content_length) != res.end() && TextOrFileBody::size(res.body()) == 0) {
-            sr.split(true);
-            auto [wec, wn] = co_await bh::async_write_header(stream, sr, kTuple);
+        if (!res.body().file) {
+            std::string wire = serialize_text_response(res, false);
+            auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(wire), kTuple);
             ec = wec;
         } else {
+            bh::serializer<false, TextOrFileBody> sr{res};
             auto [wec, wn] = co_await bh::async_write(stream, sr, kTuple);
             ec = wec;
         }
-        double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-        metrics.observe(*slot, Metrics::method_index(method), status, secs);
-        if (opts.access_log) {
-            spdlog::info("{} {} {} {:.3f}ms id={}", method, loggable_path(target), status, secs * 1e3, request_id);
+        std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+        metrics.observe(*route_slot, Metrics::method_index(method), status, took.count());
+        if (access_log) {
+            access_log->record(slot, method, loggable_path(target), status, took, request_id);
         }
         conn->busy.store(false);
         if (ec || must_close) {
@@ -570,8 +619,12 @@ asio::awaitable<Response> Server::Impl::serve(beast::tcp_stream& stream, beast::
                 co_return problem_response(bh::status::bad_request, "connection failed");
             }
         }
-        stream.expires_after(opts.body_timeout);
-        auto [ec, n] = co_await bh::async_read(stream, buffer, parser, kTuple);
+        beast::error_code ec = parse_buffered(parser, buffer, false);
+        if (!ec && !parser.is_done()) {
+            stream.expires_after(opts.body_timeout);
+            auto [rec, n] = co_await bh::async_read(stream, buffer, parser, kTuple);
+            ec = rec;
+        }
         if (ec == bh::error::body_limit) {
             must_close = true;
             co_return problem_response(bh::status::payload_too_large,

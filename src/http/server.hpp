@@ -26,6 +26,7 @@ struct ServerOptions {
     std::chrono::seconds write_timeout{60};
     std::chrono::seconds drain_timeout{30};   // SIGTERM: how long in-flight requests may take
     bool access_log = true;
+    bool access_log_json = false;  // the JSON line format of the rest of the log
 };
 
 // Boost.Beast HTTP/1.1 server. Per connection: keep-alive, header limit,
