@@ -10,7 +10,7 @@ build_pkgs=(
   libsqlite3-dev libjwt-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   zlib1g-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
   libpq-dev libhiredis-dev libcurl4-openssl-dev libzip-dev libplist-dev
-  libhowardhinnant-date-dev libxxhash-dev tzdata
+  libhowardhinnant-date-dev libxxhash-dev libjemalloc-dev tzdata
 )
 test_pkgs=(curl python3 postgresql-15 redis-server aapt android-framework-res libplist-utils zip)
 bench_pkgs=(nginx-light wrk)
