@@ -1,5 +1,6 @@
 #include "releases/release_service.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <limits>
 #include <utility>
@@ -516,12 +517,44 @@ Result<DownloadLink> ReleaseService::download(std::int64_t id) {
 
 Result<DownloadLink> ReleaseService::link_for(const ReleaseVersion& v) const {
     if (v.artifact) {
-        auto signed_url = artifacts_.signed_url(
-            v.artifact->key, v.artifact->file_name, options_.presign_ttl, clock_.now(), options_.public_base_url);
+        // Signing (an HMAC, or SigV4's five) was a quarter of an update
+        // check's instructions (callgrind), and every client of a release
+        // gets the same link. So a link is signed once per reuse window (a
+        // minute, or 1% of a shorter TTL), valid from the window's start for
+        // presign_ttl plus one window: any link handed out is valid for at
+        // least presign_ttl and at most one window more.
+        using std::chrono::seconds;
+        const seconds reuse = std::min(seconds{60}, options_.presign_ttl / 100);
+        const TimePoint now = clock_.now();
+        if (reuse < seconds{1}) {
+            auto signed_url = artifacts_.signed_url(v.artifact->key, v.artifact->file_name, options_.presign_ttl, now,
+                                                    options_.public_base_url);
+            if (!signed_url) {
+                return std::move(signed_url).error().with_context("signing download of " + v.artifact->key);
+            }
+            return DownloadLink{std::move(signed_url->url), signed_url->expires_at};
+        }
+        const auto since_epoch = std::chrono::floor<seconds>(now.time_since_epoch());
+        const TimePoint window{since_epoch - since_epoch % reuse};
+        std::string cache_key = v.artifact->key + '\n' + v.artifact->file_name;
+        {
+            std::lock_guard lock(links_mutex_);
+            if (auto it = links_.find(cache_key); it != links_.end() && it->second.window == window) {
+                return it->second.link;
+            }
+        }
+        auto signed_url = artifacts_.signed_url(v.artifact->key, v.artifact->file_name, options_.presign_ttl + reuse,
+                                                window, options_.public_base_url);
         if (!signed_url) {
             return std::move(signed_url).error().with_context("signing download of " + v.artifact->key);
         }
-        return DownloadLink{std::move(signed_url->url), signed_url->expires_at};
+        DownloadLink link{std::move(signed_url->url), signed_url->expires_at};
+        std::lock_guard lock(links_mutex_);
+        if (links_.size() >= 4096) {
+            links_.clear();  // old windows' links; the live ones are re-signed on demand
+        }
+        links_.insert_or_assign(std::move(cache_key), CachedLink{window, link});
+        return link;
     }
     if (v.external_url) {
         return DownloadLink{*v.external_url, std::nullopt};

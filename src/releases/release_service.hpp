@@ -32,6 +32,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/clock.hpp"
@@ -242,6 +243,14 @@ private:
 
     std::mutex rebuild_mutex_;  // one rebuild at a time, so snapshots never go back
     std::atomic<std::shared_ptr<const Snapshot>> snapshot_;
+
+    // Signed artifact links, reused within one kLinkReuse window (see link_for).
+    struct CachedLink {
+        TimePoint window;
+        DownloadLink link;
+    };
+    mutable std::mutex links_mutex_;
+    mutable std::unordered_map<std::string, CachedLink> links_;  // by artifact key + '\n' + file name
 };
 
 // The opaque list cursor: encodes a VersionCursor as text and back

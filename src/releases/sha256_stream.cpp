@@ -3,10 +3,12 @@
 #include <cassert>
 #include <cstdlib>
 
+#include <memory>
+
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/sha.h>
+#include <openssl/params.h>
 
 namespace beacon::releases {
 
@@ -56,11 +58,41 @@ std::string Sha256Stream::hex_digest() {
     return to_hex(digest());
 }
 
+namespace {
+
+// OpenSSL 3's one-shot SHA256() and HMAC() look the algorithm up by name in
+// the provider registry on every call, which cost more than the hashing on
+// the update-check path (micro-benchmarks: ~0.7 µs per rollout hash, ~3 µs
+// per HMAC). Fetch each once; the fetched objects are immutable and shared.
+const EVP_MD* sha256_md() {
+    static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    if (md == nullptr) {
+        std::abort();
+    }
+    return md;
+}
+
+EVP_MAC* hmac_algorithm() {
+    static EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    if (mac == nullptr) {
+        std::abort();
+    }
+    return mac;
+}
+
+// One HMAC context per thread, re-keyed for every call.
+struct MacCtxFree {
+    void operator()(EVP_MAC_CTX* c) const { EVP_MAC_CTX_free(c); }
+};
+
+}  // namespace
+
 Sha256Digest sha256(std::string_view bytes) {
-    // The one-shot SHA256() (not deprecated in OpenSSL 3) avoids allocating a
-    // context, which matters on the update-check path (rollout buckets).
     Sha256Digest out{};
-    SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), out.data());
+    unsigned int len = 0;
+    if (EVP_Digest(bytes.data(), bytes.size(), out.data(), &len, sha256_md(), nullptr) != 1 || len != out.size()) {
+        std::abort();
+    }
     return out;
 }
 
@@ -69,17 +101,23 @@ std::string sha256_hex(std::string_view bytes) {
 }
 
 Sha256Digest hmac_sha256(std::string_view key, std::string_view message) {
+    // The digest is set once per context: naming it on every init would
+    // fetch it again each time.
+    thread_local std::unique_ptr<EVP_MAC_CTX, MacCtxFree> ctx = [] {
+        std::unique_ptr<EVP_MAC_CTX, MacCtxFree> c(EVP_MAC_CTX_new(hmac_algorithm()));
+        static char digest_name[] = "SHA256";
+        const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
+                                     OSSL_PARAM_construct_end()};
+        if (!c || EVP_MAC_CTX_set_params(c.get(), params) != 1) {
+            std::abort();
+        }
+        return c;
+    }();
     Sha256Digest out{};
-    unsigned int len = 0;
-    // HMAC() is OpenSSL's one-shot form (not deprecated in 3.0, unlike HMAC_CTX).
-    const unsigned char* r = HMAC(EVP_sha256(),
-                                  key.data(),
-                                  static_cast<int>(key.size()),
-                                  reinterpret_cast<const unsigned char*>(message.data()),
-                                  message.size(),
-                                  out.data(),
-                                  &len);
-    if (r == nullptr || len != out.size()) {
+    std::size_t len = 0;
+    if (EVP_MAC_init(ctx.get(), reinterpret_cast<const unsigned char*>(key.data()), key.size(), nullptr) != 1 ||
+        EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(message.data()), message.size()) != 1 ||
+        EVP_MAC_final(ctx.get(), out.data(), &len, out.size()) != 1 || len != out.size()) {
         std::abort();
     }
     return out;

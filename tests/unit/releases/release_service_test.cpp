@@ -22,6 +22,10 @@ using namespace std::chrono_literals;
 using test::MemoryVersionRepository;
 
 const TimePoint kT0 = from_epoch_ms(1'795'600'000'000);  // 2026-11-25, mid-morning UTC
+// Links are signed once a minute, from the minute's start, for the TTL (2 h
+// here) plus that minute: valid at least the TTL from any moment in it.
+const TimePoint kLinkExpiry = std::chrono::floor<std::chrono::minutes>(kT0) + std::chrono::hours(2) +
+                              std::chrono::minutes(1);
 
 // Signs deterministic fake links; removal can be made to fail.
 class FakeArtifactStore final : public ArtifactStore {
@@ -900,8 +904,8 @@ TEST_F(ReleaseServiceTest, DownloadSignsArtifactsAndPassesExternalUrlsThrough) {
     ASSERT_TRUE(link.ok()) << link.error().message;
     EXPECT_EQ(link->url,
               "https://beacon.test/files/" + a.artifact.key +
-                  "?expires=" + std::to_string(to_epoch_ms(kT0 + 2h) / 1000) + "&name=app-release.apk");
-    EXPECT_EQ(link->expires_at, kT0 + 2h);
+                  "?expires=" + std::to_string(to_epoch_ms(kLinkExpiry) / 1000) + "&name=app-release.apk");
+    EXPECT_EQ(link->expires_at, kLinkExpiry);
 
     const ReleaseVersion ext = create(new_version(220));
     auto ext_link = service_.download(ext.id);
@@ -914,6 +918,32 @@ TEST_F(ReleaseServiceTest, DownloadSignsArtifactsAndPassesExternalUrlsThrough) {
     const ReleaseVersion draft = create(d);
     EXPECT_EQ(service_.download(draft.id).error().code, ErrorCode::NotFound);
     EXPECT_EQ(service_.download(9999).error().code, ErrorCode::NotFound);
+}
+
+TEST_F(ReleaseServiceTest, DownloadLinksAreSignedOncePerMinuteAndValidAtLeastTheTtl) {
+    const ArtifactRecord a = put(artifact_record('a', Platform::Android, 210));
+    NewVersion n = new_version(210);
+    n.external_url.reset();
+    n.artifact_key = a.artifact.key;
+    const ReleaseVersion stored = create(n);
+    auto valid_for_ttl = [](const DownloadLink& l, TimePoint now) {
+        return l.expires_at && *l.expires_at >= now + 2h && *l.expires_at <= now + 2h + 1min;
+    };
+    // kT0 is 40 s into its minute: +15 s is the same window, +25 s the next.
+    auto first = service_.download(stored.id);
+    ASSERT_TRUE(first.ok());
+    EXPECT_TRUE(valid_for_ttl(*first, kT0));
+    clock_.set(kT0 + 15s);
+    auto same = service_.download(stored.id);
+    ASSERT_TRUE(same.ok());
+    EXPECT_EQ(same->url, first->url);
+    EXPECT_TRUE(valid_for_ttl(*same, kT0 + 15s));
+    clock_.set(kT0 + 25s);
+    auto next = service_.download(stored.id);
+    ASSERT_TRUE(next.ok());
+    EXPECT_NE(next->url, first->url);
+    EXPECT_EQ(*next->expires_at, *first->expires_at + 1min);
+    EXPECT_TRUE(valid_for_ttl(*next, kT0 + 25s));
 }
 
 // --- update check -------------------------------------------------------------------
@@ -945,7 +975,7 @@ TEST_F(ReleaseServiceTest, CheckOffersTheHighestCoveredVersionWithItsLink) {
     ASSERT_TRUE(c.latest);
     EXPECT_EQ(c.latest->id, latest.id);
     ASSERT_TRUE(c.download);
-    EXPECT_EQ(c.download->expires_at, kT0 + 2h);
+    EXPECT_EQ(c.download->expires_at, kLinkExpiry);
     EXPECT_NE(c.download->url.find(a.artifact.key), std::string::npos);
 
     const UpdateCheck none = check(220);
