@@ -12,6 +12,7 @@
 #include "telemetry/dau_service.hpp"
 #include "telemetry/event_ingestor.hpp"
 #include "telemetry/event_store.hpp"
+#include "telemetry/heartbeat_batcher.hpp"
 #include "telemetry/presence_service.hpp"
 #include "telemetry/settings.hpp"
 #include "telemetry/stats_store.hpp"
@@ -33,6 +34,9 @@ struct TelemetryApi {
     Metrics& metrics;
     const Clock& clock;
     telemetry::TelemetrySettings settings;
+    // Set when presence is across the network: heartbeats are batched off
+    // the I/O threads. Null: recorded inline (in-process presence).
+    telemetry::HeartbeatBatcher* heartbeats = nullptr;
 };
 
 // Client telemetry (heartbeat, online, events) and admin telemetry

@@ -21,22 +21,22 @@ namespace bh = boost::beast::http;
 namespace json = boost::json;
 using telemetry::IngestOutcome;
 
-// Waits for the group commit without blocking the I/O thread: the writer
-// thread's completion is posted back to this coroutine's executor.
-asio::awaitable<Result<IngestOutcome>> commit_events(telemetry::EventIngestor& ingestor,
-                                                      std::vector<telemetry::Event> events) {
-    auto outcome = co_await asio::async_initiate<const asio::use_awaitable_t<>&,
-                                                 void(std::shared_ptr<Result<IngestOutcome>>)>(
-        [&ingestor, &events](auto handler) {
+// Runs `start(done)`, which hands `done` to a worker thread, and resumes on
+// this coroutine's executor once the worker calls it: the I/O thread serves
+// other connections meanwhile.
+template <class T, class Start>
+asio::awaitable<T> off_thread(Start start) {
+    auto result = co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(std::shared_ptr<T>)>(
+        [&start](auto handler) {
             auto h = std::make_shared<decltype(handler)>(std::move(handler));
-            ingestor.submit(std::move(events), [h](Result<IngestOutcome> r) {
+            start([h](T r) {
                 auto ex = asio::get_associated_executor(*h);
-                auto result = std::make_shared<Result<IngestOutcome>>(std::move(r));
-                asio::post(ex, [h, result]() mutable { std::move (*h)(result); });
+                auto shared = std::make_shared<T>(std::move(r));
+                asio::post(ex, [h, shared]() mutable { std::move (*h)(shared); });
             });
         },
         asio::use_awaitable);
-    co_return std::move(*outcome);
+    co_return std::move(*result);
 }
 
 json::value opt_json(const std::optional<std::string>& s) { return s ? json::value(*s) : json::value(nullptr); }
@@ -89,7 +89,17 @@ asio::awaitable<Response> heartbeat(TelemetryApi& api, Request& req) {
     if (!hb) {
         co_return problem_response(hb.error());
     }
-    auto now = api.presence.heartbeat(*hb);
+    Result<TimePoint> now = api.presence.now();
+    if (api.heartbeats != nullptr) {
+        auto written = co_await off_thread<Result<void>>([&](telemetry::HeartbeatBatcher::Done done) {
+            api.heartbeats->submit(api.presence.mark(*hb, *now), std::move(done));
+        });
+        if (!written) {
+            now = std::move(written).error();
+        }
+    } else {
+        now = api.presence.heartbeat(*hb);
+    }
     if (!now) {
         count_backend_error(api.metrics, now.error(), "presence");
         co_return problem_response(now.error());
@@ -130,7 +140,8 @@ asio::awaitable<Response> events(TelemetryApi& api, Request& req) {
     }
     IngestOutcome outcome;
     if (!batch->events.empty()) {
-        auto committed = co_await commit_events(api.ingestor, std::move(batch->events));
+        auto committed = co_await off_thread<Result<IngestOutcome>>(
+            [&](telemetry::EventIngestor::Done done) { api.ingestor.submit(std::move(batch->events), std::move(done)); });
         if (!committed) {
             count_backend_error(api.metrics, committed.error(), "database");
             co_return problem_response(committed.error());

@@ -84,10 +84,14 @@ Result<Heartbeat> parse_heartbeat(const json::value& body, const std::optional<s
 PresenceService::PresenceService(PresenceStore& store, const Clock& clock, const TelemetrySettings& settings)
     : store_(store), clock_(clock), settings_(settings) {}
 
+HeartbeatMark PresenceService::mark(const Heartbeat& hb, TimePoint now) const {
+    return HeartbeatMark{actor_key(hb.install_id, hb.user_id), now + std::chrono::seconds(settings_.online_window_s)};
+}
+
 Result<TimePoint> PresenceService::heartbeat(const Heartbeat& hb) {
     TimePoint now = clock_.now();
-    auto r = store_.record_heartbeat(actor_key(hb.install_id, hb.user_id),
-                                     now + std::chrono::seconds(settings_.online_window_s));
+    const HeartbeatMark m = mark(hb, now);
+    auto r = store_.record_heartbeat(m.actor, m.expires_at);
     if (!r) {
         return std::move(r).error();
     }

@@ -47,6 +47,10 @@ public:
 
     // Marks the actor online until now + window; returns the server time used.
     Result<TimePoint> heartbeat(const Heartbeat& hb);
+    // What heartbeat() records at `now`, for callers that record it
+    // themselves (through a HeartbeatBatcher).
+    HeartbeatMark mark(const Heartbeat& hb, TimePoint now) const;
+    TimePoint now() const { return clock_.now(); }
     // Distinct actors online now; cached for at most 1 s.
     Result<OnlineCount> online();
     // Online count plus today's DAU estimate (today in the reporting zone).

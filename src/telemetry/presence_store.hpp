@@ -17,6 +17,12 @@ struct DauMark {
     std::string actor;  // actor_key(...)
 };
 
+// One heartbeat's effect: `actor` is online until `expires_at`.
+struct HeartbeatMark {
+    std::string actor;  // actor_key(...)
+    TimePoint expires_at;
+};
+
 // Port: who is online now, and the realtime DAU estimate (HyperLogLog, P=14,
 // about 0.8% standard error). Thread-safe. Errors: Unavailable when the
 // backing service is down.
@@ -27,6 +33,17 @@ public:
     // The actor is online until `expires_at` (a later call may extend or
     // shorten it: the latest call wins).
     virtual Result<void> record_heartbeat(std::string_view actor, TimePoint expires_at) = 0;
+    // Many heartbeats at once, applied in order (for one actor the last mark
+    // wins); all or nothing where the store allows. The default records them
+    // one by one; a store across the network sends them together.
+    virtual Result<void> record_heartbeats(std::span<const HeartbeatMark> marks) {
+        for (const auto& m : marks) {
+            if (auto r = record_heartbeat(m.actor, m.expires_at); !r) {
+                return r;
+            }
+        }
+        return ok();
+    }
     // Distinct actors whose expiry is after `now`.
     virtual Result<std::int64_t> count_online(TimePoint now) = 0;
     // Forgets actors whose expiry is at or before `now`; returns how many.

@@ -108,6 +108,20 @@ TEST_P(PresenceStoreContract, LatestHeartbeatWinsEvenWhenShorter) {
     EXPECT_EQ(online(store(), kT0 + 150s), 0);
 }
 
+TEST_P(PresenceStoreContract, ManyHeartbeatsAtOnceApplyInOrder) {
+    std::vector<telemetry::HeartbeatMark> marks;
+    for (int i = 0; i < 2500; ++i) {  // more than one Redis ZADD (1024 per command)
+        marks.push_back(telemetry::HeartbeatMark{"i:device-" + std::to_string(i), kT0 + 180s});
+    }
+    marks.push_back(telemetry::HeartbeatMark{"u:alice", kT0 + 240s});
+    marks.push_back(telemetry::HeartbeatMark{"u:alice", kT0 + 100s});  // the later mark wins, even shorter
+    auto r = store().record_heartbeats(marks);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(online(store(), kT0), 2501);
+    EXPECT_EQ(online(store(), kT0 + 150s), 2500);
+    EXPECT_TRUE(store().record_heartbeats({}).ok());
+}
+
 TEST_P(PresenceStoreContract, CountingForgetsNothing) {
     beat(store(), "u:alice", kT0 + 10s);
     beat(store(), "u:bob", kT0 + 20s);

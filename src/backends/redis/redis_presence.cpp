@@ -98,8 +98,8 @@ Result<void> RedisPresence::record_heartbeat(std::string_view actor, TimePoint e
     heartbeats_.fetch_add(1, std::memory_order_relaxed);
     Waiter me{actor, to_epoch_ms(expires_at)};
     if (!options_.batch_heartbeats) {
-        Waiter* alone = &me;
-        return write_heartbeats(std::span<Waiter* const>(&alone, 1));
+        const std::pair<std::string_view, std::int64_t> alone{me.actor, me.expiry_ms};
+        return write_heartbeats(std::span(&alone, 1));
     }
 
     std::unique_lock lock(batch_mu_);
@@ -124,7 +124,12 @@ Result<void> RedisPresence::record_heartbeat(std::string_view actor, TimePoint e
             queue_.erase(queue_.begin(), end);
         }
         lock.unlock();
-        auto written = write_heartbeats(batch);
+        std::vector<std::pair<std::string_view, std::int64_t>> pairs;
+        pairs.reserve(batch.size());
+        for (const Waiter* w : batch) {
+            pairs.emplace_back(w->actor, w->expiry_ms);
+        }
+        auto written = write_heartbeats(pairs);
         lock.lock();
         if (!written) {
             // Whoever queued during a failed flush would most likely wait a
@@ -154,17 +159,33 @@ Result<void> RedisPresence::record_heartbeat(std::string_view actor, TimePoint e
     return ok();
 }
 
-Result<void> RedisPresence::write_heartbeats(std::span<Waiter* const> batch) {
+Result<void> RedisPresence::record_heartbeats(std::span<const telemetry::HeartbeatMark> marks) {
+    heartbeats_.fetch_add(marks.size(), std::memory_order_relaxed);
+    std::vector<std::pair<std::string_view, std::int64_t>> pairs;
+    for (std::size_t start = 0; start < marks.size(); start += options_.max_heartbeat_batch) {
+        const std::size_t end = std::min(marks.size(), start + options_.max_heartbeat_batch);
+        pairs.clear();
+        for (std::size_t i = start; i < end; ++i) {
+            pairs.emplace_back(marks[i].actor, to_epoch_ms(marks[i].expires_at));
+        }
+        if (auto r = write_heartbeats(pairs); !r) {
+            return r;
+        }
+    }
+    return ok();
+}
+
+Result<void> RedisPresence::write_heartbeats(std::span<const std::pair<std::string_view, std::int64_t>> batch) {
     std::vector<std::string> scores;
     scores.reserve(batch.size());  // no reallocation: the command views into it
     Command zadd;
     zadd.reserve(2 + 2 * batch.size());
     zadd.push_back("ZADD");
     zadd.push_back(online_key_);
-    for (const Waiter* w : batch) {
-        scores.push_back(std::to_string(w->expiry_ms));
+    for (const auto& [actor, expiry_ms] : batch) {
+        scores.push_back(std::to_string(expiry_ms));
         zadd.push_back(scores.back());
-        zadd.push_back(w->actor);
+        zadd.push_back(actor);
     }
     heartbeat_writes_.fetch_add(1, std::memory_order_relaxed);
     auto replies = pool_.run(zadd);

@@ -80,6 +80,8 @@ public:
 
     // telemetry::PresenceStore
     Result<void> record_heartbeat(std::string_view actor, TimePoint expires_at) override;
+    // One ZADD per max_heartbeat_batch marks (telemetry::HeartbeatBatcher's path).
+    Result<void> record_heartbeats(std::span<const telemetry::HeartbeatMark> marks) override;
     Result<std::int64_t> count_online(TimePoint now) override;
     Result<std::int64_t> remove_expired(TimePoint now) override;
     Result<void> add_to_dau(std::span<const telemetry::DauMark> marks) override;
@@ -102,7 +104,8 @@ public:
 private:
     struct Waiter;
 
-    Result<void> write_heartbeats(std::span<Waiter* const> batch);
+    // One ZADD of (actor, expiry in epoch ms) pairs, in order.
+    Result<void> write_heartbeats(std::span<const std::pair<std::string_view, std::int64_t>> batch);
 
     RedisPool pool_;
     const RedisPresenceOptions options_;
