@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -269,6 +270,98 @@ TEST_F(ReplicasTest, OneSnapshotPerMinuteAcrossReplicas) {
     std::this_thread::sleep_for(3s);  // the losing replica, had it not lost, would have written by now
     EXPECT_EQ(samples_at(ca, next), 1) << "one scheduled snapshot per minute across replicas at " << next;
     EXPECT_EQ(samples_at(cb, next), 1);
+}
+
+// An open transaction that holds telemetry_events locked (ACCESS EXCLUSIVE),
+// so a nightly-dau run, which reads it, waits inside its run (up to the
+// replicas' 5 s lock_timeout) for as long as the test wants.
+class EventsTableLock {
+public:
+    explicit EventsTableLock(const std::string& url) : conn_(PQconnectdb(url.c_str())) {
+        if (PQstatus(conn_) != CONNECTION_OK) {
+            error_ = std::string("connect: ") + PQerrorMessage(conn_);
+            return;
+        }
+        PGresult* r = PQexec(conn_, "BEGIN; LOCK TABLE telemetry_events IN ACCESS EXCLUSIVE MODE");
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+            error_ = PQresultErrorMessage(r);
+        }
+        PQclear(r);
+    }
+    ~EventsTableLock() { PQfinish(conn_); }
+    EventsTableLock(const EventsTableLock&) = delete;
+    EventsTableLock& operator=(const EventsTableLock&) = delete;
+
+    const std::string& error() const { return error_; }
+    void release() { PQclear(PQexec(conn_, "ROLLBACK")); }
+    // True once a session is waiting for the lock on behalf of the
+    // nightly-dau count (so that run is inside its run claim).
+    bool nightly_count_waiting() {
+        PGresult* r = PQexec(conn_,
+                             "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                             " AND query LIKE '%app_session_start%' AND pid <> pg_backend_pid()");
+        bool waiting = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+                       std::string(PQgetvalue(r, 0, 0)) != "0";
+        PQclear(r);
+        return waiting;
+    }
+
+private:
+    PGconn* conn_;
+    std::string error_;
+};
+
+// A manual run on A holds the job's cluster-wide run claim for its whole
+// length: a manual run of the same job on B is a 409 meanwhile, another job
+// is not held up, and once A's run ends B may run it. Deterministic: the
+// test keeps A's run going by locking the table it reads.
+TEST_F(ReplicasTest, ManualRunIsRefusedWhileAnotherReplicaRunsTheJob) {
+    auto [a, b] = replicas();
+    auto cb = b->client();
+    EventsTableLock lock(with_database(pg_url_, db_name_));
+    ASSERT_TRUE(lock.error().empty()) << lock.error();
+
+    HttpResponse ra;
+    std::jthread run_on_a([&] { ra = HttpClient(a->port()).post("/admin/jobs/nightly-dau/run", "", admin()); });
+    ASSERT_TRUE(within(4s, [&] { return lock.nightly_count_waiting(); })) << "A's nightly-dau run never started";
+
+    EXPECT_TRUE(IsProblem(cb.post("/admin/jobs/nightly-dau/run", "", admin()), 409, "conflict"))
+        << "B must not run nightly-dau while A runs it";
+    EXPECT_TRUE(IsProblem(HttpClient(a->port()).post("/admin/jobs/nightly-dau/run", "", admin()), 409, "conflict"))
+        << "nor A a second time";
+    EXPECT_EQ(cb.post("/admin/jobs/online-snapshot/run", "", admin()).status, 200) << "other jobs run";
+
+    lock.release();
+    run_on_a.join();
+    EXPECT_EQ(ra.status, 200) << ra.describe();
+    auto after = cb.post("/admin/jobs/nightly-dau/run", "", admin());
+    EXPECT_EQ(after.status, 200) << "free once A's run ended: " << after.describe();
+}
+
+// A replica killed in the middle of a run (SIGKILL: nothing is cleaned up)
+// does not block the job: its database sessions end with the process, and
+// the run claim with them.
+TEST_F(ReplicasTest, RunClaimOfAKilledReplicaIsFreed) {
+    auto [a, b] = replicas();
+    auto cb = b->client();
+    EventsTableLock lock(with_database(pg_url_, db_name_));
+    ASSERT_TRUE(lock.error().empty()) << lock.error();
+
+    HttpResponse ra;
+    std::jthread run_on_a([&] { ra = HttpClient(a->port()).post("/admin/jobs/nightly-dau/run", "", admin()); });
+    ASSERT_TRUE(within(4s, [&] { return lock.nightly_count_waiting(); })) << "A's nightly-dau run never started";
+    EXPECT_TRUE(IsProblem(cb.post("/admin/jobs/nightly-dau/run", "", admin()), 409, "conflict"));
+
+    ASSERT_EQ(::kill(a->process().pid(), SIGKILL), 0);
+    (void)a->process().wait(std::chrono::seconds(10));
+    run_on_a.join();  // the connection to A is gone
+    lock.release();
+
+    int status = 0;
+    EXPECT_TRUE(within(5s, [&] {
+        status = cb.post("/admin/jobs/nightly-dau/run", "", admin()).status;
+        return status == 200;
+    })) << "B still refused after A died: " << status;
 }
 
 TEST_F(ReplicasTest, VersionChangeOnAVisibleOnBWithin5s) {

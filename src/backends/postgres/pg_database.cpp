@@ -370,7 +370,7 @@ std::set<partitions::Month> months_ahead(TimePoint now, int ahead) {
 // --- Construction -----------------------------------------------------------
 
 PgDatabase::PgDatabase(PgOptions options, std::unique_ptr<ConnectionPool> pool)
-    : options_(options), pool_(std::move(pool)) {}
+    : options_(options), pool_(std::move(pool)), run_claims_(pool_->settings().connect) {}
 
 PoolSettings pool_settings(std::string url, const PgOptions& options) {
     PoolSettings s;

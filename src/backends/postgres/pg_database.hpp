@@ -11,6 +11,7 @@
 
 #include "backends/postgres/connection.hpp"
 #include "backends/postgres/partitions.hpp"
+#include "backends/postgres/pg_run_claims.hpp"
 #include "core/clock.hpp"
 #include "core/health.hpp"
 #include "core/result.hpp"
@@ -127,6 +128,12 @@ public:
     Result<void> record_run(const jobs::JobRunRecord& run) override;
     Result<std::vector<jobs::JobRunRecord>> last_runs() override;
     Result<void> prune_claims_before(TimePoint t) override;
+    // A session advisory lock on a connection of the claim's own
+    // (pg_run_claims.hpp): exclusive across every replica on the database,
+    // freed when the claim is destroyed or its holder dies.
+    Result<std::unique_ptr<jobs::RunClaim>> try_claim_run(std::string_view job) override {
+        return run_claims_.try_claim(job);
+    }
 
     // HealthProbe: a query on a pooled connection.
     Result<void> ping() override;
@@ -157,6 +164,7 @@ private:
 
     const PgOptions options_;
     std::unique_ptr<ConnectionPool> pool_;
+    PgRunClaims run_claims_;
 
     std::mutex partitions_mutex_;
     std::set<partitions::Month> partitions_;
