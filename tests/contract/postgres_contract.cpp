@@ -127,6 +127,7 @@ StoreAdapter<Port> postgres_adapter(std::string name, EventInsert method) {
                 PgDatabase* db = fixture->db.get();
                 instance.port = db;
                 instance.fail_next_append_after = [db](std::size_t n) { db->fail_next_append_after_for_test(n); };
+                instance.retention_by_month = true;
                 instance.owner = std::move(fixture);
                 return instance;
             }};
@@ -239,7 +240,16 @@ TEST(PostgresAdapter, AppendRecreatesAPartitionDroppedBehindItsBack) {
     EXPECT_EQ(*r, (std::vector<bool>{true}));
 }
 
-TEST(PostgresAdapter, RetentionDropsWholeMonthsAndDeletesRowsOnlyAtTheBoundary) {
+std::int64_t row_count(const PgFixture& f, const std::string& table) {
+    auto rows = admin_query("SELECT count(*) FROM " + f.schema + "." + table);
+    return rows && rows->size() == 1 ? std::stoll(rows->front()) : -1;
+}
+
+// Events in three months, the cutoff inside the third: the first two
+// partitions are dropped (gone from pg_inherits/pg_class), the third is kept
+// whole, rows before the cutoff included (month-granular retention,
+// docs/decisions/0006), and the dedup keys follow the partitions.
+TEST(PostgresAdapter, RetentionDropsWholeMonthsAndKeepsTheCutoffsMonth) {
     REQUIRE_SERVER();
     ManualClock clock(at(2026, 11, 25));
     PgFixture f;
@@ -253,23 +263,42 @@ TEST(PostgresAdapter, RetentionDropsWholeMonthsAndDeletesRowsOnlyAtTheBoundary) 
                                                            event("install-0001", "oct-new", at(2026, 10, 20)),
                                                            event("install-0001", "nov", at(2026, 11, 2))})
                     .ok());
+    ASSERT_EQ(partition_tables(f).front(), "telemetry_events_p202608");
     auto deleted = f.db->delete_events_before(at(2026, 10, 15));
     ASSERT_TRUE(deleted.ok()) << deleted.error().message;
-    EXPECT_EQ(*deleted, 4);
+    EXPECT_EQ(*deleted, 3) << "aug, sep-1, sep-2: the rows of the dropped partitions";
     EXPECT_EQ(partition_tables(f),
               (std::vector<std::string>{"telemetry_events_p202610",
                                         "telemetry_events_p202611",
                                         "telemetry_events_p202612",
                                         "telemetry_events_p202701"}));
+    auto gone = admin_query("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                            " WHERE n.nspname = '" + f.schema +
+                            "' AND c.relname IN ('telemetry_events_p202608', 'telemetry_events_p202609')");
+    ASSERT_TRUE(gone.has_value());
+    EXPECT_EQ(*gone, (std::vector<std::string>{"0"})) << "dropped, not just detached";
+    EXPECT_EQ(row_count(f, "telemetry_events_p202610"), 2) << "the cutoff's month is kept whole";
     auto keys = admin_query("SELECT event_id FROM " + f.schema + ".event_keys ORDER BY 1");
     ASSERT_TRUE(keys.has_value());
-    EXPECT_EQ(*keys, (std::vector<std::string>{"nov", "oct-new"})) << "keys of removed events are pruned";
+    EXPECT_EQ(*keys, (std::vector<std::string>{"nov", "oct-new", "oct-old"})) << "keys of dropped months are pruned";
 
-    // A retried old event is new again (as on SQLite); a kept one still deduplicates.
-    auto again = f.db->append(std::vector<telemetry::Event>{event("install-0001", "oct-old", at(2026, 10, 10)),
-                                                            event("install-0001", "oct-new", at(2026, 10, 20))});
+    // A retried event of a dropped month is new again (its partition comes
+    // back on demand); a kept one still deduplicates.
+    auto again = f.db->append(std::vector<telemetry::Event>{event("install-0001", "sep-1", at(2026, 9, 1)),
+                                                            event("install-0001", "oct-old", at(2026, 10, 10))});
     ASSERT_TRUE(again.ok()) << again.error().message;
     EXPECT_EQ(*again, (std::vector<bool>{true, false}));
+
+    // Once the cutoff leaves October behind, October goes whole, and nothing
+    // is ever deleted row by row: November's rows stay untouched.
+    auto next = f.db->delete_events_before(at(2026, 11, 1, 5h));
+    ASSERT_TRUE(next.ok()) << next.error().message;
+    EXPECT_EQ(*next, 3) << "sep-1 (stored again) and oct-old, oct-new";
+    EXPECT_EQ(partition_tables(f).front(), "telemetry_events_p202611");
+    EXPECT_EQ(row_count(f, "telemetry_events"), 1);
+    keys = admin_query("SELECT event_id FROM " + f.schema + ".event_keys ORDER BY 1");
+    ASSERT_TRUE(keys.has_value());
+    EXPECT_EQ(*keys, (std::vector<std::string>{"nov"}));
 
     // The clock moved on: retention also creates the months ahead.
     clock.set(at(2027, 1, 5));

@@ -68,7 +68,7 @@ struct PgOptions {
 // the first schema of the URL's search_path (default: public).
 //
 // telemetry_events is partitioned by month of event_time (partitions.hpp):
-// retention drops whole partitions and deletes rows only at the boundary.
+// retention drops whole partitions and never deletes event rows.
 // (install_id, event_id) idempotency is kept by the event_keys table, written
 // in the same transaction, because a unique index on the partitioned table
 // would have to include event_time.
@@ -108,9 +108,11 @@ public:
     Result<std::vector<bool>> append(std::span<const telemetry::Event> events) override;
     Result<telemetry::EventPage> list(const telemetry::EventQuery& q) override;
     Result<telemetry::DailyCounts> count_session_actors(TimePoint from, TimePoint to) override;
-    // Drops partitions that end at or before `t` (counting their rows),
-    // deletes the older rows of the partition holding `t` and their dedup
-    // keys, then creates the partitions ahead.
+    // Month-granular (docs/decisions/0006): drops the partitions that end at
+    // or before `t` (counting their rows) after deleting their dedup keys;
+    // the rows of the month holding `t` stay until that month is wholly
+    // before a later cutoff. Then creates the partitions ahead. No event row
+    // is deleted one by one.
     Result<std::int64_t> delete_events_before(TimePoint t) override;
 
     // telemetry::DailyStatsStore

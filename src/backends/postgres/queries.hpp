@@ -119,11 +119,9 @@ inline constexpr std::string_view kCountSessionActors =
 
 // --- telemetry_events: retention --------------------------------------------
 
-// Rows of the boundary partition (the one holding the cutoff), in slices of
-// $2 rows, each its own transaction; whole partitions before it are dropped.
-inline constexpr std::string_view kDeleteEventsBefore =
-    "DELETE FROM telemetry_events WHERE event_time < $1"
-    " AND id = ANY (ARRAY(SELECT id FROM telemetry_events WHERE event_time < $1 LIMIT $2))";
+// Retention drops whole monthly partitions (partitions.cpp has the DDL) and
+// deletes no event row; the dedup keys of the dropped months are deleted
+// here, in slices of $2 rows, each its own transaction.
 inline constexpr std::string_view kDeleteEventKeysBefore =
     "DELETE FROM event_keys"
     " WHERE ctid = ANY (ARRAY(SELECT ctid FROM event_keys WHERE event_time < $1 LIMIT $2))";
