@@ -347,14 +347,17 @@ TEST_F(ReplicasTest, RunClaimOfAKilledReplicaIsFreed) {
     EventsTableLock lock(with_database(pg_url_, db_name_));
     ASSERT_TRUE(lock.error().empty()) << lock.error();
 
-    HttpResponse ra;
-    std::jthread run_on_a([&] { ra = HttpClient(a->port()).post("/admin/jobs/nightly-dau/run", "", admin()); });
+    // Sent raw: A dies before it answers, which HttpClient would count as a failure.
+    RawConnection to_a(a->port());
+    ASSERT_TRUE(to_a.send("POST /admin/jobs/nightly-dau/run HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " +
+                          admin_token() + "\r\nContent-Length: 0\r\n\r\n"))
+        << to_a.error();
     ASSERT_TRUE(within(4s, [&] { return lock.nightly_count_waiting(); })) << "A's nightly-dau run never started";
     EXPECT_TRUE(IsProblem(cb.post("/admin/jobs/nightly-dau/run", "", admin()), 409, "conflict"));
 
     ASSERT_EQ(::kill(a->process().pid(), SIGKILL), 0);
     (void)a->process().wait(std::chrono::seconds(10));
-    run_on_a.join();  // the connection to A is gone
+    EXPECT_TRUE(to_a.wait_closed(5s)) << "A is gone";
     lock.release();
 
     int status = 0;
