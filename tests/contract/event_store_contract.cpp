@@ -534,9 +534,9 @@ TEST_P(EventStoreContract, DeleteBeforeRemovesOnlyOlderEvents) {
     auto deleted = store().delete_events_before(kT0);
     ASSERT_TRUE(deleted.ok()) << deleted.error().message;
     EXPECT_EQ(*deleted, by_month ? 1 : 3);
-    EXPECT_EQ(names(all_events(store())),
-              by_month ? (std::vector<std::string>{"new", "edge", "old", "old"})
-                       : (std::vector<std::string>{"new", "edge"}));
+    EXPECT_EQ(
+        names(all_events(store())),
+        by_month ? (std::vector<std::string>{"new", "edge", "old", "old"}) : (std::vector<std::string>{"new", "edge"}));
 
     auto again = store().delete_events_before(kT0);
     ASSERT_TRUE(again.ok());

@@ -272,9 +272,10 @@ TEST(PostgresAdapter, RetentionDropsWholeMonthsAndKeepsTheCutoffsMonth) {
                                         "telemetry_events_p202611",
                                         "telemetry_events_p202612",
                                         "telemetry_events_p202701"}));
-    auto gone = admin_query("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-                            " WHERE n.nspname = '" + f.schema +
-                            "' AND c.relname IN ('telemetry_events_p202608', 'telemetry_events_p202609')");
+    auto gone = admin_query(
+        "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE n.nspname = '" +
+        f.schema + "' AND c.relname IN ('telemetry_events_p202608', 'telemetry_events_p202609')");
     ASSERT_TRUE(gone.has_value());
     EXPECT_EQ(*gone, (std::vector<std::string>{"0"})) << "dropped, not just detached";
     EXPECT_EQ(row_count(f, "telemetry_events_p202610"), 2) << "the cutoff's month is kept whole";
@@ -475,7 +476,9 @@ std::unique_ptr<jobs::RunClaim> claim_run(PgDatabase& db, std::string_view job) 
 }
 
 // Polls until `job`'s run claim is free for `db` (bounded); the claim, or null.
-std::unique_ptr<jobs::RunClaim> claim_run_within(PgDatabase& db, std::string_view job, std::chrono::milliseconds limit) {
+std::unique_ptr<jobs::RunClaim> claim_run_within(PgDatabase& db,
+                                                 std::string_view job,
+                                                 std::chrono::milliseconds limit) {
     const auto end = std::chrono::steady_clock::now() + limit;
     for (;;) {
         if (auto c = claim_run(db, job)) {

@@ -305,8 +305,8 @@ public:
         PGresult* r = PQexec(conn_,
                              "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
                              " AND query LIKE '%app_session_start%' AND pid <> pg_backend_pid()");
-        bool waiting = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
-                       std::string(PQgetvalue(r, 0, 0)) != "0";
+        bool waiting =
+            PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && std::string(PQgetvalue(r, 0, 0)) != "0";
         PQclear(r);
         return waiting;
     }
@@ -366,10 +366,12 @@ TEST_F(ReplicasTest, RunClaimOfAKilledReplicaIsFreed) {
     lock.release();
 
     int status = 0;
-    EXPECT_TRUE(within(5s, [&] {
-        status = cb.post("/admin/jobs/nightly-dau/run", "", admin()).status;
-        return status == 200;
-    })) << "B still refused after A died: " << status;
+    EXPECT_TRUE(within(5s,
+                       [&] {
+                           status = cb.post("/admin/jobs/nightly-dau/run", "", admin()).status;
+                           return status == 200;
+                       }))
+        << "B still refused after A died: " << status;
 }
 
 TEST_F(ReplicasTest, VersionChangeOnAVisibleOnBWithin5s) {

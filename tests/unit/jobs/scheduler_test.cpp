@@ -77,7 +77,9 @@ public:
     Result<void> record_run(const JobRunRecord&) override { return ok(); }
     Result<std::vector<JobRunRecord>> last_runs() override { return std::vector<JobRunRecord>{}; }
     Result<void> prune_claims_before(TimePoint) override { return ok(); }
-    Result<std::unique_ptr<RunClaim>> try_claim_run(std::string_view job) override { return run_claims_.try_claim(job); }
+    Result<std::unique_ptr<RunClaim>> try_claim_run(std::string_view job) override {
+        return run_claims_.try_claim(job);
+    }
 
 private:
     LocalRunClaims run_claims_;
