@@ -151,7 +151,7 @@ int serve(Config config) {
             }
         });
 
-    if (auto caught = jobs::catch_up_nightly(dau, kNightlyCatchUpDays); !caught) {
+    if (auto caught = jobs::catch_up_nightly(dau, *b.ledger, kNightlyCatchUpDays); !caught) {
         spdlog::error("{}", caught.error().message);
     } else if (*caught > 0) {
         spdlog::info("caught up nightly DAU for {} day(s)", *caught);

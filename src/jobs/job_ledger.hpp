@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,11 +20,25 @@ struct JobRunRecord {
     std::optional<std::string> last_error;
 };
 
+// A held "this job is running" claim (JobLedger::try_claim_run). Destroying
+// it releases the claim; it must not outlive the ledger that issued it.
+class RunClaim {
+public:
+    virtual ~RunClaim() = default;
+};
+
 // Port: cluster-wide bookkeeping of scheduled jobs, so that every replica can
-// run the scheduler and each tick still runs once. Thread-safe.
+// run the scheduler, each tick still runs once, and no job ever runs twice at
+// once anywhere (scheduled or manual). Thread-safe.
 class JobLedger {
 public:
     virtual ~JobLedger() = default;
+    // Claims "`job` is running" cluster-wide for as long as the returned
+    // claim lives. Null when the claim is held already, by this process or
+    // another one. A claim whose holder dies (crash, lost connection) is
+    // freed by the backend without help, so no job stays blocked for good:
+    // adapters document how soon. Errors: the backend's (Unavailable).
+    virtual Result<std::unique_ptr<RunClaim>> try_claim_run(std::string_view job) = 0;
     // Claims run `tick` of `job` (tick = the scheduled instant, e.g. the
     // minute). True for exactly one caller per (job, tick) cluster-wide.
     virtual Result<bool> try_claim(std::string_view job, TimePoint tick) = 0;

@@ -87,11 +87,21 @@ void Scheduler::run_entry_if_due(Entry& e, TimePoint now) {
         }
         e.next_due = e.job.next_tick(now);
     }
-    // Check for a manual run before claiming: a tick claimed here and then
-    // skipped would be lost for the whole cluster.
+    // Take the run claims before the tick: a tick claimed here and then
+    // skipped would be lost for the whole cluster. The local mutex first (no
+    // round trip when this process runs the job already), then the
+    // cluster-wide claim.
     std::unique_lock running(e.running, std::try_to_lock);
     if (!running.owns_lock()) {
-        return;  // a manual run of this job is still going; another replica may take the tick
+        return;  // a manual run of this job is still going here: the tick is skipped, unclaimed
+    }
+    auto run_claim = ledger_.try_claim_run(e.job.name);
+    if (!run_claim) {
+        observer_(e.job.name, run_claim.error().with_context("claiming the run of " + e.job.name));
+        return;
+    }
+    if (!*run_claim) {
+        return;  // the job runs on another replica (or that replica is taking this tick)
     }
     auto claimed = ledger_.try_claim(e.job.name, tick);
     if (!claimed) {
@@ -149,6 +159,13 @@ Result<RunReport> Scheduler::run_now(std::string_view name, std::optional<Day> d
     std::unique_lock running(e->running, std::try_to_lock);
     if (!running.owns_lock()) {
         return make_error(ErrorCode::Conflict, "job '" + std::string(name) + "' is running already");
+    }
+    auto run_claim = ledger_.try_claim_run(name);
+    if (!run_claim) {
+        return std::move(run_claim).error().with_context("claiming the run of " + std::string(name));
+    }
+    if (!*run_claim) {
+        return make_error(ErrorCode::Conflict, "job '" + std::string(name) + "' is running on another instance");
     }
     return execute(*e, JobContext{clock_.now(), day, true});
 }

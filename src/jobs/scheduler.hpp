@@ -51,7 +51,10 @@ struct RunReport {
 // Every replica runs a Scheduler; JobLedger::try_claim makes each tick run
 // once cluster-wide. A failed run is recorded (lastError), reported through
 // `on_run`, and simply tried again at the next tick. A job never runs twice
-// at once in this process. Thread-safe.
+// at once anywhere: every run, scheduled or manual, first holds the job's
+// run claim (JobLedger::try_claim_run) for its whole length; a scheduled
+// tick whose run claim is held elsewhere is skipped here (the holder is
+// running the job, or taking that very tick). Thread-safe.
 class Scheduler {
 public:
     // Called after every run attempt (for logs and metrics); must not throw.
@@ -72,7 +75,9 @@ public:
     void run_due(TimePoint now);
 
     // Runs `name` now. NotFound for an unknown job; Conflict when it is
-    // running already; else the run's own error or its report.
+    // running already, in this process or on another replica (its run claim
+    // is held); the ledger's error when the claim cannot be checked; else
+    // the run's own error or its report.
     Result<RunReport> run_now(std::string_view name, std::optional<Day> day);
 
     Result<std::vector<JobStatus>> statuses();

@@ -112,7 +112,14 @@ std::vector<Job> make_telemetry_jobs(const TelemetryJobDeps& deps) {
     return jobs;
 }
 
-Result<int> catch_up_nightly(telemetry::DauService& dau, int lookback_days) {
+Result<int> catch_up_nightly(telemetry::DauService& dau, JobLedger& ledger, int lookback_days) {
+    auto claim = ledger.try_claim_run("nightly-dau");
+    if (!claim) {
+        return std::move(claim).error().with_context("catching up nightly DAU");
+    }
+    if (!*claim) {
+        return 0;  // another replica runs nightly-dau now
+    }
     auto missing = dau.days_missing_exact(lookback_days);
     if (!missing) {
         return std::move(missing).error();

@@ -39,7 +39,9 @@ TimePoint next_nightly(const TimeZone& tz, TimePoint t);
 
 // Catches up nightly runs missed while the server was down: computes exact
 // counts for each of the last `lookback_days` days that has none. Returns
-// how many of those days had data.
-Result<int> catch_up_nightly(telemetry::DauService& dau, int lookback_days);
+// how many of those days had data. It is a nightly-dau run, so it holds that
+// job's run claim; when another replica holds it (it is catching up or
+// running nightly-dau), this does nothing and returns 0.
+Result<int> catch_up_nightly(telemetry::DauService& dau, JobLedger& ledger, int lookback_days);
 
 }  // namespace beacon::jobs

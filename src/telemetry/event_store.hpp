@@ -45,7 +45,11 @@ public:
     // values counted under "unknown".
     virtual Result<DailyCounts> count_session_actors(TimePoint from, TimePoint to) = 0;
 
-    // Retention: removes events with event_time < t; returns how many.
+    // Retention: removes events with event_time < t; returns how many. An
+    // adapter may remove whole periods instead (PostgreSQL: calendar months
+    // in UTC, as whole partitions): then it removes every event of each
+    // period that ends at or before t and keeps the rest of the period
+    // holding t until a later call. Never removes an event at or after t.
     virtual Result<std::int64_t> delete_events_before(TimePoint t) = 0;
 };
 

@@ -517,20 +517,48 @@ TEST_P(EventStoreContract, CountsNothingInAnEmptyRange) {
 
 // ---- retention ----
 
+// Exact adapters remove every event before the cutoff; month-granular ones
+// (StoreInstance::retention_by_month) the months that end at or before it,
+// keeping the rest of the cutoff's month for a later run. Neither touches an
+// event at or after the cutoff, and a removed event's key is forgotten with
+// it (a retry of it is new again) while a kept one still deduplicates.
 TEST_P(EventStoreContract, DeleteBeforeRemovesOnlyOlderEvents) {
+    const TimePoint last_month = kT0 - std::chrono::days(30);  // 2026-10-26
     append(store(),
-           {event("install-0001", "old-1", "old", kT0 - 2h),
+           {event("install-0001", "prev", "prev", last_month),
+            event("install-0001", "old-1", "old", kT0 - 2h),
             event("install-0001", "old-2", "old", kT0 - 1ms),
             event("install-0001", "edge", "edge", kT0),
             event("install-0001", "new", "new", kT0 + 1h)});
+    const bool by_month = instance().retention_by_month;
     auto deleted = store().delete_events_before(kT0);
     ASSERT_TRUE(deleted.ok()) << deleted.error().message;
-    EXPECT_EQ(*deleted, 2);
-    EXPECT_EQ(names(all_events(store())), (std::vector<std::string>{"new", "edge"}));
+    EXPECT_EQ(*deleted, by_month ? 1 : 3);
+    EXPECT_EQ(
+        names(all_events(store())),
+        by_month ? (std::vector<std::string>{"new", "edge", "old", "old"}) : (std::vector<std::string>{"new", "edge"}));
 
     auto again = store().delete_events_before(kT0);
     ASSERT_TRUE(again.ok());
     EXPECT_EQ(*again, 0);
+
+    EXPECT_EQ(append(store(),
+                     {event("install-0001", "prev", "prev", last_month),
+                      event("install-0001", "old-1", "old", kT0 - 2h),
+                      event("install-0001", "edge", "edge", kT0)}),
+              (std::vector<bool>{true, !by_month, false}));
+}
+
+TEST_P(EventStoreContract, DeleteBeforeAMonthStartRemovesExactlyTheMonthsBefore) {
+    const TimePoint nov1 = std::chrono::sys_days{std::chrono::year{2026} / 11 / 1};
+    append(store(),
+           {event("install-0001", "oct", "oct", nov1 - 1ms),
+            event("install-0001", "nov", "nov", nov1),
+            event("install-0001", "sep", "sep", nov1 - std::chrono::days(40))});
+    auto deleted = store().delete_events_before(nov1);
+    ASSERT_TRUE(deleted.ok()) << deleted.error().message;
+    EXPECT_EQ(*deleted, 2) << "the same for exact and month-granular adapters";
+    EXPECT_EQ(names(all_events(store())), (std::vector<std::string>{"nov"}));
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -106,6 +107,72 @@ TEST_P(JobLedgerContract, RecordRunOverwritesThePreviousRecord) {
     EXPECT_EQ(r["cleanup"].last_run_at, kTick + 1h);
     EXPECT_EQ(r["cleanup"].last_duration_ms, 20);
     EXPECT_EQ(r["cleanup"].last_error, std::nullopt) << "a successful run clears the error";
+}
+
+// ---- run claims: "this job is running" ----
+
+std::unique_ptr<jobs::RunClaim> claim_run(jobs::JobLedger& l, std::string_view job) {
+    auto r = l.try_claim_run(job);
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+    return r.ok() ? std::move(r).value() : nullptr;
+}
+
+TEST_P(JobLedgerContract, RunClaimIsExclusiveUntilReleased) {
+    auto first = claim_run(store(), "cleanup");
+    ASSERT_NE(first, nullptr);
+    EXPECT_EQ(claim_run(store(), "cleanup"), nullptr) << "held";
+    EXPECT_EQ(claim_run(store(), "cleanup"), nullptr) << "still held";
+    first.reset();
+    auto again = claim_run(store(), "cleanup");
+    EXPECT_NE(again, nullptr) << "free once the holder lets go";
+}
+
+TEST_P(JobLedgerContract, RunClaimsAreIndependentPerJobAndOfTickClaims) {
+    auto cleanup = claim_run(store(), "cleanup");
+    ASSERT_NE(cleanup, nullptr);
+    auto nightly = claim_run(store(), "nightly-dau");
+    EXPECT_NE(nightly, nullptr);
+    EXPECT_TRUE(claim(store(), "cleanup", kTick)) << "a run claim does not claim ticks";
+    EXPECT_EQ(claim_run(store(), "cleanup"), nullptr);
+    EXPECT_EQ(claim_run(store(), "nightly-dau"), nullptr);
+}
+
+// Two threads keep taking the claim; whoever holds it checks that nobody
+// else is inside. Bounded: 40 rounds each, and at most 20 s.
+TEST_P(JobLedgerContract, TwoThreadsNeverHoldTheRunClaimAtOnce) {
+    constexpr int kRounds = 40;
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    std::atomic<int> inside{0};
+    std::atomic<int> overlaps{0};
+    std::atomic<int> wins{0};
+    std::atomic<int> errors{0};
+    auto contend = [&] {
+        for (int i = 0; i < kRounds && std::chrono::steady_clock::now() < deadline; ++i) {
+            auto r = store().try_claim_run("rolling-dau");
+            if (!r.ok()) {
+                errors.fetch_add(1);
+                continue;
+            }
+            if (*r == nullptr) {
+                std::this_thread::sleep_for(1ms);
+                continue;
+            }
+            wins.fetch_add(1);
+            if (inside.fetch_add(1) != 0) {
+                overlaps.fetch_add(1);
+            }
+            std::this_thread::sleep_for(2ms);  // "the run"
+            inside.fetch_sub(1);
+            r->reset();
+        }
+    };
+    std::thread a(contend);
+    std::thread b(contend);
+    a.join();
+    b.join();
+    EXPECT_EQ(errors.load(), 0);
+    EXPECT_EQ(overlaps.load(), 0);
+    EXPECT_GT(wins.load(), 0);
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -126,6 +127,7 @@ StoreAdapter<Port> postgres_adapter(std::string name, EventInsert method) {
                 PgDatabase* db = fixture->db.get();
                 instance.port = db;
                 instance.fail_next_append_after = [db](std::size_t n) { db->fail_next_append_after_for_test(n); };
+                instance.retention_by_month = true;
                 instance.owner = std::move(fixture);
                 return instance;
             }};
@@ -238,7 +240,16 @@ TEST(PostgresAdapter, AppendRecreatesAPartitionDroppedBehindItsBack) {
     EXPECT_EQ(*r, (std::vector<bool>{true}));
 }
 
-TEST(PostgresAdapter, RetentionDropsWholeMonthsAndDeletesRowsOnlyAtTheBoundary) {
+std::int64_t row_count(const PgFixture& f, const std::string& table) {
+    auto rows = admin_query("SELECT count(*) FROM " + f.schema + "." + table);
+    return rows && rows->size() == 1 ? std::stoll(rows->front()) : -1;
+}
+
+// Events in three months, the cutoff inside the third: the first two
+// partitions are dropped (gone from pg_inherits/pg_class), the third is kept
+// whole, rows before the cutoff included (month-granular retention,
+// docs/decisions/0006), and the dedup keys follow the partitions.
+TEST(PostgresAdapter, RetentionDropsWholeMonthsAndKeepsTheCutoffsMonth) {
     REQUIRE_SERVER();
     ManualClock clock(at(2026, 11, 25));
     PgFixture f;
@@ -252,23 +263,43 @@ TEST(PostgresAdapter, RetentionDropsWholeMonthsAndDeletesRowsOnlyAtTheBoundary) 
                                                            event("install-0001", "oct-new", at(2026, 10, 20)),
                                                            event("install-0001", "nov", at(2026, 11, 2))})
                     .ok());
+    ASSERT_EQ(partition_tables(f).front(), "telemetry_events_p202608");
     auto deleted = f.db->delete_events_before(at(2026, 10, 15));
     ASSERT_TRUE(deleted.ok()) << deleted.error().message;
-    EXPECT_EQ(*deleted, 4);
+    EXPECT_EQ(*deleted, 3) << "aug, sep-1, sep-2: the rows of the dropped partitions";
     EXPECT_EQ(partition_tables(f),
               (std::vector<std::string>{"telemetry_events_p202610",
                                         "telemetry_events_p202611",
                                         "telemetry_events_p202612",
                                         "telemetry_events_p202701"}));
+    auto gone = admin_query(
+        "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE n.nspname = '" +
+        f.schema + "' AND c.relname IN ('telemetry_events_p202608', 'telemetry_events_p202609')");
+    ASSERT_TRUE(gone.has_value());
+    EXPECT_EQ(*gone, (std::vector<std::string>{"0"})) << "dropped, not just detached";
+    EXPECT_EQ(row_count(f, "telemetry_events_p202610"), 2) << "the cutoff's month is kept whole";
     auto keys = admin_query("SELECT event_id FROM " + f.schema + ".event_keys ORDER BY 1");
     ASSERT_TRUE(keys.has_value());
-    EXPECT_EQ(*keys, (std::vector<std::string>{"nov", "oct-new"})) << "keys of removed events are pruned";
+    EXPECT_EQ(*keys, (std::vector<std::string>{"nov", "oct-new", "oct-old"})) << "keys of dropped months are pruned";
 
-    // A retried old event is new again (as on SQLite); a kept one still deduplicates.
-    auto again = f.db->append(std::vector<telemetry::Event>{event("install-0001", "oct-old", at(2026, 10, 10)),
-                                                            event("install-0001", "oct-new", at(2026, 10, 20))});
+    // A retried event of a dropped month is new again (its partition comes
+    // back on demand); a kept one still deduplicates.
+    auto again = f.db->append(std::vector<telemetry::Event>{event("install-0001", "sep-1", at(2026, 9, 1)),
+                                                            event("install-0001", "oct-old", at(2026, 10, 10))});
     ASSERT_TRUE(again.ok()) << again.error().message;
     EXPECT_EQ(*again, (std::vector<bool>{true, false}));
+
+    // Once the cutoff leaves October behind, October goes whole, and nothing
+    // is ever deleted row by row: November's rows stay untouched.
+    auto next = f.db->delete_events_before(at(2026, 11, 1, 5h));
+    ASSERT_TRUE(next.ok()) << next.error().message;
+    EXPECT_EQ(*next, 3) << "sep-1 (stored again) and oct-old, oct-new";
+    EXPECT_EQ(partition_tables(f).front(), "telemetry_events_p202611");
+    EXPECT_EQ(row_count(f, "telemetry_events"), 1);
+    keys = admin_query("SELECT event_id FROM " + f.schema + ".event_keys ORDER BY 1");
+    ASSERT_TRUE(keys.has_value());
+    EXPECT_EQ(*keys, (std::vector<std::string>{"nov"}));
 
     // The clock moved on: retention also creates the months ahead.
     clock.set(at(2027, 1, 5));
@@ -434,6 +465,123 @@ TEST(PostgresAdapter, AFrozenServerFailsTheCallOnTheClientDeadline) {
     EXPECT_LT(took, 5s);
     auto again = f.db->ping();  // on a new connection
     EXPECT_TRUE(again.ok()) << again.error().message;
+}
+
+// ---- Run claims across replicas ----
+
+std::unique_ptr<jobs::RunClaim> claim_run(PgDatabase& db, std::string_view job) {
+    auto r = db.try_claim_run(job);
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+    return r.ok() ? std::move(r).value() : nullptr;
+}
+
+// Polls until `job`'s run claim is free for `db` (bounded); the claim, or null.
+std::unique_ptr<jobs::RunClaim> claim_run_within(PgDatabase& db,
+                                                 std::string_view job,
+                                                 std::chrono::milliseconds limit) {
+    const auto end = std::chrono::steady_clock::now() + limit;
+    for (;;) {
+        if (auto c = claim_run(db, job)) {
+            return c;
+        }
+        if (std::chrono::steady_clock::now() >= end) {
+            return nullptr;
+        }
+        std::this_thread::sleep_for(100ms);
+    }
+}
+
+TEST(PostgresAdapter, RunClaimIsExclusiveAcrossReplicas) {
+    REQUIRE_SERVER();
+    PgFixture f;
+    ASSERT_TRUE(f.open());
+    auto other = PgDatabase::open(f.url);  // a second replica on the same database
+    ASSERT_TRUE(other.ok()) << other.error().message;
+    auto held = claim_run(*f.db, "nightly-dau");
+    ASSERT_NE(held, nullptr);
+    EXPECT_EQ(claim_run(**other, "nightly-dau"), nullptr) << "the other replica sees it running";
+    EXPECT_NE(claim_run(**other, "cleanup"), nullptr) << "other jobs are free";
+    held.reset();
+    auto taken = claim_run(**other, "nightly-dau");
+    EXPECT_NE(taken, nullptr) << "released when the holder lets go";
+    EXPECT_EQ(claim_run(*f.db, "nightly-dau"), nullptr);
+}
+
+TEST(PostgresAdapter, RunClaimsOfTwoSchemasAreIndependent) {
+    REQUIRE_SERVER();
+    PgFixture f, g;
+    ASSERT_TRUE(f.open());
+    ASSERT_TRUE(g.open());
+    auto in_f = claim_run(*f.db, "cleanup");
+    ASSERT_NE(in_f, nullptr);
+    EXPECT_NE(claim_run(*g.db, "cleanup"), nullptr) << "another deployment sharing the server";
+}
+
+// The server frees the claim of a session it loses (here: terminated, as
+// when a replica's connection is cut).
+TEST(PostgresAdapter, RunClaimOfALostSessionIsFreed) {
+    REQUIRE_SERVER();
+    PgFixture f;
+    ASSERT_TRUE(f.open());
+    auto other = PgDatabase::open(f.url);
+    ASSERT_TRUE(other.ok()) << other.error().message;
+    auto held = claim_run(*f.db, "cleanup");
+    ASSERT_NE(held, nullptr);
+    ASSERT_EQ(claim_run(**other, "cleanup"), nullptr);
+    auto killed = admin_query(
+        "SELECT pg_terminate_backend(l.pid) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+        " WHERE l.locktype = 'advisory' AND l.granted AND a.application_name = '" +
+        f.schema + "'");
+    ASSERT_TRUE(killed.has_value());
+    ASSERT_EQ(killed->size(), 1u) << "one session holds the claim";
+    EXPECT_NE(claim_run_within(**other, "cleanup", 5s), nullptr);
+    held.reset();  // closing a connection the server dropped is harmless
+}
+
+// A replica process that dies while running a job (SIGKILL: no destructor
+// runs) does not block the job: the kernel closes its socket, the server
+// ends the session and frees the claim.
+TEST(PostgresAdapter, RunClaimOfACrashedReplicaIsFreed) {
+    REQUIRE_SERVER();
+    PgFixture f;
+    ASSERT_TRUE(f.open());
+    int ready[2];
+    ASSERT_EQ(::pipe(ready), 0);
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        // The crashing replica: opens its own database, claims, reports, waits to be killed.
+        ::close(ready[0]);
+        auto db = PgDatabase::open(f.url);
+        char status = '0';
+        std::unique_ptr<jobs::RunClaim> claim;
+        if (db.ok()) {
+            auto r = (*db)->try_claim_run("nightly-dau");
+            if (r.ok() && *r != nullptr) {
+                claim = std::move(r).value();
+                status = '1';
+            }
+        }
+        (void)!::write(ready[1], &status, 1);
+        for (int i = 0; i < 600; ++i) {  // at most a minute
+            ::sleep(1);
+        }
+        ::_exit(0);
+    }
+    ::close(ready[1]);
+    char status = 0;
+    const bool got = ::read(ready[0], &status, 1) == 1;
+    ::close(ready[0]);
+    const bool held_elsewhere = got && status == '1' && claim_run(*f.db, "nightly-dau") == nullptr;
+    ::kill(child, SIGKILL);
+    int wstatus = 0;
+    ::waitpid(child, &wstatus, 0);
+    ASSERT_TRUE(got && status == '1') << "the child replica could not claim";
+    EXPECT_TRUE(held_elsewhere) << "the child's claim is visible here";
+    const auto start = std::chrono::steady_clock::now();
+    auto taken = claim_run_within(*f.db, "nightly-dau", 10s);
+    EXPECT_NE(taken, nullptr) << "a crashed replica's claim is freed";
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
 }
 
 // Not a test: measures append() of 500-event batches (new, then the same

@@ -34,6 +34,9 @@ struct StoreInstance {
     // min(n, size) of its events inside its transaction. Every adapter must
     // provide it, so that all-or-nothing is tested everywhere.
     std::function<void(std::size_t)> fail_next_append_after;
+    // EventStore only: retention removes whole UTC calendar months (see
+    // EventStore::delete_events_before) rather than exactly the older events.
+    bool retention_by_month = false;
 };
 
 template <typename Port>

@@ -34,8 +34,10 @@ using telemetry::SnapshotBucket;
 
 namespace {
 
-// Rows removed per retention transaction at the partition boundary.
+// Dedup keys removed per retention statement, and at most this many
+// statements per run (with the maintenance timeout as a time bound).
 constexpr std::int64_t kRetentionSlice = 5000;
+constexpr int kRetentionMaxSlices = 2000;
 // SQLSTATEs acted upon.
 constexpr std::string_view kNoPartitionForRow = "23514";  // check_violation: "no partition of relation ..."
 constexpr std::string_view kUndefinedTable = "42P01";
@@ -370,7 +372,7 @@ std::set<partitions::Month> months_ahead(TimePoint now, int ahead) {
 // --- Construction -----------------------------------------------------------
 
 PgDatabase::PgDatabase(PgOptions options, std::unique_ptr<ConnectionPool> pool)
-    : options_(options), pool_(std::move(pool)) {}
+    : options_(options), pool_(std::move(pool)), run_claims_(pool_->settings().connect) {}
 
 PoolSettings pool_settings(std::string url, const PgOptions& options) {
     PoolSettings s;
@@ -698,14 +700,45 @@ Result<std::int64_t> PgDatabase::delete_events_before(TimePoint t) {
     if (auto r = load_partitions(c); !r) {
         return std::move(r).error();
     }
+    // Month-granular (docs/decisions/0006): every month that ends at or
+    // before `t` goes, as a whole partition; the month holding `t` stays
+    // until it ends too. So no row is ever deleted one by one.
+    const partitions::Month boundary = partitions::month_of(t);
+    const TimePoint keys_before = partitions::month_start(boundary);
     std::vector<partitions::Month> expired;
     {
         std::lock_guard lock(partitions_mutex_);
         for (partitions::Month m : partitions_) {
-            if (partitions::month_start(m + 1) <= t) {
+            if (m < boundary) {
                 expired.push_back(m);
             }
         }
+    }
+    // The dedup keys first: a key removed before its event's partition is
+    // dropped can at worst let a retry in again, into a partition about to
+    // go; a key left behind a dropped partition would refuse a retry of an
+    // event that is stored nowhere. The keys are a plain table (they need a
+    // unique index without event_time), so they go in slices; a run that
+    // hits its bounds leaves the rest, and its partition drops, to the next
+    // hourly run.
+    Params p;
+    p.add(keys_before).add(kRetentionSlice);
+    const auto keys_deadline = std::chrono::steady_clock::now() + options_.maintenance_timeout;
+    bool keys_done = false;
+    for (int slice = 0; slice < kRetentionMaxSlices && std::chrono::steady_clock::now() < keys_deadline; ++slice) {
+        auto deleted = c.exec(sql::kDeleteEventKeysBefore, p, "deleting the dedup keys of expired months");
+        if (!deleted) {
+            return std::move(deleted).error();
+        }
+        if (deleted->affected() < kRetentionSlice) {
+            keys_done = true;
+            break;
+        }
+    }
+    if (!keys_done) {
+        return make_error(ErrorCode::Unavailable,
+                          "deleting the dedup keys of expired months: more than this run's bound; "
+                          "the next run continues");
     }
     const Millis long_wait = options_.maintenance_timeout + kClientGrace;
     std::int64_t total = 0;
@@ -734,29 +767,6 @@ Result<std::int64_t> PgDatabase::delete_events_before(TimePoint t) {
         total += rows ? *rows : 0;
         std::lock_guard lock(partitions_mutex_);
         partitions_.erase(m);
-    }
-    // Then the older rows of the partition that holds `t`, and the dedup keys
-    // of everything removed.
-    Params p;
-    p.add(t).add(kRetentionSlice);
-    for (;;) {
-        auto deleted = c.exec(sql::kDeleteEventsBefore, p, "deleting old events");
-        if (!deleted) {
-            return std::move(deleted).error();
-        }
-        total += deleted->affected();
-        if (deleted->affected() < kRetentionSlice) {
-            break;
-        }
-    }
-    for (;;) {
-        auto deleted = c.exec(sql::kDeleteEventKeysBefore, p, "deleting old event keys");
-        if (!deleted) {
-            return std::move(deleted).error();
-        }
-        if (deleted->affected() < kRetentionSlice) {
-            break;
-        }
     }
     if (auto r = ensure_partitions(c, months_ahead(now(), options_.months_ahead)); !r) {
         return std::move(r).error();

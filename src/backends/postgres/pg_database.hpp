@@ -11,6 +11,7 @@
 
 #include "backends/postgres/connection.hpp"
 #include "backends/postgres/partitions.hpp"
+#include "backends/postgres/pg_run_claims.hpp"
 #include "core/clock.hpp"
 #include "core/health.hpp"
 #include "core/result.hpp"
@@ -67,7 +68,7 @@ struct PgOptions {
 // the first schema of the URL's search_path (default: public).
 //
 // telemetry_events is partitioned by month of event_time (partitions.hpp):
-// retention drops whole partitions and deletes rows only at the boundary.
+// retention drops whole partitions and never deletes event rows.
 // (install_id, event_id) idempotency is kept by the event_keys table, written
 // in the same transaction, because a unique index on the partitioned table
 // would have to include event_time.
@@ -107,9 +108,11 @@ public:
     Result<std::vector<bool>> append(std::span<const telemetry::Event> events) override;
     Result<telemetry::EventPage> list(const telemetry::EventQuery& q) override;
     Result<telemetry::DailyCounts> count_session_actors(TimePoint from, TimePoint to) override;
-    // Drops partitions that end at or before `t` (counting their rows),
-    // deletes the older rows of the partition holding `t` and their dedup
-    // keys, then creates the partitions ahead.
+    // Month-granular (docs/decisions/0006): drops the partitions that end at
+    // or before `t` (counting their rows) after deleting their dedup keys;
+    // the rows of the month holding `t` stay until that month is wholly
+    // before a later cutoff. Then creates the partitions ahead. No event row
+    // is deleted one by one.
     Result<std::int64_t> delete_events_before(TimePoint t) override;
 
     // telemetry::DailyStatsStore
@@ -127,6 +130,12 @@ public:
     Result<void> record_run(const jobs::JobRunRecord& run) override;
     Result<std::vector<jobs::JobRunRecord>> last_runs() override;
     Result<void> prune_claims_before(TimePoint t) override;
+    // A session advisory lock on a connection of the claim's own
+    // (pg_run_claims.hpp): exclusive across every replica on the database,
+    // freed when the claim is destroyed or its holder dies.
+    Result<std::unique_ptr<jobs::RunClaim>> try_claim_run(std::string_view job) override {
+        return run_claims_.try_claim(job);
+    }
 
     // HealthProbe: a query on a pooled connection.
     Result<void> ping() override;
@@ -157,6 +166,7 @@ private:
 
     const PgOptions options_;
     std::unique_ptr<ConnectionPool> pool_;
+    PgRunClaims run_claims_;
 
     std::mutex partitions_mutex_;
     std::set<partitions::Month> partitions_;

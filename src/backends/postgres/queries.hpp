@@ -119,11 +119,9 @@ inline constexpr std::string_view kCountSessionActors =
 
 // --- telemetry_events: retention --------------------------------------------
 
-// Rows of the boundary partition (the one holding the cutoff), in slices of
-// $2 rows, each its own transaction; whole partitions before it are dropped.
-inline constexpr std::string_view kDeleteEventsBefore =
-    "DELETE FROM telemetry_events WHERE event_time < $1"
-    " AND id = ANY (ARRAY(SELECT id FROM telemetry_events WHERE event_time < $1 LIMIT $2))";
+// Retention drops whole monthly partitions (partitions.cpp has the DDL) and
+// deletes no event row; the dedup keys of the dropped months are deleted
+// here, in slices of $2 rows, each its own transaction.
 inline constexpr std::string_view kDeleteEventKeysBefore =
     "DELETE FROM event_keys"
     " WHERE ctid = ANY (ARRAY(SELECT ctid FROM event_keys WHERE event_time < $1 LIMIT $2))";
@@ -163,6 +161,16 @@ inline constexpr std::string_view kUpsertJobRun =
     "INSERT INTO job_runs (job, last_run_at, last_duration_ms, last_error) VALUES ($1, $2, $3, $4)"
     " ON CONFLICT (job) DO UPDATE SET last_run_at = excluded.last_run_at,"
     " last_duration_ms = excluded.last_duration_ms, last_error = excluded.last_error";
+// "Job $1 is running" (pg_run_claims.hpp): a session-level advisory lock,
+// keyed by a 64-bit hash of schema and job name (the one-bigint key space is
+// apart from the two-int keys above). The same statement makes the server
+// notice a vanished client within ~30 s (keepalive after 10 s idle, then
+// every 5 s, 3 misses; unacknowledged data for 30 s), so a dead replica's
+// claim does not wait for the kernel's default two hours.
+inline constexpr std::string_view kTryRunLock =
+    "SELECT pg_try_advisory_lock(hashtextextended('beacon-run/' || coalesce(current_schema(), '') || '/' || $1, 0)),"
+    " set_config('tcp_keepalives_idle', '10', false), set_config('tcp_keepalives_interval', '5', false),"
+    " set_config('tcp_keepalives_count', '3', false), set_config('tcp_user_timeout', '30000', false)";
 inline constexpr std::string_view kSelectJobRuns =
     "SELECT job, (extract(epoch FROM last_run_at) * 1000)::bigint, last_duration_ms, last_error"
     " FROM job_runs ORDER BY job";

@@ -14,6 +14,7 @@
 #include "core/health.hpp"
 #include "core/result.hpp"
 #include "jobs/job_ledger.hpp"
+#include "jobs/local_run_claims.hpp"
 #include "telemetry/event_store.hpp"
 #include "telemetry/stats_store.hpp"
 
@@ -82,6 +83,11 @@ public:
     Result<void> record_run(const jobs::JobRunRecord& run) override;
     Result<std::vector<jobs::JobRunRecord>> last_runs() override;
     Result<void> prune_claims_before(TimePoint t) override;
+    // In process (jobs::LocalRunClaims): the embedded database belongs to
+    // one process, so "running" needs no row; a crash frees every claim.
+    Result<std::unique_ptr<jobs::RunClaim>> try_claim_run(std::string_view job) override {
+        return run_claims_.try_claim(job);
+    }
 
     // HealthProbe: runs a query on a read connection.
     Result<void> ping() override;
@@ -113,6 +119,8 @@ private:
     std::condition_variable reader_free_;
     std::vector<std::unique_ptr<Connection>> idle_readers_;
     int open_readers_ = 0;
+
+    jobs::LocalRunClaims run_claims_;
 };
 
 }  // namespace beacon::backends::sqlite

@@ -16,6 +16,7 @@
 
 #include "backends/sqlite/sqlite_database.hpp"
 #include "core/time_format.hpp"
+#include "jobs/local_run_claims.hpp"
 #include "support/temp_dir.hpp"
 
 namespace beacon::jobs {
@@ -67,7 +68,7 @@ private:
     Body body_;
 };
 
-// A ledger whose claims can be made to fail.
+// A ledger whose tick claims fail; its run claims are granted (in process).
 class FailingLedger final : public JobLedger {
 public:
     Result<bool> try_claim(std::string_view, TimePoint) override {
@@ -76,6 +77,40 @@ public:
     Result<void> record_run(const JobRunRecord&) override { return ok(); }
     Result<std::vector<JobRunRecord>> last_runs() override { return std::vector<JobRunRecord>{}; }
     Result<void> prune_claims_before(TimePoint) override { return ok(); }
+    Result<std::unique_ptr<RunClaim>> try_claim_run(std::string_view job) override {
+        return run_claims_.try_claim(job);
+    }
+
+private:
+    LocalRunClaims run_claims_;
+};
+
+// A ledger (over a real one) whose run claims are held by "another replica"
+// or cannot be checked. Counts the tick claims it is asked for.
+class RunClaimLedger final : public JobLedger {
+public:
+    enum class Mode { HeldElsewhere, Unavailable };
+    RunClaimLedger(JobLedger& inner, Mode mode) : inner_(inner), mode_(mode) {}
+
+    Result<bool> try_claim(std::string_view job, TimePoint tick) override {
+        ++tick_claims;
+        return inner_.try_claim(job, tick);
+    }
+    Result<void> record_run(const JobRunRecord& r) override { return inner_.record_run(r); }
+    Result<std::vector<JobRunRecord>> last_runs() override { return inner_.last_runs(); }
+    Result<void> prune_claims_before(TimePoint t) override { return inner_.prune_claims_before(t); }
+    Result<std::unique_ptr<RunClaim>> try_claim_run(std::string_view) override {
+        if (mode_ == Mode::Unavailable) {
+            return make_error(ErrorCode::Unavailable, "database is down");
+        }
+        return std::unique_ptr<RunClaim>();
+    }
+
+    std::atomic<int> tick_claims{0};
+
+private:
+    JobLedger& inner_;
+    Mode mode_;
 };
 
 struct Observed {
@@ -340,10 +375,10 @@ TEST_F(SchedulerTest, RunNowWhileTheJobRunsIsConflict) {
     EXPECT_TRUE(s->run_now("snap", std::nullopt).ok());  // free again
 }
 
-TEST_F(SchedulerTest, TickDueDuringAManualRunIsLeftToAnotherReplica) {
+TEST_F(SchedulerTest, TickDueDuringAManualRunIsSkippedEverywhereAndLeftUnclaimed) {
     Probe other;
     auto a = make({probe_.job("snap")});
-    auto b = make({other.job("snap")});
+    auto b = make({other.job("snap")});  // another replica on the same ledger
     Gate gate;
     probe_.set_body([&gate](const JobContext&) -> Result<json::object> {
         gate.entered.set_value();
@@ -354,12 +389,64 @@ TEST_F(SchedulerTest, TickDueDuringAManualRunIsLeftToAnotherReplica) {
     auto manual = std::async(std::launch::async, [&] { return a->run_now("snap", std::nullopt); });
     entered.wait();
 
-    a->run_due(T("2026-11-25T12:01:00Z"));  // busy: must not claim the tick
-    b->run_due(T("2026-11-25T12:01:00Z"));
-    EXPECT_EQ(other.count(), 1u);
+    a->run_due(T("2026-11-25T12:01:00Z"));  // busy here
+    b->run_due(T("2026-11-25T12:01:00Z"));  // busy on the other replica: the job must not run twice at once
+    EXPECT_EQ(other.count(), 0u);
+    EXPECT_EQ(probe_.count(), 1u);
+    auto tick_free = db_->try_claim("snap", T("2026-11-25T12:01:00Z"));
+    ASSERT_TRUE(tick_free.ok());
+    EXPECT_TRUE(*tick_free) << "a skipped tick is not claimed";
 
     gate.release.set_value();
     EXPECT_TRUE(manual.get().ok());
+}
+
+TEST_F(SchedulerTest, ScheduledRunHoldsTheRunClaimForItsLength) {
+    auto s = make({probe_.job("snap")});
+    Gate gate;
+    probe_.set_body([&gate](const JobContext&) -> Result<json::object> {
+        gate.entered.set_value();
+        gate.released.wait();
+        return json::object{};
+    });
+    auto entered = gate.entered.get_future();
+    auto scheduled = std::async(std::launch::async, [&] { s->run_due(T("2026-11-25T12:01:00Z")); });
+    entered.wait();
+    auto held = db_->try_claim_run("snap");
+    ASSERT_TRUE(held.ok());
+    EXPECT_EQ(*held, nullptr) << "another replica sees the job running";
+    gate.release.set_value();
+    scheduled.get();
+    auto free = db_->try_claim_run("snap");
+    ASSERT_TRUE(free.ok());
+    EXPECT_NE(*free, nullptr) << "released when the run ends";
+}
+
+TEST_F(SchedulerTest, RunNowWhileAnotherReplicaRunsTheJobIsConflict) {
+    RunClaimLedger ledger(*db_, RunClaimLedger::Mode::HeldElsewhere);
+    auto s = make({probe_.job("snap")}, &ledger);
+    auto r = s->run_now("snap", std::nullopt);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, ErrorCode::Conflict);
+    EXPECT_NE(r.error().message.find("another instance"), std::string::npos) << r.error().message;
+    s->run_due(T("2026-11-25T12:01:00Z"));
+    EXPECT_EQ(probe_.count(), 0u);
+    EXPECT_EQ(ledger.tick_claims.load(), 0) << "the tick is left for the replica that holds the run";
+    EXPECT_TRUE(observed().empty()) << "a job running elsewhere is not an error";
+}
+
+TEST_F(SchedulerTest, RunClaimFailureFailsRunNowAndIsReportedForTicks) {
+    RunClaimLedger ledger(*db_, RunClaimLedger::Mode::Unavailable);
+    auto s = make({probe_.job("snap")}, &ledger);
+    auto r = s->run_now("snap", std::nullopt);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, ErrorCode::Unavailable);
+    s->run_due(T("2026-11-25T12:01:00Z"));
+    EXPECT_EQ(probe_.count(), 0u);
+    EXPECT_EQ(ledger.tick_claims.load(), 0);
+    ASSERT_EQ(observed().size(), 1u);
+    EXPECT_FALSE(observed()[0].ok);
+    EXPECT_NE(observed()[0].error.find("database is down"), std::string::npos);
 }
 
 TEST_F(SchedulerTest, StatusesListEveryJobWithNextRunAndLastRun) {

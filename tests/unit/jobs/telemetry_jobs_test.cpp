@@ -340,7 +340,7 @@ TEST_F(TelemetryJobsTest, CatchUpNightlyComputesMissingDaysOnly) {
            session("i-22222222", T("2026-11-23T08:00:00Z")),
            session("i-11111111", T("2026-11-18T08:00:00Z"))});  // before the lookback
 
-    auto computed = catch_up_nightly(*dau_, 5);
+    auto computed = catch_up_nightly(*dau_, *db_, 5);
     ASSERT_TRUE(computed.ok()) << computed.error().message;
     EXPECT_EQ(*computed, 2);  // 11-22 and 11-23 had data; 11-20 and 11-24 had none
 
@@ -360,9 +360,25 @@ TEST_F(TelemetryJobsTest, CatchUpNightlyComputesMissingDaysOnly) {
     EXPECT_FALSE(stats_row("2026-11-24"));
     EXPECT_FALSE(stats_row("2026-11-18"));
 
-    auto again = catch_up_nightly(*dau_, 5);
+    auto again = catch_up_nightly(*dau_, *db_, 5);
     ASSERT_TRUE(again.ok());
     EXPECT_EQ(*again, 0);  // 11-20 and 11-24 are still missing but have no data
+}
+
+TEST_F(TelemetryJobsTest, CatchUpNightlyLeavesTheWorkToTheReplicaRunningNightly) {
+    build();
+    store({session("i-11111111", T("2026-11-23T08:00:00Z"))});
+    auto held = db_->try_claim_run("nightly-dau");  // as another replica would
+    ASSERT_TRUE(held.ok());
+    ASSERT_NE(*held, nullptr);
+    auto skipped = catch_up_nightly(*dau_, *db_, 5);
+    ASSERT_TRUE(skipped.ok()) << skipped.error().message;
+    EXPECT_EQ(*skipped, 0);
+    EXPECT_FALSE(stats_row("2026-11-23"));
+    held->reset();
+    auto computed = catch_up_nightly(*dau_, *db_, 5);
+    ASSERT_TRUE(computed.ok()) << computed.error().message;
+    EXPECT_EQ(*computed, 1);
 }
 
 }  // namespace
