@@ -174,6 +174,51 @@ TEST_F(EventIngestorTest, FailingAppendFailsEveryRequestInTheGroup) {
     EXPECT_EQ(out.duplicates, 0);
 }
 
+// A commit that failed slowly (the database hung until a timeout) fails what
+// queued meanwhile without another attempt, so no request waits for more
+// than about one timeout.
+TEST_F(EventIngestorTest, SlowFailureFailsTheRequestsQueuedMeanwhile) {
+    EventIngestor::Options options;
+    options.slow_failure = 0ms;  // every failure counts as slow
+    auto ing = make(options);
+    store_.hold();
+    auto first = submit(*ing, {make_event("i-00000000", "f")});
+    store_.wait_for_appends(1);
+    auto a = submit(*ing, {make_event("i-11111111", "a")});
+    auto b = submit(*ing, {make_event("i-22222222", "b"), make_event("i-22222222", "c")});
+    store_.fail(true);
+    store_.release();
+
+    for (Submission* s : {first.get(), a.get(), b.get()}) {
+        auto r = s->future.get();
+        ASSERT_FALSE(r.ok());
+        EXPECT_EQ(r.error().code, ErrorCode::Unavailable);
+    }
+    EXPECT_EQ(store_.append_sizes(), (std::vector<std::size_t>{1})) << "the queued requests got no attempt";
+
+    // Later requests get their own attempt, and are stored once it works.
+    store_.fail(false);
+    auto retry = submit(*ing, {make_event("i-11111111", "a")});
+    EXPECT_EQ(outcome_ok(*retry).accepted, 1);
+}
+
+// A fast failure (connection refused) leaves the queued requests their own attempt.
+TEST_F(EventIngestorTest, FastFailureLeavesQueuedRequestsTheirOwnAttempt) {
+    EventIngestor::Options options;
+    options.slow_failure = std::chrono::hours(1);
+    auto ing = make(options);
+    store_.hold();
+    auto first = submit(*ing, {make_event("i-00000000", "f")});
+    store_.wait_for_appends(1);
+    auto a = submit(*ing, {make_event("i-11111111", "a")});
+    store_.fail(true);
+    store_.release();
+    ASSERT_FALSE(first->future.get().ok());
+    store_.wait_for_appends(2);
+    ASSERT_FALSE(a->future.get().ok());
+    EXPECT_EQ(store_.append_sizes(), (std::vector<std::size_t>{1, 1}));
+}
+
 TEST_F(EventIngestorTest, RefusesSubmissionsBeyondMaxPendingEvents) {
     EventIngestor::Options options;
     options.max_pending_events = 3;
