@@ -19,6 +19,7 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <iostream>
@@ -190,6 +191,15 @@ public:
     std::vector<Answer> answers() const {
         std::lock_guard lock(mu_);
         return answers_;
+    }
+    // The slowest answer of `route`, in ms (for the summary line).
+    std::int64_t slowest_ms(Route route) const {
+        std::lock_guard lock(mu_);
+        std::int64_t out = 0;
+        for (const auto& a : answers_) {
+            out = a.route == route ? std::max(out, ms_between(a.sent, a.answered)) : out;
+        }
+        return out;
     }
 
 private:
@@ -523,7 +533,9 @@ void FaultsTest::postgres_outage(Outage how) {
     expect_acknowledged_events_stored(load);
     std::cout << "[ faults ] events 200/503: " << load.count(Route::Events, 200) << "/"
               << load.count(Route::Events, 503) << ", heartbeats 200/503: " << load.count(Route::Heartbeat, 200) << "/"
-              << load.count(Route::Heartbeat, 503) << "; /readyz while away: " << json::serialize(ready) << std::endl;
+              << load.count(Route::Heartbeat, 503) << "; slowest events/heartbeat: " << load.slowest_ms(Route::Events)
+              << "/" << load.slowest_ms(Route::Heartbeat) << " ms; /readyz while away: " << json::serialize(ready)
+              << std::endl;
 }
 
 // Without Redis: heartbeats, the online count and realtime 503, events go on;
@@ -576,7 +588,9 @@ void FaultsTest::redis_outage(Outage how) {
     expect_acknowledged_events_stored(load);
     std::cout << "[ faults ] heartbeats 200/503: " << load.count(Route::Heartbeat, 200) << "/"
               << load.count(Route::Heartbeat, 503) << ", events 200/503: " << load.count(Route::Events, 200) << "/"
-              << load.count(Route::Events, 503) << "; /readyz while away: " << json::serialize(ready) << std::endl;
+              << load.count(Route::Events, 503) << "; slowest heartbeat/events: " << load.slowest_ms(Route::Heartbeat)
+              << "/" << load.slowest_ms(Route::Events) << " ms; /readyz while away: " << json::serialize(ready)
+              << std::endl;
 }
 
 // A clean stop: connections are closed and refused until it returns.
