@@ -115,8 +115,17 @@ std::optional<Error> EventIngestor::commit(std::vector<Pending>& group) {
                                     actor_key(e.install_id, e.user_id)});
         }
     }
-    if (!marks.empty() && !presence_.add_to_dau(marks)) {
-        estimate_failures_.fetch_add(1);
+    if (!marks.empty()) {
+        const auto started = std::chrono::steady_clock::now();
+        if (started < skip_estimates_until_) {
+            estimate_failures_.fetch_add(1);
+        } else if (!presence_.add_to_dau(marks)) {
+            estimate_failures_.fetch_add(1);
+            const auto now = std::chrono::steady_clock::now();
+            if (now - started >= options_.slow_failure) {
+                skip_estimates_until_ = now + options_.estimate_hold_off;
+            }
+        }
     }
 
     // Split the per-event flags back to the requests, in queue order.

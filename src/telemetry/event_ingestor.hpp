@@ -39,8 +39,12 @@ struct IngestOutcome {
 // nothing: it gets its own attempt.
 //
 // After the commit, the actors of stored `app_session_start` events are added
-// to the realtime DAU estimate. The estimate is best effort: if presence is
-// down the events stay committed and the failure is counted.
+// to the realtime DAU estimate (before the requests complete, so a client
+// that got 200 finds its actor counted). The estimate is best effort: if
+// presence is down the events stay committed and the failure is counted. An
+// update that failed slowly (presence hangs until its timeout) is not tried
+// again for `estimate_hold_off`: those marks are skipped and counted, so a
+// hung Redis does not slow every commit by its timeout.
 //
 // Thread-safe. Completions run on the writer thread and must not block.
 class EventIngestor {
@@ -55,6 +59,8 @@ public:
         // A failed commit (Unavailable) that took at least this long fails
         // the requests queued meanwhile too (see above). 0: every failure does.
         std::chrono::milliseconds slow_failure{1000};
+        // How long DAU updates are skipped after one failed slowly.
+        std::chrono::milliseconds estimate_hold_off{5000};
     };
 
     EventIngestor(EventStore& store, PresenceStore& presence, const TimeZone& tz, Options options);
@@ -98,6 +104,7 @@ private:
     std::size_t pending_events_ = 0;
     bool stopping_ = false;
     std::atomic<std::uint64_t> estimate_failures_{0};
+    std::chrono::steady_clock::time_point skip_estimates_until_{};  // writer thread only
     std::thread writer_;
 };
 

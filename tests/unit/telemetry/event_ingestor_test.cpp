@@ -1,5 +1,6 @@
 #include "telemetry/event_ingestor.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <future>
 #include <memory>
@@ -362,6 +363,38 @@ TEST_F(EventIngestorTest, FailedCommitAddsNoDauMark) {
     auto s = submit(*ing, {make_event("i-11111111", "s", "app_session_start")});
     EXPECT_FALSE(s->future.get().ok());
     EXPECT_EQ(dau("2026-11-25"), 0);
+}
+
+// Presence whose DAU updates fail (after a while, as a hung Redis does).
+class FailingDauPresence final : public PresenceStore {
+public:
+    Result<void> record_heartbeat(std::string_view, TimePoint) override { return ok(); }
+    Result<std::int64_t> count_online(TimePoint) override { return std::int64_t{0}; }
+    Result<std::int64_t> remove_expired(TimePoint) override { return std::int64_t{0}; }
+    Result<void> add_to_dau(std::span<const DauMark>) override {
+        ++calls;
+        return make_error(ErrorCode::Unavailable, "presence hangs");
+    }
+    Result<DauEstimate> estimate_dau(Day) override { return DauEstimate{}; }
+    Result<void> drop_dau_before(Day) override { return ok(); }
+    std::atomic<int> calls{0};
+};
+
+// A DAU update that failed slowly is not tried again for the hold-off: the
+// events are committed all the same, and the skipped updates are counted.
+TEST_F(EventIngestorTest, SlowDauFailureSkipsUpdatesForTheHoldOff) {
+    FailingDauPresence presence;
+    EventIngestor::Options options;
+    options.slow_failure = 0ms;  // every failure counts as slow
+    options.estimate_hold_off = std::chrono::hours(1);
+    EventIngestor ing(store_, presence, TimeZone::utc(), options);
+    for (int i = 0; i < 3; ++i) {
+        auto s = submit(ing, {make_event("i-1111111" + std::to_string(i), "s", "app_session_start")});
+        EXPECT_EQ(outcome_ok(*s).accepted, 1);
+    }
+    EXPECT_EQ(presence.calls.load(), 1);
+    EXPECT_EQ(ing.estimate_failures(), 3u);
+    EXPECT_EQ(store_.stored().size(), 3u);
 }
 
 }  // namespace
