@@ -60,12 +60,29 @@ void EventIngestor::run() {
             }
             pending_events_ -= rows;
         }
-        commit(group);
+        const auto started = std::chrono::steady_clock::now();
+        std::optional<Error> failed = commit(group);
         group.clear();
+        if (failed && failed->code == ErrorCode::Unavailable &&
+            std::chrono::steady_clock::now() - started >= options_.slow_failure) {
+            fail_queued(*failed);
+        }
     }
 }
 
-void EventIngestor::commit(std::vector<Pending>& group) {
+void EventIngestor::fail_queued(const Error& error) {
+    std::deque<Pending> doomed;
+    {
+        std::lock_guard lock(mu_);
+        doomed.swap(queue_);
+        pending_events_ = 0;
+    }
+    for (auto& p : doomed) {
+        p.done(error);
+    }
+}
+
+std::optional<Error> EventIngestor::commit(std::vector<Pending>& group) {
     std::vector<Event> all;
     if (group.size() == 1) {
         all = std::move(group.front().events);
@@ -87,7 +104,7 @@ void EventIngestor::commit(std::vector<Pending>& group) {
         for (auto& p : group) {
             p.done(stored.error());
         }
-        return;
+        return stored.error();
     }
 
     std::vector<DauMark> marks;
@@ -98,8 +115,17 @@ void EventIngestor::commit(std::vector<Pending>& group) {
                                     actor_key(e.install_id, e.user_id)});
         }
     }
-    if (!marks.empty() && !presence_.add_to_dau(marks)) {
-        estimate_failures_.fetch_add(1);
+    if (!marks.empty()) {
+        const auto started = std::chrono::steady_clock::now();
+        if (started < skip_estimates_until_) {
+            estimate_failures_.fetch_add(1);
+        } else if (!presence_.add_to_dau(marks)) {
+            estimate_failures_.fetch_add(1);
+            const auto now = std::chrono::steady_clock::now();
+            if (now - started >= options_.slow_failure) {
+                skip_estimates_until_ = now + options_.estimate_hold_off;
+            }
+        }
     }
 
     // Split the per-event flags back to the requests, in queue order.
@@ -118,6 +144,7 @@ void EventIngestor::commit(std::vector<Pending>& group) {
         offset += n;
         p.done(out);
     }
+    return std::nullopt;
 }
 
 }  // namespace beacon::telemetry

@@ -1,11 +1,13 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -28,9 +30,21 @@ struct IngestOutcome {
 // committed; on a store error every request in the group gets that error and
 // nothing of theirs is stored (append is all-or-nothing).
 //
+// A store that fails slowly (it hung until a timeout: the database froze or
+// the network dropped) fails, with the same error, every request that queued
+// while it hung: each has waited about one timeout already, and the next
+// attempt would most likely hang as long again. So with the database gone a
+// request waits at most about one store timeout, not one per group ahead of
+// it. A store that fails fast (connection refused) costs a queued request
+// nothing: it gets its own attempt.
+//
 // After the commit, the actors of stored `app_session_start` events are added
-// to the realtime DAU estimate. The estimate is best effort: if presence is
-// down the events stay committed and the failure is counted.
+// to the realtime DAU estimate (before the requests complete, so a client
+// that got 200 finds its actor counted). The estimate is best effort: if
+// presence is down the events stay committed and the failure is counted. An
+// update that failed slowly (presence hangs until its timeout) is not tried
+// again for `estimate_hold_off`: those marks are skipped and counted, so a
+// hung Redis does not slow every commit by its timeout.
 //
 // Thread-safe. Completions run on the writer thread and must not block.
 class EventIngestor {
@@ -42,6 +56,11 @@ public:
         // Back-pressure: submissions beyond this many pending events fail
         // with Unavailable instead of queueing without bound.
         std::size_t max_pending_events = 200000;
+        // A failed commit (Unavailable) that took at least this long fails
+        // the requests queued meanwhile too (see above). 0: every failure does.
+        std::chrono::milliseconds slow_failure{1000};
+        // How long DAU updates are skipped after one failed slowly.
+        std::chrono::milliseconds estimate_hold_off{5000};
     };
 
     EventIngestor(EventStore& store, PresenceStore& presence, const TimeZone& tz, Options options);
@@ -69,7 +88,10 @@ private:
     };
 
     void run();
-    void commit(std::vector<Pending>& group);
+    // Completes every request of `group`; the store's error, if it failed.
+    std::optional<Error> commit(std::vector<Pending>& group);
+    // Completes every queued request with `error`.
+    void fail_queued(const Error& error);
 
     EventStore& store_;
     PresenceStore& presence_;
@@ -82,6 +104,7 @@ private:
     std::size_t pending_events_ = 0;
     bool stopping_ = false;
     std::atomic<std::uint64_t> estimate_failures_{0};
+    std::chrono::steady_clock::time_point skip_estimates_until_{};  // writer thread only
     std::thread writer_;
 };
 

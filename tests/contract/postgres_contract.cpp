@@ -440,7 +440,8 @@ TEST(PostgresAdapter, ABlockedCallFailsWithinTheStatementTimeout) {
 
 // A server that stops answering altogether (here: its backend process is
 // frozen with SIGSTOP) cannot enforce its own statement_timeout: the client
-// gives up after statement_timeout + 2 s and drops the connection.
+// gives up after statement_timeout + 2 s and drops the connection, then
+// holds calls off briefly (PoolSettings::hold_off).
 TEST(PostgresAdapter, AFrozenServerFailsTheCallOnTheClientDeadline) {
     REQUIRE_SERVER();
     PgFixture f;
@@ -463,6 +464,13 @@ TEST(PostgresAdapter, AFrozenServerFailsTheCallOnTheClientDeadline) {
     EXPECT_EQ(r.error().code, ErrorCode::Unavailable) << r.error().message;
     EXPECT_GE(took, 2500ms);
     EXPECT_LT(took, 5s);
+    // For the hold-off after a timeout, calls fail at once rather than each
+    // waiting out a timeout of its own.
+    const auto held_start = std::chrono::steady_clock::now();
+    auto held = f.db->ping();
+    EXPECT_FALSE(held.ok());
+    EXPECT_LT(std::chrono::steady_clock::now() - held_start, 1s);
+    std::this_thread::sleep_for(options.hold_off + 100ms);
     auto again = f.db->ping();  // on a new connection
     EXPECT_TRUE(again.ok()) << again.error().message;
 }

@@ -4,7 +4,10 @@
 #
 #   tools/test-services/postgres.sh start STATE_DIR  # prints the postgres:// URL; writes
 #                                                    # STATE_DIR/postgres.pid and STATE_DIR/env
-#   tools/test-services/postgres.sh stop  STATE_DIR  # pg_ctl stop -m fast, by the PID in postgres.pid
+#   tools/test-services/postgres.sh stop  STATE_DIR  # pg_ctl stop -m fast, by the PID in postgres.pid;
+#                                                    # the cluster's data stays in STATE_DIR
+#   tools/test-services/postgres.sh resume STATE_DIR # starts the stopped cluster again, same data and
+#                                                    # port (fault tests: PostgreSQL going away and back)
 #   tools/test-services/postgres.sh logs  STATE_DIR  # prints the server log
 #
 # STATE_DIR/env, for `source`: export BEACON_TEST_PG_URL=postgres://beacon:<pw>@127.0.0.1:<port>/beacon_test
@@ -22,7 +25,7 @@ db_name="beacon_test"
 db_role="beacon"
 
 usage() {
-    echo "usage: $0 start|stop|logs STATE_DIR" >&2
+    echo "usage: $0 start|stop|resume|logs STATE_DIR" >&2
     exit 2
 }
 
@@ -34,6 +37,7 @@ pg_dir="$state/pg"
 data="$pg_dir/pgdata"
 log="$pg_dir/postgres.log"
 pid_file="$state/postgres.pid"
+port_file="$state/postgres.port"
 
 # as_pg CMD...: runs CMD as the cluster's owner.
 as_pg() {
@@ -61,6 +65,13 @@ s.close()'
 }
 
 alive() { [[ -f "$pid_file" ]] && kill -0 "$(cat "$pid_file")" 2>/dev/null; }
+
+# pg_start PORT: starts the cluster in $data on PORT; false when it did not.
+pg_start() {
+    as_pg "$pg_bin/pg_ctl" start -D "$data" -l "$log" -w -t 60 -o \
+        "-c listen_addresses=127.0.0.1 -c port=$1 -c unix_socket_directories='$pg_dir' -c fsync=on -c max_connections=200" \
+        >/dev/null 2>&1
+}
 
 start() {
     if alive; then
@@ -100,9 +111,7 @@ start() {
     local port="" attempt
     for attempt in 1 2 3 4 5; do
         port="$(free_port)"
-        if as_pg "$pg_bin/pg_ctl" start -D "$data" -l "$log" -w -t 60 -o \
-            "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories='$pg_dir' -c fsync=on -c max_connections=200" \
-            >/dev/null 2>&1; then
+        if pg_start "$port"; then
             break
         fi
         port=""
@@ -116,6 +125,7 @@ start() {
         exit 1
     fi
     head -n1 "$data/postmaster.pid" >"$pid_file"
+    echo "$port" >"$port_file"
 
     as_pg "$pg_bin/psql" -h "$pg_dir" -p "$port" -U "$db_role" -d postgres -v ON_ERROR_STOP=1 -qAt \
         -c "CREATE DATABASE $db_name" >/dev/null
@@ -149,9 +159,31 @@ stop() {
     rm -f "$pid_file"
 }
 
+# Starts again what stop() left: the same data dir on the same port (the
+# clients' URL stays valid). Fails when the port has been taken meanwhile.
+resume() {
+    if alive; then
+        echo "postgres.sh: already running in $state (pid $(cat "$pid_file"))" >&2
+        exit 1
+    fi
+    if [[ ! -f "$data/PG_VERSION" || ! -s "$port_file" ]]; then
+        echo "postgres.sh: no stopped cluster in $state to resume (run start first)" >&2
+        exit 1
+    fi
+    local port
+    port="$(cat "$port_file")"
+    if ! pg_start "$port"; then
+        echo "postgres.sh: postgres did not restart on port $port:" >&2
+        tail -n 50 "$log" >&2 || true
+        exit 1
+    fi
+    head -n1 "$data/postmaster.pid" >"$pid_file"
+}
+
 case "$cmd" in
     start) start ;;
     stop) stop ;;
+    resume) resume ;;
     logs)
         if [[ -f "$log" ]]; then
             echo "----- postgres log (last 200 lines) -----"

@@ -4,6 +4,8 @@
 #
 #   tools/test-services/redis.sh start STATE_DIR [PORT]  # prints redis://127.0.0.1:PORT; writes STATE_DIR/env
 #   tools/test-services/redis.sh stop  STATE_DIR         # stops it by the PID in STATE_DIR/redis.pid
+#   tools/test-services/redis.sh resume STATE_DIR        # starts it again on the port it had (empty: no
+#                                                        # persistence); fault tests stop and resume it
 #   tools/test-services/redis.sh logs  STATE_DIR         # prints its log
 #
 # STATE_DIR/env, for `source`: export BEACON_TEST_REDIS_URL=redis://127.0.0.1:PORT
@@ -11,7 +13,7 @@
 set -euo pipefail
 
 usage() {
-    echo "usage: $0 start STATE_DIR [PORT] | stop STATE_DIR | logs STATE_DIR" >&2
+    echo "usage: $0 start STATE_DIR [PORT] | stop STATE_DIR | resume STATE_DIR | logs STATE_DIR" >&2
     exit 2
 }
 
@@ -104,6 +106,14 @@ start() {
 case "$cmd" in
     start) start ;;
     stop) stop ;;
+    resume)
+        [[ -s "$state/port" ]] || {
+            echo "redis.sh: no port recorded in $state to resume on (run start first)" >&2
+            exit 1
+        }
+        want_port="$(cat "$state/port")"
+        start
+        ;;
     logs)
         if [[ -f "$state/redis.log" ]]; then
             echo "----- redis log (last 200 lines) -----"

@@ -243,6 +243,7 @@ Result<void> PgConnection::wait_readable(std::string_view what, SteadyClock::tim
         if (left.count() <= 0) {
             // The server may be gone or stuck: this connection is done for.
             broken_ = true;
+            timed_out_ = true;
             last_sqlstate_.clear();
             return make_error(ErrorCode::Unavailable, "postgres: " + std::string(what) + ": no answer in time");
         }
@@ -388,6 +389,11 @@ Result<ConnectionPool::Lease> ConnectionPool::acquire() {
     const auto deadline = SteadyClock::now() + settings_.acquire_timeout;
     std::unique_lock lock(mutex_);
     for (;;) {
+        if (SteadyClock::now() < quiet_until_) {
+            return make_error(ErrorCode::Unavailable,
+                              "postgres: the server did not answer in time; calls are held off for " +
+                                  std::to_string(settings_.hold_off.count()) + " ms");
+        }
         if (!idle_.empty()) {
             std::unique_ptr<PgConnection> conn = std::move(idle_.back());
             idle_.pop_back();
@@ -403,12 +409,20 @@ Result<ConnectionPool::Lease> ConnectionPool::acquire() {
         if (open_ < std::max(1, settings_.max_connections)) {
             ++open_;
             lock.unlock();
+            const auto connect_started = SteadyClock::now();
             auto conn = PgConnection::connect(settings_.connect);
             if (!conn) {
+                // A refusal is immediate; an attempt that ran into
+                // connect_timeout (at least 2 s) met a server that accepts
+                // connections but does not answer.
+                const bool timed_out = SteadyClock::now() - connect_started >= std::chrono::seconds(1);
                 lock.lock();
                 --open_;
                 lock.unlock();
                 freed_.notify_one();
+                if (timed_out) {
+                    hold_off();
+                }
                 return std::move(conn).error();
             }
             return Lease(this, std::move(*conn));
@@ -422,7 +436,27 @@ Result<ConnectionPool::Lease> ConnectionPool::acquire() {
     }
 }
 
+void ConnectionPool::hold_off() {
+    if (settings_.hold_off.count() <= 0) {
+        return;
+    }
+    std::vector<std::unique_ptr<PgConnection>> doomed;
+    {
+        std::lock_guard lock(mutex_);
+        quiet_until_ = SteadyClock::now() + settings_.hold_off;
+        doomed.swap(idle_);
+        open_ -= static_cast<int>(doomed.size());
+    }
+    for (auto& c : doomed) {
+        c->abandon();  // closed without waiting for a server that may hang
+    }
+    freed_.notify_all();
+}
+
 void ConnectionPool::release(std::unique_ptr<PgConnection> conn) {
+    if (conn->timed_out()) {
+        hold_off();
+    }
     // A connection left inside a transaction (a rollback that failed) or
     // broken is closed: the next acquire() opens a fresh one.
     if (!conn->usable() || conn->in_transaction()) {

@@ -130,6 +130,12 @@ public:
     // follows a failure. clear_error_sqlstate() resets it.
     const std::string& last_error_sqlstate() const { return last_sqlstate_; }
     void clear_error_sqlstate() { last_sqlstate_.clear(); }
+    // True once a call gave up waiting for the server (its deadline passed):
+    // the server may be hung, not merely gone.
+    bool timed_out() const { return timed_out_; }
+    // Marks the connection unusable without I/O, so that closing it never
+    // waits for the server (idle connections to a server that hung).
+    void abandon() { broken_ = true; }
 
 private:
     PgConnection(pg_conn* conn, Millis call_timeout) : conn_(conn), call_timeout_(call_timeout) {}
@@ -144,6 +150,7 @@ private:
     std::string last_sqlstate_;
     Millis call_timeout_;
     bool broken_ = false;
+    bool timed_out_ = false;
 };
 
 struct PoolSettings {
@@ -151,6 +158,11 @@ struct PoolSettings {
     int max_connections = 8;
     // How long acquire() waits for a connection when all are in use.
     Millis acquire_timeout{5000};
+    // After a call or a connection attempt timed out (the server accepts
+    // connections but does not answer: hung, or the network dropped), calls
+    // fail at once for this long instead of each waiting out its own timeout.
+    // 0 turns it off.
+    Millis hold_off{2000};
 };
 
 // A bounded pool of connections. acquire() reuses an idle connection after
@@ -160,7 +172,14 @@ struct PoolSettings {
 // Lease's destructor and is kept only if it is usable and idle (outside any
 // transaction); otherwise it is closed, and the next acquire() opens a fresh
 // one. So after an outage the pool recovers by itself: calls fail with
-// Unavailable until the server answers again. Thread-safe.
+// Unavailable until the server answers again.
+//
+// A server that hangs is worse than one that is gone: every call would wait
+// its whole timeout, and callers would pile up behind one another. So when a
+// call times out (or a connection attempt does), the idle connections are
+// dropped too (they lead to the same server) and for `hold_off` acquire()
+// fails at once with Unavailable; afterwards the next call tries again.
+// Thread-safe.
 class ConnectionPool {
 public:
     explicit ConnectionPool(PoolSettings settings) : settings_(std::move(settings)) {}
@@ -187,12 +206,15 @@ public:
 
 private:
     void release(std::unique_ptr<PgConnection> conn);
+    // Starts a hold-off and drops the idle connections. Takes the lock.
+    void hold_off();
 
     const PoolSettings settings_;
     std::mutex mutex_;
     std::condition_variable freed_;
     std::vector<std::unique_ptr<PgConnection>> idle_;
     int open_ = 0;  // idle + leased + being opened
+    std::chrono::steady_clock::time_point quiet_until_{};
 };
 
 }  // namespace beacon::backends::postgres

@@ -381,6 +381,7 @@ PoolSettings pool_settings(std::string url, const PgOptions& options) {
     s.connect.statement_timeout = options.statement_timeout;
     s.max_connections = options.pool_size;
     s.acquire_timeout = options.acquire_timeout;
+    s.hold_off = options.hold_off;
     return s;
 }
 

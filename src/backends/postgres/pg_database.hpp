@@ -48,6 +48,9 @@ struct PgOptions {
     Millis statement_timeout{5000};
     // How long a call waits for a pooled connection when all are busy.
     Millis acquire_timeout{5000};
+    // After a call or connection attempt timed out (a hung server), calls
+    // fail at once for this long (PoolSettings::hold_off).
+    Millis hold_off{2000};
     // Statement timeout for migrations and retention (which may run long).
     Millis maintenance_timeout{120000};
     // Partitions created ahead of the current month.

@@ -1,5 +1,6 @@
 #include "telemetry/event_ingestor.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <future>
 #include <memory>
@@ -174,6 +175,51 @@ TEST_F(EventIngestorTest, FailingAppendFailsEveryRequestInTheGroup) {
     EXPECT_EQ(out.duplicates, 0);
 }
 
+// A commit that failed slowly (the database hung until a timeout) fails what
+// queued meanwhile without another attempt, so no request waits for more
+// than about one timeout.
+TEST_F(EventIngestorTest, SlowFailureFailsTheRequestsQueuedMeanwhile) {
+    EventIngestor::Options options;
+    options.slow_failure = 0ms;  // every failure counts as slow
+    auto ing = make(options);
+    store_.hold();
+    auto first = submit(*ing, {make_event("i-00000000", "f")});
+    store_.wait_for_appends(1);
+    auto a = submit(*ing, {make_event("i-11111111", "a")});
+    auto b = submit(*ing, {make_event("i-22222222", "b"), make_event("i-22222222", "c")});
+    store_.fail(true);
+    store_.release();
+
+    for (Submission* s : {first.get(), a.get(), b.get()}) {
+        auto r = s->future.get();
+        ASSERT_FALSE(r.ok());
+        EXPECT_EQ(r.error().code, ErrorCode::Unavailable);
+    }
+    EXPECT_EQ(store_.append_sizes(), (std::vector<std::size_t>{1})) << "the queued requests got no attempt";
+
+    // Later requests get their own attempt, and are stored once it works.
+    store_.fail(false);
+    auto retry = submit(*ing, {make_event("i-11111111", "a")});
+    EXPECT_EQ(outcome_ok(*retry).accepted, 1);
+}
+
+// A fast failure (connection refused) leaves the queued requests their own attempt.
+TEST_F(EventIngestorTest, FastFailureLeavesQueuedRequestsTheirOwnAttempt) {
+    EventIngestor::Options options;
+    options.slow_failure = std::chrono::hours(1);
+    auto ing = make(options);
+    store_.hold();
+    auto first = submit(*ing, {make_event("i-00000000", "f")});
+    store_.wait_for_appends(1);
+    auto a = submit(*ing, {make_event("i-11111111", "a")});
+    store_.fail(true);
+    store_.release();
+    ASSERT_FALSE(first->future.get().ok());
+    store_.wait_for_appends(2);
+    ASSERT_FALSE(a->future.get().ok());
+    EXPECT_EQ(store_.append_sizes(), (std::vector<std::size_t>{1, 1}));
+}
+
 TEST_F(EventIngestorTest, RefusesSubmissionsBeyondMaxPendingEvents) {
     EventIngestor::Options options;
     options.max_pending_events = 3;
@@ -317,6 +363,38 @@ TEST_F(EventIngestorTest, FailedCommitAddsNoDauMark) {
     auto s = submit(*ing, {make_event("i-11111111", "s", "app_session_start")});
     EXPECT_FALSE(s->future.get().ok());
     EXPECT_EQ(dau("2026-11-25"), 0);
+}
+
+// Presence whose DAU updates fail (after a while, as a hung Redis does).
+class FailingDauPresence final : public PresenceStore {
+public:
+    Result<void> record_heartbeat(std::string_view, TimePoint) override { return ok(); }
+    Result<std::int64_t> count_online(TimePoint) override { return std::int64_t{0}; }
+    Result<std::int64_t> remove_expired(TimePoint) override { return std::int64_t{0}; }
+    Result<void> add_to_dau(std::span<const DauMark>) override {
+        ++calls;
+        return make_error(ErrorCode::Unavailable, "presence hangs");
+    }
+    Result<DauEstimate> estimate_dau(Day) override { return DauEstimate{}; }
+    Result<void> drop_dau_before(Day) override { return ok(); }
+    std::atomic<int> calls{0};
+};
+
+// A DAU update that failed slowly is not tried again for the hold-off: the
+// events are committed all the same, and the skipped updates are counted.
+TEST_F(EventIngestorTest, SlowDauFailureSkipsUpdatesForTheHoldOff) {
+    FailingDauPresence presence;
+    EventIngestor::Options options;
+    options.slow_failure = 0ms;  // every failure counts as slow
+    options.estimate_hold_off = std::chrono::hours(1);
+    EventIngestor ing(store_, presence, TimeZone::utc(), options);
+    for (int i = 0; i < 3; ++i) {
+        auto s = submit(ing, {make_event("i-1111111" + std::to_string(i), "s", "app_session_start")});
+        EXPECT_EQ(outcome_ok(*s).accepted, 1);
+    }
+    EXPECT_EQ(presence.calls.load(), 1);
+    EXPECT_EQ(ing.estimate_failures(), 3u);
+    EXPECT_EQ(store_.stored().size(), 3u);
 }
 
 }  // namespace
