@@ -4,6 +4,8 @@
 # started here on a free loopback port with its data in a temp dir, and
 # stopped by PID when the run ends. Suites that need a peer read its address
 # from BEACON_TEST_PG_URL, BEACON_TEST_REDIS_URL, BEACON_TEST_S3_ENDPOINT.
+# The end-to-end HTTP suite runs twice: on the embedded default and, as the
+# tests named .../production (label production), on PostgreSQL + Redis.
 # When a test fails the peers' logs are printed. CTest's summary line
 # ("100% tests passed, 0 tests failed out of N") closes the output.
 set -euo pipefail

@@ -67,7 +67,9 @@ Result<void> open_presence(const Config& config, Backends& b) {
         if (!endpoint) {
             return std::move(endpoint).error().with_context("BEACON_REDIS_URL");
         }
-        auto redis = backends::redis::RedisPresence::open(*endpoint);
+        backends::redis::RedisPresenceOptions options;
+        options.key_prefix = config.redis_key_prefix;
+        auto redis = backends::redis::RedisPresence::open(*endpoint, std::move(options));
         if (!redis) {
             return std::move(redis).error().with_context("connecting to Redis");
         }

@@ -3,8 +3,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cassert>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -43,6 +45,7 @@ constexpr std::array kSettings{
     Setting{"data_dir", TomlType::String, Show::Value},
     Setting{"database_url", TomlType::String, Show::Url},
     Setting{"redis_url", TomlType::String, Show::Url},
+    Setting{"redis_key_prefix", TomlType::String, Show::Value},
     Setting{"storage_url", TomlType::String, Show::Url},
     Setting{"public_url", TomlType::String, Show::Url},
     Setting{"jwt_secret", TomlType::String, Show::Hidden},
@@ -116,6 +119,15 @@ std::string quoted(const Raw& raw) {
 
 Error bad_value(const Raw& raw, std::string_view expected) {
     return invalid(raw.label + ": expected " + std::string(expected) + "; got " + quoted(raw));
+}
+
+// A Redis key prefix sits inside the keys' hash tags ({<prefix>:presence}), so
+// no braces; a short plain name also keeps keys readable in redis-cli.
+bool is_plain_key_prefix(std::string_view text) {
+    auto plain = [](char ch) {
+        return std::isalnum(static_cast<unsigned char>(ch)) != 0 || ch == '-' || ch == '_' || ch == '.' || ch == ':';
+    };
+    return !text.empty() && text.size() <= 64 && std::all_of(text.begin(), text.end(), plain);
 }
 
 std::string_view toml_type_name(toml::node_type t) {
@@ -589,6 +601,13 @@ Result<Config> resolve_config(const std::map<std::string, std::string>& flags,
         c.redis_url = raw.text;
         return ok();
     });
+    apply("redis_key_prefix", [&](const Raw& raw) -> Result<void> {
+        if (!is_plain_key_prefix(raw.text)) {
+            return bad_value(raw, "1 to 64 characters of [A-Za-z0-9._:-]");
+        }
+        c.redis_key_prefix = raw.text;
+        return ok();
+    });
     apply("storage_url", [&](const Raw& raw) -> Result<void> {
         c.storage_url = raw.text;
         return parse_storage_url(raw, c);
@@ -791,7 +810,7 @@ std::string describe(const Config& c) {
     field("listen", (v6 ? "[" + c.listen_host + "]" : c.listen_host) + ":" + std::to_string(c.listen_port));
     field("data_dir", c.data_dir.string());
     field("database", c.database_url.empty() ? "embedded-sqlite" : redact_url(c.database_url));
-    field("presence", c.redis_url.empty() ? "in-process" : redact_url(c.redis_url));
+    field("presence", c.redis_url.empty() ? "in-process" : redact_url(c.redis_url) + " prefix=" + c.redis_key_prefix);
     if (c.storage_kind == StorageKind::S3) {
         std::string s3 = "s3://" + c.s3.bucket + (c.s3.prefix.empty() ? "" : "/" + c.s3.prefix);
         s3 += " endpoint=" + (c.s3.endpoint.empty() ? std::string("aws") : redact_url(c.s3.endpoint));

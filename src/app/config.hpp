@@ -44,6 +44,9 @@ struct Config {
     std::filesystem::path data_dir = "./beacon-data";
     std::string database_url;  // empty: SQLite in data_dir; else postgres:// or postgresql://
     std::string redis_url;     // empty: in-process presence and HyperLogLog; else redis://, rediss://, unix://
+    // Start of every Redis key, so several deployments (or test servers) can
+    // share one Redis, including a Redis Cluster, which has no SELECT.
+    std::string redis_key_prefix = "beacon";
     std::string storage_url;   // as given; parsed into storage_kind, artifacts_dir and s3
     StorageKind storage_kind = StorageKind::File;
     std::filesystem::path artifacts_dir = "./beacon-data/artifacts";  // StorageKind::File only
@@ -69,7 +72,7 @@ struct Config {
 //           AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY for S3 storage; an empty
 //           variable counts as unset;
 //   TOML:   `toml_file`, top-level keys listen, data_dir, database_url, redis_url,
-//           storage_url, public_url, jwt_secret, timezone, online_window,
+//           redis_key_prefix, storage_url, public_url, jwt_secret, timezone, online_window,
 //           heartbeat_interval, presign_ttl, max_artifact_bytes, snapshot_retention,
 //           event_retention, log_format, threads, port_file;
 //   the defaults in Config.

@@ -142,6 +142,14 @@ TEST_F(AdminTelemetryTest, TokensFromTheCliAreAccepted) {
     EXPECT_NE(bad_ttl.exit_code, 0);
     EXPECT_TRUE(bad_ttl.out.empty());
 
+    if (production_mode()) {
+        // Without a secret production refuses to start, naming the setting:
+        // replicas cannot share a secret generated into one data dir.
+        Server refused({}, {{"BEACON_JWT_SECRET", ""}});
+        EXPECT_FALSE(refused.start());
+        EXPECT_NE(refused.process().log().find("BEACON_JWT_SECRET"), std::string::npos) << refused.process().log();
+        return;
+    }
     // Without a secret: generated into the data dir, shared by `token` and `serve`.
     auto& server = dedicated({}, {{"BEACON_JWT_SECRET", ""}});
     EXPECT_TRUE(std::filesystem::exists(server.dir() / "data" / "jwt-secret"));

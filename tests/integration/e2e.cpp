@@ -3,9 +3,12 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <ctime>
 #include <iostream>
 #include <random>
+#include <stdexcept>
+#include <string_view>
 #include <thread>
 
 namespace beacon::e2e {
@@ -73,18 +76,52 @@ std::filesystem::path beacon_binary() {
     return BEACON_BINARY;
 }
 
+bool production_mode() {
+    const char* v = std::getenv("BEACON_E2E_BACKENDS");
+    return v != nullptr && std::string_view(v) == "production";
+}
+
+namespace {
+
+// The production backends a new server needs: none on the embedded default,
+// or when the test chose the database itself (replicas sharing one).
+std::unique_ptr<test::ProductionBackends> backends_for(const std::map<std::string, std::string>& env) {
+    if (!production_mode() || env.contains("BEACON_DATABASE_URL")) {
+        return nullptr;
+    }
+    auto peers = test::production_peers_from_env();
+    if (!peers) {
+        throw std::runtime_error("production mode needs BEACON_TEST_PG_URL and BEACON_TEST_REDIS_URL");
+    }
+    std::string error;
+    auto b = test::ProductionBackends::create(*peers, "beacon_e2e", &error);
+    if (!b) {
+        throw std::runtime_error("preparing production backends: " + error);
+    }
+    return b;
+}
+
+}  // namespace
+
 Server::Server(std::vector<std::string> args, std::map<std::string, std::string> env)
-    : proc_([&] {
+    : backends_(backends_for(env)),
+      env_([&] {
+          if (!env.contains("BEACON_JWT_SECRET")) {
+              env["BEACON_JWT_SECRET"] = kSecret;
+          }
+          if (backends_) {
+              env.merge(backends_->env());
+          }
+          return std::move(env);
+      }()),
+      proc_([&] {
           test::ServerProcess::Options o;
           o.binary = beacon_binary();
           o.data_dir = dir_.path() / "data";
           o.work_dir = dir_.path();
           o.args = std::move(args);
-          if (!env.contains("BEACON_JWT_SECRET")) {
-              env["BEACON_JWT_SECRET"] = kSecret;
-          }
           // Quiet access logs would hide nothing we need; keep text logs.
-          o.env = std::move(env);
+          o.env = env_;
           return o;
       }()) {}
 
@@ -150,6 +187,13 @@ HttpClient& E2eTest::client() {
         client_.emplace(shared().port());
     }
     return *client_;
+}
+
+void E2eTest::SetUp() {
+    if (production_mode() && !test::production_peers_from_env()) {
+        GTEST_SKIP() << "production mode needs BEACON_TEST_PG_URL and BEACON_TEST_REDIS_URL "
+                        "(tools/run-tests.sh starts both)";
+    }
 }
 
 void E2eTest::TearDown() {

@@ -3,6 +3,15 @@
 // Shared pieces of the end-to-end suite: servers (the real binary in a temp
 // dir), a fixture that prints their logs when a test fails, tokens, time and
 // JSON helpers, and problem-document assertions.
+//
+// The suite runs twice (tests/CMakeLists.txt): on the embedded default, and
+// with BEACON_E2E_BACKENDS=production, where every server started here (shared
+// or dedicated) also gets a fresh PostgreSQL database and its own Redis key
+// prefix (support/production_backends.hpp), dropped when the server goes.
+// Artifacts stay local files in both modes (S3 has its own test). Production
+// mode needs BEACON_TEST_PG_URL and BEACON_TEST_REDIS_URL; without them every
+// test skips. Tests that only make sense on the embedded default skip in
+// production mode with the reason.
 
 #include <chrono>
 #include <cstdint>
@@ -17,6 +26,7 @@
 
 #include "support/http_client.hpp"
 #include "support/jwt_mint.hpp"
+#include "support/production_backends.hpp"
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -35,11 +45,16 @@ inline constexpr char kSecret[] = "e2e-secret-0123456789abcdef0123456789";
 // The beacon binary under test: $BEACON_BINARY when set, else the build's.
 std::filesystem::path beacon_binary();
 
-// A beacon process with its own temp dir (data dir inside it).
+// True when BEACON_E2E_BACKENDS=production: servers run on PostgreSQL + Redis.
+bool production_mode();
+
+// A beacon process with its own temp dir (data dir inside it). In production
+// mode, unless `env` names a BEACON_DATABASE_URL itself, it also gets its own
+// database and Redis key prefix (kept across restarts, dropped with the Server).
 class Server {
 public:
     Server(std::vector<std::string> args, std::map<std::string, std::string> env);
-    // Stops it (SIGKILL if needed) and removes the temp dir.
+    // Stops it (SIGKILL if needed), drops its production backends, removes the temp dir.
     ~Server() = default;
 
     bool start() { return proc_.start(); }
@@ -47,10 +62,15 @@ public:
     std::uint16_t port() const { return proc_.port(); }
     HttpClient client() const { return HttpClient(proc_.port()); }
     const std::filesystem::path& dir() const { return dir_.path(); }
+    // The environment the process gets (with the production backends' variables),
+    // for a second process that must share its database and Redis.
+    const std::map<std::string, std::string>& env() const { return env_; }
     std::string name;  // for log dumps
 
 private:
     test::TempDir dir_;
+    std::unique_ptr<test::ProductionBackends> backends_;  // production mode only; outlives proc_
+    std::map<std::string, std::string> env_;
     test::ServerProcess proc_;
 };
 
@@ -70,6 +90,8 @@ protected:
 
     HttpClient& client();  // kept-alive client of the shared server
 
+    // Skips every test in production mode when the peers' variables are unset.
+    void SetUp() override;
     void TearDown() override;
 
     std::vector<std::unique_ptr<Server>> own_;

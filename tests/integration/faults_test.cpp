@@ -30,12 +30,15 @@
 
 #include "integration/e2e.hpp"
 #include "integration/test_peer.hpp"
+#include "support/production_backends.hpp"
 
 namespace beacon::e2e {
 namespace {
 
 using namespace std::chrono_literals;
 using SteadyClock = std::chrono::steady_clock;
+using test::pg_exec;
+using test::with_database;
 
 // No single request may take longer than this, outage or not.
 constexpr auto kRequestBound = 10s;
@@ -45,23 +48,6 @@ std::int64_t ms_between(SteadyClock::time_point a, SteadyClock::time_point b) {
 }
 
 // ---- PostgreSQL administration (directly, not through beacon) ----
-
-// Runs one statement; empty on success, else the error.
-std::string pg_exec(const std::string& url, const std::string& sql) {
-    PGconn* conn = PQconnectdb(url.c_str());
-    std::string err;
-    if (PQstatus(conn) != CONNECTION_OK) {
-        err = std::string("connect: ") + PQerrorMessage(conn);
-    } else {
-        PGresult* r = PQexec(conn, sql.c_str());
-        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-            err = sql + ": " + PQresultErrorMessage(r);
-        }
-        PQclear(r);
-    }
-    PQfinish(conn);
-    return err;
-}
 
 // The stored event_id of every event of `install_id`, with how many rows
 // carry it; nullopt (and a test failure) when the query fails.
@@ -95,16 +81,6 @@ std::optional<std::map<std::string, int>> stored_event_ids(const std::string& ur
     return out;
 }
 
-// postgres://u:p@h:port/db[?q] -> the same URL naming database `db`.
-std::string with_database(const std::string& url, const std::string& db) {
-    auto query = url.find('?');
-    std::string base = url.substr(0, query), tail = query == std::string::npos ? "" : url.substr(query);
-    auto slash = base.find('/', base.find("://") + 3);
-    if (slash != std::string::npos) {
-        base.resize(slash);
-    }
-    return base + "/" + db + tail;
-}
 
 // ---- what the client saw ----
 
@@ -304,6 +280,11 @@ bool within(std::chrono::seconds limit, F pred) {
 class FaultsTest : public E2eTest {
 protected:
     static void SetUpTestSuite() {
+        if (production_mode()) {
+            // Their peers are their own either way: once is enough.
+            skip_reason_ = "they run in the embedded registration of the suite only";
+            return;
+        }
         for (auto kind : {TestPeer::Kind::Postgres, TestPeer::Kind::Redis}) {
             if (auto why = TestPeer::unavailable_reason(kind); !why.empty()) {
                 skip_reason_ = why;

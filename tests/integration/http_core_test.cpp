@@ -216,6 +216,21 @@ TEST_F(HttpCoreTest, ExpectContinueIsHonoured) {
     EXPECT_TRUE(IsProblem(*refused, 413, "payload-too-large"));
 }
 
+// The suite is registered twice (e2e.hpp); this guards against a production
+// registration that silently runs on the embedded default. The startup line
+// names each backend (app/config.cpp describe()).
+TEST_F(HttpCoreTest, ServesOnTheBackendsOfItsRegistration) {
+    std::string log = shared().process().log();
+    if (production_mode()) {
+        EXPECT_NE(log.find(" database=postgres://"), std::string::npos) << log;
+        EXPECT_NE(log.find(" presence=redis://"), std::string::npos) << log;
+        EXPECT_NE(log.find(" prefix=beacon_e2e-"), std::string::npos) << log;
+    } else {
+        EXPECT_NE(log.find(" database=embedded-sqlite"), std::string::npos) << log;
+        EXPECT_NE(log.find(" presence=in-process"), std::string::npos) << log;
+    }
+}
+
 TEST_F(HttpCoreTest, HealthAndReadiness) {
     auto h = client().get("/healthz");
     EXPECT_EQ(h.status, 200);

@@ -76,6 +76,10 @@ TEST_F(PersistenceTest, EventsEstimateAndOnlineSetSurviveARestart) {
 }
 
 TEST_F(PersistenceTest, GeneratedSecretSurvivesARestart) {
+    if (production_mode()) {
+        GTEST_SKIP() << "embedded only: production refuses to start without BEACON_JWT_SECRET "
+                        "(AdminTelemetryTest.TokensFromTheCliAreAccepted checks that)";
+    }
     auto& server = dedicated({}, {{"BEACON_JWT_SECRET", ""}});
     auto token = test::run_command(beacon_binary(),
                                    {"token", "--admin", "--data-dir", (server.dir() / "data").string()});

@@ -536,7 +536,7 @@ TEST_F(ReleasesTest, VersionCreatedOnOneInstanceIsOfferedByAnotherWithin5s) {
     o.binary = beacon_binary();
     o.data_dir = a.process().data_dir();
     o.work_dir = work_.path();
-    o.env = {{"BEACON_JWT_SECRET", kSecret}};
+    o.env = a.env();  // the same secret, and in production mode the same database and Redis
     test::ServerProcess b(o);
     ASSERT_TRUE(b.start()) << b.error() << b.log();
     HttpClient ca = a.client(), cb(b.port());

@@ -1,21 +1,16 @@
 // Two replicas in production mode (PostgreSQL + Redis) behind no load
 // balancer: whatever one replica writes, the other must answer with.
-// Needs BEACON_TEST_PG_URL and BEACON_TEST_REDIS_URL (tools/run-tests.sh
-// starts both); skipped otherwise. Each test gets its own database
-// (beacon_rep_<random>, dropped afterwards) and its own Redis db index
-// (flushed first), so tests do not see each other's data.
+// These run in the production registration of the suite only (they need
+// BEACON_TEST_PG_URL and BEACON_TEST_REDIS_URL; tools/run-tests.sh starts
+// both). Each test gets its own database and Redis key prefix
+// (support/production_backends.hpp), shared by its two replicas.
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <libpq-fe.h>
 
 #include <chrono>
-#include <cstdlib>
-#include <random>
 #include <thread>
 
 #include "integration/releases_e2e.hpp"
@@ -25,114 +20,30 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string env_or_empty(const char* name) {
-    const char* v = std::getenv(name);
-    return v == nullptr ? std::string() : std::string(v);
-}
-
-// Runs one statement; empty on success, else the error message.
-std::string pg_exec(const std::string& url, const std::string& sql) {
-    PGconn* conn = PQconnectdb(url.c_str());
-    std::string err;
-    if (PQstatus(conn) != CONNECTION_OK) {
-        err = std::string("connect: ") + PQerrorMessage(conn);
-    } else {
-        PGresult* r = PQexec(conn, sql.c_str());
-        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-            err = sql + ": " + PQresultErrorMessage(r);
-        }
-        PQclear(r);
-    }
-    PQfinish(conn);
-    return err;
-}
-
-// postgres://u:p@h:port/db[?q] -> the same URL naming database `db`.
-std::string with_database(const std::string& url, const std::string& db) {
-    auto query = url.find('?');
-    std::string base = url.substr(0, query), tail = query == std::string::npos ? "" : url.substr(query);
-    auto scheme = base.find("://");
-    auto slash = base.find('/', scheme == std::string::npos ? 0 : scheme + 3);
-    if (slash != std::string::npos) {
-        base.resize(slash);
-    }
-    return base + "/" + db + tail;
-}
-
-// Sends SELECT db + FLUSHDB as RESP to redis://host:port; empty on success.
-std::string redis_flush(const std::string& url, int db) {
-    std::string rest = url.substr(url.find("://") + 3);
-    rest = rest.substr(0, rest.find('/'));
-    auto colon = rest.rfind(':');
-    std::string host = colon == std::string::npos ? rest : rest.substr(0, colon);
-    int port = colon == std::string::npos ? 6379 : std::stoi(rest.substr(colon + 1));
-    if (host == "localhost") {
-        host = "127.0.0.1";
-    }
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<std::uint16_t>(port));
-    if (fd < 0 || ::inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1 ||
-        ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-        if (fd >= 0) {
-            ::close(fd);
-        }
-        return "cannot connect to redis at " + host + ":" + std::to_string(port);
-    }
-    timeval tv{5, 0};
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    std::string d = std::to_string(db);
-    std::string cmd = "*2\r\n$6\r\nSELECT\r\n$" + std::to_string(d.size()) + "\r\n" + d + "\r\n*1\r\n$7\r\nFLUSHDB\r\n";
-    std::string got;
-    if (::send(fd, cmd.data(), cmd.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(cmd.size())) {
-        char buf[256];
-        while (got.size() < 10) {  // "+OK\r\n+OK\r\n"
-            auto n = ::recv(fd, buf, sizeof buf, 0);
-            if (n <= 0) {
-                break;
-            }
-            got.append(buf, static_cast<std::size_t>(n));
-        }
-    }
-    ::close(fd);
-    return got == "+OK\r\n+OK\r\n" ? std::string() : "redis answered '" + got + "'";
-}
-
 class ReplicasTest : public ReleasesTest {
 protected:
     void SetUp() override {
-        pg_url_ = env_or_empty("BEACON_TEST_PG_URL");
-        std::string redis = env_or_empty("BEACON_TEST_REDIS_URL");
-        if (pg_url_.empty() || redis.empty()) {
-            GTEST_SKIP() << "BEACON_TEST_PG_URL and BEACON_TEST_REDIS_URL are needed";
+        if (!production_mode()) {
+            GTEST_SKIP() << "replicas share PostgreSQL and Redis: this runs in the production registration";
         }
-        std::mt19937_64 rng{std::random_device{}()};
-        db_name_ = "beacon_rep_" + std::to_string(rng() % 1'000'000'000'000ULL);
-        auto err = pg_exec(pg_url_, "CREATE DATABASE " + db_name_);
-        ASSERT_TRUE(err.empty()) << err;
-        created_ = true;
-        int redis_db = 1 + static_cast<int>(rng() % 15);
-        err = redis_flush(redis, redis_db);
-        ASSERT_TRUE(err.empty()) << err;
-        while (!redis.empty() && redis.back() == '/') {
-            redis.pop_back();
+        ReleasesTest::SetUp();
+        if (IsSkipped()) {
+            return;
         }
-        env_ = {{"BEACON_DATABASE_URL", with_database(pg_url_, db_name_)},
-                {"BEACON_REDIS_URL", redis + "/" + std::to_string(redis_db)},
-                {"BEACON_JWT_SECRET", kSecret}};
+        std::string error;
+        backends_ = test::ProductionBackends::create(*test::production_peers_from_env(), "beacon_rep", &error);
+        ASSERT_TRUE(backends_ != nullptr) << error;
+        env_ = backends_->env();
+        env_["BEACON_JWT_SECRET"] = kSecret;
     }
 
     void TearDown() override {
         E2eTest::TearDown();  // stops the replicas first
-        if (created_) {
-            auto err = pg_exec(pg_url_, "DROP DATABASE IF EXISTS " + db_name_ + " WITH (FORCE)");
-            EXPECT_TRUE(err.empty()) << err;
-        }
+        backends_.reset();    // then drops their database and keys
     }
 
     // Starts A then B (B after A has migrated the fresh database), both on
-    // the same database, Redis db and artifact directory.
+    // the same database, Redis keys and artifact directory.
     std::pair<Server*, Server*> replicas() {
         std::vector<std::string> args{"--storage-url", "file:" + (work_.path() / "artifacts").string()};
         auto& a = dedicated(args, env_);
@@ -142,8 +53,7 @@ protected:
         return {&a, &b};
     }
 
-    std::string pg_url_, db_name_;
-    bool created_ = false;
+    std::unique_ptr<test::ProductionBackends> backends_;
     std::map<std::string, std::string> env_;
 };
 
@@ -323,7 +233,7 @@ private:
 TEST_F(ReplicasTest, ManualRunIsRefusedWhileAnotherReplicaRunsTheJob) {
     auto [a, b] = replicas();
     auto cb = b->client();
-    EventsTableLock lock(with_database(pg_url_, db_name_));
+    EventsTableLock lock(backends_->database_url());
     ASSERT_TRUE(lock.error().empty()) << lock.error();
 
     HttpResponse ra;
@@ -349,7 +259,7 @@ TEST_F(ReplicasTest, ManualRunIsRefusedWhileAnotherReplicaRunsTheJob) {
 TEST_F(ReplicasTest, RunClaimOfAKilledReplicaIsFreed) {
     auto [a, b] = replicas();
     auto cb = b->client();
-    EventsTableLock lock(with_database(pg_url_, db_name_));
+    EventsTableLock lock(backends_->database_url());
     ASSERT_TRUE(lock.error().empty()) << lock.error();
 
     // Sent raw: A dies before it answers, which HttpClient would count as a failure.

@@ -42,6 +42,7 @@ TEST(Config, DefaultsServeTheEmbeddedMode) {
     EXPECT_EQ(c.data_dir, "./beacon-data");
     EXPECT_EQ(c.database_url, "");
     EXPECT_EQ(c.redis_url, "");
+    EXPECT_EQ(c.redis_key_prefix, "beacon");
     EXPECT_EQ(c.storage_kind, StorageKind::File);
     EXPECT_EQ(c.artifacts_dir, std::filesystem::path("./beacon-data/artifacts"));
     EXPECT_EQ(c.public_url, "");
@@ -154,6 +155,10 @@ TEST(Config, WrongValueMessageNamesTheSettingAsWritten) {
         {"data_dir", ""},
         {"database_url", "mysql://db/beacon"},
         {"redis_url", "memcached://x"},
+        {"redis_key_prefix", ""},
+        {"redis_key_prefix", "tenant{a}"},
+        {"redis_key_prefix", "has space"},
+        {"redis_key_prefix", std::string(65, 'p')},
         {"storage_url", "ftp://x"},
         {"storage_url", "s3://UPPER?region=x"},
         {"storage_url", "s3://bucket?endpoint=ftp://x"},
@@ -265,6 +270,11 @@ TEST(Config, ProductionMeansPostgres) {
     EXPECT_TRUE(is_production(resolve_ok({}, {{"BEACON_DATABASE_URL", "postgres://u:p@db/beacon"}})));
     EXPECT_TRUE(is_production(resolve_ok({}, {{"BEACON_DATABASE_URL", "postgresql://db/beacon"}})));
     EXPECT_FALSE(is_production(resolve_ok({}, {})));
+}
+
+TEST(Config, RedisKeyPrefixLetsDeploymentsShareOneRedis) {
+    EXPECT_EQ(resolve_ok({}, {{"BEACON_REDIS_KEY_PREFIX", "tenant-a:prod"}}).redis_key_prefix, "tenant-a:prod");
+    EXPECT_EQ(resolve_ok({{"redis_key_prefix", "b"}}, {{"BEACON_REDIS_KEY_PREFIX", "a"}}).redis_key_prefix, "b");
 }
 
 TEST(Config, BadUrlMessageRedactsPassword) {
