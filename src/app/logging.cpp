@@ -1,14 +1,8 @@
 #include "app/logging.hpp"
 
-#include <unistd.h>
-
-#include <cerrno>
-#include <mutex>
-#include <string>
-
 #include <spdlog/async.h>
 #include <spdlog/pattern_formatter.h>
-#include <spdlog/sinks/base_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 namespace beacon::app {
@@ -36,52 +30,12 @@ public:
     std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<JsonEscapedMessage>(); }
 };
 
-// stderr in blocks: spdlog's stderr sink flushes after every line, which at
-// load is one write(2) per request on the log thread. Lines are written when
-// 64 KiB have gathered, at once for warnings and errors, on every flush
-// (flush_every: each second) and at exit (spdlog::shutdown flushes).
-class BufferedStderrSink final : public spdlog::sinks::base_sink<std::mutex> {
-public:
-    ~BufferedStderrSink() override { write_out(); }
-
-protected:
-    void sink_it_(const spdlog::details::log_msg& msg) override {
-        spdlog::memory_buf_t line;
-        formatter_->format(msg, line);
-        pending_.append(line.data(), line.size());
-        if (pending_.size() >= kBlock || msg.level >= spdlog::level::warn) {
-            write_out();
-        }
-    }
-    void flush_() override { write_out(); }
-
-private:
-    static constexpr std::size_t kBlock = 64 * 1024;
-
-    void write_out() {
-        std::size_t done = 0;
-        while (done < pending_.size()) {
-            ssize_t n = ::write(STDERR_FILENO, pending_.data() + done, pending_.size() - done);
-            if (n < 0 && errno == EINTR) {
-                continue;
-            }
-            if (n <= 0) {
-                break;  // stderr is gone: drop the lines rather than block the log thread
-            }
-            done += static_cast<std::size_t>(n);
-        }
-        pending_.clear();
-    }
-
-    std::string pending_;
-};
-
 }  // namespace
 
 void setup_logging(LogFormat format) {
     // 8192 queued lines: enough for bursts; each slot is preallocated, so more costs idle RSS.
     spdlog::init_thread_pool(8192, 1);
-    auto logger = spdlog::create_async_nb<BufferedStderrSink>("beacon");
+    auto logger = spdlog::create_async_nb<spdlog::sinks::stderr_sink_mt>("beacon");
     auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
     if (format == LogFormat::Json) {
         formatter->add_flag<JsonEscapedMessage>('*').set_pattern(
