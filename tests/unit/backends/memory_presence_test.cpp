@@ -15,6 +15,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <xxhash.h>
 
 #include "support/temp_dir.hpp"
 
@@ -111,6 +112,34 @@ TEST(MemoryPresence, FlushReplacesThePreviousSnapshotAndLeavesNoTempFile) {
     EXPECT_EQ(reopened->estimate_dau(kDay).value().total, 0);
     // An empty store's snapshot is small: header, counts, checksum.
     EXPECT_LT(std::filesystem::file_size(path), 32u);
+}
+
+// Snapshots of version 1 (actor names, before actors were kept by hash) are
+// still read: an upgrade keeps who was online.
+TEST(MemoryPresence, ReadsVersion1SnapshotsWithActorNames) {
+    std::vector<std::uint8_t> b = {'B', 'C', 'N', 'P', 'R', 'S', 'N', 'C', 1, 0, 0, 0};
+    auto u64 = [&b](std::uint64_t v) {
+        for (int i = 0; i < 8; ++i) {
+            b.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+        }
+    };
+    u64(2);  // actors
+    for (std::string name : {"u:alice", "i:device-0001"}) {
+        b.push_back(static_cast<std::uint8_t>(name.size()));  // varint < 128
+        b.insert(b.end(), name.begin(), name.end());
+        u64(static_cast<std::uint64_t>(to_epoch_ms(kT0 + 1h)));
+    }
+    b.push_back(0);  // no days
+    u64(XXH3_64bits(b.data(), b.size()));
+    test::TempDir dir;
+    const auto path = dir.path() / "presence.snapshot";
+    write_bytes(path, b);
+    auto store = open_ok(path);
+    ASSERT_TRUE(store);
+    EXPECT_EQ(online(*store, kT0), 2);
+    ASSERT_TRUE(store->record_heartbeat("u:alice", kT0 + 2h).ok());
+    EXPECT_EQ(online(*store, kT0), 2) << "the name read from version 1 is the same actor";
+    EXPECT_EQ(online(*store, kT0 + 90min), 1);
 }
 
 TEST(MemoryPresence, MissingSnapshotOpensEmpty) {
