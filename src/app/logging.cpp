@@ -5,6 +5,8 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "core/json_escape.hpp"
+
 namespace beacon::app {
 namespace {
 
@@ -13,19 +15,9 @@ namespace {
 class JsonEscapedMessage final : public spdlog::custom_flag_formatter {
 public:
     void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
-        static constexpr char kHex[] = "0123456789abcdef";
-        for (char c : std::string_view(msg.payload.data(), msg.payload.size())) {
-            auto u = static_cast<unsigned char>(c);
-            if (c == '"' || c == '\\') {
-                dest.push_back('\\');
-                dest.push_back(c);
-            } else if (u < 0x20) {
-                const char esc[] = {'\\', 'u', '0', '0', kHex[u >> 4], kHex[u & 0xF]};
-                dest.append(esc, esc + sizeof esc);
-            } else {
-                dest.push_back(c);
-            }
-        }
+        std::string escaped;
+        append_json_escaped(escaped, std::string_view(msg.payload.data(), msg.payload.size()));
+        dest.append(escaped.data(), escaped.data() + escaped.size());
     }
     std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<JsonEscapedMessage>(); }
 };
