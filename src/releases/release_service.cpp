@@ -523,37 +523,34 @@ Result<DownloadLink> ReleaseService::link_for(const ReleaseVersion& v) const {
         // minute, or 1% of a shorter TTL), valid from the window's start for
         // presign_ttl plus one window: any link handed out is valid for at
         // least presign_ttl and at most one window more.
+        // (Under 100 s of TTL there is no reuse: reuse is 0 and links are
+        // signed from now for exactly presign_ttl.)
         using std::chrono::seconds;
         const seconds reuse = std::min(seconds{60}, options_.presign_ttl / 100);
-        const TimePoint now = clock_.now();
-        if (reuse < seconds{1}) {
-            auto signed_url = artifacts_.signed_url(v.artifact->key, v.artifact->file_name, options_.presign_ttl, now,
-                                                    options_.public_base_url);
-            if (!signed_url) {
-                return std::move(signed_url).error().with_context("signing download of " + v.artifact->key);
-            }
-            return DownloadLink{std::move(signed_url->url), signed_url->expires_at};
-        }
-        const auto since_epoch = std::chrono::floor<seconds>(now.time_since_epoch());
-        const TimePoint window{since_epoch - since_epoch % reuse};
-        std::string cache_key = v.artifact->key + '\n' + v.artifact->file_name;
-        {
+        TimePoint from = clock_.now();
+        std::string cache_key;
+        if (reuse > seconds{0}) {
+            const auto since_epoch = std::chrono::floor<seconds>(from.time_since_epoch());
+            from = TimePoint{since_epoch - since_epoch % reuse};
+            cache_key = v.artifact->key + '\n' + v.artifact->file_name;
             std::lock_guard lock(links_mutex_);
-            if (auto it = links_.find(cache_key); it != links_.end() && it->second.window == window) {
+            if (auto it = links_.find(cache_key); it != links_.end() && it->second.window == from) {
                 return it->second.link;
             }
         }
         auto signed_url = artifacts_.signed_url(v.artifact->key, v.artifact->file_name, options_.presign_ttl + reuse,
-                                                window, options_.public_base_url);
+                                                from, options_.public_base_url);
         if (!signed_url) {
             return std::move(signed_url).error().with_context("signing download of " + v.artifact->key);
         }
         DownloadLink link{std::move(signed_url->url), signed_url->expires_at};
-        std::lock_guard lock(links_mutex_);
-        if (links_.size() >= 4096) {
-            links_.clear();  // old windows' links; the live ones are re-signed on demand
+        if (reuse > seconds{0}) {
+            std::lock_guard lock(links_mutex_);
+            if (links_.size() >= 4096) {
+                links_.clear();  // old windows' links; the live ones are re-signed on demand
+            }
+            links_.insert_or_assign(std::move(cache_key), CachedLink{from, link});
         }
-        links_.insert_or_assign(std::move(cache_key), CachedLink{window, link});
         return link;
     }
     if (v.external_url) {
