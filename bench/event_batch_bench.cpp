@@ -98,7 +98,7 @@ void set_batch_counters(benchmark::State& state, const std::string& body) {
 // Checks once, outside the timing, that the batch is accepted whole: a
 // benchmark of rejections would measure the wrong path.
 void expect_all_accepted(benchmark::State& state, const std::string& body) {
-    auto parsed = beacon::telemetry::parse_event_batch(parse_body(body), kNow, std::nullopt);
+    auto parsed = beacon::telemetry::parse_event_batch(parse_body(body), body, kNow, std::nullopt);
     if (!parsed || parsed->events.size() != kEvents || !parsed->rejected.empty()) {
         state.SkipWithError("the benchmark batch is not accepted whole");
     }
@@ -109,7 +109,7 @@ void BM_EventBatchParseValidate(benchmark::State& state) {
     const std::string body = make_body();
     expect_all_accepted(state, body);
     for (auto _ : state) {
-        auto parsed = beacon::telemetry::parse_event_batch(parse_body(body), kNow, std::nullopt);
+        auto parsed = beacon::telemetry::parse_event_batch(parse_body(body), body, kNow, std::nullopt);
         benchmark::DoNotOptimize(parsed);
     }
     set_batch_counters(state, body);
@@ -132,7 +132,7 @@ void BM_EventBatchValidate(benchmark::State& state) {
     expect_all_accepted(state, body);
     const json::value v = parse_body(body);
     for (auto _ : state) {
-        auto parsed = beacon::telemetry::parse_event_batch(v, kNow, std::nullopt);
+        auto parsed = beacon::telemetry::parse_event_batch(v, body, kNow, std::nullopt);
         benchmark::DoNotOptimize(parsed);
     }
     set_batch_counters(state, body);

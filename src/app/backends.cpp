@@ -1,5 +1,7 @@
 #include "app/backends.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include "backends/localfs/local_artifact_store.hpp"
 #include "backends/memory/memory_presence.hpp"
 #include "backends/postgres/pg_database.hpp"
@@ -61,7 +63,7 @@ Result<void> open_database(const Config& config, Backends& b) {
     return {};
 }
 
-Result<void> open_presence(const Config& config, Backends& b) {
+Result<void> open_presence(const Config& config, const Clock& clock, Backends& b) {
     if (!config.redis_url.empty()) {
         auto endpoint = backends::redis::parse_redis_url(config.redis_url);
         if (!endpoint) {
@@ -78,11 +80,19 @@ Result<void> open_presence(const Config& config, Backends& b) {
         b.readiness.push_back({"presence", p});
         return {};
     }
-    auto memory = backends::memory::MemoryPresence::open(config.data_dir / "presence.snapshot");
+    backends::memory::MemoryPresenceOptions options;
+    options.snapshot_path = config.data_dir / "presence.snapshot";
+    options.clock = &clock;
+    // A corrupt snapshot is a lost cache: set aside with a warning, never a
+    // reason not to start.
+    auto memory = backends::memory::MemoryPresence::open_recovering(std::move(options));
     if (!memory) {
         return std::move(memory).error().with_context("loading presence");
     }
-    auto* p = keep(b, std::move(*memory));
+    if (memory->warning) {
+        spdlog::warn("presence snapshot: {}", *memory->warning);
+    }
+    auto* p = keep(b, std::move(memory->store));
     b.presence = p;
     b.presence_flush = p;
     b.readiness.push_back({"presence", p});
@@ -128,29 +138,46 @@ Result<void> open_storage(const Config& config, const Clock& clock, Backends& b)
     return {};
 }
 
+// Errors of the adapters may quote their connection strings (libpq's URI
+// parse errors quote the whole URI): whatever they say reaches the log only
+// with the configured secrets hidden.
+Error redacted(const Config& config, Error e) {
+    e.message = redact_config_secrets(config, e.message);
+    for (auto& f : e.fields) {
+        f.message = redact_config_secrets(config, f.message);
+    }
+    return e;
+}
+
 }  // namespace
 
 Result<Backends> open_backends(const Config& config, const Clock& clock) {
     Backends b;
     if (auto r = open_database(config, b); !r) {
-        return std::move(r).error();
+        return redacted(config, std::move(r).error());
     }
-    if (auto r = open_presence(config, b); !r) {
-        return std::move(r).error();
+    if (auto r = open_presence(config, clock, b); !r) {
+        return redacted(config, std::move(r).error());
     }
     if (auto r = open_storage(config, clock, b); !r) {
-        return std::move(r).error();
+        return redacted(config, std::move(r).error());
     }
     return b;
 }
 
 Result<int> migrate_database(const Config& config) {
+    Result<int> applied = 0;
     if (is_production(config)) {
-        return backends::postgres::PgDatabase::migrate(config.database_url);
+        applied = backends::postgres::PgDatabase::migrate(config.database_url);
+    } else {
+        std::error_code ec;
+        std::filesystem::create_directories(config.data_dir, ec);
+        applied = backends::sqlite::SqliteDatabase::migrate(database_file(config));
     }
-    std::error_code ec;
-    std::filesystem::create_directories(config.data_dir, ec);
-    return backends::sqlite::SqliteDatabase::migrate(database_file(config));
+    if (!applied) {
+        return redacted(config, std::move(applied).error());
+    }
+    return applied;
 }
 
 }  // namespace beacon::app

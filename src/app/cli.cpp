@@ -12,6 +12,7 @@
 #include "app/release_cli.hpp"
 #include "app/serve.hpp"
 #include "auth/jwt.hpp"
+#include "core/redact.hpp"
 #include "core/time_format.hpp"
 
 extern char** environ;
@@ -121,7 +122,9 @@ int run_cli(int argc, char** argv) {
 
     auto config = load(flags, config_file);
     if (!config) {
-        std::cerr << "beacon: " << config.error().message << "\n";
+        // Config errors quote URLs redacted already; this also hides what
+        // a shape we did not foresee may carry.
+        std::cerr << "beacon: " << redact_secrets(config.error().message) << "\n";
         return 2;
     }
     setup_logging(config->log_format);

@@ -22,6 +22,7 @@
 #include <toml++/toml.h>
 
 #include "auth/jwt.hpp"
+#include "core/redact.hpp"
 #include "core/time_format.hpp"
 
 namespace beacon::app {
@@ -115,6 +116,18 @@ std::string quoted(const Raw& raw) {
         shown = shown.substr(0, kMaxShown) + "...";
     }
     return "'" + shown + "'";
+}
+
+// A JWT secret under kMinJwtSecretBytes: HS256 with a short key can be
+// brute-forced offline from any token, and the download-link key derives
+// from it. The message never quotes the secret.
+Error short_secret(std::string_view label, std::size_t size) {
+    std::string where(label);
+    if (label != "BEACON_JWT_SECRET") {
+        where += " (BEACON_JWT_SECRET)";
+    }
+    return invalid(where + ": the JWT secret must be at least " + std::to_string(kMinJwtSecretBytes) +
+                   " bytes, got " + std::to_string(size) + "; make one with: openssl rand -hex 32");
 }
 
 Error bad_value(const Raw& raw, std::string_view expected) {
@@ -471,7 +484,10 @@ Result<void> parse_public_url(const Raw& raw, Config& c) {
 
 }  // namespace
 
-std::string redact_url(std::string_view url) {
+namespace {
+
+// The URL-shaped part of redact_url: userinfo and query of a well-formed URL.
+std::string redact_well_formed_url(std::string_view url) {
     std::string out;
     std::size_t pos = 0;
     if (auto scheme_end = url.find("://"); scheme_end != std::string_view::npos) {
@@ -527,6 +543,31 @@ std::string redact_url(std::string_view url) {
     }
     out.append(url.substr(frag));
     return out;
+}
+
+}  // namespace
+
+std::string redact_url(std::string_view url) {
+    // Then whatever shape is left: a libpq keyword string, a mistyped URL
+    // (postgres:/u:p@h), credentials outside the userinfo.
+    return redact_secrets(redact_well_formed_url(url));
+}
+
+std::string redact_config_secrets(const Config& config, std::string_view text) {
+    std::vector<std::string> known = secrets_in(config.database_url);
+    for (auto& s : secrets_in(config.redis_url)) {
+        known.push_back(std::move(s));
+    }
+    for (auto& s : secrets_in(config.storage_url)) {
+        known.push_back(std::move(s));
+    }
+    for (const std::string* s : {&config.s3.secret_access_key, &config.jwt_secret}) {
+        if (!s->empty()) {
+            known.push_back(*s);
+        }
+    }
+    std::sort(known.begin(), known.end(), [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+    return redact_secrets(text, known);
 }
 
 Result<Config> resolve_config(const std::map<std::string, std::string>& flags,
@@ -614,6 +655,9 @@ Result<Config> resolve_config(const std::map<std::string, std::string>& flags,
     });
     apply("public_url", [&](const Raw& raw) { return parse_public_url(raw, c); });
     apply("jwt_secret", [&](const Raw& raw) -> Result<void> {
+        if (raw.text.size() < kMinJwtSecretBytes) {
+            return short_secret(raw.label, raw.text.size());
+        }
         c.jwt_secret = raw.text;
         return ok();
     });
@@ -740,6 +784,9 @@ bool write_all(int fd, std::string_view data) {
 
 Result<void> ensure_jwt_secret(Config& config) {
     if (!config.jwt_secret.empty()) {
+        if (config.jwt_secret.size() < kMinJwtSecretBytes) {
+            return short_secret("BEACON_JWT_SECRET", config.jwt_secret.size());
+        }
         return ok();
     }
     if (is_production(config)) {
@@ -751,6 +798,12 @@ Result<void> ensure_jwt_secret(Config& config) {
         auto secret = read_secret_file(path);
         if (!secret.ok()) {
             return std::move(secret).error();
+        }
+        if (secret->size() < kMinJwtSecretBytes) {
+            return invalid(path.string() + " holds a JWT secret of " + std::to_string(secret->size()) +
+                           " bytes; at least " + std::to_string(kMinJwtSecretBytes) +
+                           " are needed: delete the file to generate a new one, or set BEACON_JWT_SECRET "
+                           "(make one with: openssl rand -hex 32)");
         }
         config.jwt_secret = std::move(secret).value();
         return ok();

@@ -91,7 +91,13 @@ Result<Config> resolve_config(const std::map<std::string, std::string>& flags,
 // Production means PostgreSQL: database_url starts with postgres:// or postgresql://.
 bool is_production(const Config& config);
 
-// Makes sure config.jwt_secret is set. When it is empty: in production an
+// The shortest BEACON_JWT_SECRET accepted: 32 bytes, the size of an HS256
+// key (RFC 7518 3.2: a key of at least the hash output size). Shorter ones are
+// refused at start with a message saying how to make one.
+inline constexpr std::size_t kMinJwtSecretBytes = 32;
+
+// Makes sure config.jwt_secret is set and at least kMinJwtSecretBytes long
+// (else InvalidArgument). When it is empty: in production an
 // InvalidArgument error (replicas must share the secret); in embedded mode the
 // secret is read from data_dir/jwt-secret, or generated there (32 random bytes
 // as hex, file mode 0600, data_dir created if needed) so tokens survive restarts.
@@ -104,7 +110,15 @@ Result<void> ensure_jwt_secret(Config& config);
 std::string describe(const Config& config);
 
 // `url` with the password of its userinfo and the values of query parameters
-// that look secret (password, secret, token, key) replaced by "***".
+// that look secret (password, secret, token, key) replaced by "***"; also
+// for what is not a well-formed URL (a libpq keyword string such as
+// "host=db password=...", a mistyped "postgres:/user:pass@db"), through
+// core/redact.hpp.
 std::string redact_url(std::string_view url);
+
+// `text` (an error message, a log line) with every secret of `config` hidden:
+// the credentials of its database and Redis URLs, the S3 keys and the JWT
+// secret, wherever they appear and in whatever shape (core/redact.hpp).
+std::string redact_config_secrets(const Config& config, std::string_view text);
 
 }  // namespace beacon::app

@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include "core/json_write.hpp"
+
 namespace beacon::http {
 namespace {
 
@@ -85,7 +87,7 @@ std::string problem_body(const Problem& p) {
         }
         o["errors"] = std::move(errs);
     }
-    return boost::json::serialize(o);
+    return json_write(o);
 }
 
 }  // namespace beacon::http

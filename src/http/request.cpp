@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "core/json_write.hpp"
 #include "http/problem.hpp"
 
 namespace beacon::http {
@@ -33,7 +34,9 @@ Response json_response(bh::status status, std::string body) {
 }
 
 Response json_response(bh::status status, const boost::json::value& body) {
-    return json_response(status, boost::json::serialize(body));
+    // Not boost::json::serialize: it writes doubles in exponent form (12.4 as
+    // 1.24E1), and every number in a response is a plain decimal.
+    return json_response(status, json_write(body, JsonNumbers::Plain));
 }
 
 namespace {

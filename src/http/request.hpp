@@ -44,7 +44,8 @@ struct Request {
 
 using Handler = std::function<boost::asio::awaitable<Response>(Request&)>;
 
-// Response builders. Each sets Content-Type and Content-Length.
+// Response builders. Each sets Content-Type and Content-Length. A JSON value
+// is written by json_write (core/json_write.hpp): numbers as plain decimals.
 Response json_response(boost::beast::http::status status, const boost::json::value& body);
 Response json_response(boost::beast::http::status status, std::string body);
 Response problem_response(const Error& e);

@@ -134,7 +134,7 @@ asio::awaitable<Response> events(TelemetryApi& api, Request& req) {
     if (auto* r = std::get_if<Response>(&body)) {
         co_return std::move(*r);
     }
-    auto batch = telemetry::parse_event_batch(std::get<json::value>(body), api.clock.now(), req.token_user());
+    auto batch = telemetry::parse_event_batch(std::get<json::value>(body), req.body, api.clock.now(), req.token_user());
     if (!batch) {
         co_return problem_response(batch.error());
     }

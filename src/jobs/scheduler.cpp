@@ -156,6 +156,12 @@ Result<RunReport> Scheduler::run_now(std::string_view name, std::optional<Day> d
     if (e == nullptr) {
         return make_error(ErrorCode::NotFound, "no job named '" + std::string(name) + "'");
     }
+    const JobContext ctx{clock_.now(), day, true};
+    if (e->job.validate) {
+        if (auto valid = e->job.validate(ctx); !valid) {
+            return std::move(valid).error();
+        }
+    }
     std::unique_lock running(e->running, std::try_to_lock);
     if (!running.owns_lock()) {
         return make_error(ErrorCode::Conflict, "job '" + std::string(name) + "' is running already");
@@ -167,7 +173,7 @@ Result<RunReport> Scheduler::run_now(std::string_view name, std::optional<Day> d
     if (!*run_claim) {
         return make_error(ErrorCode::Conflict, "job '" + std::string(name) + "' is running on another instance");
     }
-    return execute(*e, JobContext{clock_.now(), day, true});
+    return execute(*e, JobContext{clock_.now(), day, true});  // now, after any wait for the claim
 }
 
 Result<std::vector<JobStatus>> Scheduler::statuses() {

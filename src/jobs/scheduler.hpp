@@ -31,6 +31,10 @@ struct Job {
     // The first scheduled instant strictly after `t`.
     std::function<TimePoint(TimePoint t)> next_tick;
     std::function<Result<boost::json::object>(const JobContext&)> run;
+    // Optional: checks a manual run's arguments (InvalidArgument naming the
+    // field) before anything is claimed, so a bad request is a 400 even
+    // while the job runs elsewhere (API.md: validation before conflicts).
+    std::function<Result<void>(const JobContext&)> validate = nullptr;
 };
 
 struct JobStatus {
@@ -74,10 +78,11 @@ public:
     // thread (what the threads do; tests call it with a manual clock).
     void run_due(TimePoint now);
 
-    // Runs `name` now. NotFound for an unknown job; Conflict when it is
-    // running already, in this process or on another replica (its run claim
-    // is held); the ledger's error when the claim cannot be checked; else
-    // the run's own error or its report.
+    // Runs `name` now. NotFound for an unknown job; the job's validate()
+    // error (before any claim is tried); Conflict when it is running
+    // already, in this process or on another replica (its run claim is
+    // held); the ledger's error when the claim cannot be checked; else the
+    // run's own error or its report.
     Result<RunReport> run_now(std::string_view name, std::optional<Day> day);
 
     Result<std::vector<JobStatus>> statuses();

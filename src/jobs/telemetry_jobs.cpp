@@ -60,15 +60,20 @@ json::object counts_json(Day day, const telemetry::DailyCounts& c) {
     return json::object{{"day", format_day(day)}, {"dau", c.total}};
 }
 
-Result<json::object> nightly(const TelemetryJobDeps& d, const JobContext& ctx) {
-    Day today = d.dau.today();
-    Day day = today - std::chrono::days(1);
-    if (ctx.day) {
-        if (*ctx.day >= today) {
-            return invalid_field("day", "must be a day before today");
-        }
-        day = *ctx.day;
+// The ?day= of a manual run: a day before today.
+Result<void> validate_nightly(const TelemetryJobDeps& d, const JobContext& ctx) {
+    if (ctx.day && *ctx.day >= d.dau.today()) {
+        return invalid_field("day", "must be a day before today");
     }
+    return ok();
+}
+
+Result<json::object> nightly(const TelemetryJobDeps& d, const JobContext& ctx) {
+    // Checked again: today may have moved on while the run waited.
+    if (auto valid = validate_nightly(d, ctx); !valid) {
+        return std::move(valid).error();
+    }
+    Day day = ctx.day ? *ctx.day : d.dau.today() - std::chrono::days(1);
     auto counts = d.dau.compute(day, true);
     if (!counts) {
         return std::move(counts).error();
@@ -106,7 +111,8 @@ std::vector<Job> make_telemetry_jobs(const TelemetryJobDeps& deps) {
                        [deps](const JobContext&) { return cleanup(deps); }});
     jobs.push_back(Job{"nightly-dau", "daily at 01:00 " + deps.settings.tz.name(),
                        [tz = deps.settings.tz](TimePoint t) { return next_nightly(tz, t); },
-                       [deps](const JobContext& c) { return nightly(deps, c); }});
+                       [deps](const JobContext& c) { return nightly(deps, c); },
+                       [deps](const JobContext& c) { return validate_nightly(deps, c); }});
     jobs.push_back(Job{"rolling-dau", "every 10 minutes", [](TimePoint t) { return next_multiple(t, 10min); },
                        [deps](const JobContext&) { return rolling(deps); }});
     return jobs;

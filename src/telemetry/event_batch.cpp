@@ -4,7 +4,9 @@
 
 #include <boost/json.hpp>
 
+#include "core/json_write.hpp"
 #include "core/time_format.hpp"
+#include "telemetry/properties_spans.hpp"
 
 namespace beacon::telemetry {
 namespace {
@@ -69,7 +71,7 @@ std::string read_context_field(const json::object& obj, std::string_view key, Co
         }
         ctx.region = std::move(*r);
     } else {
-        if (text.empty() || text.size() > kMaxShortText || has_control_chars(text)) {
+        if (text.empty() || utf8_length(text) > kMaxShortText || has_control_chars(text)) {
             return "must be 1 to 128 characters without control characters";
         }
         std::optional<std::string>* slot = key == "appVersion"    ? &ctx.app_version
@@ -136,6 +138,7 @@ std::optional<Rejection> parse_event(std::size_t index,
                                      TimePoint now,
                                      const std::optional<std::string>& token_user,
                                      const EventLimits& limits,
+                                     std::optional<std::string_view> raw_properties,
                                      Event& out) {
     auto reject = [&](std::string_view key, std::string msg) {
         return Rejection{index, event_field(index, key), std::move(msg)};
@@ -166,7 +169,8 @@ std::optional<Rejection> parse_event(std::size_t index,
     std::optional<std::string> event_id;
     if (const json::value* id = obj->if_contains("eventId"); id != nullptr && !id->is_null()) {
         const json::string* s = id->if_string();
-        if (s == nullptr || s->empty() || s->size() > 64 || has_control_chars(std::string_view(*s))) {
+        if (s == nullptr || s->empty() || utf8_length(std::string_view(*s)) > 64 ||
+            has_control_chars(std::string_view(*s))) {
             return reject("eventId", "must be a string of 1 to 64 characters");
         }
         event_id = std::string(*s);
@@ -192,16 +196,23 @@ std::optional<Rejection> parse_event(std::size_t index,
         if (!props->is_object()) {
             return reject("properties", "must be an object");
         }
-        if (json_depth(*props) > limits.max_properties_depth) {
+        const PropertiesShape shape = inspect_properties(*props);
+        if (shape.depth > limits.max_properties_depth) {
             return reject("properties", "nests deeper than 8 levels");
         }
-        properties = json::serialize(*props);
-        if (properties.size() > limits.max_properties_bytes) {
-            return reject("properties", "is larger than 8 KiB");
-        }
-        // PostgreSQL's jsonb cannot store U+0000; refuse it on every backend alike.
-        if (properties.find("\\u0000") != std::string::npos) {
+        // PostgreSQL's jsonb (and text) cannot store U+0000; refuse it on every backend alike.
+        if (shape.has_nul) {
             return reject("properties", "must not contain the character U+0000");
+        }
+        // boost::json reads 1e400 as infinity, which JSON cannot spell.
+        if (shape.has_non_finite) {
+            return reject("properties", "holds a number outside the range of a double");
+        }
+        // Stored compact, doubles in their shortest spelling (not boost's 1.24E1).
+        properties = json_write(*props, JsonNumbers::Shortest);
+        const std::size_t received = raw_properties ? raw_properties->size() : properties.size();
+        if (received > limits.max_properties_bytes) {
+            return reject("properties", "is larger than 8 KiB");
         }
     }
 
@@ -223,33 +234,47 @@ std::optional<Rejection> parse_event(std::size_t index,
 
 }  // namespace
 
-int json_depth(const json::value& v) {
+int json_depth(const json::value& v) { return inspect_properties(v).depth; }
+
+PropertiesShape inspect_properties(const json::value& v) {
     // Iterative so a hostile document cannot overflow the stack.
     struct Frame {
         const json::value* v;
         int depth;
     };
+    PropertiesShape shape;
     std::vector<Frame> stack{{&v, 1}};
-    int max_depth = 0;
     while (!stack.empty()) {
         Frame f = stack.back();
         stack.pop_back();
         if (const auto* o = f.v->if_object()) {
-            max_depth = std::max(max_depth, f.depth);
+            shape.depth = std::max(shape.depth, f.depth);
             for (const auto& kv : *o) {
+                if (kv.key().find('\0') != json::string_view::npos) {
+                    shape.has_nul = true;
+                }
                 stack.push_back({&kv.value(), f.depth + 1});
             }
         } else if (const auto* a = f.v->if_array()) {
-            max_depth = std::max(max_depth, f.depth);
+            shape.depth = std::max(shape.depth, f.depth);
             for (const auto& e : *a) {
                 stack.push_back({&e, f.depth + 1});
             }
+        } else if (const auto* s = f.v->if_string()) {
+            if (s->find('\0') != json::string::npos) {
+                shape.has_nul = true;
+            }
+        } else if (const auto* d = f.v->if_double()) {
+            if (!std::isfinite(*d)) {
+                shape.has_non_finite = true;
+            }
         }
     }
-    return max_depth;
+    return shape;
 }
 
 Result<ParsedBatch> parse_event_batch(const json::value& body,
+                                      std::string_view text,
                                       TimePoint now,
                                       const std::optional<std::string>& token_user,
                                       const EventLimits& limits) {
@@ -281,11 +306,31 @@ Result<ParsedBatch> parse_event_batch(const json::value& body,
     if (items->size() > limits.max_events) {
         return invalid_field("events", "holds more than 500 events");
     }
+    if (token_user && !is_valid_user_id(*token_user)) {
+        return invalid_field("userId", "the token's sub is the userId and must be 1 to 128 characters without control characters");
+    }
+    // Where each properties value sits in the text, to measure it as received.
+    // Only needed when the body is larger than the limit: a value inside a
+    // smaller body cannot exceed it. The scan fails only on text that does
+    // not hold `body`; the compact serialization is measured then.
+    std::optional<std::vector<std::string_view>> spans;
+    if (text.size() > limits.max_properties_bytes) {
+        spans = find_properties_spans(text);
+        if (spans && spans->size() != items->size()) {
+            spans.reset();
+        }
+    }
     ParsedBatch batch;
     batch.events.reserve(items->size());
     for (std::size_t i = 0; i < items->size(); ++i) {
         Event e;
-        if (auto r = parse_event(i, (*items)[i], base, now, token_user, limits, e)) {
+        std::optional<std::string_view> raw;
+        if (spans) {
+            raw = (*spans)[i];
+        } else if (text.size() <= limits.max_properties_bytes) {
+            raw = text;  // an upper bound of the value's size, and under the limit
+        }
+        if (auto r = parse_event(i, (*items)[i], base, now, token_user, limits, raw, e)) {
             batch.rejected.push_back(std::move(*r));
         } else {
             batch.events.push_back(std::move(e));

@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/json/value.hpp>
@@ -38,12 +39,26 @@ struct ParsedBatch {
 // Rules: a malformed envelope (not an object, bad `context`, `events` missing,
 // not an array, empty or over max_events) is an InvalidArgument for the whole
 // batch with the field named; a bad value inside one event rejects only that
-// event. `token_user` (the `sub` of a valid bearer token) overrides any userId.
+// event. `token_user` (the `sub` of a valid bearer token) overrides any userId;
+// one that is no valid userId is an InvalidArgument on `userId`.
 // Timestamps are checked against `now` (also used for absent timestamps).
+// `text` is the (decompressed) body `body` was parsed from: each event's
+// `properties` is measured on its bytes there (API.md 1.1), and stored as its
+// compact serialization (json_write, doubles in their shortest spelling).
+// Lengths given in characters count Unicode code points, not bytes.
 Result<ParsedBatch> parse_event_batch(const boost::json::value& body,
+                                      std::string_view text,
                                       TimePoint now,
                                       const std::optional<std::string>& token_user,
                                       const EventLimits& limits = {});
+
+// What the properties rules look at, found in one walk of the value.
+struct PropertiesShape {
+    int depth = 0;                // the outermost object or array is level 1; 0 for a scalar
+    bool has_nul = false;         // U+0000 in a key or a string
+    bool has_non_finite = false;  // a number boost read as infinity (1e400)
+};
+PropertiesShape inspect_properties(const boost::json::value& v);
 
 // Depth of a JSON value where the outermost object or array is level 1.
 int json_depth(const boost::json::value& v);

@@ -9,7 +9,19 @@ EventIngestor::EventIngestor(EventStore& store, PresenceStore& presence, const T
 
 EventIngestor::~EventIngestor() { stop(); }
 
+std::size_t EventIngestor::event_bytes(const Event& e) {
+    auto text = [](const std::string& s) { return s.capacity() > 15 ? s.capacity() + 1 : 0; };  // beyond SSO
+    auto opt = [&text](const std::optional<std::string>& s) { return s ? text(*s) : 0; };
+    return sizeof(Event) + text(e.install_id) + text(e.event_name) + text(e.properties_json) + opt(e.event_id) +
+           opt(e.user_id) + opt(e.app_version) + opt(e.os_version) + opt(e.device_model) + opt(e.region) +
+           opt(e.session_id);
+}
+
 void EventIngestor::submit(std::vector<Event> events, Done done) {
+    std::size_t bytes = 0;
+    for (const Event& e : events) {
+        bytes += event_bytes(e);
+    }
     const char* refusal = nullptr;
     {
         std::lock_guard lock(mu_);
@@ -17,9 +29,12 @@ void EventIngestor::submit(std::vector<Event> events, Done done) {
             refusal = "the server is shutting down";
         } else if (pending_events_ + events.size() > options_.max_pending_events) {
             refusal = "too many events waiting to be stored";
+        } else if (pending_bytes_ > 0 && pending_bytes_ + bytes > options_.max_pending_bytes) {
+            refusal = "too many bytes of events waiting to be stored";
         } else {
             pending_events_ += events.size();
-            queue_.push_back(Pending{std::move(events), std::move(done)});
+            pending_bytes_ += bytes;
+            queue_.push_back(Pending{std::move(events), std::move(done), bytes});
             cv_.notify_one();
             return;
         }
@@ -52,13 +67,16 @@ void EventIngestor::run() {
             }
             // Take whole requests until the commit is full (always at least one).
             std::size_t rows = 0;
+            std::size_t bytes = 0;
             while (!queue_.empty() &&
                    (group.empty() || rows + queue_.front().events.size() <= options_.max_events_per_commit)) {
                 rows += queue_.front().events.size();
+                bytes += queue_.front().bytes;
                 group.push_back(std::move(queue_.front()));
                 queue_.pop_front();
             }
             pending_events_ -= rows;
+            pending_bytes_ -= bytes;
         }
         const auto started = std::chrono::steady_clock::now();
         std::optional<Error> failed = commit(group);
@@ -76,6 +94,7 @@ void EventIngestor::fail_queued(const Error& error) {
         std::lock_guard lock(mu_);
         doomed.swap(queue_);
         pending_events_ = 0;
+        pending_bytes_ = 0;
     }
     for (auto& p : doomed) {
         p.done(error);

@@ -53,9 +53,14 @@ public:
 
     struct Options {
         std::size_t max_events_per_commit = 5000;
-        // Back-pressure: submissions beyond this many pending events fail
-        // with Unavailable instead of queueing without bound.
+        // Back-pressure: submissions beyond this many pending events, or
+        // beyond this many bytes of pending events (their memory, as
+        // event_bytes() counts it: 200,000 events with 8 KiB of properties
+        // each would be 1.7 GB), fail with Unavailable instead of queueing
+        // without bound. A request is never refused for being alone in an
+        // empty queue.
         std::size_t max_pending_events = 200000;
+        std::size_t max_pending_bytes = std::size_t{256} << 20;
         // A failed commit (Unavailable) that took at least this long fails
         // the requests queued meanwhile too (see above). 0: every failure does.
         std::chrono::milliseconds slow_failure{1000};
@@ -81,10 +86,14 @@ public:
     // Failures to update the DAU estimate after a commit (for /metrics).
     std::uint64_t estimate_failures() const { return estimate_failures_.load(); }
 
+    // The memory an event holds while it waits: the record and its strings.
+    static std::size_t event_bytes(const Event& e);
+
 private:
     struct Pending {
         std::vector<Event> events;
         Done done;
+        std::size_t bytes = 0;  // event_bytes() of events
     };
 
     void run();
@@ -102,6 +111,7 @@ private:
     std::condition_variable cv_;
     std::deque<Pending> queue_;
     std::size_t pending_events_ = 0;
+    std::size_t pending_bytes_ = 0;
     bool stopping_ = false;
     std::atomic<std::uint64_t> estimate_failures_{0};
     std::chrono::steady_clock::time_point skip_estimates_until_{};  // writer thread only

@@ -58,8 +58,16 @@ std::string actor_key(std::string_view install_id, const std::optional<std::stri
 
 bool is_valid_install_id(std::string_view s) { return s.size() >= 8 && s.size() <= 128 && all_id_chars(s); }
 
+std::size_t utf8_length(std::string_view s) {
+    std::size_t n = 0;
+    for (unsigned char c : s) {
+        n += (c & 0xC0) != 0x80 ? 1 : 0;  // every byte but 10xxxxxx starts a code point
+    }
+    return n;
+}
+
 bool is_valid_user_id(std::string_view s) {
-    if (s.empty() || s.size() > 128) {
+    if (s.empty() || utf8_length(s) > 128) {
         return false;
     }
     for (unsigned char c : s) {

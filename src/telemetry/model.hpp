@@ -23,9 +23,13 @@ std::string_view to_string(Platform p);
 // userId can never collide with an installId.
 std::string actor_key(std::string_view install_id, const std::optional<std::string>& user_id);
 
+// Characters (Unicode code points) in UTF-8 text that the JSON parser has
+// validated. The contract's "N characters" limits count these, not bytes.
+std::size_t utf8_length(std::string_view s);
+
 // Validation of identifiers, shared by every endpoint.
 bool is_valid_install_id(std::string_view s);   // 8..128 of [A-Za-z0-9._:-]
-bool is_valid_user_id(std::string_view s);      // 1..128 bytes, no control characters
+bool is_valid_user_id(std::string_view s);      // 1..128 characters, no control characters (C0, DEL, C1)
 bool is_valid_event_name(std::string_view s);   // 1..64 of [A-Za-z0-9_.:-]
 // Two ASCII letters; returns the upper-cased form.
 std::optional<std::string> normalize_region(std::string_view s);

@@ -39,6 +39,10 @@ Result<Heartbeat> parse_heartbeat(const json::value& body, const std::optional<s
     }
     hb.install_id = std::string(*install);
 
+    if (token_user && !is_valid_user_id(*token_user)) {
+        return invalid_field(
+            "userId", "the token's sub is the userId and must be 1 to 128 characters without control characters");
+    }
     auto user = opt_string(*o, "userId", bad);
     if (bad || (user && !is_valid_user_id(*user))) {
         return invalid_field("userId", "must be a string of 1 to 128 characters without control characters");
@@ -61,7 +65,7 @@ Result<Heartbeat> parse_heartbeat(const json::value& body, const std::optional<s
     }
 
     auto version = opt_string(*o, "appVersion", bad);
-    if (bad || (version && (version->empty() || version->size() > 128))) {
+    if (bad || (version && (version->empty() || utf8_length(*version) > 128))) {
         return invalid_field("appVersion", "must be a string of 1 to 128 characters");
     }
     if (version) {

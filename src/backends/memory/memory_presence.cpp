@@ -3,18 +3,28 @@
 // Online set, per shard
 // ---------------------
 // Each shard keeps actor -> Slot in a hash map, and partitions the actors by a
-// watermark (the largest `now` that count_online/remove_expired has seen):
-//   live:    expiry >  watermark, in a min-heap on expiry (the heap is indexed:
-//            each Slot knows its heap position, so a heartbeat that extends or
-//            shortens an expiry moves its one entry instead of pushing a
-//            second, stale one that could later evict the actor by mistake);
-//   expired: expiry <= watermark, in an unordered vector (Slot knows its index).
-// Moving the watermark forward pops heap entries into `expired`; each actor
+// watermark (the largest `now` that count_online/remove_expired/flush has seen):
+//   live:    expiry >  watermark, in a min-heap on expiry;
+//   expired: expiry <= watermark, in a second min-heap on expiry.
+// Both heaps are indexed (each Slot knows its heap and position), so a
+// heartbeat that extends or shortens an expiry moves its one entry instead of
+// pushing a second, stale one that could later evict the actor by mistake.
+// Moving the watermark forward pops live entries into `expired`; each actor
 // moves once per expiry, so count_online(now) is O(newly expired * log n) and
-// then just live.size(). remove_expired(now) erases `expired`. A `now` below
-// the watermark (tests, clock steps) is answered exactly by scanning `expired`.
-// Nothing is forgotten before remove_expired(), so both calls agree with the
-// Redis adapter (ZCOUNT / ZREMRANGEBYSCORE) for any sequence of calls.
+// then just live.size(). A `now` below the watermark (tests, clock steps) is
+// answered by scanning `expired`.
+//
+// Forgetting: an actor that expired more than `recount_grace` before the
+// watermark cannot be counted by any `now` we expect to see (counts run at the
+// clock's now), so it is forgotten as the window passes, not at the hourly
+// cleanup: every heartbeat forgets up to kPurgePerHeartbeat of them in its
+// shard (so forgetting keeps pace with new actors), and every flush (10 s)
+// moves the watermark to the clock's now and forgets the rest, a bounded batch
+// per lock hold. Counts do not forget, so counts at earlier times within the
+// grace stay exact and agree with the Redis adapter (ZCOUNT), and
+// remove_expired(now) forgets exactly the actors expired at `now` that are
+// still kept (ZREMRANGEBYSCORE). After a crowd leaves, the map's bucket array
+// and the heaps' capacity are given back too (compact()).
 //
 // Snapshot file format, version 2 (all integers little-endian)
 // -----------------------------------------------------------
@@ -45,6 +55,7 @@
 #include <cassert>
 #include <cerrno>
 #include <climits>
+#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <limits>
@@ -85,6 +96,14 @@ struct Slot {
     bool live = false;
 };
 
+// Forgotten per heartbeat, at most: two per new actor keeps the expired ones
+// from piling up however fast installs come and go, at a cost of a compare
+// when there is nothing to forget.
+constexpr std::size_t kPurgePerHeartbeat = 2;
+// Forgotten per lock hold by flush(), so heartbeats on that shard wait at most
+// for this many erasures.
+constexpr std::size_t kPurgePerLock = 4096;
+
 using ActorMap = std::unordered_map<std::uint64_t, Slot>;
 // Map nodes never move (rehash keeps references valid), so the heap and the
 // expired list hold plain pointers to them; an entry is unlinked before erase.
@@ -95,41 +114,125 @@ struct HeapItem {
     Node* node;
 };
 
+// An indexed binary min-heap of nodes on their expiry: each Slot knows its
+// position, so an entry can be moved or taken out from anywhere in O(log n).
+class NodeHeap {
+public:
+    bool empty() const { return items_.empty(); }
+    std::size_t size() const { return items_.size(); }
+    const HeapItem& top() const { return items_.front(); }
+    const std::vector<HeapItem>& items() const { return items_; }
+
+    void push(Node* node, bool live) {
+        node->second.live = live;
+        items_.push_back(HeapItem{node->second.expiry_ms, node});
+        sift_up(items_.size() - 1);
+    }
+
+    void erase(std::size_t i) {
+        const HeapItem last = items_.back();
+        items_.pop_back();
+        if (i < items_.size()) {
+            set(i, last);
+            restore(i);
+        }
+    }
+
+    // The node at `i` has a new expiry: move it up or down.
+    void update(std::size_t i) {
+        items_[i].expiry_ms = items_[i].node->second.expiry_ms;
+        restore(i);
+    }
+
+    // Gives back the spare capacity after the heap shrank a lot (a crowd
+    // that left): O(size), so at most a quarter of what was freed.
+    void compact() {
+        if (items_.capacity() > 1024 && items_.size() * 4 < items_.capacity()) {
+            items_.shrink_to_fit();
+        }
+    }
+
+private:
+    void set(std::size_t i, HeapItem item) {
+        items_[i] = item;
+        item.node->second.pos = static_cast<std::uint32_t>(i);
+    }
+
+    void restore(std::size_t i) {
+        if (i > 0 && items_[(i - 1) / 2].expiry_ms > items_[i].expiry_ms) {
+            sift_up(i);
+        } else {
+            sift_down(i);
+        }
+    }
+
+    void sift_up(std::size_t i) {
+        const HeapItem item = items_[i];
+        while (i > 0) {
+            const std::size_t parent = (i - 1) / 2;
+            if (items_[parent].expiry_ms <= item.expiry_ms) {
+                break;
+            }
+            set(i, items_[parent]);
+            i = parent;
+        }
+        set(i, item);
+    }
+
+    void sift_down(std::size_t i) {
+        const HeapItem item = items_[i];
+        const std::size_t n = items_.size();
+        for (;;) {
+            std::size_t child = 2 * i + 1;
+            if (child >= n) {
+                break;
+            }
+            if (child + 1 < n && items_[child + 1].expiry_ms < items_[child].expiry_ms) {
+                ++child;
+            }
+            if (items_[child].expiry_ms >= item.expiry_ms) {
+                break;
+            }
+            set(i, items_[child]);
+            i = child;
+        }
+        set(i, item);
+    }
+
+    std::vector<HeapItem> items_;
+};
+
 }  // namespace
 
 struct alignas(64) MemoryPresence::Shard {
     std::mutex mu;
     ActorMap actors;
-    std::vector<HeapItem> live;
-    std::vector<Node*> expired;
+    NodeHeap live;     // expiry > watermark
+    NodeHeap expired;  // expiry <= watermark, not yet forgotten
     std::int64_t watermark = std::numeric_limits<std::int64_t>::min();
 
     void upsert(std::uint64_t actor, std::int64_t expiry) {
         auto it = actors.find(actor);
         if (it == actors.end()) {
             it = actors.emplace(actor, Slot{expiry, 0, false}).first;
-            place(&*it);
+            Node* node = &*it;
+            if (expiry > watermark) {
+                live.push(node, true);
+            } else {
+                expired.push(node, false);
+            }
             return;
         }
         Node* node = &*it;
         Slot& slot = node->second;
-        if (slot.live) {
-            if (expiry > watermark) {
-                slot.expiry_ms = expiry;
-                live[slot.pos].expiry_ms = expiry;
-                restore_heap(slot.pos);
-            } else {
-                heap_erase(slot.pos);
-                slot.expiry_ms = expiry;
-                expired_push(node);
-            }
-        } else {
-            slot.expiry_ms = expiry;
-            if (expiry > watermark) {
-                expired_erase(slot.pos);
-                heap_push(node);
-            }
+        const bool was_live = slot.live;
+        slot.expiry_ms = expiry;
+        if (was_live == (expiry > watermark)) {
+            (was_live ? live : expired).update(slot.pos);
+            return;
         }
+        (was_live ? live : expired).erase(slot.pos);
+        (was_live ? expired : live).push(node, !was_live);
     }
 
     std::int64_t count(std::int64_t now) {
@@ -138,130 +241,70 @@ struct alignas(64) MemoryPresence::Shard {
             return static_cast<std::int64_t>(live.size());
         }
         auto n = static_cast<std::int64_t>(live.size());
-        for (const Node* node : expired) {
-            n += node->second.expiry_ms > now ? 1 : 0;
+        for (const HeapItem& item : expired.items()) {
+            n += item.expiry_ms > now ? 1 : 0;
         }
         return n;
     }
 
+    // Forgets every actor whose expiry is at or before `now`: the expired
+    // heap's smallest entries, whatever `now` is.
     std::int64_t remove(std::int64_t now) {
+        advance(now);
         std::int64_t removed = 0;
-        if (now >= watermark) {
-            advance(now);
-            removed = static_cast<std::int64_t>(expired.size());
-            for (Node* node : expired) {
-                actors.erase(actors.find(node->first));
-            }
-            expired.clear();
-            return removed;
+        while (!expired.empty() && expired.top().expiry_ms <= now) {
+            forget_top();
+            ++removed;
         }
-        for (std::size_t i = 0; i < expired.size();) {
-            Node* node = expired[i];
-            if (node->second.expiry_ms <= now) {
-                expired_erase(i);
-                actors.erase(actors.find(node->first));
-                ++removed;
-            } else {
-                ++i;
-            }
-        }
+        compact();
         return removed;
     }
 
-private:
+    // Forgets at most `limit` actors that expired more than `grace` before
+    // the watermark; true when more are left to forget.
+    bool purge(std::int64_t grace, std::size_t limit) {
+        if (watermark < std::numeric_limits<std::int64_t>::min() + grace) {
+            return false;
+        }
+        const std::int64_t horizon = watermark - grace;
+        for (std::size_t i = 0; i < limit; ++i) {
+            if (expired.empty() || expired.top().expiry_ms > horizon) {
+                return false;
+            }
+            forget_top();
+        }
+        return !expired.empty() && expired.top().expiry_ms <= horizon;
+    }
+
+    // Moves the watermark to `now` (if later): actors expired by then leave
+    // the live heap, each once per expiry, O(log n) apiece.
     void advance(std::int64_t now) {
         if (now <= watermark) {
             return;
         }
         watermark = now;
-        while (!live.empty() && live.front().expiry_ms <= now) {
-            Node* node = live.front().node;
-            heap_erase(0);
-            expired_push(node);
+        while (!live.empty() && live.top().expiry_ms <= now) {
+            Node* node = live.top().node;
+            live.erase(0);
+            expired.push(node, false);
         }
     }
 
-    void place(Node* node) {
-        if (node->second.expiry_ms > watermark) {
-            heap_push(node);
-        } else {
-            expired_push(node);
+    // Gives memory back after many actors left: the bucket array and the
+    // heaps' capacity otherwise stay at the crowd's size.
+    void compact() {
+        live.compact();
+        expired.compact();
+        if (actors.bucket_count() > 1024 && actors.size() * 8 < actors.bucket_count()) {
+            actors.rehash(0);  // nodes stay where they are, so the heaps' pointers too
         }
     }
 
-    void expired_push(Node* node) {
-        node->second.live = false;
-        node->second.pos = static_cast<std::uint32_t>(expired.size());
-        expired.push_back(node);
-    }
-
-    void expired_erase(std::size_t i) {
-        Node* last = expired.back();
-        expired[i] = last;
-        last->second.pos = static_cast<std::uint32_t>(i);
-        expired.pop_back();
-    }
-
-    void heap_set(std::size_t i, HeapItem item) {
-        live[i] = item;
-        item.node->second.pos = static_cast<std::uint32_t>(i);
-    }
-
-    void heap_push(Node* node) {
-        node->second.live = true;
-        live.push_back(HeapItem{node->second.expiry_ms, node});
-        sift_up(live.size() - 1);
-    }
-
-    void heap_erase(std::size_t i) {
-        const HeapItem last = live.back();
-        live.pop_back();
-        if (i < live.size()) {
-            heap_set(i, last);
-            restore_heap(i);
-        }
-    }
-
-    // The key at `i` changed (or was replaced): move it up or down.
-    void restore_heap(std::size_t i) {
-        if (i > 0 && live[(i - 1) / 2].expiry_ms > live[i].expiry_ms) {
-            sift_up(i);
-        } else {
-            sift_down(i);
-        }
-    }
-
-    void sift_up(std::size_t i) {
-        const HeapItem item = live[i];
-        while (i > 0) {
-            const std::size_t parent = (i - 1) / 2;
-            if (live[parent].expiry_ms <= item.expiry_ms) {
-                break;
-            }
-            heap_set(i, live[parent]);
-            i = parent;
-        }
-        heap_set(i, item);
-    }
-
-    void sift_down(std::size_t i) {
-        const HeapItem item = live[i];
-        const std::size_t n = live.size();
-        for (;;) {
-            std::size_t child = 2 * i + 1;
-            if (child >= n) {
-                break;
-            }
-            if (child + 1 < n && live[child + 1].expiry_ms < live[child].expiry_ms) {
-                ++child;
-            }
-            if (live[child].expiry_ms >= item.expiry_ms) {
-                break;
-            }
-            heap_set(i, live[child]);
-            i = child;
-        }
-        heap_set(i, item);
+private:
+    void forget_top() {
+        Node* node = expired.top().node;
+        expired.erase(0);
+        actors.erase(actors.find(node->first));
     }
 };
 
@@ -552,20 +595,77 @@ Result<std::optional<std::vector<std::uint8_t>>> read_file(const std::filesystem
 
 // ---- MemoryPresence ---------------------------------------------------------
 
+namespace {
+
+const Clock& system_clock() {
+    static const SystemClock clock;
+    return clock;
+}
+
+// "20261202T001928Z", for the name of a snapshot set aside.
+std::string compact_utc(TimePoint t) {
+    const auto secs = std::chrono::floor<std::chrono::seconds>(t);
+    const auto day = std::chrono::floor<std::chrono::days>(secs);
+    const std::chrono::year_month_day ymd{day};
+    const std::chrono::hh_mm_ss hms{secs - day};
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%04d%02u%02uT%02d%02d%02dZ", static_cast<int>(ymd.year()),
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                  static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
+                  static_cast<int>(hms.seconds().count()));
+    return buf;
+}
+
+}  // namespace
+
 MemoryPresence::MemoryPresence(std::optional<std::filesystem::path> snapshot_path)
-    : snapshot_path_(std::move(snapshot_path)), shards_(std::make_unique<Shard[]>(kShards)) {}
+    : MemoryPresence(MemoryPresenceOptions{std::move(snapshot_path)}) {}
+
+MemoryPresence::MemoryPresence(MemoryPresenceOptions options)
+    : snapshot_path_(std::move(options.snapshot_path)),
+      clock_(options.clock != nullptr ? *options.clock : system_clock()),
+      grace_ms_(std::max<std::int64_t>(0, options.recount_grace.count())),
+      shards_(std::make_unique<Shard[]>(kShards)) {}
 
 MemoryPresence::~MemoryPresence() = default;
 
 Result<std::unique_ptr<MemoryPresence>> MemoryPresence::open(std::optional<std::filesystem::path> snapshot_path) {
-    auto store = std::make_unique<MemoryPresence>(snapshot_path);
-    if (snapshot_path) {
-        auto loaded = store->load(*snapshot_path);
+    return open(MemoryPresenceOptions{std::move(snapshot_path)});
+}
+
+Result<std::unique_ptr<MemoryPresence>> MemoryPresence::open(MemoryPresenceOptions options) {
+    auto store = std::make_unique<MemoryPresence>(options);
+    if (options.snapshot_path) {
+        auto loaded = store->load(*options.snapshot_path);
         if (!loaded) {
-            return std::move(loaded).error().with_context("loading presence snapshot " + snapshot_path->string());
+            return std::move(loaded).error().with_context("loading presence snapshot " +
+                                                          options.snapshot_path->string());
         }
     }
     return store;
+}
+
+Result<MemoryPresence::Opened> MemoryPresence::open_recovering(MemoryPresenceOptions options) {
+    auto opened = open(options);
+    if (opened) {
+        return Opened{std::move(*opened), std::nullopt};
+    }
+    if (opened.error().code != ErrorCode::Internal || !options.snapshot_path) {
+        return std::move(opened).error();  // unreadable: the data dir needs an operator
+    }
+    // Corrupt: the snapshot only saves who was online and today's estimate
+    // across a restart. Losing it costs a few minutes of accuracy; refusing
+    // to start costs the service.
+    const std::filesystem::path& path = *options.snapshot_path;
+    const Clock& clock = options.clock != nullptr ? *options.clock : system_clock();
+    std::filesystem::path aside = path;
+    aside += ".corrupt-" + compact_utc(clock.now());
+    if (::rename(path.c_str(), aside.c_str()) != 0) {
+        return io_error("moving the corrupt presence snapshot aside to", aside, errno);
+    }
+    std::string warning = opened.error().message + "; moved it to " + aside.string() +
+                          " and started with no one online and no DAU estimate";
+    return Opened{std::make_unique<MemoryPresence>(options), std::move(warning)};
 }
 
 MemoryPresence::Shard& MemoryPresence::shard_for(std::uint64_t hash) {
@@ -577,7 +677,17 @@ Result<void> MemoryPresence::record_heartbeat(std::string_view actor, TimePoint 
     Shard& shard = shard_for(key);
     std::lock_guard lock(shard.mu);
     shard.upsert(key, to_epoch_ms(expires_at));
+    (void)shard.purge(grace_ms_, kPurgePerHeartbeat);
     return ok();
+}
+
+std::size_t MemoryPresence::kept_actors_for_test() {
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < kShards; ++i) {
+        std::lock_guard lock(shards_[i].mu);
+        n += shards_[i].actors.size();
+    }
+    return n;
 }
 
 Result<std::int64_t> MemoryPresence::count_online(TimePoint now) {
@@ -669,7 +779,7 @@ Result<void> MemoryPresence::flush() {
         return ok();
     }
     std::lock_guard lock(flush_mu_);
-    const std::string data = serialize();
+    const std::string data = serialize(to_epoch_ms(clock_.now()));
     auto written = write_atomically(*snapshot_path_, data);
     if (!written) {
         return std::move(written).error().with_context("flushing presence snapshot");
@@ -677,7 +787,7 @@ Result<void> MemoryPresence::flush() {
     return ok();
 }
 
-std::string MemoryPresence::serialize() {
+std::string MemoryPresence::serialize(std::int64_t now_ms) {
     Writer w;
     w.bytes(kMagic, sizeof kMagic);
     w.u32(kVersion);
@@ -686,12 +796,30 @@ std::string MemoryPresence::serialize() {
     std::uint64_t actors = 0;
     for (std::size_t i = 0; i < kShards; ++i) {
         Shard& shard = shards_[i];
-        std::lock_guard lock(shard.mu);
-        for (const auto& [actor, slot] : shard.actors) {
-            w.u64(actor);
-            w.u64(static_cast<std::uint64_t>(slot.expiry_ms));
-            ++actors;
+        std::unique_lock lock(shard.mu);
+        // Only who is online now: an expired actor would come back as a
+        // stale entry after a restart (and fill the file for an hour).
+        shard.advance(now_ms);
+        for (const HeapItem& item : shard.live.items()) {
+            if (item.expiry_ms > now_ms) {
+                w.u64(item.node->first);
+                w.u64(static_cast<std::uint64_t>(item.expiry_ms));
+                ++actors;
+            }
         }
+        for (const HeapItem& item : shard.expired.items()) {
+            if (item.expiry_ms > now_ms) {  // a `now` behind the watermark (clock step)
+                w.u64(item.node->first);
+                w.u64(static_cast<std::uint64_t>(item.expiry_ms));
+                ++actors;
+            }
+        }
+        // Forget what expired long enough ago, a batch per lock hold.
+        while (shard.purge(grace_ms_, kPurgePerLock)) {
+            lock.unlock();
+            lock.lock();
+        }
+        shard.compact();
     }
     w.patch_u64(count_at, actors);
 
@@ -761,6 +889,7 @@ Result<void> MemoryPresence::parse_snapshot(std::span<const std::uint8_t> bytes)
     if (!r.u64(actors)) {
         return corrupt("missing actor count");
     }
+    const std::int64_t forget_before = to_epoch_ms(clock_.now()) - grace_ms_;
     for (std::uint64_t i = 0; i < actors; ++i) {
         std::uint64_t key = 0;
         std::uint64_t expiry = 0;
@@ -776,6 +905,11 @@ Result<void> MemoryPresence::parse_snapshot(std::span<const std::uint8_t> bytes)
         }
         if (!r.u64(expiry)) {
             return corrupt("actor entry " + std::to_string(i) + " is cut short");
+        }
+        // Snapshots of earlier versions carried expired actors: leave out
+        // those that would be forgotten at once anyway.
+        if (static_cast<std::int64_t>(expiry) <= forget_before) {
+            continue;
         }
         Shard& shard = shard_for(key);
         std::lock_guard lock(shard.mu);

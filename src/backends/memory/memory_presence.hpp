@@ -11,29 +11,51 @@
 #include <string_view>
 
 #include "backends/memory/hyperloglog.hpp"
+#include "core/clock.hpp"
 #include "core/health.hpp"
 #include "core/result.hpp"
 #include "telemetry/presence_store.hpp"
 
 namespace beacon::backends::memory {
 
+struct MemoryPresenceOptions {
+    // Where flush() writes and open() reads; nullopt: in-memory only.
+    std::optional<std::filesystem::path> snapshot_path;
+    // The time flush() uses (to leave expired actors out) and the name of a
+    // corrupt snapshot set aside. nullptr: the system clock.
+    const Clock* clock = nullptr;
+    // How far before the latest `now` seen a count stays exact; actors that
+    // expired longer ago than that are forgotten without waiting for
+    // remove_expired() (see below).
+    Millis recount_grace = std::chrono::seconds(30);
+};
+
 // The in-process PresenceStore: the embedded default and the unit-test fake.
 //
 // Online set: actor -> expiry, split into kShards shards by actor hash, each
-// with its own mutex, so concurrent heartbeats rarely contend. count_online()
-// and remove_expired() are exact for any `now` (they need not be monotonic)
-// and have no side effect on what the store reports; with a non-decreasing
-// `now` (the normal case) they cost O(shards + actors that expired since the
-// previous call), not O(online actors).
+// with its own mutex, so concurrent heartbeats rarely contend. With a
+// non-decreasing `now` (the normal case) count_online() and remove_expired()
+// cost O(shards + actors that expired since the previous call), not O(online
+// actors), and a heartbeat O(log n).
+//
+// Expired actors leave memory as the window passes, not only at
+// remove_expired(): once an actor's expiry is more than `recount_grace` before
+// the latest `now` any call has seen, heartbeats (a few per call, in their
+// shard) and flush() (all of them, a bounded batch per lock hold) forget it.
+// So count_online(now) is exact for any `now` at or after that latest now
+// minus the grace (clock steps, slightly late job ticks), and counts never
+// forget anyone by themselves; remove_expired(now) forgets the kept actors
+// whose expiry is at or before `now` and returns how many it forgot.
 //
 // DAU: one HyperLogLog (P=14, as Redis) per day overall and one per (day,
 // platform), behind one mutex; add_to_dau() hashes outside it.
 //
-// Persistence (optional): flush() writes the online set and every day's
-// sketches to `snapshot_path` atomically (temp file, fsync, rename, fsync of
-// the directory); open() loads it, so a restart keeps today's estimate and who
-// is online. The snapshot is per shard, not a global point in time: a
-// heartbeat racing a flush may or may not be in it.
+// Persistence (optional): flush() writes the actors online at the clock's now
+// (never an expired one) and every day's sketches to `snapshot_path`
+// atomically (temp file, fsync, rename, fsync of the directory); open() loads
+// it, so a restart keeps today's estimate and who is online. The snapshot is
+// per shard, not a global point in time: a heartbeat racing a flush may or may
+// not be in it.
 //
 // Thread-safe. ping() always succeeds (nothing external to reach).
 class MemoryPresence final : public telemetry::PresenceStore, public HealthProbe, public Flushable {
@@ -45,9 +67,25 @@ public:
     // Errors: Internal when the file is corrupt or truncated, Unavailable when
     // it cannot be read; both name the path.
     static Result<std::unique_ptr<MemoryPresence>> open(std::optional<std::filesystem::path> snapshot_path);
+    static Result<std::unique_ptr<MemoryPresence>> open(MemoryPresenceOptions options);
+
+    // What open_recovering() did.
+    struct Opened {
+        std::unique_ptr<MemoryPresence> store;
+        // Set when the snapshot was corrupt: what was wrong and where the file
+        // went (for a warning in the log).
+        std::optional<std::string> warning;
+    };
+    // Like open(), but a corrupt or truncated snapshot is a cache lost, not a
+    // reason to stop: it is renamed to `<snapshot>.corrupt-<UTC time>` (kept
+    // for a post-mortem) and the store starts empty, with `warning` set.
+    // Errors: Unavailable when the file cannot be read, or cannot be moved
+    // aside; both name the path.
+    static Result<Opened> open_recovering(MemoryPresenceOptions options);
 
     // An empty store that flushes to `snapshot_path` (never reads it).
     explicit MemoryPresence(std::optional<std::filesystem::path> snapshot_path = std::nullopt);
+    explicit MemoryPresence(MemoryPresenceOptions options);
     ~MemoryPresence() override;
     MemoryPresence(const MemoryPresence&) = delete;
     MemoryPresence& operator=(const MemoryPresence&) = delete;
@@ -70,6 +108,9 @@ public:
 
     const std::optional<std::filesystem::path>& snapshot_path() const { return snapshot_path_; }
 
+    // Actors kept in memory, online or expired but not yet forgotten (tests).
+    std::size_t kept_actors_for_test();
+
 private:
     struct Shard;
     struct DaySketches;
@@ -77,9 +118,11 @@ private:
     Shard& shard_for(std::uint64_t hash);
     Result<void> load(const std::filesystem::path& path);
     Result<void> parse_snapshot(std::span<const std::uint8_t> bytes);
-    std::string serialize();
+    std::string serialize(std::int64_t now_ms);
 
     std::optional<std::filesystem::path> snapshot_path_;
+    const Clock& clock_;
+    const std::int64_t grace_ms_;
     std::unique_ptr<Shard[]> shards_;
 
     std::mutex dau_mu_;

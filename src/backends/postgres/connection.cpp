@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <charconv>
 
+#include "core/redact.hpp"
 #include "core/time_format.hpp"
 
 namespace beacon::backends::postgres {
@@ -168,7 +169,10 @@ Result<std::unique_ptr<PgConnection>> PgConnection::connect(const ConnectSetting
         return make_error(ErrorCode::Unavailable, "postgres: cannot connect: out of memory");
     }
     if (PQstatus(raw) != CONNECTION_OK) {
-        Error e = make_error(ErrorCode::Unavailable, "postgres: cannot connect: " + first_line(PQerrorMessage(raw)));
+        // libpq's parse errors quote the URI or a piece of it (password included).
+        Error e = make_error(ErrorCode::Unavailable, "postgres: cannot connect: " +
+                                                         redact_secrets(first_line(PQerrorMessage(raw)),
+                                                                        secrets_in(settings.url)));
         PQfinish(raw);
         return e;
     }

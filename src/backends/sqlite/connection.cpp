@@ -2,7 +2,10 @@
 
 #include <sqlite3.h>
 
+#include <cerrno>
 #include <utility>
+
+#include "backends/sqlite/space_watch.hpp"
 
 namespace beacon::backends::sqlite {
 
@@ -34,6 +37,14 @@ Error make_sqlite_error(sqlite3* db, int rc, std::string_view what) {
         message.append(" (").append(sqlite3_errmsg(db)).append(")");
     }
     return make_error(code, std::move(message));
+}
+
+Error Connection::error(int rc, std::string_view what) const {
+    if (space_ != nullptr &&
+        ((rc & 0xff) == SQLITE_FULL || ((rc & 0xff) == SQLITE_IOERR && sqlite3_system_errno(db_) == ENOSPC))) {
+        space_->out_of_space();
+    }
+    return make_sqlite_error(db_, rc, what);
 }
 
 Result<std::unique_ptr<Connection>> Connection::open(const std::filesystem::path& file,

@@ -16,6 +16,8 @@ struct sqlite3_stmt;
 
 namespace beacon::backends::sqlite {
 
+class SpaceWatch;
+
 // Maps an SQLite result code to a domain error: a busy, locked, full, corrupt
 // or unreachable database is Unavailable (503, safe to retry); anything else
 // (bad SQL, a violated constraint) is Internal. `what` says what failed.
@@ -46,12 +48,19 @@ public:
     // The first column of the first row of `sql` as text (for PRAGMAs).
     Result<std::string> query_text(std::string_view sql);
 
-    Error error(int rc, std::string_view what) const { return make_sqlite_error(db_, rc, what); }
+    // The error for result code `rc`; one for lack of space (SQLITE_FULL,
+    // or an I/O error with ENOSPC) is also reported to the watch, if any.
+    Error error(int rc, std::string_view what) const;
+
+    // Reports this connection's out-of-space failures to `watch` (which
+    // must outlive it); nullptr stops.
+    void watch_space(SpaceWatch* watch) { space_ = watch; }
 
 private:
     explicit Connection(sqlite3* db) : db_(db) {}
 
     sqlite3* db_;
+    SpaceWatch* space_ = nullptr;
     std::map<std::string, sqlite3_stmt*, std::less<>> statements_;
 };
 

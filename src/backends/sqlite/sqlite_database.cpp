@@ -246,12 +246,23 @@ private:
     std::unique_ptr<Connection> conn_;
 };
 
+namespace {
+
+std::filesystem::path directory_of(const std::filesystem::path& file) {
+    return file.has_parent_path() ? file.parent_path() : std::filesystem::path(".");
+}
+
+}  // namespace
+
 SqliteDatabase::SqliteDatabase(std::filesystem::path file, SqliteOptions options, std::unique_ptr<Connection> writer)
-    : file_(std::move(file)), options_(options), writer_(std::move(writer)) {}
+    : file_(std::move(file)), options_(options), space_(directory_of(file_)), writer_(std::move(writer)) {
+    writer_->watch_space(&space_);
+}
 
 SqliteDatabase::~SqliteDatabase() {
     idle_readers_.clear();
     (void)writer_->exec(sql::kPragmaOptimize);
+    writer_->watch_space(nullptr);
 }
 
 Result<std::unique_ptr<SqliteDatabase>> SqliteDatabase::open(const std::filesystem::path& file,
@@ -351,6 +362,7 @@ Result<std::vector<bool>> SqliteDatabase::append(std::span<const Event> events) 
         }
         return std::move(r).error();
     }
+    space_.wrote();
     return stored;
 }
 
@@ -680,12 +692,26 @@ Result<void> SqliteDatabase::prune_claims_before(TimePoint t) {
 // --- HealthProbe ------------------------------------------------------------
 
 Result<void> SqliteDatabase::ping() {
+    if (auto space = space_.check(); !space) {
+        return space;
+    }
     auto lease = acquire_reader();
     if (!lease) {
         return std::move(lease).error();
     }
     return query(
         lease->conn(), sql::kPing, "ping", [](Statement&) {}, [](Statement&) {});
+}
+
+Result<void> SqliteDatabase::set_max_page_count_for_test(std::int64_t pages) {
+    std::lock_guard lock(writer_mutex_);
+    // max_page_count cannot go below the current size; 0 means "no cap" here.
+    const std::int64_t cap = pages > 0 ? pages : 4294967294;
+    auto set = writer_->query_text("PRAGMA max_page_count = " + std::to_string(cap));
+    if (!set) {
+        return std::move(set).error();
+    }
+    return ok();
 }
 
 }  // namespace beacon::backends::sqlite

@@ -10,6 +10,7 @@
 #include <span>
 #include <vector>
 
+#include "backends/sqlite/space_watch.hpp"
 #include "core/clock.hpp"
 #include "core/health.hpp"
 #include "core/result.hpp"
@@ -89,8 +90,14 @@ public:
         return run_claims_.try_claim(job);
     }
 
-    // HealthProbe: runs a query on a read connection.
+    // HealthProbe: Unavailable when the database's file system is out of
+    // space (SpaceWatch: a write failed for lack of it, or almost none is
+    // free), else runs a query on a read connection.
     Result<void> ping() override;
+
+    // Caps the database at `pages` pages (PRAGMA max_page_count), so writes
+    // fail with SQLITE_FULL as on a full disk; 0 lifts the cap.
+    Result<void> set_max_page_count_for_test(std::int64_t pages);
 
     // Makes the next append() fail with Unavailable after it has inserted
     // min(n, size) of its events inside its transaction (all-or-nothing tests).
@@ -108,6 +115,7 @@ private:
 
     const std::filesystem::path file_;
     const SqliteOptions options_;
+    SpaceWatch space_;  // the writer reports to it; ping() asks it
 
     std::mutex writer_mutex_;
     std::unique_ptr<Connection> writer_;

@@ -4,6 +4,8 @@
 
 #include <fstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -324,24 +326,66 @@ TEST(JwtSecret, ExplicitSecretWinsAndWritesNothing) {
     test::TempDir dir;
     Config c;
     c.data_dir = dir.path() / "data";
-    c.jwt_secret = "from-the-environment";
+    c.jwt_secret = "from-the-environment-0123456789abcdef";
     ASSERT_TRUE(ensure_jwt_secret(c).ok());
-    EXPECT_EQ(c.jwt_secret, "from-the-environment");
+    EXPECT_EQ(c.jwt_secret, "from-the-environment-0123456789abcdef");
     EXPECT_FALSE(std::filesystem::exists(c.data_dir));
 }
 
 TEST(JwtSecret, ExistingFileIsUsedTrimmed) {
     test::TempDir dir;
-    write_file(dir.path() / "jwt-secret", "kept-secret\n");
+    write_file(dir.path() / "jwt-secret", "kept-secret-0123456789abcdef0123456789\n");
     Config c;
     c.data_dir = dir.path();
     ASSERT_TRUE(ensure_jwt_secret(c).ok());
-    EXPECT_EQ(c.jwt_secret, "kept-secret");
+    EXPECT_EQ(c.jwt_secret, "kept-secret-0123456789abcdef0123456789");
 
     write_file(dir.path() / "jwt-secret", "\n");
     Config empty;
     empty.data_dir = dir.path();
     EXPECT_FALSE(ensure_jwt_secret(empty).ok());
+}
+
+// Issue 9 #11: a short HS256 key can be brute-forced from any token, and the
+// download-link key derives from it.
+TEST(JwtSecret, SecretsUnderThirtyTwoBytesAreRefusedWithHowToMakeOne) {
+    for (std::size_t n : {std::size_t{1}, std::size_t{16}, std::size_t{31}}) {
+        const std::string secret(n, 'k');
+        auto r = resolve_config({}, {{"BEACON_JWT_SECRET", secret}}, std::nullopt);
+        ASSERT_FALSE(r.ok()) << n;
+        EXPECT_EQ(r.error().code, ErrorCode::InvalidArgument);
+        EXPECT_NE(r.error().message.find("BEACON_JWT_SECRET"), std::string::npos) << r.error().message;
+        EXPECT_NE(r.error().message.find("at least 32 bytes"), std::string::npos) << r.error().message;
+        EXPECT_NE(r.error().message.find("openssl rand -hex 32"), std::string::npos) << r.error().message;
+        EXPECT_EQ(r.error().message.find(secret + ";"), std::string::npos) << "never quoted: " << r.error().message;
+    }
+    auto exact = resolve_config({}, {{"BEACON_JWT_SECRET", std::string(32, 'k')}}, std::nullopt);
+    ASSERT_TRUE(exact.ok()) << exact.error().message;
+    EXPECT_EQ(exact->jwt_secret, std::string(32, 'k'));
+
+    auto flag = resolve_config({{"jwt_secret", "short"}}, {}, std::nullopt);
+    ASSERT_FALSE(flag.ok());
+    EXPECT_NE(flag.error().message.find("--jwt-secret (BEACON_JWT_SECRET)"), std::string::npos)
+        << flag.error().message;
+}
+
+TEST(JwtSecret, ShortSecretSetInCodeOrInTheSecretFileIsRefused) {
+    test::TempDir dir;
+    Config c;
+    c.data_dir = dir.path();
+    c.jwt_secret = "x";
+    auto r = ensure_jwt_secret(c);
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.error().message.find("BEACON_JWT_SECRET"), std::string::npos) << r.error().message;
+
+    write_file(dir.path() / "jwt-secret", "too-short\n");
+    Config from_file;
+    from_file.data_dir = dir.path();
+    auto f = ensure_jwt_secret(from_file);
+    ASSERT_FALSE(f.ok());
+    EXPECT_NE(f.error().message.find((dir.path() / "jwt-secret").string()), std::string::npos) << f.error().message;
+    EXPECT_NE(f.error().message.find("openssl rand -hex 32"), std::string::npos) << f.error().message;
+    EXPECT_EQ(f.error().message.find("too-short"), std::string::npos) << f.error().message;
 }
 
 TEST(JwtSecret, ProductionWithoutSecretIsRefused) {
@@ -357,7 +401,7 @@ TEST(Describe, RedactsSecretsAndCredentials) {
     Map env = {{"BEACON_DATABASE_URL", "postgres://beacon:pg-pass-1@db:5432/beacon?sslmode=require&password=pg-pass-2"},
                {"BEACON_REDIS_URL", "redis://:redis-pass@cache:6379/0"},
                {"BEACON_STORAGE_URL", "s3://beacon-artifacts?endpoint=https://minio:9000"},
-               {"BEACON_JWT_SECRET", "jwt-secret-value"},
+               {"BEACON_JWT_SECRET", "jwt-secret-value-0123456789abcdef"},
                {"AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"},
                {"AWS_SECRET_ACCESS_KEY", "aws-secret-value"},
                {"BEACON_LISTEN", "[::]:8443"}};
@@ -371,6 +415,43 @@ TEST(Describe, RedactsSecretsAndCredentials) {
     EXPECT_NE(line.find("listen=[::]:8443"), std::string::npos) << line;
     EXPECT_NE(line.find("jwt_secret=set"), std::string::npos) << line;
     EXPECT_NE(line.find("s3://beacon-artifacts"), std::string::npos) << line;
+}
+
+// Issue 9 #12: whatever shape a mistyped URL has, its password is not echoed.
+TEST(Describe, BadConnectionSettingsAreQuotedWithoutTheirPasswords) {
+    const std::string pw = "Pw-9f3Kq-secret";
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"BEACON_DATABASE_URL", "host=db user=beacon password=" + pw + " dbname=beacon"},
+        {"BEACON_DATABASE_URL", "host=db password = '" + pw + "'"},
+        {"BEACON_DATABASE_URL", "postgres:/beacon:" + pw + "@db/beacon"},
+        {"BEACON_DATABASE_URL", "postgresql//beacon:" + pw + "@db/beacon"},
+        {"BEACON_DATABASE_URL", "beacon:" + pw + "@db:5432/beacon"},
+        {"BEACON_DATABASE_URL", "pg://beacon:" + pw + "@db/beacon"},
+        {"BEACON_DATABASE_URL", "mysql://db/beacon?password=" + pw},
+        {"BEACON_REDIS_URL", "redis:/:" + pw + "@cache:6379"},
+        {"BEACON_REDIS_URL", "host=cache password=" + pw},
+        {"BEACON_STORAGE_URL", "minio://AKID:" + pw + "@minio:9000/bucket"},
+        {"BEACON_STORAGE_URL", "s3:/bucket?secret_access_key=" + pw},
+    };
+    for (const auto& [name, value] : cases) {
+        const std::string error = resolve_error({}, {{name, value}});
+        EXPECT_NE(error.find(name), std::string::npos) << error;
+        EXPECT_EQ(error.find(pw), std::string::npos) << name << "=" << value << " gave: " << error;
+        EXPECT_NE(error.find("***"), std::string::npos) << error;
+    }
+}
+
+TEST(Describe, RedactConfigSecretsHidesEveryConfiguredSecretInAnyText) {
+    Config c = resolve_ok({}, {{"BEACON_DATABASE_URL", "postgres://beacon:db-pass%2Fword@db/beacon"},
+                               {"BEACON_REDIS_URL", "redis://:redis-pass@cache:6379"},
+                               {"BEACON_JWT_SECRET", "jwt-secret-value-0123456789abcdef"}});
+    const std::string text =
+        "libpq: invalid URI: \"db-pass%2Fword\" or db-pass/word; redis-pass; token jwt-secret-value-0123456789abcdef";
+    const std::string out = redact_config_secrets(c, text);
+    for (const char* secret : {"db-pass", "redis-pass", "jwt-secret-value"}) {
+        EXPECT_EQ(out.find(secret), std::string::npos) << secret << " in " << out;
+    }
+    EXPECT_NE(out.find("libpq: invalid URI"), std::string::npos) << out;
 }
 
 TEST(Describe, RedactUrlEdgeCases) {

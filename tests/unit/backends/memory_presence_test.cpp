@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <map>
 #include <optional>
 #include <random>
@@ -29,8 +30,22 @@ using telemetry::Platform;
 const TimePoint kT0 = from_epoch_ms(1'795'600'000'000);  // 2026-11-25T...Z
 const Day kDay = std::chrono::floor<std::chrono::days>(kT0);
 
+// The tests' "now" for flush() and loading: kT0 unless a test moves it.
+ManualClock& test_clock() {
+    static ManualClock clock(kT0);
+    return clock;
+}
+
+MemoryPresenceOptions options_for(const std::optional<std::filesystem::path>& path) {
+    test_clock().set(kT0);
+    MemoryPresenceOptions o;
+    o.snapshot_path = path;
+    o.clock = &test_clock();
+    return o;
+}
+
 std::unique_ptr<MemoryPresence> open_ok(const std::optional<std::filesystem::path>& path) {
-    auto store = MemoryPresence::open(path);
+    auto store = MemoryPresence::open(options_for(path));
     EXPECT_TRUE(store.ok()) << (store.ok() ? "" : store.error().message);
     return store.ok() ? std::move(store).value() : nullptr;
 }
@@ -82,7 +97,6 @@ TEST(MemoryPresence, SnapshotKeepsOnlineSetAndSketchesAcrossRestart) {
     ASSERT_TRUE(after);
     EXPECT_EQ(online(*after, kT0), 2);
     EXPECT_EQ(online(*after, kT0 + 61s), 1);
-    EXPECT_EQ(online(*after, kT0 - 20s), 3);
     const auto today_after = after->estimate_dau(kDay).value();
     const auto yesterday_after = after->estimate_dau(kDay - std::chrono::days{1}).value();
     EXPECT_EQ(today_after.total, today.total);
@@ -90,8 +104,84 @@ TEST(MemoryPresence, SnapshotKeepsOnlineSetAndSketchesAcrossRestart) {
     EXPECT_EQ(yesterday_after.total, yesterday.total);
     EXPECT_EQ(yesterday_after.by_platform, yesterday.by_platform);
     EXPECT_EQ(yesterday_after.total, 40);
-    // The expired-but-kept actor is still there to be removed.
-    EXPECT_EQ(after->remove_expired(kT0).value(), 1);
+}
+
+// Issue 9 #7: the snapshot carries who is online at the flush, never an
+// actor whose window has passed.
+TEST(MemoryPresence, SnapshotNeverCarriesExpiredActors) {
+    test::TempDir dir;
+    const auto path = dir.path() / "presence.snapshot";
+    auto before = open_ok(path);
+    ASSERT_TRUE(before);
+    fill(*before);  // carol expired 10 s before the flush
+    ASSERT_TRUE(before->flush().ok());
+    before.reset();
+    auto after = open_ok(path);
+    ASSERT_TRUE(after);
+    EXPECT_EQ(online(*after, kT0 - 20s), 2) << "carol is not in the snapshot";
+    EXPECT_EQ(after->remove_expired(kT0).value(), 0);
+    EXPECT_EQ(after->kept_actors_for_test(), 2u);
+}
+
+TEST(MemoryPresence, OneOffActorsLeaveTheSnapshotAndMemoryOnceTheirWindowPassed) {
+    test::TempDir dir;
+    const auto path = dir.path() / "presence.snapshot";
+    auto store = open_ok(path);
+    ASSERT_TRUE(store);
+    constexpr int kActors = 100'000;  // one heartbeat each, then gone
+    for (int i = 0; i < kActors; ++i) {
+        ASSERT_TRUE(store->record_heartbeat("i:one-off-" + std::to_string(i), kT0 + 180s).ok());
+    }
+    ASSERT_TRUE(store->flush().ok());
+    const auto full = std::filesystem::file_size(path);
+    EXPECT_GT(full, kActors * 16u);
+
+    test_clock().set(kT0 + 181s);
+    EXPECT_EQ(online(*store, kT0 + 181s), 0);
+    ASSERT_TRUE(store->flush().ok());
+    EXPECT_LT(std::filesystem::file_size(path), 32u) << "nobody is online: the snapshot is empty";
+    EXPECT_EQ(store->kept_actors_for_test(), static_cast<std::size_t>(kActors))
+        << "within the recount grace they are kept, so a count a little in the past stays exact";
+    EXPECT_EQ(online(*store, kT0 + 179s), kActors);
+
+    test_clock().set(kT0 + 181s + 31s);  // the grace (30 s) has passed too
+    ASSERT_TRUE(store->flush().ok());
+    EXPECT_EQ(store->kept_actors_for_test(), 0u) << "forgotten without waiting for the hourly cleanup";
+    EXPECT_EQ(online(*store, kT0 + 212s), 0);
+    EXPECT_EQ(store->remove_expired(kT0 + 212s).value(), 0) << "nothing left for the hourly cleanup";
+    // The store works on as before.
+    ASSERT_TRUE(store->record_heartbeat("u:alice", kT0 + 400s).ok());
+    EXPECT_EQ(online(*store, kT0 + 300s), 1);
+}
+
+TEST(MemoryPresence, HeartbeatsForgetExpiredActorsWithoutAFlush) {
+    MemoryPresence store;  // in memory only: nothing flushes
+    constexpr int kGone = 60'000;
+    for (int i = 0; i < kGone; ++i) {
+        ASSERT_TRUE(store.record_heartbeat("i:gone-" + std::to_string(i), kT0 + 180s).ok());
+    }
+    EXPECT_EQ(online(store, kT0 + 300s), 0);  // the watermark passes their expiry and the grace
+    EXPECT_EQ(store.kept_actors_for_test(), static_cast<std::size_t>(kGone)) << "counting forgets no one";
+    // New actors arrive: each heartbeat forgets up to two expired ones in its shard.
+    constexpr int kNew = 40'000;
+    for (int i = 0; i < kNew; ++i) {
+        ASSERT_TRUE(store.record_heartbeat("i:new-" + std::to_string(i), kT0 + 480s).ok());
+    }
+    EXPECT_EQ(store.kept_actors_for_test(), static_cast<std::size_t>(kNew));
+    EXPECT_EQ(online(store, kT0 + 300s), kNew);
+}
+
+TEST(MemoryPresence, CountsInThePastStayExactWithinTheGrace) {
+    MemoryPresence store;
+    ASSERT_TRUE(store.record_heartbeat("u:a", kT0 + 10s).ok());
+    ASSERT_TRUE(store.record_heartbeat("u:b", kT0 + 20s).ok());
+    EXPECT_EQ(online(store, kT0 + 45s), 0);
+    ASSERT_TRUE(store.record_heartbeat("u:c", kT0 + 100s).ok());  // may forget a (35 s past), not b (25 s)
+    EXPECT_EQ(online(store, kT0 + 15s), 2) << "b and c: 30 s back from the latest count is exact";
+    const auto removed = store.remove_expired(kT0 + 45s).value();
+    EXPECT_TRUE(removed == 1 || removed == 2) << removed;
+    EXPECT_EQ(store.kept_actors_for_test(), 1u)
+        << "a is either forgotten already or removed now; b is removed now";
 }
 
 TEST(MemoryPresence, FlushReplacesThePreviousSnapshotAndLeavesNoTempFile) {
@@ -160,7 +250,7 @@ TEST(MemoryPresence, WithoutPathFlushDoesNothing) {
 
 TEST(MemoryPresence, FlushIntoMissingDirectoryIsUnavailableAndStoreKeepsServing) {
     test::TempDir dir;
-    MemoryPresence store(dir.path() / "no-such-dir" / "presence.snapshot");
+    MemoryPresence store(options_for(dir.path() / "no-such-dir" / "presence.snapshot"));
     ASSERT_TRUE(store.record_heartbeat("u:alice", kT0 + 1s).ok());
     auto flushed = store.flush();
     ASSERT_FALSE(flushed.ok());
@@ -206,6 +296,68 @@ TEST(MemoryPresence, CorruptSnapshotIsAnErrorNotACrash) {
 
     write_bytes(path, good);
     EXPECT_TRUE(MemoryPresence::open(path).ok());
+}
+
+// Issue 9 #10: the snapshot is a cache. A corrupt one is set aside (kept for
+// a post-mortem) and the store starts empty, with a warning for the log.
+TEST(MemoryPresence, CorruptSnapshotIsSetAsideAndTheStoreStartsEmpty) {
+    test::TempDir dir;
+    const auto path = dir.path() / "presence.snapshot";
+    {
+        auto store = open_ok(path);
+        ASSERT_TRUE(store);
+        fill(*store);
+        ASSERT_TRUE(store->flush().ok());
+    }
+    auto damaged = read_bytes(path);
+    damaged.resize(damaged.size() / 2);
+    write_bytes(path, damaged);
+
+    auto opened = MemoryPresence::open_recovering(options_for(path));
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    ASSERT_TRUE(opened->store);
+    ASSERT_TRUE(opened->warning);
+    const auto aside = dir.path() / "presence.snapshot.corrupt-20261125T094640Z";  // kT0
+    EXPECT_NE(opened->warning->find("corrupt snapshot"), std::string::npos) << *opened->warning;
+    EXPECT_NE(opened->warning->find(aside.string()), std::string::npos) << *opened->warning;
+    EXPECT_FALSE(std::filesystem::exists(path));
+    ASSERT_TRUE(std::filesystem::exists(aside));
+    EXPECT_EQ(read_bytes(aside), damaged) << "kept as it was";
+    EXPECT_EQ(online(*opened->store, kT0), 0);
+    EXPECT_EQ(opened->store->estimate_dau(kDay).value().total, 0);
+
+    // It serves and flushes a good snapshot again.
+    ASSERT_TRUE(opened->store->record_heartbeat("u:alice", kT0 + 180s).ok());
+    ASSERT_TRUE(opened->store->flush().ok());
+    auto again = MemoryPresence::open_recovering(options_for(path));
+    ASSERT_TRUE(again.ok());
+    EXPECT_FALSE(again->warning);
+    EXPECT_EQ(online(*again->store, kT0), 1);
+}
+
+TEST(MemoryPresence, GarbageOrEmptySnapshotIsSetAsideToo) {
+    for (const std::vector<std::uint8_t>& bytes : {std::vector<std::uint8_t>{}, std::vector<std::uint8_t>(5000, 0xab)}) {
+        test::TempDir dir;
+        const auto path = dir.path() / "presence.snapshot";
+        write_bytes(path, bytes);
+        auto opened = MemoryPresence::open_recovering(options_for(path));
+        ASSERT_TRUE(opened.ok()) << opened.error().message;
+        EXPECT_TRUE(opened->warning);
+        EXPECT_FALSE(std::filesystem::exists(path));
+        EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()), std::filesystem::directory_iterator()),
+                  1);
+    }
+}
+
+TEST(MemoryPresence, UnreadableSnapshotStillFailsTheStart) {
+    test::TempDir dir;
+    const auto path = dir.path() / "presence.snapshot";
+    std::filesystem::create_directory(path);  // read() fails with EISDIR: not corruption
+    auto opened = MemoryPresence::open_recovering(options_for(path));
+    ASSERT_FALSE(opened.ok());
+    EXPECT_EQ(opened.error().code, ErrorCode::Unavailable);
+    EXPECT_NE(opened.error().message.find(path.string()), std::string::npos) << opened.error().message;
+    EXPECT_TRUE(std::filesystem::is_directory(path)) << "left where it is";
 }
 
 TEST(MemoryPresence, ConcurrentHeartbeatsCountEveryActorOnce) {
@@ -273,8 +425,12 @@ TEST(MemoryPresence, ConcurrentDauMarksAreAllCounted) {
 
 // Random heartbeats that extend and shorten expiries, with counts and removals
 // at times that go forwards and backwards, checked against a plain map.
+// With a grace longer than the test, nothing is forgotten before
+// remove_expired: counts at any time and removals match the model exactly.
 TEST(MemoryPresence, MatchesAReferenceModelUnderRandomOperations) {
-    MemoryPresence store;
+    MemoryPresenceOptions o;
+    o.recount_grace = std::chrono::hours(1);
+    MemoryPresence store(o);
     std::map<std::string, std::int64_t> model;  // actor -> expiry ms
     std::mt19937_64 rng(20261125);
     std::int64_t clock_ms = 0;
@@ -308,6 +464,56 @@ TEST(MemoryPresence, MatchesAReferenceModelUnderRandomOperations) {
             ASSERT_EQ(store.remove_expired(at(now)).value(), expected) << "step " << step;
         }
         clock_ms += static_cast<std::int64_t>(rng() % 20);
+    }
+}
+
+// With the default grace, heartbeats forget actors that expired more than
+// the grace before the latest count; counts within the grace stay exact, and
+// a removal never reports more than the model.
+TEST(MemoryPresence, StaysExactWithinTheGraceWhileForgettingUnderRandomOperations) {
+    MemoryPresence store;
+    constexpr std::int64_t kGraceMs = 30'000;
+    std::map<std::string, std::int64_t> model;  // actor -> expiry ms
+    std::mt19937_64 rng(20261202);
+    std::int64_t clock_ms = 0;
+    std::int64_t latest_now = std::numeric_limits<std::int64_t>::min();
+    auto at = [](std::int64_t ms) { return kT0 + Millis{ms}; };
+    for (int step = 0; step < 20'000; ++step) {
+        const auto op = rng() % 100;
+        if (op < 80) {
+            const std::string actor = "i:actor-" + std::to_string(rng() % 3000);
+            const std::int64_t expiry = clock_ms + static_cast<std::int64_t>(rng() % 40'000) - 5'000;
+            ASSERT_TRUE(store.record_heartbeat(actor, at(expiry)).ok());
+            model[actor] = expiry;
+        } else if (op < 95) {
+            // Mostly forward, sometimes up to 20 s back: inside the grace.
+            const std::int64_t now = clock_ms + static_cast<std::int64_t>(rng() % 1000) - 700 -
+                                     (rng() % 10 == 0 ? static_cast<std::int64_t>(rng() % 20'000) : 0);
+            if (latest_now != std::numeric_limits<std::int64_t>::min() && now < latest_now - kGraceMs) {
+                continue;
+            }
+            latest_now = std::max(latest_now, now);
+            std::int64_t expected = 0;
+            for (const auto& [actor, expiry] : model) {
+                expected += expiry > now ? 1 : 0;
+            }
+            ASSERT_EQ(online(store, at(now)), expected) << "step " << step;
+        } else {
+            const std::int64_t now = clock_ms + static_cast<std::int64_t>(rng() % 1000) - 900;
+            latest_now = std::max(latest_now, now);
+            std::int64_t expected = 0;
+            for (auto it = model.begin(); it != model.end();) {
+                if (it->second <= now) {
+                    it = model.erase(it);
+                    ++expected;
+                } else {
+                    ++it;
+                }
+            }
+            ASSERT_LE(store.remove_expired(at(now)).value(), expected) << "step " << step;
+        }
+        ASSERT_LE(store.kept_actors_for_test(), model.size()) << "step " << step;
+        clock_ms += static_cast<std::int64_t>(rng() % 200);
     }
 }
 

@@ -470,5 +470,36 @@ TEST(SqliteDatabase, PingAnswersWhenOpen) {
     EXPECT_TRUE(db->ping().ok());
 }
 
+// Issue 9 #18: a database that cannot write is not ready. The cap on pages
+// makes SQLite fail as on a full disk (SQLITE_FULL).
+TEST(SqliteDatabase, PingIsDownAfterAWriteFailedForLackOfSpaceAndUpAfterOneSucceeds) {
+    test::TempDir dir;
+    auto db = open_ok(dir.path() / "beacon.db");
+    ASSERT_NE(db, nullptr);
+    ASSERT_TRUE(db->append(std::vector<Event>{event("i-00000001", "a")}).ok());
+    auto pages = RawDb(dir.path() / "beacon.db").scalar("PRAGMA page_count");
+    ASSERT_TRUE(db->set_max_page_count_for_test(std::stoll(pages) + 1).ok());
+
+    std::vector<Event> many;
+    for (int i = 0; i < 2000; ++i) {
+        Event e = event("i-00000002", "e-" + std::to_string(i));
+        e.properties_json = "{\"pad\":\"" + std::string(500, 'x') + "\"}";
+        many.push_back(std::move(e));
+    }
+    auto full = db->append(many);
+    ASSERT_FALSE(full.ok());
+    EXPECT_EQ(full.error().code, ErrorCode::Unavailable);
+    auto ping = db->ping();
+    ASSERT_FALSE(ping.ok()) << "the database answers reads but cannot store";
+    EXPECT_EQ(ping.error().code, ErrorCode::Unavailable);
+    EXPECT_NE(ping.error().message.find("no space left"), std::string::npos) << ping.error().message;
+    EXPECT_NE(ping.error().message.find(dir.path().string()), std::string::npos) << ping.error().message;
+    EXPECT_FALSE(db->ping().ok()) << "stays down";
+
+    ASSERT_TRUE(db->set_max_page_count_for_test(0).ok());
+    ASSERT_TRUE(db->append(many).ok());
+    EXPECT_TRUE(db->ping().ok()) << "a successful write ends it";
+}
+
 }  // namespace
 }  // namespace beacon::backends::sqlite

@@ -138,5 +138,70 @@ TEST(Gunzip, RefusesRawDeflateWithoutGzipHeader) {
     EXPECT_EQ(r.error().code, ErrorCode::InvalidArgument);
 }
 
+// --- several members (RFC 1952 2.2), as gunzip reads them -------------------
+
+TEST(Gunzip, DecodesTwoConcatenatedMembers) {
+    const std::string first = R"({"context":{"installId":"i-12345678"},)";
+    const std::string second = R"("events":[{"eventName":"e"}]})";
+    auto r = gunzip(gzip(first) + gzip(second), 4096);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(*r, first + second);
+}
+
+TEST(Gunzip, DecodesManyMembersIncludingEmptyOnes) {
+    std::string body;
+    std::string expected;
+    for (int i = 0; i < 50; ++i) {
+        const std::string part = i % 5 == 0 ? "" : random_text(static_cast<std::size_t>(100 + i));
+        body += gzip(part);
+        expected += part;
+    }
+    auto r = gunzip(body, 1 << 20);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(*r, expected);
+}
+
+TEST(Gunzip, RefusesBytesAfterAMemberThatAreNotAMember) {
+    const std::string member = gzip("hello, world");
+    for (const std::string& tail : {std::string("garbage"), std::string(1, '\0'), std::string(8, '\0'),
+                                    std::string("\x1f"), std::string("\x1f\x8c"), std::string("\n")}) {
+        auto r = gunzip(member + tail, 4096);
+        ASSERT_FALSE(r.ok()) << "tail of " << tail.size() << " bytes";
+        EXPECT_EQ(r.error().code, ErrorCode::InvalidArgument);
+    }
+}
+
+TEST(Gunzip, RefusesATruncatedOrCorruptSecondMember) {
+    const std::string first = gzip("hello, ");
+    const std::string second = gzip(random_text(2000));
+    auto truncated = gunzip(first + second.substr(0, second.size() / 2), 1 << 20);
+    ASSERT_FALSE(truncated.ok());
+    EXPECT_EQ(truncated.error().code, ErrorCode::InvalidArgument);
+    std::string bad = second;
+    bad[bad.size() - 8] = static_cast<char>(bad[bad.size() - 8] ^ 0x01);  // its CRC32
+    auto corrupt = gunzip(first + bad, 1 << 20);
+    ASSERT_FALSE(corrupt.ok());
+    EXPECT_EQ(corrupt.error().code, ErrorCode::InvalidArgument);
+}
+
+TEST(Gunzip, TheLimitCountsAllMembersTogether) {
+    const std::string part(6000, 'a');
+    auto under = gunzip(gzip(part) + gzip(part), 12'000);
+    ASSERT_TRUE(under.ok()) << under.error().message;
+    EXPECT_EQ(under->size(), 12'000u);
+    auto over = gunzip(gzip(part) + gzip(part) + gzip("b"), 12'000);
+    ASSERT_FALSE(over.ok());
+    EXPECT_EQ(over.error().code, ErrorCode::Unprocessable);
+    // A bomb split into many small members is stopped too.
+    std::string bombs;
+    const std::string zeros = gzip(std::string(1 << 20, '\0'));
+    for (int i = 0; i < 20; ++i) {
+        bombs += zeros;
+    }
+    auto stopped = gunzip(bombs, 4u << 20);
+    ASSERT_FALSE(stopped.ok());
+    EXPECT_EQ(stopped.error().code, ErrorCode::Unprocessable);
+}
+
 }  // namespace
 }  // namespace beacon::http

@@ -435,6 +435,60 @@ TEST_F(SchedulerTest, RunNowWhileAnotherReplicaRunsTheJobIsConflict) {
     EXPECT_TRUE(observed().empty()) << "a job running elsewhere is not an error";
 }
 
+// API.md: validation comes before conflicts. A manual run with a bad
+// argument is refused before any claim, so it is a 400 even while the job
+// runs here or elsewhere, or while the claim cannot be checked.
+Job with_validation(Job job) {
+    job.validate = [](const JobContext& c) -> Result<void> {
+        if (c.day && *c.day >= *parse_day("2026-11-25")) {
+            return invalid_field("day", "must be a day before today");
+        }
+        return ok();
+    };
+    return job;
+}
+
+void expect_invalid_day(const Result<RunReport>& r) {
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, ErrorCode::InvalidArgument) << r.error().message;
+    ASSERT_EQ(r.error().fields.size(), 1u);
+    EXPECT_EQ(r.error().fields[0].field, "day");
+}
+
+TEST_F(SchedulerTest, RunNowValidatesBeforeTheRunClaimHeldElsewhere) {
+    RunClaimLedger ledger(*db_, RunClaimLedger::Mode::HeldElsewhere);
+    auto s = make({with_validation(probe_.job("nightly"))}, &ledger);
+    expect_invalid_day(s->run_now("nightly", *parse_day("2026-11-26")));
+    auto valid = s->run_now("nightly", *parse_day("2026-11-24"));
+    ASSERT_FALSE(valid.ok());
+    EXPECT_EQ(valid.error().code, ErrorCode::Conflict) << "a valid request meets the conflict";
+    EXPECT_EQ(probe_.count(), 0u);
+}
+
+TEST_F(SchedulerTest, RunNowValidatesBeforeTheClaimCanBeChecked) {
+    RunClaimLedger ledger(*db_, RunClaimLedger::Mode::Unavailable);
+    auto s = make({with_validation(probe_.job("nightly"))}, &ledger);
+    expect_invalid_day(s->run_now("nightly", *parse_day("2026-11-25")));
+    EXPECT_EQ(s->run_now("nightly", std::nullopt).error().code, ErrorCode::Unavailable);
+}
+
+TEST_F(SchedulerTest, RunNowValidatesBeforeTheLocalRunLock) {
+    auto s = make({with_validation(probe_.job("nightly"))});
+    Gate gate;
+    probe_.set_body([&gate](const JobContext&) -> Result<json::object> {
+        gate.entered.set_value();
+        gate.released.wait();
+        return json::object{};
+    });
+    auto entered = gate.entered.get_future();
+    auto first = std::async(std::launch::async, [&] { return s->run_now("nightly", std::nullopt); });
+    entered.wait();
+    expect_invalid_day(s->run_now("nightly", *parse_day("2026-12-01")));
+    gate.release.set_value();
+    EXPECT_TRUE(first.get().ok());
+    EXPECT_EQ(probe_.count(), 1u);
+}
+
 TEST_F(SchedulerTest, RunClaimFailureFailsRunNowAndIsReportedForTicks) {
     RunClaimLedger ledger(*db_, RunClaimLedger::Mode::Unavailable);
     auto s = make({probe_.job("snap")}, &ledger);

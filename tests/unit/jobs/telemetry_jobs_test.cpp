@@ -291,6 +291,18 @@ TEST_F(TelemetryJobsTest, NightlyWithTodayOrLaterIsInvalidArgumentOnDay) {
     }
 }
 
+TEST_F(TelemetryJobsTest, NightlyValidatesItsDayBeforeAnyClaim) {
+    build();
+    const Job& nightly = job("nightly-dau");
+    ASSERT_TRUE(nightly.validate) << "so Scheduler::run_now checks ?day= before claiming";
+    auto bad = nightly.validate(JobContext{clock_.now(), D("2026-11-25"), true});
+    ASSERT_FALSE(bad.ok());
+    ASSERT_EQ(bad.error().fields.size(), 1u);
+    EXPECT_EQ(bad.error().fields[0].field, "day");
+    EXPECT_TRUE(nightly.validate(JobContext{clock_.now(), D("2026-11-24"), true}).ok());
+    EXPECT_TRUE(nightly.validate(JobContext{clock_.now(), std::nullopt, true}).ok());
+}
+
 TEST_F(TelemetryJobsTest, NightlyDayIsCheckedAgainstTodayInTheReportingZone) {
     telemetry::TelemetrySettings settings;
     settings.tz = zone("Asia/Shanghai");

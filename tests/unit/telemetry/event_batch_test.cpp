@@ -28,8 +28,26 @@ json::object body_with(json::array events, json::object context = json::object{{
     return json::object{{"context", std::move(context)}, {"events", std::move(events)}};
 }
 
+// The body as a client sends it: boost's compact text (parse_event_batch
+// measures properties on the text the value came from).
 Result<ParsedBatch> parse(const json::value& body, const std::optional<std::string>& token = std::nullopt) {
-    return parse_event_batch(body, kNow, token);
+    return parse_event_batch(body, json::serialize(body), kNow, token);
+}
+
+// A body given as text, exactly as received.
+ParsedBatch parse_text_ok(std::string_view text) {
+    auto r = parse_event_batch(json::parse(text), text, kNow, std::nullopt);
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+    return r.ok() ? std::move(r).value() : ParsedBatch{};
+}
+
+// The rejected field of event 0 of a text body, "" when it was accepted.
+std::string text_event_field(std::string_view text) {
+    auto batch = parse_text_ok(text);
+    if (batch.rejected.empty()) {
+        return "";
+    }
+    return batch.rejected[0].field;
 }
 
 // Parses a batch expected to be accepted as an envelope.
@@ -531,6 +549,150 @@ TEST(EventBatch, RejectsPropertiesHoldingNulCharacter) {
     json::object ev = event();
     ev["properties"] = json::object{{"note", std::string("a\0b", 3)}};
     EXPECT_EQ(single_event_field(ev), "events[0].properties");
+    ev["properties"] = json::object{{std::string("k\0", 2), 1}};
+    EXPECT_EQ(single_event_field(ev), "events[0].properties") << "in a key too";
+    ev["properties"] = json::object{{"deep", json::array{json::object{{"x", std::string(1, '\0')}}}}};
+    EXPECT_EQ(single_event_field(ev), "events[0].properties") << "at any depth";
+}
+
+TEST(EventBatch, AcceptsABackslashFollowedByU0000AsText) {
+    // The six characters \u0000 (an escaped backslash, then "u0000") are no NUL.
+    EXPECT_EQ(text_event_field(R"({"context":{"installId":"i-12345678"},"events":[{"eventName":"e","properties":{"path":"C:\\u0000"}}]})"),
+              "");
+}
+
+TEST(EventBatch, RejectsPropertiesWithANumberBeyondTheRangeOfADouble) {
+    // boost::json reads 1e400 as infinity, which has no JSON spelling to store.
+    EXPECT_EQ(text_event_field(R"({"context":{"installId":"i-12345678"},"events":[{"eventName":"e","properties":{"n":1e400}}]})"),
+              "events[0].properties");
+    EXPECT_EQ(text_event_field(R"({"context":{"installId":"i-12345678"},"events":[{"eventName":"e","properties":{"n":[-1e400]}}]})"),
+              "events[0].properties");
+    // Tiny numbers read as 0 and are fine.
+    EXPECT_EQ(text_event_field(R"({"context":{"installId":"i-12345678"},"events":[{"eventName":"e","properties":{"n":1e-400}}]})"),
+              "");
+}
+
+TEST(EventBatch, StoresPropertyNumbersWithoutBoostsExponentForm) {
+    auto batch = parse_text_ok(
+        R"({"context":{"installId":"i-12345678"},"events":[{"eventName":"e","properties":{"price":12.4,"half":0.5,"n":3,"big":1e21,"tiny":1e-7}}]})");
+    ASSERT_EQ(batch.events.size(), 1u);
+    EXPECT_EQ(batch.events[0].properties_json, R"({"price":12.4,"half":0.5,"n":3,"big":1e+21,"tiny":1e-07})");
+}
+
+// --- lengths in characters --------------------------------------------------------------
+
+TEST(EventBatch, CountsEventIdInCharactersNotBytes) {
+    std::string id;
+    for (int i = 0; i < 64; ++i) {
+        id += "\xc3\xa9";  // é, two bytes
+    }
+    json::object ev = event();
+    ev["eventId"] = id;
+    EXPECT_EQ(single_event_field(ev), "") << "64 characters (128 bytes) are allowed";
+    ev["eventId"] = id + "x";
+    EXPECT_EQ(single_event_field(ev), "events[0].eventId");
+    ev["eventId"] = std::string(16, 'x') + "\xf0\x9f\x98\x80";  // a 4-byte character counts once
+    EXPECT_EQ(single_event_field(ev), "");
+}
+
+TEST(EventBatch, CountsUserIdAndShortTextsInCharactersNotBytes) {
+    std::string chars128;
+    for (int i = 0; i < 128; ++i) {
+        chars128 += "\xe6\xbc\xa2";  // 漢, three bytes
+    }
+    for (const char* key : {"userId", "appVersion", "osVersion", "deviceModel", "sessionId"}) {
+        json::object ev = event();
+        ev[key] = chars128;
+        EXPECT_EQ(single_event_field(ev), "") << key << ": 128 characters (384 bytes) are allowed";
+        ev[key] = chars128 + "x";
+        EXPECT_EQ(single_event_field(ev), std::string("events[0].") + key) << key;
+        EXPECT_EQ(batch_error_field(body_with(json::array{event()},
+                                              json::object{{"installId", kInstall}, {key, chars128 + "x"}})),
+                  std::string("context.") + key);
+    }
+}
+
+TEST(EventBatch, RefusesATokenSubThatIsNoValidUserId) {
+    auto body = body_with(json::array{event()});
+    EXPECT_TRUE(parse(body, std::string("u-1")).ok());
+    for (std::string sub : {std::string("a\0b", 3), std::string(129, 'u'), std::string("tab\there")}) {
+        auto r = parse(body, sub);
+        ASSERT_FALSE(r.ok());
+        EXPECT_EQ(r.error().code, ErrorCode::InvalidArgument);
+        ASSERT_EQ(r.error().fields.size(), 1u);
+        EXPECT_EQ(r.error().fields[0].field, "userId");
+    }
+}
+
+// --- properties measured as received (API.md 1.1) ------------------------------------------
+
+// An events body whose one event has `props` (written as is) as its properties.
+std::string body_with_raw_properties(std::string_view props) {
+    return R"({"context":{"installId":"i-12345678"},"events":[{"eventName":"e","properties":)" + std::string(props) +
+           "}]}";
+}
+
+TEST(EventBatch, MeasuresPropertiesWithTheirWhitespace) {
+    // Compact it is 8000 bytes; as received, with the indentation, 8200.
+    const std::string value(8000 - 8, 'x');
+    const std::string compact = R"({"k":")" + value + R"("})";
+    ASSERT_EQ(compact.size(), 8000u);
+    EXPECT_EQ(text_event_field(body_with_raw_properties(compact)), "");
+    const std::string spaced = "{" + std::string(200, ' ') + R"("k":")" + value + R"("})";
+    EXPECT_EQ(text_event_field(body_with_raw_properties(spaced)), "events[0].properties");
+}
+
+TEST(EventBatch, MeasuresPropertiesWithTheirEscapes) {
+    // 1400 escaped é (\u00e9, 6 bytes each) are 8400 bytes received, 2800 stored.
+    std::string escaped;
+    for (int i = 0; i < 1400; ++i) {
+        escaped += "\\u00e9";
+    }
+    EXPECT_EQ(text_event_field(body_with_raw_properties(R"({"k":")" + escaped + R"("})")), "events[0].properties");
+    // The same text unescaped is 2808 bytes.
+    std::string plain;
+    for (int i = 0; i < 1400; ++i) {
+        plain += "\xc3\xa9";
+    }
+    EXPECT_EQ(text_event_field(body_with_raw_properties(R"({"k":")" + plain + R"("})")), "");
+}
+
+TEST(EventBatch, MeasuresNumbersAsWrittenNotAsReserialized) {
+    // 2040 times "0.5," is 8160 bytes as received (boost would write 5E-1).
+    std::string items;
+    for (int i = 0; i < 2040; ++i) {
+        items += i == 0 ? "0.5" : ",0.5";
+    }
+    const std::string props = R"({"a":[)" + items + "]}";
+    ASSERT_LE(props.size(), 8192u);
+    ASSERT_GT(body_with_raw_properties(props).size(), 8192u) << "the body is larger than the limit";
+    EXPECT_EQ(text_event_field(body_with_raw_properties(props)), "");
+}
+
+TEST(EventBatch, MeasuresTheLastOfTwoPropertiesKeysAsTheParserKeepsIt) {
+    const std::string big = R"({"k":")" + std::string(9000, 'x') + R"("})";
+    // The parser keeps the last one: small, accepted.
+    EXPECT_EQ(text_event_field(R"({"context":{"installId":"i-12345678"},"events":[{"eventName":"e","properties":)" + big +
+                               R"(,"properties":{"k":1}}]})"),
+              "");
+    // An escaped key is the same key.
+    EXPECT_EQ(text_event_field(R"({"context":{"installId":"i-12345678"},"events":[{"eventName":"e","\u0070roperties":)" +
+                               big + "}]}"),
+              "events[0].properties");
+}
+
+TEST(EventBatch, MeasuresEachEventOfALargeBatchOnItsOwnSpan) {
+    // Events 0 and 2 are near the limit with whitespace, 1 is over it only with it.
+    const std::string near(8100, 'a');
+    std::string body = R"({"context":{"installId":"i-12345678"},"events":[)";
+    body += R"({"eventName":"e","properties":{"k":")" + near + R"("}},)";
+    body += R"({"eventName":"e","properties":{"k":")" + near + R"(")" + std::string(100, ' ') + "}},";
+    body += R"(  7, {"eventName":"e","properties":  {"k":")" + near + R"("}  }  ]})";
+    auto batch = parse_text_ok(body);
+    ASSERT_EQ(batch.rejected.size(), 2u);
+    EXPECT_EQ(batch.rejected[0].field, "events[1].properties");
+    EXPECT_EQ(batch.rejected[1].field, "events[2]") << "not an object";
+    EXPECT_EQ(batch.events.size(), 2u);
 }
 
 }  // namespace

@@ -244,6 +244,61 @@ TEST_F(EventIngestorTest, RefusesSubmissionsBeyondMaxPendingEvents) {
     EXPECT_FALSE(a->completed_inline);
 }
 
+// Issue 9 #19: the queue is bounded in bytes too, not only in events: a slow
+// database with 200,000 queued events of 8 KiB properties would hold 1.7 GB.
+TEST_F(EventIngestorTest, RefusesSubmissionsBeyondMaxPendingBytes) {
+    Event heavy = make_event("i-11111111");
+    heavy.properties_json = "{\"k\":\"" + std::string(8000, 'x') + "\"}";
+    heavy.properties_json.shrink_to_fit();  // what counts is the memory held, capacity included
+    const std::size_t per_event = EventIngestor::event_bytes(heavy);
+    ASSERT_GT(per_event, 8000u);
+    ASSERT_LT(per_event, 9000u);
+
+    EventIngestor::Options options;
+    options.max_pending_bytes = 3 * per_event;
+    auto ing = make(options);
+    store_.hold();
+    auto first = submit(*ing, {make_event("i-00000000")});
+    store_.wait_for_appends(1);  // taken off the queue: no longer pending
+
+    auto a = submit(*ing, {heavy, heavy});
+    auto refused = submit(*ing, {heavy, heavy});  // 4 * per_event > the bound: 503 at once
+    EXPECT_TRUE(refused->completed_inline);
+    auto r = refused->future.get();
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, ErrorCode::Unavailable);
+    EXPECT_NE(r.error().message.find("bytes"), std::string::npos) << r.error().message;
+    auto fits = submit(*ing, {heavy});  // 3 * per_event: allowed
+
+    store_.release();
+    EXPECT_EQ(outcome_ok(*first).accepted, 1);
+    EXPECT_EQ(outcome_ok(*a).accepted, 2);
+    EXPECT_EQ(outcome_ok(*fits).accepted, 1);
+    // Once committed, they no longer count: the same requests fit again.
+    auto again = submit(*ing, {heavy, heavy, heavy});
+    EXPECT_EQ(outcome_ok(*again).accepted, 3);
+}
+
+TEST_F(EventIngestorTest, ARequestLargerThanTheByteBoundIsTakenWhenTheQueueIsEmpty) {
+    Event heavy = make_event("i-11111111");
+    heavy.properties_json = std::string(8000, 'x');
+    EventIngestor::Options options;
+    options.max_pending_bytes = 100;  // smaller than one event: never a livelock
+    auto ing = make(options);
+    auto s = submit(*ing, {heavy, heavy});
+    EXPECT_EQ(outcome_ok(*s).accepted, 2);
+}
+
+TEST_F(EventIngestorTest, CountsTheMemoryOfEveryStringOfAnEvent) {
+    Event small = make_event("i-11111111");
+    Event big = small;
+    big.user_id = std::string(100, 'u');
+    big.session_id = std::string(100, 's');
+    big.properties_json = std::string(1000, 'p');
+    EXPECT_GE(EventIngestor::event_bytes(big), EventIngestor::event_bytes(small) + 1200);
+    EXPECT_GE(EventIngestor::event_bytes(small), sizeof(Event));
+}
+
 TEST_F(EventIngestorTest, RespectsMaxEventsPerCommitButAlwaysTakesOneRequest) {
     EventIngestor::Options options;
     options.max_events_per_commit = 3;
