@@ -1,7 +1,10 @@
 #include "core/json_write.hpp"
 
+#include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 
 #include <boost/json.hpp>
 
@@ -10,105 +13,157 @@ namespace {
 
 namespace json = boost::json;
 
-// Bytes that need no escape inside a JSON string.
-constexpr bool plain_byte(unsigned char c) { return c >= 0x20 && c != '"' && c != '\\'; }
+// The output, written through a raw pointer: each token first makes room for
+// its longest spelling, so the bytes themselves are stored without a check
+// each (boost's serializer is about this fast; a push_back per byte was 1.5x
+// slower on an events batch).
+class Out {
+public:
+    explicit Out(std::string& s) : s_(s), len_(s.size()) {}
+    ~Out() { s_.resize(len_); }
+    Out(const Out&) = delete;
+    Out& operator=(const Out&) = delete;
 
-void write_string(std::string& out, std::string_view s) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    out.push_back('"');
-    std::size_t run = 0;  // start of the pending run of plain bytes
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        if (plain_byte(c)) {
-            continue;
+    char* room(std::size_t n) {
+        if (s_.size() - len_ < n) {
+            s_.resize(std::max(s_.size() * 2, std::max<std::size_t>(len_ + n, 128)));
         }
-        out.append(s.data() + run, i - run);
-        run = i + 1;
-        switch (c) {
-            case '"':
-                out.append("\\\"");
-                break;
-            case '\\':
-                out.append("\\\\");
-                break;
-            case '\b':
-                out.append("\\b");
-                break;
-            case '\f':
-                out.append("\\f");
-                break;
-            case '\n':
-                out.append("\\n");
-                break;
-            case '\r':
-                out.append("\\r");
-                break;
-            case '\t':
-                out.append("\\t");
-                break;
-            default: {
-                const char esc[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
-                out.append(esc, sizeof esc);
-                break;
-            }
+        return s_.data() + len_;
+    }
+    void wrote(char* end) { len_ = static_cast<std::size_t>(end - s_.data()); }
+    void put(char c) {
+        char* p = room(1);
+        *p++ = c;
+        wrote(p);
+    }
+    void put(std::string_view text) {
+        char* p = room(text.size());
+        std::memcpy(p, text.data(), text.size());
+        wrote(p + text.size());
+    }
+
+private:
+    std::string& s_;
+    std::size_t len_;
+};
+
+// 0: copied as is; else the escape's second character ('u': \u00XX).
+constexpr std::array<char, 256> kEscape = [] {
+    std::array<char, 256> t{};
+    for (int c = 0; c < 0x20; ++c) {
+        t[static_cast<std::size_t>(c)] = 'u';
+    }
+    t['\b'] = 'b';
+    t['\f'] = 'f';
+    t['\n'] = 'n';
+    t['\r'] = 'r';
+    t['\t'] = 't';
+    t['"'] = '"';
+    t['\\'] = '\\';
+    return t;
+}();
+
+void write_string(Out& out, std::string_view s) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    char* p = out.room(2 + 6 * s.size());
+    *p++ = '"';
+    const char* in = s.data();
+    const char* const end = in + s.size();
+    while (in != end) {
+        // Runs that need no escape (nearly everything) are copied whole.
+        const char* run = in;
+        while (in != end && kEscape[static_cast<unsigned char>(*in)] == 0) {
+            ++in;
+        }
+        std::memcpy(p, run, static_cast<std::size_t>(in - run));
+        p += in - run;
+        if (in == end) {
+            break;
+        }
+        const auto c = static_cast<unsigned char>(*in++);
+        const char e = kEscape[c];
+        *p++ = '\\';
+        if (e != 'u') {
+            *p++ = e;
+        } else {
+            *p++ = 'u';
+            *p++ = '0';
+            *p++ = '0';
+            *p++ = kHex[c >> 4];
+            *p++ = kHex[c & 0xF];
         }
     }
-    out.append(s.data() + run, s.size() - run);
-    out.push_back('"');
+    *p++ = '"';
+    out.wrote(p);
 }
 
-void write_value(std::string& out, const json::value& v, JsonNumbers numbers) {
+// The longest plain spelling of a double is the smallest subnormal: "0." and
+// 323 zeros before its digit; the largest double has 309 digits.
+constexpr std::size_t kMaxDouble = 400;
+
+char* put_double(char* p, double d, JsonNumbers numbers) {
+    if (!std::isfinite(d)) {
+        std::memcpy(p, "null", 4);
+        return p + 4;
+    }
+    if (d == 0) {
+        *p = '0';  // also for -0
+        return p + 1;
+    }
+    return numbers == JsonNumbers::Plain ? std::to_chars(p, p + kMaxDouble, d, std::chars_format::fixed).ptr
+                                         : std::to_chars(p, p + kMaxDouble, d).ptr;
+}
+
+void write_value(Out& out, const json::value& v, JsonNumbers numbers) {
     switch (v.kind()) {
         case json::kind::null:
-            out.append("null");
+            out.put("null");
             return;
         case json::kind::bool_:
-            out.append(v.get_bool() ? "true" : "false");
+            out.put(v.get_bool() ? std::string_view("true") : std::string_view("false"));
             return;
         case json::kind::int64: {
-            char buf[24];
-            auto r = std::to_chars(buf, buf + sizeof buf, v.get_int64());
-            out.append(buf, r.ptr);
+            char* p = out.room(24);
+            out.wrote(std::to_chars(p, p + 24, v.get_int64()).ptr);
             return;
         }
         case json::kind::uint64: {
-            char buf[24];
-            auto r = std::to_chars(buf, buf + sizeof buf, v.get_uint64());
-            out.append(buf, r.ptr);
+            char* p = out.room(24);
+            out.wrote(std::to_chars(p, p + 24, v.get_uint64()).ptr);
             return;
         }
         case json::kind::double_:
-            json_write_double(out, v.get_double(), numbers);
+            out.wrote(put_double(out.room(kMaxDouble), v.get_double(), numbers));
             return;
         case json::kind::string:
             write_string(out, v.get_string());
             return;
         case json::kind::array: {
-            out.push_back('[');
+            out.put('[');
             bool first = true;
             for (const auto& e : v.get_array()) {
                 if (!first) {
-                    out.push_back(',');
+                    out.put(',');
                 }
                 first = false;
                 write_value(out, e, numbers);
             }
-            out.push_back(']');
+            out.put(']');
             return;
         }
         case json::kind::object: {
-            out.push_back('{');
+            out.put('{');
             bool first = true;
             for (const auto& kv : v.get_object()) {
                 if (!first) {
-                    out.push_back(',');
+                    out.put(',');
                 }
                 first = false;
                 write_string(out, kv.key());
-                out.push_back(':');
+                out.put(':');
                 write_value(out, kv.value(), numbers);
             }
-            out.push_back('}');
+            out.put('}');
             return;
         }
     }
@@ -117,27 +172,18 @@ void write_value(std::string& out, const json::value& v, JsonNumbers numbers) {
 }  // namespace
 
 void json_write_double(std::string& out, double d, JsonNumbers numbers) {
-    if (!std::isfinite(d)) {
-        out.append("null");
-        return;
-    }
-    if (d == 0) {
-        out.push_back('0');  // also for -0
-        return;
-    }
-    // The longest plain spelling is the smallest subnormal: "0." and 323
-    // zeros before its digit; the largest double has 309 digits.
-    char buf[400];
-    auto r = numbers == JsonNumbers::Plain ? std::to_chars(buf, buf + sizeof buf, d, std::chars_format::fixed)
-                                           : std::to_chars(buf, buf + sizeof buf, d);
-    out.append(buf, r.ptr);
+    Out o(out);
+    o.wrote(put_double(o.room(kMaxDouble), d, numbers));
 }
 
-void json_write(std::string& out, const json::value& v, JsonNumbers numbers) { write_value(out, v, numbers); }
+void json_write(std::string& out, const json::value& v, JsonNumbers numbers) {
+    Out o(out);
+    write_value(o, v, numbers);
+}
 
 std::string json_write(const json::value& v, JsonNumbers numbers) {
     std::string out;
-    write_value(out, v, numbers);
+    json_write(out, v, numbers);
     return out;
 }
 

@@ -1,6 +1,9 @@
 #include "telemetry/event_batch.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <optional>
+#include <vector>
 
 #include <boost/json.hpp>
 
@@ -131,6 +134,15 @@ std::string event_field(std::size_t i, std::string_view key) {
     return f;
 }
 
+// Where each event's `properties` stand against the limit, measured on
+// their bytes in the body (API.md 1.1). Filled while the events are parsed
+// (pass 1); settled after all of them (pass 2, settle_properties_sizes).
+struct PropertiesSize {
+    bool present = false;
+    std::size_t compact = 0;  // its compact serialization
+    std::size_t least = 0;    // min_json_text_size of the value
+};
+
 // Parses one item of `events`; a Rejection when it is invalid.
 std::optional<Rejection> parse_event(std::size_t index,
                                      const json::value& item,
@@ -138,7 +150,7 @@ std::optional<Rejection> parse_event(std::size_t index,
                                      TimePoint now,
                                      const std::optional<std::string>& token_user,
                                      const EventLimits& limits,
-                                     std::optional<std::string_view> raw_properties,
+                                     PropertiesSize& size,
                                      Event& out) {
     auto reject = [&](std::string_view key, std::string msg) {
         return Rejection{index, event_field(index, key), std::move(msg)};
@@ -210,10 +222,8 @@ std::optional<Rejection> parse_event(std::size_t index,
         }
         // Stored compact, doubles in their shortest spelling (not boost's 1.24E1).
         properties = json_write(*props, JsonNumbers::Shortest);
-        const std::size_t received = raw_properties ? raw_properties->size() : properties.size();
-        if (received > limits.max_properties_bytes) {
-            return reject("properties", "is larger than 8 KiB");
-        }
+        // The size as received is settled once every event is read.
+        size = PropertiesSize{true, properties.size(), shape.min_size};
     }
 
     out.event_id = std::move(event_id);
@@ -236,42 +246,200 @@ std::optional<Rejection> parse_event(std::size_t index,
 
 int json_depth(const json::value& v) { return inspect_properties(v).depth; }
 
-PropertiesShape inspect_properties(const json::value& v) {
-    // Iterative so a hostile document cannot overflow the stack.
-    struct Frame {
-        const json::value* v;
-        int depth;
-    };
-    PropertiesShape shape;
-    std::vector<Frame> stack{{&v, 1}};
-    while (!stack.empty()) {
-        Frame f = stack.back();
-        stack.pop_back();
-        if (const auto* o = f.v->if_object()) {
-            shape.depth = std::max(shape.depth, f.depth);
-            for (const auto& kv : *o) {
+namespace {
+
+// One walk for all of PropertiesShape. Recursive: the JSON parser bounds the
+// depth of any document (64 levels), so the stack is bounded too.
+// Returns min_json_text_size(v) (the same rules, in the same walk).
+std::size_t inspect(const json::value& v, int depth, PropertiesShape& shape) {
+    switch (v.kind()) {
+        case json::kind::object: {
+            shape.depth = std::max(shape.depth, depth);
+            const auto& o = v.get_object();
+            std::size_t n = 2 + (o.empty() ? 0 : o.size() - 1);
+            for (const auto& kv : o) {
                 if (kv.key().find('\0') != json::string_view::npos) {
                     shape.has_nul = true;
                 }
-                stack.push_back({&kv.value(), f.depth + 1});
+                n += 2 + kv.key().size() + 1 + inspect(kv.value(), depth + 1, shape);
             }
-        } else if (const auto* a = f.v->if_array()) {
-            shape.depth = std::max(shape.depth, f.depth);
-            for (const auto& e : *a) {
-                stack.push_back({&e, f.depth + 1});
+            return n;
+        }
+        case json::kind::array: {
+            shape.depth = std::max(shape.depth, depth);
+            const auto& a = v.get_array();
+            std::size_t n = 2 + (a.empty() ? 0 : a.size() - 1);
+            for (const auto& e : a) {
+                n += inspect(e, depth + 1, shape);
             }
-        } else if (const auto* s = f.v->if_string()) {
-            if (s->find('\0') != json::string::npos) {
+            return n;
+        }
+        case json::kind::string:
+            if (v.get_string().find('\0') != json::string::npos) {
                 shape.has_nul = true;
             }
-        } else if (const auto* d = f.v->if_double()) {
-            if (!std::isfinite(*d)) {
+            return 2 + v.get_string().size();
+        case json::kind::double_:
+            if (!std::isfinite(v.get_double())) {
                 shape.has_non_finite = true;
+            }
+            return 1;
+        default:
+            return min_json_text_size(v);
+    }
+}
+
+}  // namespace
+
+PropertiesShape inspect_properties(const json::value& v) {
+    PropertiesShape shape;
+    shape.min_size = inspect(v, 1, shape);
+    return shape;
+}
+
+namespace {
+
+std::size_t decimal_digits(std::uint64_t n) {
+    std::size_t d = 1;
+    while (n >= 10) {
+        n /= 10;
+        ++d;
+    }
+    return d;
+}
+
+}  // namespace
+
+std::size_t min_json_text_size(const json::value& v) {
+    switch (v.kind()) {
+        case json::kind::null:
+        case json::kind::bool_:
+            return v.is_bool() && !v.get_bool() ? 5 : 4;
+        case json::kind::int64: {
+            // An integer literal is its digits (JSON has no leading zeros),
+            // and a sign; "-0" reads as 0 and is longer than "0".
+            const std::int64_t n = v.get_int64();
+            return n < 0 ? 1 + decimal_digits(0 - static_cast<std::uint64_t>(n)) : decimal_digits(static_cast<std::uint64_t>(n));
+        }
+        case json::kind::uint64:
+            return decimal_digits(v.get_uint64());
+        case json::kind::double_:
+            return 1;  // "0e999" reads as 0.0, "1e5" as 100000.0: no useful bound
+        case json::kind::string:
+            // An escape is never shorter than what it decodes to.
+            return 2 + v.get_string().size();
+        case json::kind::array: {
+            const auto& a = v.get_array();
+            std::size_t n = 2 + (a.empty() ? 0 : a.size() - 1);
+            for (const auto& e : a) {
+                n += min_json_text_size(e);
+            }
+            return n;
+        }
+        case json::kind::object: {
+            const auto& o = v.get_object();
+            std::size_t n = 2 + (o.empty() ? 0 : o.size() - 1);
+            for (const auto& kv : o) {
+                n += 2 + kv.key().size() + 1 + min_json_text_size(kv.value());
+            }
+            return n;
+        }
+    }
+    return 0;
+}
+
+namespace {
+
+// min_json_text_size of the body, reusing each event's properties size from
+// pass 1 instead of walking those values again.
+std::size_t least_body_size(const json::object& root,
+                            const json::array& items,
+                            const std::vector<PropertiesSize>& sizes) {
+    const json::value* events = root.if_contains("events");
+    std::size_t n = 2 + (root.empty() ? 0 : root.size() - 1);
+    for (const auto& kv : root) {
+        n += 2 + kv.key().size() + 1;
+        if (&kv.value() != events) {
+            n += min_json_text_size(kv.value());
+            continue;
+        }
+        n += 2 + (items.empty() ? 0 : items.size() - 1);
+        for (std::size_t i = 0; i < items.size(); ++i) {
+            const json::object* item = items[i].if_object();
+            if (item == nullptr || !sizes[i].present) {
+                n += min_json_text_size(items[i]);
+                continue;
+            }
+            const json::value* props = item->if_contains("properties");
+            n += 2 + (item->empty() ? 0 : item->size() - 1);
+            for (const auto& member : *item) {
+                n += 2 + member.key().size() + 1 +
+                     (&member.value() == props ? sizes[i].least : min_json_text_size(member.value()));
             }
         }
     }
-    return shape;
+    return n;
 }
+
+// Pass 2 of the properties limit. Finding a value's bytes takes a scan of the
+// body text, so it is done only when a bound cannot settle the question: no
+// text of a value is shorter than its min_json_text_size, and the body's text
+// is longer than the least its value could take by `slack` bytes in all, so
+// one value's text is at most its least size plus the slack. For a compactly
+// written body (what SDKs send) the slack is a few bytes and nothing is
+// scanned; otherwise the body is scanned once (find_properties_spans). An
+// accepted event over the limit becomes a rejection on `properties`.
+void settle_properties_sizes(std::string_view text,
+                             const json::object& root,
+                             const json::array& items,
+                             const std::vector<PropertiesSize>& sizes,
+                             std::size_t limit,
+                             const std::vector<std::size_t>& accepted,
+                             ParsedBatch& batch) {
+    if (text.size() <= limit) {
+        return;  // no part of the body is larger than the body
+    }
+    const std::size_t least = least_body_size(root, items, sizes);
+    const std::size_t slack = text.size() > least ? text.size() - least : 0;
+    std::optional<std::optional<std::vector<std::string_view>>> spans;  // scanned on first need
+    std::vector<bool> over(batch.events.size(), false);
+    bool any = false;
+    for (std::size_t k = 0; k < accepted.size(); ++k) {
+        const PropertiesSize& size = sizes[accepted[k]];
+        if (!size.present || size.least + slack <= limit) {
+            continue;
+        }
+        if (!spans) {
+            spans = find_properties_spans(text);
+            if (*spans && (*spans)->size() != items.size()) {
+                spans->reset();  // not the text of this body: measure the compact form
+            }
+        }
+        const std::size_t received = *spans ? (**spans)[accepted[k]].size() : size.compact;
+        if (received > limit) {
+            over[k] = true;
+            any = true;
+        }
+    }
+    if (!any) {
+        return;
+    }
+    std::vector<Event> kept;
+    kept.reserve(batch.events.size());
+    for (std::size_t k = 0; k < batch.events.size(); ++k) {
+        if (over[k]) {
+            batch.rejected.push_back(
+                Rejection{accepted[k], event_field(accepted[k], "properties"), "is larger than 8 KiB"});
+        } else {
+            kept.push_back(std::move(batch.events[k]));
+        }
+    }
+    batch.events = std::move(kept);
+    std::sort(batch.rejected.begin(), batch.rejected.end(),
+              [](const Rejection& a, const Rejection& b) { return a.index < b.index; });
+}
+
+}  // namespace
 
 Result<ParsedBatch> parse_event_batch(const json::value& body,
                                       std::string_view text,
@@ -309,33 +477,21 @@ Result<ParsedBatch> parse_event_batch(const json::value& body,
     if (token_user && !is_valid_user_id(*token_user)) {
         return invalid_field("userId", "the token's sub is the userId and must be 1 to 128 characters without control characters");
     }
-    // Where each properties value sits in the text, to measure it as received.
-    // Only needed when the body is larger than the limit: a value inside a
-    // smaller body cannot exceed it. The scan fails only on text that does
-    // not hold `body`; the compact serialization is measured then.
-    std::optional<std::vector<std::string_view>> spans;
-    if (text.size() > limits.max_properties_bytes) {
-        spans = find_properties_spans(text);
-        if (spans && spans->size() != items->size()) {
-            spans.reset();
-        }
-    }
     ParsedBatch batch;
     batch.events.reserve(items->size());
+    std::vector<std::size_t> accepted;  // the index of each of batch.events
+    accepted.reserve(items->size());
+    std::vector<PropertiesSize> sizes(items->size());
     for (std::size_t i = 0; i < items->size(); ++i) {
         Event e;
-        std::optional<std::string_view> raw;
-        if (spans) {
-            raw = (*spans)[i];
-        } else if (text.size() <= limits.max_properties_bytes) {
-            raw = text;  // an upper bound of the value's size, and under the limit
-        }
-        if (auto r = parse_event(i, (*items)[i], base, now, token_user, limits, raw, e)) {
+        if (auto r = parse_event(i, (*items)[i], base, now, token_user, limits, sizes[i], e)) {
             batch.rejected.push_back(std::move(*r));
         } else {
             batch.events.push_back(std::move(e));
+            accepted.push_back(i);
         }
     }
+    settle_properties_sizes(text, *root, *items, sizes, limits.max_properties_bytes, accepted, batch);
     return batch;
 }
 

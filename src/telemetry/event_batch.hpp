@@ -57,8 +57,16 @@ struct PropertiesShape {
     int depth = 0;                // the outermost object or array is level 1; 0 for a scalar
     bool has_nul = false;         // U+0000 in a key or a string
     bool has_non_finite = false;  // a number boost read as infinity (1e400)
+    std::size_t min_size = 0;     // min_json_text_size of the value
 };
 PropertiesShape inspect_properties(const boost::json::value& v);
+
+// The fewest bytes any JSON text of `v` can take (compact, no escapes, each
+// number in its shortest literal): a lower bound of the size of the text it
+// was parsed from. Duplicate keys that the parser dropped are not counted,
+// which keeps it a lower bound. Recursive: for documents the JSON parser's
+// depth limit has bounded.
+std::size_t min_json_text_size(const boost::json::value& v);
 
 // Depth of a JSON value where the outermost object or array is level 1.
 int json_depth(const boost::json::value& v);

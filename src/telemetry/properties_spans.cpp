@@ -44,27 +44,11 @@ public:
             return false;
         }
         const std::size_t start = ++p_;
-        for (;;) {
-            // Jump to the next quote or backslash: strings are most of a body.
-            const char* base = t_.data() + p_;
-            const std::size_t left = t_.size() - p_;
-            const void* quote = std::memchr(base, '"', left);
-            if (quote == nullptr) {
-                return false;
-            }
-            const std::size_t q = static_cast<std::size_t>(static_cast<const char*>(quote) - base);
-            const void* slash = std::memchr(base, '\\', q);
-            if (slash == nullptr) {
-                raw = t_.substr(start, p_ + q - start);
-                p_ += q + 1;
-                return true;
-            }
-            // Skip the escape and its next character (which may be a quote).
-            p_ += static_cast<std::size_t>(static_cast<const char*>(slash) - base) + 2;
-            if (p_ > t_.size()) {
-                return false;
-            }
+        if (!skip_string_body()) {
+            return false;
         }
+        raw = t_.substr(start, p_ - 1 - start);
+        return true;
     }
 
     // Consumes one value of any kind.
@@ -75,29 +59,33 @@ public:
         }
         const char c = t_[p_];
         if (c == '"') {
-            std::string_view ignored;
-            return string(ignored);
+            ++p_;
+            return skip_string_body();
         }
         if (c == '{' || c == '[') {
+            // Brackets of both kinds nest together in valid JSON, so one
+            // depth counter will do: '{' | 0x20 == '[' | 0x20, and so for the
+            // closing pair.
             int depth = 0;
-            while (p_ < t_.size()) {
-                const char d = t_[p_];
-                if (d == '"') {
-                    std::string_view ignored;
-                    if (!string(ignored)) {
+            const char* d = t_.data();
+            const std::size_t n = t_.size();
+            std::size_t p = p_;
+            while (p < n) {
+                const char ch = d[p++];
+                if (ch == '"') {
+                    p_ = p;
+                    if (!skip_string_body()) {
                         return false;
                     }
-                    continue;
-                }
-                ++p_;
-                if (d == '{' || d == '[') {
+                    p = p_;
+                } else if ((ch | 0x20) == '{') {
                     ++depth;
-                } else if (d == '}' || d == ']') {
-                    if (--depth == 0) {
-                        return true;
-                    }
+                } else if ((ch | 0x20) == '}' && --depth == 0) {
+                    p_ = p;
+                    return true;
                 }
             }
+            p_ = p;
             return false;
         }
         // A number, true, false or null: up to the next delimiter.
@@ -109,6 +97,32 @@ public:
     }
 
 private:
+    // After an opening quote: moves past the closing one. memchr finds the
+    // next quote (strings are most of a body); only a backslash before it
+    // needs a closer look.
+    bool skip_string_body() {
+        const char* d = t_.data();
+        const std::size_t n = t_.size();
+        std::size_t p = p_;
+        for (;;) {
+            const void* quote = std::memchr(d + p, '"', n - p);
+            if (quote == nullptr) {
+                return false;
+            }
+            const std::size_t q = static_cast<std::size_t>(static_cast<const char*>(quote) - d);
+            const void* slash = std::memchr(d + p, '\\', q - p);
+            if (slash == nullptr) {
+                p_ = q + 1;
+                return true;
+            }
+            // Skip the escape and the character after it (which may be a quote).
+            p = static_cast<std::size_t>(static_cast<const char*>(slash) - d) + 2;
+            if (p > n) {
+                return false;
+            }
+        }
+    }
+
     std::string_view t_;
     std::size_t p_ = 0;
 };

@@ -681,6 +681,58 @@ TEST(EventBatch, MeasuresTheLastOfTwoPropertiesKeysAsTheParserKeepsIt) {
               "events[0].properties");
 }
 
+TEST(EventBatch, MinJsonTextSizeIsALowerBoundOfAnyTextOfTheValue) {
+    // Texts of one value, with whitespace, escapes and other number spellings.
+    const std::vector<std::pair<std::string, std::string>> same = {
+        {R"({"a":1,"b":[true,false,null],"c":"x"})", R"({ "a" : 1 , "b" : [ true , false , null ] , "c" : "\u0078" })"},
+        {R"({"n":-12,"u":18446744073709551615})", R"({"n":-12,"u":18446744073709551615})"},
+        {R"({"d":0.5,"e":1e5})", R"({"d":5E-1,"e":100000.000})"},
+        {R"({"k":"\u00e9\ud83d\ude00\n"})", "{\"k\":\"\xc3\xa9\xf0\x9f\x98\x80\\n\"}"},
+        {R"({"dup":1})", R"({"dup":"a long value that the parser drops","dup":1})"},
+        {R"([])", R"([ ])"},
+        {R"({"z":-0})", R"({"z":-0})"},
+    };
+    for (const auto& [a, b] : same) {
+        const json::value va = json::parse(a);
+        const json::value vb = json::parse(b);
+        EXPECT_LE(min_json_text_size(va), a.size()) << a;
+        EXPECT_LE(min_json_text_size(vb), b.size()) << b;
+        EXPECT_EQ(min_json_text_size(va), min_json_text_size(vb)) << a << " vs " << b;
+    }
+    // Compact, escape-free and without doubles, the bound is the text itself.
+    for (const char* exact : {R"({"a":1,"b":[true,false,null],"c":"x"})", R"({"n":-12,"s":"\u00e9 is two bytes"})",
+                              "[]", "{}", R"({"k":{"k":{"k":[1,22,333]}}})"}) {
+        const json::value v = json::parse(exact);
+        if (std::string_view(exact).find('\\') == std::string_view::npos) {
+            EXPECT_EQ(min_json_text_size(v), std::string_view(exact).size()) << exact;
+        }
+    }
+}
+
+TEST(EventBatch, ACompactLargeBatchIsMeasuredLikeASpacedOne) {
+    // The same events, once compact and once spaced out: the spaced one is
+    // scanned (its slack is large), the compact one settled by the bound.
+    std::string compact_events;
+    std::string spaced_events;
+    for (int i = 0; i < 20; ++i) {
+        const std::string props = R"({"k":")" + std::string(i == 7 ? 8180 : 500, 'v') + R"("})";
+        compact_events += (i ? "," : "") + std::string(R"({"eventName":"e","properties":)") + props + "}";
+        spaced_events += (i ? " ,\n " : "\n ") + std::string(R"({ "eventName" : "e" , "properties" : )") + props + " }";
+    }
+    auto compact = parse_text_ok(R"({"context":{"installId":"i-12345678"},"events":[)" + compact_events + "]}");
+    EXPECT_EQ(compact.events.size(), 20u);
+    EXPECT_TRUE(compact.rejected.empty());
+    auto spaced = parse_text_ok(R"({"context":{"installId":"i-12345678"},"events":[)" + spaced_events + "]}");
+    EXPECT_EQ(spaced.events.size(), 20u) << "only whitespace around the values, not inside them";
+    // Event 7 spaced inside its properties: over the limit as received.
+    std::string inner_spaced = compact_events;
+    const std::string needle = std::string(8180, 'v') + R"("})";
+    inner_spaced.replace(inner_spaced.find(needle), needle.size(), std::string(8180, 'v') + R"("       })");
+    auto over = parse_text_ok(R"({"context":{"installId":"i-12345678"},"events":[)" + inner_spaced + "]}");
+    ASSERT_EQ(over.rejected.size(), 1u);
+    EXPECT_EQ(over.rejected[0].field, "events[7].properties");
+}
+
 TEST(EventBatch, MeasuresEachEventOfALargeBatchOnItsOwnSpan) {
     // Events 0 and 2 are near the limit with whitespace, 1 is over it only with it.
     const std::string near(8100, 'a');

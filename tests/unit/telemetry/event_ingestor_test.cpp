@@ -263,6 +263,7 @@ TEST_F(EventIngestorTest, RefusesSubmissionsBeyondMaxPendingBytes) {
 
     auto a = submit(*ing, {heavy, heavy});
     auto refused = submit(*ing, {heavy, heavy});  // 4 * per_event > the bound: 503 at once
+    ASSERT_EQ(refused->future.wait_for(0s), std::future_status::ready);
     EXPECT_TRUE(refused->completed_inline);
     auto r = refused->future.get();
     ASSERT_FALSE(r.ok());
