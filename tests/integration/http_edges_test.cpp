@@ -105,6 +105,20 @@ TEST_F(HttpEdgesTest, AClientThatSendsItsWholeOversizedBatchBeforeReadingSeesThe
     }
 }
 
+TEST_F(HttpEdgesTest, TheHeaderLimitCountsTheBytesOfTheFirstReadToo) {
+    // 12,000 bytes of small fields in one write: the first read used to go uncounted.
+    std::string fields;
+    for (int i = 0; fields.size() < 12000; ++i) {
+        fields += "X-F" + std::to_string(1000 + i) + ": " + std::string(40, 'v') + "\r\n";
+    }
+    RawConnection conn(shared().port());
+    ASSERT_TRUE(conn.send("GET /healthz HTTP/1.1\r\nHost: x\r\n" + fields + "\r\n"));
+    auto r = conn.read_response(5s);
+    ASSERT_TRUE(r) << conn.error();
+    EXPECT_TRUE(IsProblem(*r, 431, "request-header-fields-too-large")) << r->describe();
+    EXPECT_NE(std::string(r->json().at("detail").as_string()).find("8192 bytes"), std::string::npos);
+}
+
 TEST_F(HttpEdgesTest, AnInvalidBearerTokenIsA401OnEveryClientRoute) {
     auto bad = test::bearer("not.a.token");
     auto hb = heartbeat(client(), {{"installId", uid()}}, bad);
