@@ -32,6 +32,13 @@ export class BeaconServer {
         this.child = spawn(this.binary, ['serve', '--listen', '127.0.0.1:0', '--data-dir', join(this.dir, 'data'),
             '--port-file', portFile], { env, stdio: ['ignore', log, log] });
         this.exited = new Promise((resolve) => this.child.on('exit', (code, signal) => resolve({ code, signal })));
+        // Never outlive the test, however it ends (Node cannot set PR_SET_PDEATHSIG).
+        const child = this.child;
+        process.on('exit', () => {
+            if (child.exitCode === null && child.signalCode === null) {
+                child.kill('SIGKILL');
+            }
+        });
         const deadline = Date.now() + timeoutMs;
         while (Date.now() < deadline) {
             if (this.child.exitCode !== null) {
