@@ -78,3 +78,25 @@ function(beacon_embed_migrations)
     VERBATIM)
   target_sources(beacon_backend_${E_ADAPTER} PRIVATE ${out})
 endfunction()
+
+# beacon_embed_file(TARGET <target> INPUT <file> HEADER <dir/name.hpp> NAMESPACE <a::b> FUNCTION <name> [JSON])
+# Compiles INPUT into TARGET: at build time cmake/embed_file.cmake turns it into
+# a generated .cpp defining the function that HEADER declares, which returns
+# the file's bytes; regenerated whenever INPUT changes. JSON: fail the build
+# when INPUT is not valid JSON.
+function(beacon_embed_file)
+  cmake_parse_arguments(E "JSON" "TARGET;INPUT;HEADER;NAMESPACE;FUNCTION" "" ${ARGN})
+  set(out ${CMAKE_CURRENT_BINARY_DIR}/embedded/${E_FUNCTION}.cpp)
+  set(json OFF)
+  if(E_JSON)
+    set(json ON)
+  endif()
+  add_custom_command(
+    OUTPUT ${out}
+    COMMAND ${CMAKE_COMMAND} -DINPUT=${E_INPUT} -DOUTPUT=${out} -DHEADER=${E_HEADER} -DNAMESPACE=${E_NAMESPACE}
+            -DFUNCTION=${E_FUNCTION} -DJSON=${json} -P ${PROJECT_SOURCE_DIR}/cmake/embed_file.cmake
+    DEPENDS ${E_INPUT} ${PROJECT_SOURCE_DIR}/cmake/embed_file.cmake
+    COMMENT "Embedding ${E_INPUT}"
+    VERBATIM)
+  target_sources(${E_TARGET} PRIVATE ${out})
+endfunction()

@@ -1,6 +1,7 @@
-// /healthz, /readyz and /metrics.
+// /healthz, /readyz, /metrics and /openapi.json.
 #include <boost/json.hpp>
 
+#include "http/openapi_document.hpp"
 #include "http/routes.hpp"
 
 namespace beacon::http {
@@ -37,6 +38,12 @@ void add_ops_routes(Router& router, Metrics& metrics, std::vector<ReadinessCheck
                    res.prepare_payload();
                    co_return res;
                });
+    // The contract as a document, for client teams' SDK generators: public,
+    // like the API it describes, and the same bytes as docs/api/openapi.json.
+    router.add(
+        "GET", "/openapi.json", {Access::Public, BodyKind::None, 0, false}, [](Request&) -> asio::awaitable<Response> {
+            co_return json_response(bh::status::ok, std::string(openapi_document()));
+        });
 }
 
 }  // namespace beacon::http
