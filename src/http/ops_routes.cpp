@@ -40,10 +40,9 @@ void add_ops_routes(Router& router, Metrics& metrics, std::vector<ReadinessCheck
                });
     // The contract as a document, for client teams' SDK generators: public,
     // like the API it describes, and the same bytes as docs/api/openapi.json.
-    router.add(
-        "GET", "/openapi.json", {Access::Public, BodyKind::None, 0, false}, [](Request&) -> asio::awaitable<Response> {
-            co_return json_response(bh::status::ok, std::string(openapi_document()));
-        });
+    router.add("GET", "/openapi.json", {.access = Access::Public}, [](Request&) -> asio::awaitable<Response> {
+        co_return json_response(bh::status::ok, std::string(openapi_document()));
+    });
 }
 
 }  // namespace beacon::http
