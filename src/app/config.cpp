@@ -129,8 +129,8 @@ Error short_secret(std::string_view label, std::size_t size) {
     if (label != "BEACON_JWT_SECRET") {
         where += " (BEACON_JWT_SECRET)";
     }
-    return invalid(where + ": the JWT secret must be at least " + std::to_string(kMinJwtSecretBytes) +
-                   " bytes, got " + std::to_string(size) + "; make one with: openssl rand -hex 32");
+    return invalid(where + ": the JWT secret must be at least " + std::to_string(kMinJwtSecretBytes) + " bytes, got " +
+                   std::to_string(size) + "; make one with: openssl rand -hex 32");
 }
 
 Error bad_value(const Raw& raw, std::string_view expected) {
@@ -569,7 +569,6 @@ std::string redact_config_secrets(const Config& config, std::string_view text) {
             known.push_back(*s);
         }
     }
-    std::sort(known.begin(), known.end(), [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
     return redact_secrets(text, known);
 }
 

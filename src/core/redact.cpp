@@ -19,11 +19,21 @@ namespace {
 
 using Span = std::pair<std::size_t, std::size_t>;  // [begin, end)
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
-bool is_key_char(char c) { return is_alpha(c) || is_digit(c) || c == '_' || c == '-' || c == '.'; }
+char lower(char c) {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+bool is_alpha(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
+bool is_space(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+bool is_key_char(char c) {
+    return is_alpha(c) || is_digit(c) || c == '_' || c == '-' || c == '.';
+}
 
 // Where a token that may hold a URL starts or ends in prose.
 bool token_delimiter(char c) {
@@ -52,8 +62,8 @@ std::size_t scheme_prefix(std::string_view token) {
         return 0;
     }
     std::size_t k = 1;
-    while (k < token.size() && (is_alpha(token[k]) || is_digit(token[k]) || token[k] == '+' || token[k] == '-' ||
-                                token[k] == '.')) {
+    while (k < token.size() &&
+           (is_alpha(token[k]) || is_digit(token[k]) || token[k] == '+' || token[k] == '-' || token[k] == '.')) {
         ++k;
     }
     if (k < token.size() && token[k] == ':') {
@@ -135,8 +145,7 @@ void find_credential_values(std::string_view text, Found&& found) {
             }
             end = std::min(end + 1, text.size());
         } else {
-            while (end < text.size() && !is_space(text[end]) &&
-                   !(query && (text[end] == '&' || text[end] == '#'))) {
+            while (end < text.size() && !is_space(text[end]) && !(query && (text[end] == '&' || text[end] == '#'))) {
                 ++end;
             }
             value = std::string(text.substr(v, end - v));

@@ -109,7 +109,8 @@ std::vector<Job> make_telemetry_jobs(const TelemetryJobDeps& deps) {
                        [deps](const JobContext& c) { return snapshot(deps, c); }});
     jobs.push_back(Job{"cleanup", "hourly", [](TimePoint t) { return next_multiple(t, 1h); },
                        [deps](const JobContext&) { return cleanup(deps); }});
-    jobs.push_back(Job{"nightly-dau", "daily at 01:00 " + deps.settings.tz.name(),
+    jobs.push_back(Job{"nightly-dau",
+                       "daily at 01:00 " + deps.settings.tz.name(),
                        [tz = deps.settings.tz](TimePoint t) { return next_nightly(tz, t); },
                        [deps](const JobContext& c) { return nightly(deps, c); },
                        [deps](const JobContext& c) { return validate_nightly(deps, c); }});

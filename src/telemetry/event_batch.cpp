@@ -244,7 +244,9 @@ std::optional<Rejection> parse_event(std::size_t index,
 
 }  // namespace
 
-int json_depth(const json::value& v) { return inspect_properties(v).depth; }
+int json_depth(const json::value& v) {
+    return inspect_properties(v).depth;
+}
 
 namespace {
 
@@ -319,7 +321,8 @@ std::size_t min_json_text_size(const json::value& v) {
             // An integer literal is its digits (JSON has no leading zeros),
             // and a sign; "-0" reads as 0 and is longer than "0".
             const std::int64_t n = v.get_int64();
-            return n < 0 ? 1 + decimal_digits(0 - static_cast<std::uint64_t>(n)) : decimal_digits(static_cast<std::uint64_t>(n));
+            return n < 0 ? 1 + decimal_digits(0 - static_cast<std::uint64_t>(n))
+                         : decimal_digits(static_cast<std::uint64_t>(n));
         }
         case json::kind::uint64:
             return decimal_digits(v.get_uint64());
@@ -435,8 +438,9 @@ void settle_properties_sizes(std::string_view text,
         }
     }
     batch.events = std::move(kept);
-    std::sort(batch.rejected.begin(), batch.rejected.end(),
-              [](const Rejection& a, const Rejection& b) { return a.index < b.index; });
+    std::sort(batch.rejected.begin(), batch.rejected.end(), [](const Rejection& a, const Rejection& b) {
+        return a.index < b.index;
+    });
 }
 
 }  // namespace
@@ -475,7 +479,8 @@ Result<ParsedBatch> parse_event_batch(const json::value& body,
         return invalid_field("events", "holds more than 500 events");
     }
     if (token_user && !is_valid_user_id(*token_user)) {
-        return invalid_field("userId", "the token's sub is the userId and must be 1 to 128 characters without control characters");
+        return invalid_field(
+            "userId", "the token's sub is the userId and must be 1 to 128 characters without control characters");
     }
     ParsedBatch batch;
     batch.events.reserve(items->size());

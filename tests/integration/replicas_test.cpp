@@ -248,11 +248,13 @@ TEST_F(ReplicasTest, ManualRunIsRefusedWhileAnotherReplicaRunsTheJob) {
     // Validation comes before the conflict (API.md, order of checks): a bad
     // ?day= is a 400 on `day`, not the 409 of the claim held by A.
     const std::string tomorrow = day_of(now_ms() + kDayMs);
-    EXPECT_TRUE(IsProblem(cb.post("/admin/jobs/nightly-dau/run?day=" + tomorrow, "", admin()), 400, "validation",
-                          "day"))
+    EXPECT_TRUE(
+        IsProblem(cb.post("/admin/jobs/nightly-dau/run?day=" + tomorrow, "", admin()), 400, "validation", "day"))
         << "B, while A holds the claim";
-    EXPECT_TRUE(IsProblem(HttpClient(a->port()).post("/admin/jobs/nightly-dau/run?day=" + tomorrow, "", admin()), 400,
-                          "validation", "day"))
+    EXPECT_TRUE(IsProblem(HttpClient(a->port()).post("/admin/jobs/nightly-dau/run?day=" + tomorrow, "", admin()),
+                          400,
+                          "validation",
+                          "day"))
         << "A, while it runs the job itself";
 
     lock.release();

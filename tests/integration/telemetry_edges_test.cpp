@@ -43,7 +43,8 @@ TEST_F(TelemetryEdgesTest, GzipBodiesOfSeveralMembersAreDecodedWhole) {
 
     const std::string hb = R"({"installId":")" + id + R"("})";
     EXPECT_EQ(client()
-                  .post_json("/telemetry/heartbeat", test::gzip_compress(hb.substr(0, 5)) + test::gzip_compress(hb.substr(5)),
+                  .post_json("/telemetry/heartbeat",
+                             test::gzip_compress(hb.substr(0, 5)) + test::gzip_compress(hb.substr(5)),
                              {{"Content-Encoding", "gzip"}})
                   .status,
               200);
@@ -53,7 +54,8 @@ TEST_F(TelemetryEdgesTest, GzipMemberFollowedByBytesThatAreNoMemberIs400) {
     const std::string id = uid();
     const std::string body = events_body(id, R"({"eventName":"gz_trailing"})");
     for (const std::string& tail : {std::string("garbage"), std::string(4, '\0'), std::string("\x1f")}) {
-        auto r = client().post_json("/telemetry/events", test::gzip_compress(body) + tail, {{"Content-Encoding", "gzip"}});
+        auto r =
+            client().post_json("/telemetry/events", test::gzip_compress(body) + tail, {{"Content-Encoding", "gzip"}});
         EXPECT_EQ(r.status, 400) << r.describe();
     }
     EXPECT_TRUE(list_all_events(client(), "installId=" + qenc(id)).empty()) << "nothing stored";
@@ -87,8 +89,8 @@ TEST_F(TelemetryEdgesTest, EventIdAndUserIdCountCharactersNotBytes) {
 
     // The heartbeat's userId too.
     EXPECT_EQ(heartbeat(client(), {{"installId", id}, {"userId", user_id}}).status, 200);
-    EXPECT_TRUE(IsProblem(heartbeat(client(), {{"installId", id}, {"userId", user_id + "x"}}), 400, "validation",
-                          "userId"));
+    EXPECT_TRUE(
+        IsProblem(heartbeat(client(), {{"installId", id}, {"userId", user_id + "x"}}), 400, "validation", "userId"));
 }
 
 // ---------------------------------------------------------------- properties as received
@@ -96,16 +98,17 @@ TEST_F(TelemetryEdgesTest, EventIdAndUserIdCountCharactersNotBytes) {
 TEST_F(TelemetryEdgesTest, PropertiesAreMeasuredOnTheirBytesAsReceived) {
     const std::string id = uid();
     const std::string value(8000, 'p');
-    const std::string compact = R"({"k":")" + value + R"("})";                         // 8008 bytes
+    const std::string compact = R"({"k":")" + value + R"("})";                              // 8008 bytes
     const std::string spaced = "{" + std::string(200, ' ') + R"("k":")" + value + R"("})";  // 8208 bytes
     std::string escaped = R"({"k":")";  // 1400 x \u00e9: 8408 bytes received, 2808 stored
     for (int i = 0; i < 1400; ++i) {
         escaped += "\\u00e9";
     }
     escaped += R"("})";
-    const std::string body = events_body(id, R"({"eventName":"p1","properties":)" + compact + "}," +
-                                                 R"({"eventName":"p2","properties":)" + spaced + "}," +
-                                                 R"({"eventName":"p3","properties":)" + escaped + "}");
+    const std::string body =
+        events_body(id,
+                    R"({"eventName":"p1","properties":)" + compact + "}," + R"({"eventName":"p2","properties":)" +
+                        spaced + "}," + R"({"eventName":"p3","properties":)" + escaped + "}");
     auto r = client().post_json("/telemetry/events", body);
     ASSERT_EQ(r.status, 200) << r.describe();
     auto out = r.json().as_object();
@@ -154,8 +157,8 @@ TEST_F(TelemetryEdgesTest, NumbersInResponsesArePlainDecimals) {
     ASSERT_FALSE(history.at("points").as_array().empty()) << h.body;
 
     // Properties come back with their numbers as sent, not as 1.24E1.
-    const std::string body =
-        events_body(id, R"({"eventName":"numbers","properties":{"price":12.4,"half":0.5,"zero":0,"n":3,"tiny":1e-7,"big":1e21}})");
+    const std::string body = events_body(
+        id, R"({"eventName":"numbers","properties":{"price":12.4,"half":0.5,"zero":0,"n":3,"tiny":1e-7,"big":1e21}})");
     ASSERT_EQ(c.post_json("/telemetry/events", body).status, 200);
     auto listed = c.get("/admin/telemetry/events?eventName=numbers&installId=" + qenc(id), admin());
     ASSERT_EQ(listed.status, 200) << listed.describe();
@@ -173,17 +176,17 @@ TEST_F(TelemetryEdgesTest, NumbersInResponsesArePlainDecimals) {
 // in production mode).
 TEST_F(TelemetryEdgesTest, NulAndHugeNumbersAreRejectedWithTheirFieldNeverA5xx) {
     const std::string id = uid();
-    const std::string body =
-        events_body(id, R"({"eventName":"nul_ok"},)"
-                        R"({"eventName":"nul","properties":{"note":"a\u0000b"}},)"
-                        R"({"eventName":"nul","properties":{"k\u0000":1}},)"
-                        R"({"eventName":"nul","properties":{"deep":[{"x":"\u0000"}]}},)"
-                        R"({"eventName":"nul","userId":"u\u0000"},)"
-                        R"({"eventName":"nul","sessionId":"s\u0000"},)"
-                        R"({"eventName":"nul","eventId":"e\u0000"},)"
-                        R"({"eventName":"nul\u0000"},)"
-                        R"({"eventName":"nul","properties":{"n":1e400}},)"
-                        R"({"eventName":"nul_text","properties":{"path":"C:\\u0000"}})");
+    const std::string body = events_body(id,
+                                         R"({"eventName":"nul_ok"},)"
+                                         R"({"eventName":"nul","properties":{"note":"a\u0000b"}},)"
+                                         R"({"eventName":"nul","properties":{"k\u0000":1}},)"
+                                         R"({"eventName":"nul","properties":{"deep":[{"x":"\u0000"}]}},)"
+                                         R"({"eventName":"nul","userId":"u\u0000"},)"
+                                         R"({"eventName":"nul","sessionId":"s\u0000"},)"
+                                         R"({"eventName":"nul","eventId":"e\u0000"},)"
+                                         R"({"eventName":"nul\u0000"},)"
+                                         R"({"eventName":"nul","properties":{"n":1e400}},)"
+                                         R"({"eventName":"nul_text","properties":{"path":"C:\\u0000"}})");
     auto r = client().post_json("/telemetry/events", body);
     ASSERT_EQ(r.status, 200) << r.describe();
     auto out = r.json().as_object();
@@ -192,9 +195,15 @@ TEST_F(TelemetryEdgesTest, NulAndHugeNumbersAreRejectedWithTheirFieldNeverA5xx) 
     for (const auto& rej : out.at("rejected").as_array()) {
         fields.emplace_back(rej.at("field").as_string());
     }
-    EXPECT_EQ(fields, (std::vector<std::string>{"events[1].properties", "events[2].properties", "events[3].properties",
-                                                "events[4].userId", "events[5].sessionId", "events[6].eventId",
-                                                "events[7].eventName", "events[8].properties"}))
+    EXPECT_EQ(fields,
+              (std::vector<std::string>{"events[1].properties",
+                                        "events[2].properties",
+                                        "events[3].properties",
+                                        "events[4].userId",
+                                        "events[5].sessionId",
+                                        "events[6].eventId",
+                                        "events[7].eventName",
+                                        "events[8].properties"}))
         << r.body;
     auto stored = list_all_events(client(), "installId=" + qenc(id));
     ASSERT_EQ(stored.size(), 2u);
@@ -208,16 +217,25 @@ TEST_F(TelemetryEdgesTest, NulAndHugeNumbersAreRejectedWithTheirFieldNeverA5xx) 
     EXPECT_TRUE(IsProblem(client().post_json("/telemetry/events",
                                              R"({"context":{"installId":")" + id +
                                                  R"(","appVersion":"1\u0000"},"events":[{"eventName":"x"}]})"),
-                          400, "validation", "context.appVersion"));
+                          400,
+                          "validation",
+                          "context.appVersion"));
     // A token's sub is the userId: one that is no valid userId is a 400 on
     // userId (with U+0000 the token itself is refused by the JWT parser: 401).
-    EXPECT_TRUE(IsProblem(post_events(client(), {{"installId", id}}, json::array{json::object{{"eventName", "x"}}},
+    EXPECT_TRUE(IsProblem(post_events(client(),
+                                      {{"installId", id}},
+                                      json::array{json::object{{"eventName", "x"}}},
                                       test::bearer(user_token("tab\there"))),
-                          400, "validation", "userId"));
-    EXPECT_TRUE(
-        IsProblem(heartbeat(client(), {{"installId", id}}, test::bearer(user_token(std::string(129, 'u')))), 400,
-                  "validation", "userId"));
-    const auto nul_sub = post_events(client(), {{"installId", id}}, json::array{json::object{{"eventName", "x"}}},
+                          400,
+                          "validation",
+                          "userId"));
+    EXPECT_TRUE(IsProblem(heartbeat(client(), {{"installId", id}}, test::bearer(user_token(std::string(129, 'u')))),
+                          400,
+                          "validation",
+                          "userId"));
+    const auto nul_sub = post_events(client(),
+                                     {{"installId", id}},
+                                     json::array{json::object{{"eventName", "x"}}},
                                      test::bearer(user_token(std::string("a\0b", 3))));
     EXPECT_TRUE(nul_sub.status == 400 || nul_sub.status == 401) << nul_sub.describe();
 

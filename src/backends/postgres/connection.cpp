@@ -170,9 +170,9 @@ Result<std::unique_ptr<PgConnection>> PgConnection::connect(const ConnectSetting
     }
     if (PQstatus(raw) != CONNECTION_OK) {
         // libpq's parse errors quote the URI or a piece of it (password included).
-        Error e = make_error(ErrorCode::Unavailable, "postgres: cannot connect: " +
-                                                         redact_secrets(first_line(PQerrorMessage(raw)),
-                                                                        secrets_in(settings.url)));
+        Error e = make_error(
+            ErrorCode::Unavailable,
+            "postgres: cannot connect: " + redact_secrets(first_line(PQerrorMessage(raw)), secrets_in(settings.url)));
         PQfinish(raw);
         return e;
     }

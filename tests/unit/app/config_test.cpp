@@ -365,8 +365,7 @@ TEST(JwtSecret, SecretsUnderThirtyTwoBytesAreRefusedWithHowToMakeOne) {
 
     auto flag = resolve_config({{"jwt_secret", "short"}}, {}, std::nullopt);
     ASSERT_FALSE(flag.ok());
-    EXPECT_NE(flag.error().message.find("--jwt-secret (BEACON_JWT_SECRET)"), std::string::npos)
-        << flag.error().message;
+    EXPECT_NE(flag.error().message.find("--jwt-secret (BEACON_JWT_SECRET)"), std::string::npos) << flag.error().message;
 }
 
 TEST(JwtSecret, ShortSecretSetInCodeOrInTheSecretFileIsRefused) {
@@ -442,9 +441,10 @@ TEST(Describe, BadConnectionSettingsAreQuotedWithoutTheirPasswords) {
 }
 
 TEST(Describe, RedactConfigSecretsHidesEveryConfiguredSecretInAnyText) {
-    Config c = resolve_ok({}, {{"BEACON_DATABASE_URL", "postgres://beacon:db-pass%2Fword@db/beacon"},
-                               {"BEACON_REDIS_URL", "redis://:redis-pass@cache:6379"},
-                               {"BEACON_JWT_SECRET", "jwt-secret-value-0123456789abcdef"}});
+    Config c = resolve_ok({},
+                          {{"BEACON_DATABASE_URL", "postgres://beacon:db-pass%2Fword@db/beacon"},
+                           {"BEACON_REDIS_URL", "redis://:redis-pass@cache:6379"},
+                           {"BEACON_JWT_SECRET", "jwt-secret-value-0123456789abcdef"}});
     const std::string text =
         "libpq: invalid URI: \"db-pass%2Fword\" or db-pass/word; redis-pass; token jwt-secret-value-0123456789abcdef";
     const std::string out = redact_config_secrets(c, text);

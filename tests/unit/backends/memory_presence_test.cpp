@@ -180,8 +180,7 @@ TEST(MemoryPresence, CountsInThePastStayExactWithinTheGrace) {
     EXPECT_EQ(online(store, kT0 + 15s), 2) << "b and c: 30 s back from the latest count is exact";
     const auto removed = store.remove_expired(kT0 + 45s).value();
     EXPECT_TRUE(removed == 1 || removed == 2) << removed;
-    EXPECT_EQ(store.kept_actors_for_test(), 1u)
-        << "a is either forgotten already or removed now; b is removed now";
+    EXPECT_EQ(store.kept_actors_for_test(), 1u) << "a is either forgotten already or removed now; b is removed now";
 }
 
 TEST(MemoryPresence, FlushReplacesThePreviousSnapshotAndLeavesNoTempFile) {
@@ -336,7 +335,8 @@ TEST(MemoryPresence, CorruptSnapshotIsSetAsideAndTheStoreStartsEmpty) {
 }
 
 TEST(MemoryPresence, GarbageOrEmptySnapshotIsSetAsideToo) {
-    for (const std::vector<std::uint8_t>& bytes : {std::vector<std::uint8_t>{}, std::vector<std::uint8_t>(5000, 0xab)}) {
+    for (const std::vector<std::uint8_t>& bytes :
+         {std::vector<std::uint8_t>{}, std::vector<std::uint8_t>(5000, 0xab)}) {
         test::TempDir dir;
         const auto path = dir.path() / "presence.snapshot";
         write_bytes(path, bytes);

@@ -5,16 +5,20 @@
 #include <limits>
 #include <string>
 
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
+#include <boost/json.hpp>
 
 namespace beacon {
 namespace {
 
 namespace json = boost::json;
 
-std::string plain(double d) { return json_write(json::value(d)); }
-std::string shortest(double d) { return json_write(json::value(d), JsonNumbers::Shortest); }
+std::string plain(double d) {
+    return json_write(json::value(d));
+}
+std::string shortest(double d) {
+    return json_write(json::value(d), JsonNumbers::Shortest);
+}
 
 TEST(JsonWrite, DoublesArePlainDecimalsNeverExponents) {
     EXPECT_EQ(plain(12.4), "12.4");

@@ -11,9 +11,11 @@ namespace {
 
 // Each shape a credential takes, as a message might quote it.
 TEST(Redact, UrlUserinfoWithAnyScheme) {
-    EXPECT_EQ(redact_secrets("got 'postgres://beacon:s3cret@db:5432/beacon'"), "got 'postgres://beacon:***@db:5432/beacon'");
+    EXPECT_EQ(redact_secrets("got 'postgres://beacon:s3cret@db:5432/beacon'"),
+              "got 'postgres://beacon:***@db:5432/beacon'");
     EXPECT_EQ(redact_secrets("redis://:s3cret@cache:6379/0"), "redis://:***@cache:6379/0");
-    EXPECT_EQ(redact_secrets("postgres://u:pa/ss@w@rd@db/x"), "postgres://u:***@db/x") << "a raw / or @ in the password";
+    EXPECT_EQ(redact_secrets("postgres://u:pa/ss@w@rd@db/x"), "postgres://u:***@db/x")
+        << "a raw / or @ in the password";
     EXPECT_EQ(redact_secrets("postgres://alice@db/x"), "postgres://alice@db/x") << "no password";
 }
 
@@ -73,7 +75,12 @@ TEST(Redact, SecretsInConnectionStrings) {
 
 TEST(Redact, LeavesOrdinaryTextAlone) {
     for (const char* text : {"connection to server at \"127.0.0.1\", port 5432 failed: Connection refused",
-                             "alice@example.com wrote at 12:30", "a=b c=d", "key", "=value", "x==y", ""}) {
+                             "alice@example.com wrote at 12:30",
+                             "a=b c=d",
+                             "key",
+                             "=value",
+                             "x==y",
+                             ""}) {
         EXPECT_EQ(redact_secrets(text), text);
     }
 }

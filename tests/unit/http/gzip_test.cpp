@@ -163,8 +163,12 @@ TEST(Gunzip, DecodesManyMembersIncludingEmptyOnes) {
 
 TEST(Gunzip, RefusesBytesAfterAMemberThatAreNotAMember) {
     const std::string member = gzip("hello, world");
-    for (const std::string& tail : {std::string("garbage"), std::string(1, '\0'), std::string(8, '\0'),
-                                    std::string("\x1f"), std::string("\x1f\x8c"), std::string("\n")}) {
+    for (const std::string& tail : {std::string("garbage"),
+                                    std::string(1, '\0'),
+                                    std::string(8, '\0'),
+                                    std::string("\x1f"),
+                                    std::string("\x1f\x8c"),
+                                    std::string("\n")}) {
         auto r = gunzip(member + tail, 4096);
         ASSERT_FALSE(r.ok()) << "tail of " << tail.size() << " bytes";
         EXPECT_EQ(r.error().code, ErrorCode::InvalidArgument);

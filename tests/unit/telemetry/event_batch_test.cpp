@@ -557,18 +557,23 @@ TEST(EventBatch, RejectsPropertiesHoldingNulCharacter) {
 
 TEST(EventBatch, AcceptsABackslashFollowedByU0000AsText) {
     // The six characters \u0000 (an escaped backslash, then "u0000") are no NUL.
-    EXPECT_EQ(text_event_field(R"({"context":{"installId":"i-12345678"},"events":[{"eventName":"e","properties":{"path":"C:\\u0000"}}]})"),
-              "");
+    EXPECT_EQ(
+        text_event_field(
+            R"({"context":{"installId":"i-12345678"},"events":[{"eventName":"e","properties":{"path":"C:\\u0000"}}]})"),
+        "");
 }
 
 TEST(EventBatch, RejectsPropertiesWithANumberBeyondTheRangeOfADouble) {
     // boost::json reads 1e400 as infinity, which has no JSON spelling to store.
-    EXPECT_EQ(text_event_field(R"({"context":{"installId":"i-12345678"},"events":[{"eventName":"e","properties":{"n":1e400}}]})"),
+    EXPECT_EQ(text_event_field(
+                  R"({"context":{"installId":"i-12345678"},"events":[{"eventName":"e","properties":{"n":1e400}}]})"),
               "events[0].properties");
-    EXPECT_EQ(text_event_field(R"({"context":{"installId":"i-12345678"},"events":[{"eventName":"e","properties":{"n":[-1e400]}}]})"),
+    EXPECT_EQ(text_event_field(
+                  R"({"context":{"installId":"i-12345678"},"events":[{"eventName":"e","properties":{"n":[-1e400]}}]})"),
               "events[0].properties");
     // Tiny numbers read as 0 and are fine.
-    EXPECT_EQ(text_event_field(R"({"context":{"installId":"i-12345678"},"events":[{"eventName":"e","properties":{"n":1e-400}}]})"),
+    EXPECT_EQ(text_event_field(
+                  R"({"context":{"installId":"i-12345678"},"events":[{"eventName":"e","properties":{"n":1e-400}}]})"),
               "");
 }
 
@@ -606,8 +611,8 @@ TEST(EventBatch, CountsUserIdAndShortTextsInCharactersNotBytes) {
         EXPECT_EQ(single_event_field(ev), "") << key << ": 128 characters (384 bytes) are allowed";
         ev[key] = chars128 + "x";
         EXPECT_EQ(single_event_field(ev), std::string("events[0].") + key) << key;
-        EXPECT_EQ(batch_error_field(body_with(json::array{event()},
-                                              json::object{{"installId", kInstall}, {key, chars128 + "x"}})),
+        EXPECT_EQ(batch_error_field(
+                      body_with(json::array{event()}, json::object{{"installId", kInstall}, {key, chars128 + "x"}})),
                   std::string("context.") + key);
     }
 }
@@ -672,13 +677,14 @@ TEST(EventBatch, MeasuresNumbersAsWrittenNotAsReserialized) {
 TEST(EventBatch, MeasuresTheLastOfTwoPropertiesKeysAsTheParserKeepsIt) {
     const std::string big = R"({"k":")" + std::string(9000, 'x') + R"("})";
     // The parser keeps the last one: small, accepted.
-    EXPECT_EQ(text_event_field(R"({"context":{"installId":"i-12345678"},"events":[{"eventName":"e","properties":)" + big +
-                               R"(,"properties":{"k":1}}]})"),
+    EXPECT_EQ(text_event_field(R"({"context":{"installId":"i-12345678"},"events":[{"eventName":"e","properties":)" +
+                               big + R"(,"properties":{"k":1}}]})"),
               "");
     // An escaped key is the same key.
-    EXPECT_EQ(text_event_field(R"({"context":{"installId":"i-12345678"},"events":[{"eventName":"e","\u0070roperties":)" +
-                               big + "}]}"),
-              "events[0].properties");
+    EXPECT_EQ(
+        text_event_field(R"({"context":{"installId":"i-12345678"},"events":[{"eventName":"e","\u0070roperties":)" +
+                         big + "}]}"),
+        "events[0].properties");
 }
 
 TEST(EventBatch, MinJsonTextSizeIsALowerBoundOfAnyTextOfTheValue) {
@@ -700,8 +706,11 @@ TEST(EventBatch, MinJsonTextSizeIsALowerBoundOfAnyTextOfTheValue) {
         EXPECT_EQ(min_json_text_size(va), min_json_text_size(vb)) << a << " vs " << b;
     }
     // Compact, escape-free and without doubles, the bound is the text itself.
-    for (const char* exact : {R"({"a":1,"b":[true,false,null],"c":"x"})", R"({"n":-12,"s":"\u00e9 is two bytes"})",
-                              "[]", "{}", R"({"k":{"k":{"k":[1,22,333]}}})"}) {
+    for (const char* exact : {R"({"a":1,"b":[true,false,null],"c":"x"})",
+                              R"({"n":-12,"s":"\u00e9 is two bytes"})",
+                              "[]",
+                              "{}",
+                              R"({"k":{"k":{"k":[1,22,333]}}})"}) {
         const json::value v = json::parse(exact);
         if (std::string_view(exact).find('\\') == std::string_view::npos) {
             EXPECT_EQ(min_json_text_size(v), std::string_view(exact).size()) << exact;

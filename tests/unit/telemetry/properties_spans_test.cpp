@@ -26,8 +26,8 @@ TEST(PropertiesSpans, FindsEachEventsPropertiesAsWritten) {
                      {"eventName":"b"},
                      42, "s", null, [ {"properties":{}} ],
                      {"properties":{"\\":"\u00e9"}} ] } )";
-    EXPECT_EQ(spans(text), (std::vector<std::string>{R"({ "k" : [1, 2.5e3, "x\"}]"] })", "", "", "", "", "",
-                                                      R"({"\\":"\u00e9"})"}));
+    EXPECT_EQ(spans(text),
+              (std::vector<std::string>{R"({ "k" : [1, 2.5e3, "x\"}]"] })", "", "", "", "", "", R"({"\\":"\u00e9"})"}));
 }
 
 TEST(PropertiesSpans, TheLastOfDuplicateKeysCountsAsInTheParser) {
@@ -44,8 +44,9 @@ TEST(PropertiesSpans, DecodesEscapedKeys) {
 }
 
 TEST(PropertiesSpans, ValuesOfEveryKindAreSkipped) {
-    EXPECT_EQ(spans(R"({"a":true,"b":false,"c":null,"d":-1.5E-3,"e":"\"","f":[[],{}],"events":[{"properties":{"q":"]"}}]})"),
-              (std::vector<std::string>{R"({"q":"]"})"}));
+    EXPECT_EQ(
+        spans(R"({"a":true,"b":false,"c":null,"d":-1.5E-3,"e":"\"","f":[[],{}],"events":[{"properties":{"q":"]"}}]})"),
+        (std::vector<std::string>{R"({"q":"]"})"}));
     EXPECT_EQ(spans(R"({"events":[]})"), std::vector<std::string>{});
 }
 
