@@ -24,7 +24,7 @@ constexpr const char* kSettingFlags[] = {
     "listen",         "data_dir",     "database_url",      "redis_url",         "storage_url",
     "public_url",     "timezone",     "online_window",     "heartbeat_interval", "presign_ttl",
     "max_artifact_bytes", "snapshot_retention", "event_retention", "log_format", "threads",
-    "port_file",      "redis_key_prefix",
+    "port_file",      "redis_key_prefix", "max_connections", "first_byte_timeout", "body_memory",
 };
 
 std::map<std::string, std::string> environment() {

@@ -58,6 +58,9 @@ constexpr std::array kSettings{
     Setting{"event_retention", TomlType::StringOrInteger, Show::Value},
     Setting{"log_format", TomlType::String, Show::Value},
     Setting{"threads", TomlType::StringOrInteger, Show::Value},
+    Setting{"max_connections", TomlType::StringOrInteger, Show::Value},
+    Setting{"first_byte_timeout", TomlType::StringOrInteger, Show::Value},
+    Setting{"body_memory", TomlType::StringOrInteger, Show::Value},
     Setting{"port_file", TomlType::String, Show::Value},
 };
 
@@ -659,6 +662,31 @@ Result<Config> resolve_config(const std::map<std::string, std::string>& flags,
         c.threads = n;
         return ok();
     });
+    apply("max_connections", [&](const Raw& raw) -> Result<void> {
+        constexpr std::uint64_t kMax = 1'000'000;
+        std::uint64_t n = 0;
+        if (!all_digits(raw.text) || raw.text.size() > 7 ||
+            std::from_chars(raw.text.data(), raw.text.data() + raw.text.size(), n).ec != std::errc{} || n > kMax) {
+            return bad_value(raw, "a number of connections from 1 to 1000000, or 0 to derive it from the "
+                                  "file-descriptor limit");
+        }
+        c.max_connections = static_cast<std::size_t>(n);
+        return ok();
+    });
+    apply("first_byte_timeout", [&](const Raw& raw) -> Result<void> {
+        if (auto r = parse_duration(raw, c.first_byte_timeout_s); !r) {
+            return r;
+        }
+        return c.first_byte_timeout_s > 0 ? ok() : bad_value(raw, "a duration of at least 1s");
+    });
+    apply("body_memory", [&](const Raw& raw) -> Result<void> {
+        auto bytes = parse_byte_size(raw.text);
+        if (!bytes || *bytes < (std::uint64_t{1} << 20)) {
+            return bad_value(raw, "a size of at least 1M (bytes, or with K, M or G)");
+        }
+        c.body_memory_bytes = *bytes;
+        return ok();
+    });
     apply("port_file", [&](const Raw& raw) -> Result<void> {
         if (raw.text.empty()) {
             return bad_value(raw, "a file path");
@@ -831,6 +859,10 @@ std::string describe(const Config& c) {
     field("event_retention", seconds(c.event_retention_s));
     field("log_format", c.log_format == LogFormat::Json ? "json" : "text");
     field("threads", std::to_string(c.threads));
+    field("max_connections", c.max_connections == 0 ? std::string("(from the descriptor limit)")
+                                                    : std::to_string(c.max_connections));
+    field("first_byte_timeout", seconds(c.first_byte_timeout_s));
+    field("body_memory", std::to_string(c.body_memory_bytes));
     if (c.port_file) {
         field("port_file", c.port_file->string());
     }

@@ -62,6 +62,13 @@ struct Config {
     std::int64_t event_retention_s = 400 * 86400;
     LogFormat log_format = LogFormat::Text;
     unsigned threads = default_threads();
+    // Open connections at most; 0: derived from the file-descriptor limit
+    // (http::connections_for_fd_limit).
+    std::size_t max_connections = 0;
+    // How long a new connection may stay silent before its first byte.
+    std::int64_t first_byte_timeout_s = 10;
+    // Bytes of request bodies buffered in memory at once, all connections together.
+    std::uint64_t body_memory_bytes = std::uint64_t{64} << 20;
     // Test helper: when set, the server writes the port it bound here.
     std::optional<std::filesystem::path> port_file;
 };
@@ -74,7 +81,8 @@ struct Config {
 //   TOML:   `toml_file`, top-level keys listen, data_dir, database_url, redis_url,
 //           redis_key_prefix, storage_url, public_url, jwt_secret, timezone, online_window,
 //           heartbeat_interval, presign_ttl, max_artifact_bytes, snapshot_retention,
-//           event_retention, log_format, threads, port_file;
+//           event_retention, log_format, threads, max_connections, first_byte_timeout,
+//           body_memory, port_file;
 //   the defaults in Config.
 // Durations are seconds or a number with s/m/h/d ("90", "15m"); in TOML also an
 // integer. max_artifact_bytes is bytes or a number with K/M/G (KiB/MiB/GiB).

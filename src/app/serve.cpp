@@ -183,12 +183,18 @@ int serve(Config config) {
     }
     http::add_release_routes(router, release_api, b.verify_file_link ? &files : nullptr);
 
-    http::ServerOptions server_options;
-    server_options.host = config.listen_host;
-    server_options.port = config.listen_port;
-    server_options.threads = static_cast<int>(config.threads);
-    server_options.access_log_json = config.log_format == LogFormat::Json;
+    const std::uint64_t fd_limit = http::raise_fd_limit();
+    http::ServerOptions server_options{
+        .host = config.listen_host,
+        .port = config.listen_port,
+        .threads = static_cast<int>(config.threads),
+        .first_byte_timeout = std::chrono::seconds(config.first_byte_timeout_s),
+        .max_connections = config.max_connections,
+        .body_memory_limit = config.body_memory_bytes,
+        .access_log_json = config.log_format == LogFormat::Json,
+    };
     http::Server server(server_options, router, metrics, verifier);
+    spdlog::info("at most {} connections (file-descriptor limit {})", server.max_connections(), fd_limit);
     auto port = server.listen();
     if (!port) {
         spdlog::error("BEACON_LISTEN: {}", port.error().message);

@@ -53,9 +53,9 @@ asio::awaitable<Response> run_job(jobs::Scheduler& s, Request& req) {
 }  // namespace
 
 void add_job_routes(Router& router, jobs::Scheduler& scheduler) {
-    router.add("GET", "/admin/jobs", {Access::Admin, BodyKind::None, 0, true},
+    router.add("GET", "/admin/jobs", {.access = Access::Admin, .executor = Executor::Blocking},
                [&scheduler](Request& r) { return list_jobs(scheduler, r); });
-    router.add("POST", "/admin/jobs/{name}/run", {Access::Admin, BodyKind::None, 0, true},
+    router.add("POST", "/admin/jobs/{name}/run", {.access = Access::Admin, .executor = Executor::Blocking},
                [&scheduler](Request& r) { return run_job(scheduler, r); });
 }
 

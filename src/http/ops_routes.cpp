@@ -1,6 +1,7 @@
-// /healthz, /readyz and /metrics.
+// /healthz, /readyz, /metrics and /openapi.json.
 #include <boost/json.hpp>
 
+#include "http/openapi_document.hpp"
 #include "http/routes.hpp"
 
 namespace beacon::http {
@@ -16,7 +17,7 @@ void add_ops_routes(Router& router, Metrics& metrics, std::vector<ReadinessCheck
     router.add("GET", "/healthz", {}, [](Request&) -> asio::awaitable<Response> {
         co_return json_response(bh::status::ok, std::string("{\"status\":\"ok\"}"));
     });
-    router.add("GET", "/readyz", {Access::Public, BodyKind::None, 0, true},
+    router.add("GET", "/readyz", {.access = Access::Public, .executor = Executor::Ops},
                [checks = std::move(checks)](Request&) -> asio::awaitable<Response> {
                    json::object results;
                    bool all_ok = true;
@@ -29,7 +30,7 @@ void add_ops_routes(Router& router, Metrics& metrics, std::vector<ReadinessCheck
                                            json::object{{"status", all_ok ? "ready" : "unavailable"},
                                                         {"checks", std::move(results)}});
                });
-    router.add("GET", "/metrics", {Access::Public, BodyKind::None, 0, true},
+    router.add("GET", "/metrics", {.access = Access::Public, .executor = Executor::Ops},
                [&metrics](Request&) -> asio::awaitable<Response> {
                    Response res{bh::status::ok, 11};
                    res.set(bh::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
@@ -37,6 +38,11 @@ void add_ops_routes(Router& router, Metrics& metrics, std::vector<ReadinessCheck
                    res.prepare_payload();
                    co_return res;
                });
+    // The contract as a document, for client teams' SDK generators: public,
+    // like the API it describes, and the same bytes as docs/api/openapi.json.
+    router.add("GET", "/openapi.json", {.access = Access::Public}, [](Request&) -> asio::awaitable<Response> {
+        co_return json_response(bh::status::ok, std::string(openapi_document()));
+    });
 }
 
 }  // namespace beacon::http

@@ -30,6 +30,7 @@ constexpr StatusInfo kStatuses[] = {
     {bh::status::unprocessable_entity, "unprocessable", "Unprocessable content"},
     {bh::status::too_many_requests, "rate-limited", "Too many requests"},
     {bh::status::service_unavailable, "unavailable", "Service unavailable"},
+    {bh::status::not_implemented, "not-implemented", "Not implemented"},
     {bh::status::internal_server_error, "internal", "Internal server error"},
 };
 

@@ -700,10 +700,11 @@ asio::awaitable<Response> serve_file(LocalFilesApi& files, Request& req) {
 
 void add_release_routes(Router& router, ReleaseApi& api, LocalFilesApi* files) {
     auto bind = [&api](auto fn) { return [&api, fn](Request& r) { return fn(api, r); }; };
-    RouteOptions admin_read{Access::Admin, BodyKind::None, 0, true};
-    RouteOptions admin_json{Access::Admin, BodyKind::Json, kJsonLimit, true};
-    RouteOptions admin_action{Access::Admin, BodyKind::None, 0, true};
-    router.add("POST", "/admin/versions/upload", {Access::Admin, BodyKind::Stream, api.intake.max_bytes(), false},
+    RouteOptions admin_read{.access = Access::Admin, .executor = Executor::Blocking};
+    RouteOptions admin_json{
+        .access = Access::Admin, .body = BodyKind::Json, .body_limit = kJsonLimit, .executor = Executor::Blocking};
+    RouteOptions admin_action{.access = Access::Admin, .executor = Executor::Blocking};
+    router.add("POST", "/admin/versions/upload", {.access = Access::Admin, .body = BodyKind::Stream, .body_limit = api.intake.max_bytes()},
                bind(upload));
     router.add("POST", "/admin/versions", admin_json, bind(create_version));
     router.add("GET", "/admin/versions", admin_read, bind(list_versions));
@@ -712,9 +713,9 @@ void add_release_routes(Router& router, ReleaseApi& api, LocalFilesApi* files) {
     router.add("DELETE", "/admin/versions/{id}", admin_action, bind(delete_version));
     router.add("POST", "/admin/versions/{id}/toggle", admin_action, bind(toggle_version));
     router.add("GET", "/admin/versions/{id}/download", admin_read, bind(download_version));
-    router.add("GET", "/app/version/check", {Access::Public, BodyKind::None, 0, false}, bind(check_update));
+    router.add("GET", "/app/version/check", {.access = Access::OptionalUser}, bind(check_update));
     if (files != nullptr) {
-        router.add("GET", "/files/{kind}/{name}", {Access::Public, BodyKind::None, 0, true},
+        router.add("GET", "/files/{kind}/{name}", {.access = Access::Public, .executor = Executor::Ops},
                    [files](Request& r) { return serve_file(*files, r); });
     }
 }

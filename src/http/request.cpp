@@ -1,6 +1,7 @@
 #include "http/request.hpp"
 
 #include <boost/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include "http/problem.hpp"
 
@@ -49,7 +50,13 @@ Response from_problem(const Problem& p) {
 }
 }  // namespace
 
-Response problem_response(const Error& e) { return from_problem(problem_from_error(e)); }
+Response problem_response(const Error& e) {
+    if (e.code == ErrorCode::Internal) {
+        // The answer says only that it was logged: this is that log line.
+        spdlog::error("internal error: {}", e.message);
+    }
+    return from_problem(problem_from_error(e));
+}
 
 Response problem_response(bh::status status, std::string detail) {
     return from_problem(make_problem(status, std::move(detail)));

@@ -24,11 +24,21 @@ enum class BodyKind {
     Stream,     // any media type; the handler pulls the body in chunks (Request::read_body_chunk)
 };
 
+// Where a handler runs.
+enum class Executor {
+    IoThread,  // on the connection's I/O thread: handlers that never block
+    Blocking,  // the blocking pool: handlers that wait on a database or storage
+    Ops,       // a pool of its own for downloads and operations (/files, /readyz, /metrics),
+               // so a hung database that fills the blocking pool cannot starve them
+};
+
 struct RouteOptions {
     Access access = Access::Public;
     BodyKind body = BodyKind::None;
-    std::uint64_t body_limit = 64 * 1024;  // after decompression; for Stream, the whole body
-    bool blocking = false;               // handler does blocking I/O: run it on the blocking pool
+    // Largest body accepted (after decompression; for Stream, the whole body).
+    // BodyKind::None takes no body at all: any declared or sent body is a 413.
+    std::uint64_t body_limit = 0;
+    Executor executor = Executor::IoThread;
 };
 
 struct Route {

@@ -1,12 +1,15 @@
 #include "http/server.hpp"
 
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <list>
 #include <mutex>
 #include <random>
 #include <thread>
 
 #include <boost/asio.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/url/parse.hpp>
@@ -15,6 +18,7 @@
 #include "http/access_log.hpp"
 #include "http/gzip.hpp"
 #include "http/problem.hpp"
+#include "http/request_body.hpp"
 #include "http/wire.hpp"
 
 namespace beacon::http {
@@ -25,6 +29,7 @@ namespace beast = boost::beast;
 namespace bh = beast::http;
 using tcp = asio::ip::tcp;
 using asio::use_awaitable;
+using Parser = bh::request_parser<RequestBody>;
 constexpr auto kTuple = asio::as_tuple(use_awaitable);
 
 bool valid_request_id(std::string_view id) {
@@ -55,39 +60,26 @@ std::string new_request_id() {
     return id;
 }
 
-// Feeds the parser what `buffer` already holds, without reading: a request
-// that arrived whole is parsed with no further round through the reactor.
-// Stops when the header is complete (`header_only`; the route's body limit
-// is set after that) or the message is. need_more is not an error here.
-beast::error_code parse_buffered(bh::request_parser<bh::string_body>& parser, beast::flat_buffer& buffer,
-                                 bool header_only) {
-    beast::error_code ec;
-    while (buffer.size() > 0 && !(header_only ? parser.is_header_done() : parser.is_done())) {
-        std::size_t n = parser.put(buffer.data(), ec);
-        buffer.consume(n);
-        if (ec == bh::error::need_more) {
-            return {};
-        }
-        if (ec || n == 0) {
-            return ec;
-        }
-    }
-    return ec;
-}
-
-// Media type without parameters, lower-cased.
-std::string media_type(std::string_view ct) {
-    auto semi = ct.find(';');
-    std::string_view base = ct.substr(0, semi);
-    while (!base.empty() && base.back() == ' ') {
-        base.remove_suffix(1);
-    }
-    std::string out(base);
+std::string lower(std::string_view s) {
+    std::string out(s);
     for (auto& c : out) {
         c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     }
     return out;
 }
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
+        s.remove_prefix(1);
+    }
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
+        s.remove_suffix(1);
+    }
+    return s;
+}
+
+// Media type without parameters, lower-cased.
+std::string media_type(std::string_view ct) { return lower(trim(ct.substr(0, ct.find(';')))); }
 
 // The path of a request target for the access log: no query (it may carry
 // secrets), at most 256 bytes, and nothing that could break a log line or the
@@ -107,7 +99,185 @@ bool is_json_media(const std::string& mt) {
     return mt == "application/json" || (mt.starts_with("application/") && mt.ends_with("+json"));
 }
 
+// Feeds the parser the body bytes `buffer` already holds, without reading
+// (a body that arrived with its header is parsed with no further round
+// through the reactor). need_more is not an error here.
+beast::error_code parse_buffered(Parser& parser, beast::flat_buffer& buffer) {
+    beast::error_code ec;
+    while (buffer.size() > 0 && !parser.is_done()) {
+        std::size_t n = parser.put(buffer.data(), ec);
+        buffer.consume(n);
+        if (ec == bh::error::need_more) {
+            return {};
+        }
+        if (ec || n == 0) {
+            return ec;
+        }
+    }
+    return ec;
+}
+
+// RFC 9112 §6: the framing of a request body. Beast frames by the last
+// Transfer-Encoding field and ignores codings it does not know, so a body
+// could be framed differently by a proxy in front of us (request smuggling).
+// Refused: Transfer-Encoding together with Content-Length; a coding list
+// whose final coding is not `chunked`, or that names `chunked` twice; and
+// several Content-Length values that differ. Returns the problem's detail, or
+// empty when the framing is sound. Codings other than chunked are 501.
+struct FramingFault {
+    bh::status status;
+    std::string detail;
+};
+std::optional<FramingFault> framing_fault(const RequestHeader& h) {
+    std::vector<std::string> codings;
+    for (auto it = h.find(bh::field::transfer_encoding); it != h.end() && it->name() == bh::field::transfer_encoding;
+         ++it) {
+        std::string_view v = it->value();
+        while (!v.empty()) {
+            auto comma = v.find(',');
+            std::string_view item = trim(v.substr(0, comma));
+            item = trim(item.substr(0, item.find(';')));  // transfer parameters
+            if (!item.empty()) {
+                codings.push_back(lower(item));
+            }
+            v = comma == std::string_view::npos ? std::string_view{} : v.substr(comma + 1);
+        }
+    }
+    bool has_te = h.find(bh::field::transfer_encoding) != h.end();
+    if (has_te) {
+        if (h.find(bh::field::content_length) != h.end()) {
+            return FramingFault{bh::status::bad_request,
+                                "a request must not carry both Transfer-Encoding and Content-Length"};
+        }
+        if (codings.empty() || codings.back() != "chunked") {
+            return FramingFault{bh::status::bad_request, "the final transfer coding must be chunked"};
+        }
+        if (std::count(codings.begin(), codings.end(), "chunked") > 1) {
+            return FramingFault{bh::status::bad_request, "chunked may be applied only once"};
+        }
+        if (codings.size() > 1) {
+            return FramingFault{bh::status::not_implemented,
+                                "the transfer coding '" + codings.front() + "' is not supported"};
+        }
+    }
+    std::optional<std::string_view> length;
+    for (auto it = h.find(bh::field::content_length); it != h.end() && it->name() == bh::field::content_length;
+         ++it) {
+        if (length && trim(*length) != trim(it->value())) {
+            return FramingFault{bh::status::bad_request, "the request carries different Content-Length values"};
+        }
+        length = it->value();
+    }
+    return std::nullopt;
+}
+
+// Bytes of request bodies held in memory, across connections.
+class BodyBudget {
+public:
+    explicit BodyBudget(std::uint64_t limit) : limit_(limit) {}
+    bool try_take(std::uint64_t n) {
+        std::uint64_t used = used_.load(std::memory_order_relaxed);
+        do {
+            if (n > limit_ || used > limit_ - n) {
+                return false;
+            }
+        } while (!used_.compare_exchange_weak(used, used + n, std::memory_order_relaxed));
+        return true;
+    }
+    void give_back(std::uint64_t n) { used_.fetch_sub(n, std::memory_order_relaxed); }
+
+private:
+    std::uint64_t limit_;
+    std::atomic<std::uint64_t> used_{0};
+};
+
+// Holds `n` bytes of the budget until destroyed.
+class BodyReservation {
+public:
+    BodyReservation() = default;
+    BodyReservation(const BodyReservation&) = delete;
+    BodyReservation& operator=(const BodyReservation&) = delete;
+    ~BodyReservation() {
+        if (budget_ != nullptr) {
+            budget_->give_back(n_);
+        }
+    }
+    bool take(BodyBudget& budget, std::uint64_t n) {
+        if (!budget.try_take(n)) {
+            return false;
+        }
+        budget_ = &budget;
+        n_ = n;
+        return true;
+    }
+
+private:
+    BodyBudget* budget_ = nullptr;
+    std::uint64_t n_ = 0;
+};
+
+// Logs a repeated failure at most once per `every`, with how many were not logged.
+class ThrottledLog {
+public:
+    explicit ThrottledLog(std::chrono::seconds every) : every_(every) {}
+    void warn(const std::string& message) {
+        auto now = std::chrono::steady_clock::now();
+        std::lock_guard lock(mu_);
+        if (now - last_ < every_) {
+            ++suppressed_;
+            return;
+        }
+        if (suppressed_ > 0) {
+            spdlog::warn("{} ({} more since the last report)", message, suppressed_);
+        } else {
+            spdlog::warn("{}", message);
+        }
+        last_ = now;
+        suppressed_ = 0;
+    }
+
+private:
+    std::chrono::seconds every_;
+    std::mutex mu_;
+    std::chrono::steady_clock::time_point last_{};
+    std::uint64_t suppressed_ = 0;
+};
+
 }  // namespace
+
+std::size_t connections_for_fd_limit(std::uint64_t fd_limit) {
+    constexpr std::uint64_t kReserved = 64;
+    constexpr std::uint64_t kFloor = 16;
+    constexpr std::uint64_t kCeiling = 1'000'000;
+    std::uint64_t n = fd_limit > kReserved ? (fd_limit - kReserved) / 2 : 0;
+    return static_cast<std::size_t>(std::clamp(n, kFloor, kCeiling));
+}
+
+std::size_t effective_max_connections(const ServerOptions& options) {
+    if (options.max_connections > 0) {
+        return options.max_connections;
+    }
+    rlimit rl{};
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) {
+        return connections_for_fd_limit(1u << 20);
+    }
+    return connections_for_fd_limit(rl.rlim_cur);
+}
+
+std::uint64_t raise_fd_limit() {
+    rlimit rl{};
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+        return 0;
+    }
+    if (rl.rlim_cur < rl.rlim_max) {
+        rlimit raised = rl;
+        raised.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &raised) == 0) {
+            rl = raised;
+        }
+    }
+    return rl.rlim_cur == RLIM_INFINITY ? std::uint64_t{1} << 20 : rl.rlim_cur;
+}
 
 struct Server::Impl {
     ServerOptions opts;
@@ -115,15 +285,25 @@ struct Server::Impl {
     Metrics& metrics;
     const auth::TokenVerifier& verifier;
     Metrics::RouteSlot* unmatched = nullptr;
+    const std::size_t max_connections;
 
     std::vector<std::unique_ptr<asio::io_context>> contexts;
     std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
     asio::thread_pool blocking;
+    asio::thread_pool ops;
     std::unique_ptr<tcp::acceptor> acceptor;
     std::atomic<bool> stopping{false};
-    std::atomic<int> live_sessions{0};
+    // Open connections; shared with the /metrics gauge, which may outlive the server.
+    std::shared_ptr<std::atomic<int>> live_sessions = std::make_shared<std::atomic<int>>(0);
     std::size_t next_context = 0;
     std::unique_ptr<AccessLog> access_log;  // null when off
+    BodyBudget body_budget;
+    ThrottledLog accept_log{std::chrono::seconds(10)};
+    // A descriptor held in reserve: when accept fails for lack of descriptors
+    // the pending connection stays queued and the acceptor is ready again at
+    // once, so accept would spin. Closing the spare lets us take the
+    // connection and close it, then the spare is opened again.
+    int spare_fd = -1;
 
     // Connections, so shutdown can close the idle ones.
     struct Conn {
@@ -137,9 +317,21 @@ struct Server::Impl {
     std::list<Conn> conns;
     std::uint64_t next_conn_id = 0;  // guarded by conns_mu
 
+    // One request on a connection, from its parsed header to its response.
+    struct Exchange {
+        Parser& parser;
+        Request& req;
+        Metrics::RouteSlot* slot;
+        const Route* route = nullptr;
+        bool has_body = false;
+        bool must_close = false;
+        BodyReservation reservation;
+    };
+
     Impl(ServerOptions o, const Router& r, Metrics& m, const auth::TokenVerifier& v)
-        : opts(std::move(o)), router(r), metrics(m), verifier(v),
-          blocking(static_cast<std::size_t>(std::max(1, opts.blocking_threads))) {
+        : opts(std::move(o)), router(r), metrics(m), verifier(v), max_connections(effective_max_connections(opts)),
+          blocking(static_cast<std::size_t>(std::max(1, opts.blocking_threads))),
+          ops(static_cast<std::size_t>(std::max(1, opts.ops_threads))), body_budget(opts.body_memory_limit) {
         unmatched = &metrics.route_slot("unmatched");
         for (int i = 0; i < std::max(1, opts.threads); ++i) {
             contexts.push_back(std::make_unique<asio::io_context>(1));
@@ -149,14 +341,36 @@ struct Server::Impl {
             access_log = std::make_unique<AccessLog>(
                 opts.access_log_json ? AccessLog::Format::Json : AccessLog::Format::Text, contexts.size());
         }
+        metrics.describe("beacon_http_connections_refused_total", "counter",
+                         "Connections closed at once, by reason (limit: the connection cap; descriptors: "
+                         "the process was out of file descriptors).");
+        metrics.gauge("beacon_http_open_connections", "Open client connections.",
+                      [open = live_sessions] { return static_cast<double>(open->load()); });
+        spare_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    }
+    ~Impl() {
+        if (spare_fd >= 0) {
+            ::close(spare_fd);
+        }
     }
 
     asio::awaitable<void> accept_loop();
+    void shed_one_connection();
     asio::awaitable<void> session(tcp::socket socket, std::size_t slot);
+    asio::awaitable<beast::error_code> read_header(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                                   Parser& parser);
+    asio::awaitable<Response> serve(beast::tcp_stream& stream, beast::flat_buffer& buffer, Exchange& x);
+    std::optional<Response> route(Exchange& x);
+    std::optional<Response> authenticate(Exchange& x);
+    std::optional<Response> check_body(Exchange& x, bool& gzip);
+    asio::awaitable<std::optional<Response>> read_body(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                                       Exchange& x, bool gzip);
+    void attach_body_stream(beast::tcp_stream& stream, beast::flat_buffer& buffer, Exchange& x);
+    asio::awaitable<Response> run_handler(Exchange& x);
+    asio::awaitable<beast::error_code> send_continue(beast::tcp_stream& stream, const RequestHeader& h);
+    asio::awaitable<beast::error_code> write_response(beast::tcp_stream& stream, Response& res);
+    asio::awaitable<void> linger(beast::tcp_stream& stream);
     asio::awaitable<void> flush_access_log(std::size_t slot);
-    asio::awaitable<Response> serve(beast::tcp_stream& stream, beast::flat_buffer& buffer,
-                                    bh::request_parser<bh::string_body>& parser, Request& req,
-                                    Metrics::RouteSlot*& slot, bool& must_close);
     void close_idle();
 };
 
@@ -166,8 +380,11 @@ Server::Server(ServerOptions options, const Router& router, Metrics& metrics, co
 Server::~Server() {
     if (impl_) {
         impl_->blocking.join();
+        impl_->ops.join();
     }
 }
+
+std::size_t Server::max_connections() const { return impl_->max_connections; }
 
 Result<std::uint16_t> Server::listen() {
     auto& ctx = *impl_->contexts.front();
@@ -226,7 +443,7 @@ void Server::run(bool handle_signals) {
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }
         auto deadline = std::chrono::steady_clock::now() + impl_->opts.drain_timeout;
-        while (impl_->live_sessions.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+        while (impl_->live_sessions->load() > 0 && std::chrono::steady_clock::now() < deadline) {
             impl_->close_idle();
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }
@@ -299,25 +516,54 @@ void Server::Impl::close_idle() {
     }
 }
 
+void Server::Impl::shed_one_connection() {
+    if (spare_fd >= 0) {
+        ::close(spare_fd);
+        spare_fd = -1;
+    }
+    int fd = ::accept4(acceptor->native_handle(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd >= 0) {
+        ::close(fd);
+        metrics.add("beacon_http_connections_refused_total", "reason=\"descriptors\"");
+    }
+    spare_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
 asio::awaitable<void> Server::Impl::accept_loop() {
     while (!stopping.load()) {
         const std::size_t slot = next_context;
         auto& ctx = *contexts[slot];
-        next_context = (next_context + 1) % contexts.size();
         auto [ec, socket] = co_await acceptor->async_accept(ctx, kTuple);
         if (ec) {
             if (stopping.load() || ec == asio::error::operation_aborted) {
                 break;
             }
-            // EMFILE and friends: back off briefly instead of spinning.
-            spdlog::warn("accept failed: {}", ec.message());
-            asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(50));
+            accept_log.warn("accept failed: " + ec.message());
+            // (Compared by value: accept's errors are errno values, and
+            // building a boost error_code to compare with trips UBSan's vptr
+            // check on the system category here.)
+            if (ec.value() == EMFILE || ec.value() == ENFILE) {
+                // Take the waiting connection with the spare descriptor and
+                // close it, so the acceptor does not report it again at once.
+                shed_one_connection();
+            }
+            asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(10));
             co_await t.async_wait(kTuple);
             continue;
         }
+        if (static_cast<std::size_t>(live_sessions->load()) >= max_connections) {
+            // Over the cap: close this one at once; the open ones keep being served.
+            boost::system::error_code ignored;
+            socket.close(ignored);
+            metrics.add("beacon_http_connections_refused_total", "reason=\"limit\"");
+            accept_log.warn("connection refused: " + std::to_string(max_connections) +
+                            " connections are open (BEACON_MAX_CONNECTIONS)");
+            continue;
+        }
+        next_context = (next_context + 1) % contexts.size();
         boost::system::error_code nd;
         socket.set_option(tcp::no_delay(true), nd);
-        live_sessions.fetch_add(1);
+        live_sessions->fetch_add(1);
         auto ex = socket.get_executor();
         asio::co_spawn(ex, session(std::move(socket), slot), [this](std::exception_ptr e) {
             if (e) {
@@ -327,8 +573,45 @@ asio::awaitable<void> Server::Impl::accept_loop() {
                     spdlog::error("session ended by exception: {}", ex.what());
                 }
             }
-            live_sessions.fetch_sub(1);
+            live_sessions->fetch_sub(1);
         });
+    }
+}
+
+// Reads until the header is complete. Beast applies header_limit to what one
+// parse step sees, and consumes complete fields as they arrive, so a header
+// fed in small pieces could grow without bound: every byte of the header is
+// counted here instead, the bytes of the first read included.
+asio::awaitable<beast::error_code> Server::Impl::read_header(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                                             Parser& parser) {
+    stream.expires_after(opts.header_timeout);
+    std::size_t consumed = 0;
+    for (;;) {
+        while (buffer.size() > 0 && !parser.is_header_done()) {
+            beast::error_code ec;
+            std::size_t n = parser.put(buffer.data(), ec);
+            buffer.consume(n);
+            consumed += n;
+            if (ec == bh::error::need_more) {
+                break;
+            }
+            if (ec) {
+                co_return ec;
+            }
+        }
+        if (parser.is_header_done()) {
+            // (A header that arrived whole in one read is only known to be
+            // too long once it is complete.)
+            co_return consumed > opts.header_limit ? beast::error_code(bh::error::header_limit) : beast::error_code{};
+        }
+        if (consumed + buffer.size() > opts.header_limit) {
+            co_return bh::error::header_limit;
+        }
+        auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), kTuple);
+        if (ec) {
+            co_return ec;
+        }
+        buffer.commit(n);
     }
 }
 
@@ -344,46 +627,34 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, std::size_t slot
         conn->stream = &stream;
         conn->ex = stream.get_executor();
     }
+    bool first = true;
+    bool peer_done = false;  // the client closed its side: nothing to linger for
+    bool linger_before_close = false;
     for (;;) {
         if (stopping.load()) {
             break;
         }
-        bh::request_parser<bh::string_body> parser;
+        Parser parser;
         parser.header_limit(static_cast<std::uint32_t>(opts.header_limit));
         // No limit while reading the header: Beast would refuse a Content-Length
-        // above it as a malformed request. serve() sets the route's limit after
-        // routing and authentication, before any body byte is read.
+        // above it as a malformed request. serve() checks the declared length
+        // against the route's limit, before any body byte is read.
         parser.body_limit(boost::none);
 
-        // Idle: wait for the next request's first bytes; then the headers must
-        // arrive within header_timeout.
+        // Waiting for the request's first byte: a short timeout on a new
+        // connection, the idle timeout between requests.
         if (buffer.size() == 0) {
-            stream.expires_after(opts.idle_timeout);
+            stream.expires_after(first ? opts.first_byte_timeout : opts.idle_timeout);
             auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), kTuple);
             if (ec) {
+                peer_done = ec == asio::error::eof;
                 break;
             }
             buffer.commit(n);
         }
+        first = false;
         conn->busy.store(true);
-        stream.expires_after(opts.header_timeout);
-        // Beast applies header_limit to what one parse step sees, and consumes
-        // complete fields as they arrive, so headers fed in small pieces could
-        // grow without bound. Count every header byte across reads instead.
-        boost::system::error_code ec = parse_buffered(parser, buffer, true);
-        std::size_t header_bytes = 0;
-        while (!ec && !parser.is_header_done()) {
-            auto [rec, rn] = co_await bh::async_read_some(stream, buffer, parser, kTuple);
-            header_bytes += rn;
-            if (rec) {
-                ec = rec;
-                break;
-            }
-            if (!parser.is_header_done() && header_bytes + buffer.size() > opts.header_limit) {
-                ec = bh::error::header_limit;
-                break;
-            }
-        }
+        beast::error_code ec = co_await read_header(stream, buffer, parser);
         auto started = std::chrono::steady_clock::now();
         Response res;
         bool must_close = false;
@@ -394,19 +665,15 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, std::size_t slot
         if (ec) {
             if (ec == bh::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::eof ||
                 ec == asio::error::connection_reset || ec == asio::error::operation_aborted) {
+                peer_done = ec != beast::error::timeout;
                 break;
             }
             must_close = true;
             request_id = new_request_id();
-            if (ec == bh::error::header_limit) {
-                Problem p = make_problem(bh::status::request_header_fields_too_large, "request headers exceed 8 KiB");
-                res = Response{p.status, 11};
-                res.set(bh::field::content_type, "application/problem+json");
-                res.body() = problem_body(p);
-                res.prepare_payload();
-            } else {
-                res = problem_response(bh::status::bad_request, "malformed HTTP request: " + ec.message());
-            }
+            res = ec == bh::error::header_limit
+                      ? problem_response(bh::status::request_header_fields_too_large,
+                                         "the request header exceeds " + std::to_string(opts.header_limit) + " bytes")
+                      : problem_response(bh::status::bad_request, "malformed HTTP request: " + ec.message());
         } else {
             auto& h = parser.get();
             method = std::string(h.method_string());
@@ -414,16 +681,18 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, std::size_t slot
             auto rid = h["X-Request-Id"];
             request_id = valid_request_id(rid) ? std::string(rid) : new_request_id();
             Request req{h.base(), {}, {}, {}, {}, std::nullopt, request_id};
+            Exchange x{parser, req, unmatched};
             try {
-                res = co_await serve(stream, buffer, parser, req, route_slot, must_close);
+                res = co_await serve(stream, buffer, x);
             } catch (const std::exception& e) {
                 spdlog::error("request {} {} {} failed: {}", request_id, method, loggable_path(target), e.what());
                 res = problem_response(bh::status::internal_server_error,
                                        "an unexpected error occurred; it has been logged");
+                // What is left of the request on the wire is unknown now.
+                x.must_close = true;
             }
-            if (!parser.keep_alive()) {
-                must_close = true;
-            }
+            route_slot = x.slot;
+            must_close = x.must_close || !parser.keep_alive();
             if (h.method() == bh::verb::head) {
                 // HEAD: the GET response's headers, no body.
                 auto len = TextOrFileBody::size(res.body());
@@ -432,31 +701,37 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, std::size_t slot
                 res.content_length(len);
             }
         }
+        if (must_close && !parser.is_done()) {
+            // The client may still be sending this request (a body we did not
+            // read, or bytes we could not parse).
+            linger_before_close = true;
+        }
         if (stopping.load()) {
             must_close = true;
         }
         res.set("X-Request-Id", request_id);
         res.keep_alive(!must_close);
         int status = res.result_int();
-        stream.expires_after(opts.write_timeout);
-        if (!res.body().file) {
-            std::string wire = serialize_text_response(res, false);
-            auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(wire), kTuple);
-            ec = wec;
-        } else {
-            bh::serializer<false, TextOrFileBody> sr{res};
-            auto [wec, wn] = co_await bh::async_write(stream, sr, kTuple);
-            ec = wec;
+        if (status >= 500 && status != 503) {
+            spdlog::error("request {} {} {} answered {}", request_id, method, loggable_path(target), status);
         }
+        ec = co_await write_response(stream, res);
         std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
         metrics.observe(*route_slot, Metrics::method_index(method), status, took.count());
         if (access_log) {
             access_log->record(slot, method, loggable_path(target), status, took, request_id);
         }
         conn->busy.store(false);
-        if (ec || must_close) {
+        if (ec) {
+            linger_before_close = false;
             break;
         }
+        if (must_close) {
+            break;
+        }
+    }
+    if (linger_before_close && !peer_done && !stopping.load()) {
+        co_await linger(stream);
     }
     boost::system::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
@@ -464,99 +739,284 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, std::size_t slot
     conns.erase(conn);
 }
 
-asio::awaitable<Response> Server::Impl::serve(beast::tcp_stream& stream, beast::flat_buffer& buffer,
-                                              bh::request_parser<bh::string_body>& parser, Request& req,
-                                              Metrics::RouteSlot*& slot, bool& must_close) {
-    auto& h = parser.get();
-    bool has_body = parser.chunked() || (parser.content_length() && *parser.content_length() > 0);
-    // Whenever we answer without reading a body, the connection can't be reused.
+// Writes the response; the write timeout is the longest pause without
+// progress, so a large download to a slow client is never cut off while it
+// keeps reading.
+asio::awaitable<beast::error_code> Server::Impl::write_response(beast::tcp_stream& stream, Response& res) {
+    if (!res.body().file) {
+        std::string wire = serialize_text_response(res, false);
+        std::size_t sent = 0;
+        while (sent < wire.size()) {
+            stream.expires_after(opts.write_timeout);
+            auto [ec, n] = co_await stream.async_write_some(asio::buffer(wire.data() + sent, wire.size() - sent), kTuple);
+            if (ec) {
+                co_return ec;
+            }
+            sent += n;
+        }
+        co_return beast::error_code{};
+    }
+    bh::serializer<false, TextOrFileBody> sr{res};
+    while (!sr.is_done()) {
+        stream.expires_after(opts.write_timeout);
+        auto [ec, n] = co_await bh::async_write_some(stream, sr, kTuple);
+        if (ec) {
+            co_return ec;
+        }
+    }
+    co_return beast::error_code{};
+}
+
+// The lingering close: stop sending, then read and discard until the client
+// closes its side, pauses for linger_timeout, or linger_time or linger_bytes
+// run out. Closing with unread bytes in the receive queue makes the kernel
+// send a reset, which can destroy the answer before the client reads it.
+asio::awaitable<void> Server::Impl::linger(beast::tcp_stream& stream) {
+    boost::system::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    auto deadline = std::chrono::steady_clock::now() + opts.linger_time;
+    std::uint64_t discarded = 0;
+    std::array<char, 16 * 1024> sink;
+    while (discarded < opts.linger_bytes) {
+        auto left = deadline - std::chrono::steady_clock::now();
+        if (left <= std::chrono::steady_clock::duration::zero()) {
+            break;
+        }
+        stream.expires_after(std::min<std::chrono::steady_clock::duration>(left, opts.linger_timeout));
+        auto [ec, n] = co_await stream.async_read_some(asio::buffer(sink), kTuple);
+        if (ec) {
+            break;
+        }
+        discarded += n;
+    }
+}
+
+asio::awaitable<beast::error_code> Server::Impl::send_continue(beast::tcp_stream& stream, const RequestHeader& h) {
+    if (!beast::iequals(h[bh::field::expect], "100-continue")) {
+        co_return beast::error_code{};
+    }
+    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    stream.expires_after(opts.write_timeout);
+    auto [ec, n] = co_await asio::async_write(stream, asio::buffer(kContinue), kTuple);
+    co_return ec;
+}
+
+// The steps of one request, in the contract's order of checks: route (404,
+// 405), authenticate (401, 403), check the body's size and media type (413,
+// 415), read it, handle it. Each step either lets the request go on or gives
+// the answer; an answer given before the body was read closes the connection
+// (with a lingering close), since the body's bytes are still on the wire.
+asio::awaitable<Response> Server::Impl::serve(beast::tcp_stream& stream, beast::flat_buffer& buffer, Exchange& x) {
+    auto& parser = x.parser;
+    x.has_body = parser.chunked() || (parser.content_length() && *parser.content_length() > 0);
     auto early = [&](Response r) {
-        if (has_body) {
-            must_close = true;
+        if (x.has_body) {
+            x.must_close = true;
         }
         return r;
     };
+    if (auto fault = framing_fault(parser.get())) {
+        x.must_close = true;
+        co_return problem_response(fault->status, fault->detail);
+    }
+    if (auto r = route(x)) {
+        co_return early(std::move(*r));
+    }
+    if (auto r = authenticate(x)) {
+        co_return early(std::move(*r));
+    }
+    bool gzip = false;
+    if (auto r = check_body(x, gzip)) {
+        co_return early(std::move(*r));
+    }
+    if (x.route->options.body == BodyKind::Stream) {
+        if (x.has_body) {
+            if (auto ec = co_await send_continue(stream, parser.get()); ec) {
+                x.must_close = true;
+                co_return problem_response(bh::status::bad_request, "connection failed");
+            }
+        }
+        attach_body_stream(stream, buffer, x);
+        Response res = co_await run_handler(x);
+        if (!parser.is_done()) {
+            x.must_close = true;  // the handler answered before the body ended
+        }
+        co_return res;
+    }
+    if (auto r = co_await read_body(stream, buffer, x, gzip)) {
+        co_return std::move(*r);
+    }
+    co_return co_await run_handler(x);
+}
 
+std::optional<Response> Server::Impl::route(Exchange& x) {
+    auto& h = x.parser.get();
     auto url = boost::urls::parse_origin_form(h.target());
     if (!url) {
-        co_return early(problem_response(bh::status::bad_request, "the request target is not a valid path"));
+        return problem_response(bh::status::bad_request, "the request target is not a valid path");
     }
-    std::string path = url->path();  // decoded
     auto m = router.match(h.method_string(), url->encoded_path());
     if (m.route == nullptr) {
         if (m.allow.empty()) {
-            co_return early(problem_response(bh::status::not_found, "no such resource: " + path));
+            return problem_response(bh::status::not_found, "no such resource: " + std::string(url->path()));
         }
         Response r = problem_response(bh::status::method_not_allowed,
                                       std::string(h.method_string()) + " is not allowed here");
         r.set(bh::field::allow, m.allow);
-        co_return early(std::move(r));
+        return r;
     }
-    const Route& route = *m.route;
-    slot = route.metrics;
-    req.path = url->encoded_path();
+    x.route = m.route;
+    x.slot = m.route->metrics;
+    x.req.path = url->encoded_path();
     for (auto p : url->params()) {
-        req.query.emplace_back(p.key, p.value);
+        x.req.query.emplace_back(p.key, p.value);
     }
     for (auto& raw : m.params) {
         auto decoded = boost::urls::make_pct_string_view(raw);
         if (!decoded) {
-            co_return early(problem_response(bh::status::bad_request, "bad percent-encoding in the path"));
+            return problem_response(bh::status::bad_request, "bad percent-encoding in the path");
         }
-        req.params.push_back(decoded->decode());
+        x.req.params.push_back(decoded->decode());
     }
+    return std::nullopt;
+}
 
-    // Authentication.
-    auto authz = h[bh::field::authorization];
-    if (route.options.access != Access::Public) {
-        if (!authz.empty()) {
-            if (authz.size() < 7 || !beast::iequals(authz.substr(0, 7), "Bearer ")) {
-                Response r = problem_response(bh::status::unauthorized, "Authorization must be a Bearer token");
-                r.set(bh::field::www_authenticate, "Bearer");
-                co_return early(std::move(r));
-            }
-            auto principal = verifier.verify(authz.substr(7));
-            if (!principal) {
-                Response r = problem_response(bh::status::unauthorized, "invalid token: " + principal.error().message);
-                r.set(bh::field::www_authenticate, "Bearer error=\"invalid_token\"");
-                co_return early(std::move(r));
-            }
-            req.principal = std::move(*principal);
+std::optional<Response> Server::Impl::authenticate(Exchange& x) {
+    const auto& options = x.route->options;
+    if (options.access == Access::Public) {
+        return std::nullopt;
+    }
+    auto authz = x.parser.get()[bh::field::authorization];
+    if (!authz.empty()) {
+        if (authz.size() < 7 || !beast::iequals(authz.substr(0, 7), "Bearer ")) {
+            Response r = problem_response(bh::status::unauthorized, "Authorization must be a Bearer token");
+            r.set(bh::field::www_authenticate, "Bearer");
+            return r;
         }
-        if (route.options.access == Access::Admin) {
-            if (!req.principal) {
-                Response r = problem_response(bh::status::unauthorized, "an admin bearer token is required");
-                r.set(bh::field::www_authenticate, "Bearer");
-                co_return early(std::move(r));
-            }
-            if (!req.principal->admin) {
-                co_return early(problem_response(bh::status::forbidden, "the token lacks the admin role"));
-            }
+        auto principal = verifier.verify(authz.substr(7));
+        if (!principal) {
+            Response r = problem_response(bh::status::unauthorized, principal.error().message);
+            r.set(bh::field::www_authenticate, "Bearer error=\"invalid_token\"");
+            return r;
+        }
+        x.req.principal = std::move(*principal);
+    }
+    if (options.access == Access::Admin) {
+        if (!x.req.principal) {
+            Response r = problem_response(bh::status::unauthorized, "an admin bearer token is required");
+            r.set(bh::field::www_authenticate, "Bearer");
+            return r;
+        }
+        if (!x.req.principal->admin) {
+            return problem_response(bh::status::forbidden, "the token lacks the admin role");
         }
     }
+    return std::nullopt;
+}
 
-    // Size and media type.
-    bool gzip = false;
-    if (route.options.body == BodyKind::Stream) {
-        if (parser.content_length() && *parser.content_length() > route.options.body_limit) {
-            co_return early(problem_response(bh::status::payload_too_large,
-                                             "the body exceeds this endpoint's limit of " +
-                                                 std::to_string(route.options.body_limit) + " bytes"));
+std::optional<Response> Server::Impl::check_body(Exchange& x, bool& gzip) {
+    const auto& options = x.route->options;
+    auto& parser = x.parser;
+    auto& h = parser.get();
+    const std::uint64_t limit = options.body == BodyKind::None ? 0 : options.body_limit;
+    auto too_large = [](std::uint64_t n) {
+        return problem_response(bh::status::payload_too_large,
+                                n == 0 ? std::string("this endpoint takes no request body")
+                                       : "the body exceeds this endpoint's limit of " + std::to_string(n) + " bytes");
+    };
+    if (parser.content_length() && *parser.content_length() > limit) {
+        return too_large(limit);
+    }
+    if (options.body == BodyKind::None && parser.chunked()) {
+        return too_large(0);
+    }
+    if (options.body == BodyKind::Json || options.body == BodyKind::JsonGzip) {
+        std::string mt = media_type(h[bh::field::content_type]);
+        if (!is_json_media(mt)) {
+            return problem_response(bh::status::unsupported_media_type, "Content-Type must be application/json");
         }
-        parser.body_limit(route.options.body_limit);
-        if (has_body && beast::iequals(h[bh::field::expect], "100-continue")) {
-            bh::response<bh::empty_body> cont{bh::status::continue_, 11};
-            stream.expires_after(opts.write_timeout);
-            auto [cec, cn] = co_await bh::async_write(stream, cont, kTuple);
-            if (cec) {
-                must_close = true;
-                co_return problem_response(bh::status::bad_request, "connection failed");
-            }
+        auto enc = media_type(h[bh::field::content_encoding]);
+        if (enc == "gzip" && options.body == BodyKind::JsonGzip) {
+            gzip = true;
+        } else if (!enc.empty() && enc != "identity") {
+            return problem_response(bh::status::unsupported_media_type,
+                                    "Content-Encoding '" + enc + "' is not accepted here");
         }
-        // The handler pulls the body; each read may idle at most body_timeout.
-        req.read_body_chunk = [&stream, &buffer, &parser, this](std::string& out) -> asio::awaitable<Result<bool>> {
-            out.clear();
-            while (!parser.is_done()) {
+        // Buffered bodies count against the memory budget: the declared
+        // length (a chunked body may reach the limit), and the decompressed
+        // text too when it is gzip.
+        std::uint64_t held = parser.content_length() ? *parser.content_length() : limit;
+        if (gzip) {
+            held += limit;
+        }
+        if (held > 0 && !x.reservation.take(body_budget, held)) {
+            return problem_response(make_error(ErrorCode::Unavailable,
+                                               "the server is holding as many request bodies as it may; retry"));
+        }
+    }
+    parser.body_limit(limit);
+    return std::nullopt;
+}
+
+asio::awaitable<std::optional<Response>> Server::Impl::read_body(beast::tcp_stream& stream,
+                                                                 beast::flat_buffer& buffer, Exchange& x, bool gzip) {
+    auto& parser = x.parser;
+    const std::uint64_t limit = x.route->options.body_limit;
+    if (x.has_body) {
+        if (auto ec = co_await send_continue(stream, parser.get()); ec) {
+            x.must_close = true;
+            co_return problem_response(bh::status::bad_request, "connection failed");
+        }
+        // A buffered body is at most 1 MiB: all of it must arrive within
+        // body_timeout, so a client trickling bytes cannot hold its share of
+        // the body budget for long.
+        beast::error_code ec = parse_buffered(parser, buffer);
+        if (!ec && !parser.is_done()) {
+            stream.expires_after(opts.body_timeout);
+            auto [rec, n] = co_await bh::async_read(stream, buffer, parser, kTuple);
+            ec = rec;
+        }
+        if (ec == bh::error::body_limit) {
+            x.must_close = true;
+            co_return problem_response(bh::status::payload_too_large,
+                                       "the body exceeds this endpoint's limit of " + std::to_string(limit) + " bytes");
+        }
+        if (ec) {
+            x.must_close = true;
+            co_return problem_response(bh::status::bad_request, "the body could not be read: " + ec.message());
+        }
+    }
+    x.req.body = std::move(parser.get().body());
+    if (gzip) {
+        auto plain = gunzip(x.req.body, limit);
+        if (!plain) {
+            co_return plain.error().code == ErrorCode::InvalidArgument
+                ? problem_response(bh::status::bad_request, "the gzip body is corrupt")
+                : problem_response(bh::status::payload_too_large,
+                                   "the decompressed body exceeds this endpoint's limit of " + std::to_string(limit) +
+                                       " bytes");
+        }
+        x.req.body = std::move(*plain);
+    }
+    co_return std::nullopt;
+}
+
+// Stream routes: the handler pulls the body, one chunk at a time; each read
+// may wait at most body_timeout for a byte.
+void Server::Impl::attach_body_stream(beast::tcp_stream& stream, beast::flat_buffer& buffer, Exchange& x) {
+    x.req.read_body_chunk = [&stream, &buffer, &parser = x.parser,
+                             this](std::string& out) -> asio::awaitable<Result<bool>> {
+        out.clear();
+        while (!parser.is_done()) {
+            if (buffer.size() > 0) {
+                beast::error_code ec = parse_buffered(parser, buffer);
+                if (ec == bh::error::body_limit) {
+                    co_return make_error(ErrorCode::PayloadTooLarge, "the body exceeds this endpoint's limit");
+                }
+                if (ec) {
+                    co_return make_error(ErrorCode::InvalidArgument, "the body could not be read: " + ec.message());
+                }
+            } else {
                 stream.expires_after(opts.body_timeout);
                 auto [ec, n] = co_await bh::async_read_some(stream, buffer, parser, kTuple);
                 if (ec == bh::error::body_limit) {
@@ -565,94 +1025,26 @@ asio::awaitable<Response> Server::Impl::serve(beast::tcp_stream& stream, beast::
                 if (ec && ec != bh::error::need_buffer) {
                     co_return make_error(ErrorCode::InvalidArgument, "the body could not be read: " + ec.message());
                 }
+            }
+            if (!parser.get().body().empty()) {
                 out.swap(parser.get().body());
                 parser.get().body().clear();
-                if (!out.empty()) {
-                    co_return true;
-                }
-            }
-            co_return false;
-        };
-        // (No `co_await` inside ?: here: g++ 12 destroys such temporaries twice.)
-        Response res;
-        if (route.options.blocking) {
-            res = co_await asio::co_spawn(blocking, route.handler(req), use_awaitable);
-        } else {
-            res = co_await route.handler(req);
-        }
-        if (!parser.is_done()) {
-            must_close = true;  // the handler answered before the body ended
-        }
-        co_return res;
-    }
-    if (route.options.body != BodyKind::None) {
-        std::size_t limit = route.options.body_limit;
-        if (parser.content_length() && *parser.content_length() > limit) {
-            co_return early(problem_response(bh::status::payload_too_large,
-                                             "the body exceeds this endpoint's limit of " + std::to_string(limit) +
-                                                 " bytes"));
-        }
-        std::string mt = media_type(h[bh::field::content_type]);
-        if (!is_json_media(mt)) {
-            co_return early(problem_response(bh::status::unsupported_media_type,
-                                             "Content-Type must be application/json"));
-        }
-        auto enc = media_type(h[bh::field::content_encoding]);
-        if (enc == "gzip" && route.options.body == BodyKind::JsonGzip) {
-            gzip = true;
-        } else if (!enc.empty() && enc != "identity") {
-            co_return early(problem_response(bh::status::unsupported_media_type,
-                                             "Content-Encoding '" + enc + "' is not accepted here"));
-        }
-        parser.body_limit(limit);
-    } else {
-        parser.body_limit(64 * 1024);  // bodies on body-less routes are read and ignored
-    }
-
-    if (has_body) {
-        if (beast::iequals(h[bh::field::expect], "100-continue")) {
-            bh::response<bh::empty_body> cont{bh::status::continue_, 11};
-            stream.expires_after(opts.write_timeout);
-            auto [cec, cn] = co_await bh::async_write(stream, cont, kTuple);
-            if (cec) {
-                must_close = true;
-                co_return problem_response(bh::status::bad_request, "connection failed");
+                co_return true;
             }
         }
-        beast::error_code ec = parse_buffered(parser, buffer, false);
-        if (!ec && !parser.is_done()) {
-            stream.expires_after(opts.body_timeout);
-            auto [rec, n] = co_await bh::async_read(stream, buffer, parser, kTuple);
-            ec = rec;
-        }
-        if (ec == bh::error::body_limit) {
-            must_close = true;
-            co_return problem_response(bh::status::payload_too_large,
-                                       "the body exceeds this endpoint's limit of " +
-                                           std::to_string(route.options.body_limit) + " bytes");
-        }
-        if (ec) {
-            must_close = true;
-            co_return problem_response(bh::status::bad_request, "the body could not be read: " + ec.message());
-        }
-    }
-    req.body = std::move(parser.get().body());
-    if (gzip) {
-        auto plain = gunzip(req.body, route.options.body_limit);
-        if (!plain) {
-            co_return plain.error().code == ErrorCode::InvalidArgument
-                ? problem_response(bh::status::bad_request, "the gzip body is corrupt")
-                : problem_response(bh::status::payload_too_large,
-                                   "the decompressed body exceeds this endpoint's limit of " +
-                                       std::to_string(route.options.body_limit) + " bytes");
-        }
-        req.body = std::move(*plain);
-    }
+        co_return false;
+    };
+}
 
-    if (route.options.blocking) {
-        co_return co_await asio::co_spawn(blocking, route.handler(req), use_awaitable);
+asio::awaitable<Response> Server::Impl::run_handler(Exchange& x) {
+    // (No `co_await` inside ?: here: g++ 12 destroys such temporaries twice.)
+    const Route& route = *x.route;
+    switch (route.options.executor) {
+        case Executor::Blocking: co_return co_await asio::co_spawn(blocking, route.handler(x.req), use_awaitable);
+        case Executor::Ops: co_return co_await asio::co_spawn(ops, route.handler(x.req), use_awaitable);
+        case Executor::IoThread: break;
     }
-    co_return co_await route.handler(req);
+    co_return co_await route.handler(x.req);
 }
 
 }  // namespace beacon::http

@@ -18,30 +18,72 @@ struct ServerOptions {
     std::string host = "0.0.0.0";
     std::uint16_t port = 8080;
     int threads = 1;           // I/O threads, one io_context each
-    int blocking_threads = 8;  // pool for handlers marked blocking
+    int blocking_threads = 8;  // pool for handlers on Executor::Blocking
+    int ops_threads = 2;       // pool for handlers on Executor::Ops (downloads, /readyz, /metrics)
     std::size_t header_limit = 8 * 1024;
+    // Every timeout means "no progress for this long", never "the whole
+    // exchange within this long", except header_timeout, which bounds how long
+    // a client may take to send one request's header.
+    std::chrono::seconds first_byte_timeout{10};  // a new connection that has sent nothing yet
     std::chrono::seconds idle_timeout{60};    // waiting for the next request on a kept-alive connection
     std::chrono::seconds header_timeout{15};  // from the first byte to the end of the headers
-    std::chrono::seconds body_timeout{60};    // reading a body
-    std::chrono::seconds write_timeout{60};
+    // Reading a body: a buffered (JSON) body must arrive whole within it; a
+    // streamed upload may pause at most this long between bytes.
+    std::chrono::seconds body_timeout{60};
+    std::chrono::seconds write_timeout{60};   // writing a response: the longest pause between bytes
     std::chrono::seconds drain_timeout{30};   // SIGTERM: how long in-flight requests may take
+    // Open connections at most; 0 derives it from the file-descriptor limit
+    // (see effective_max_connections). Beyond it new connections are closed
+    // at once and the open ones keep being served.
+    std::size_t max_connections = 0;
+    // Bytes of request bodies buffered in memory at once, across all
+    // connections (streamed uploads hold one chunk and do not count). A
+    // request that would go beyond it gets 503 with Retry-After.
+    std::uint64_t body_memory_limit = std::uint64_t{64} << 20;
+    // Lingering close (as nginx does): after an answer that leaves the
+    // request's body unread, the server stops reading requests but reads and
+    // discards what the client still sends, so that a client that writes its
+    // whole body before reading sees the answer and not a reset.
+    std::chrono::seconds linger_time{10};    // at most this long in all
+    std::chrono::seconds linger_timeout{2};  // at most this long without a byte
+    std::uint64_t linger_bytes = std::uint64_t{64} << 20;
     bool access_log = true;
     bool access_log_json = false;  // the JSON line format of the rest of the log
 };
 
+// The connection cap for a file-descriptor limit of `fd_limit`: every
+// connection may hold a second descriptor (a file being downloaded, an
+// upload's spool file), and the database, Redis and logs need some, so
+// (fd_limit - 64) / 2, at least 16.
+std::size_t connections_for_fd_limit(std::uint64_t fd_limit);
+
+// options.max_connections, or when 0 the cap for the process's current
+// RLIMIT_NOFILE soft limit.
+std::size_t effective_max_connections(const ServerOptions& options);
+
+// Raises the process's RLIMIT_NOFILE soft limit to its hard limit (as nginx's
+// worker_rlimit_nofile does); returns the soft limit in force afterwards.
+std::uint64_t raise_fd_limit();
+
 // Boost.Beast HTTP/1.1 server. Per connection: keep-alive, header limit,
 // per-route body limits checked against Content-Length before the body is
-// read (and while reading chunked bodies), idle/header/body timeouts so a
-// slow client cannot hold a connection, `Expect: 100-continue`, request ids,
-// access logs, and RFC 9457 problems for every failure. Routing comes first,
-// then authentication, then size and media type, then the handler
-// (API.md "Order of checks").
+// read (and while reading chunked bodies), progress timeouts so a slow client
+// cannot hold a connection, `Expect: 100-continue`, request ids, access logs,
+// RFC 9457 problems for every failure, RFC 9112 framing rules (a request whose
+// Transfer-Encoding does not end in chunked, or that carries both
+// Transfer-Encoding and Content-Length, or two different Content-Lengths, is a
+// 400 and the connection closes), a connection cap, a bound on buffered body
+// bytes, and a lingering close. Routing comes first, then authentication,
+// then size and media type, then the handler (API.md "Order of checks").
 class Server {
 public:
     Server(ServerOptions options, const Router& router, Metrics& metrics, const auth::TokenVerifier& verifier);
     ~Server();
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
+
+    // The connection cap in force (ServerOptions::max_connections, or derived).
+    std::size_t max_connections() const;
 
     // Binds and listens; returns the bound port (useful with port 0).
     Result<std::uint16_t> listen();

@@ -304,15 +304,15 @@ void count_backend_error(Metrics& metrics, const Error& e, const char* backend) 
 
 void add_telemetry_routes(Router& router, TelemetryApi& api) {
     auto bind = [&api](auto fn) { return [&api, fn](Request& r) { return fn(api, r); }; };
-    router.add("POST", "/telemetry/heartbeat", {Access::OptionalUser, BodyKind::JsonGzip, kHeartbeatLimit, false},
+    router.add("POST", "/telemetry/heartbeat", {.access = Access::OptionalUser, .body = BodyKind::JsonGzip, .body_limit = kHeartbeatLimit},
                bind(heartbeat));
-    router.add("GET", "/telemetry/online", {Access::Public, BodyKind::None, 0, false}, bind(online));
-    router.add("POST", "/telemetry/events", {Access::OptionalUser, BodyKind::JsonGzip, kEventsLimit, false},
+    router.add("GET", "/telemetry/online", {.access = Access::Public}, bind(online));
+    router.add("POST", "/telemetry/events", {.access = Access::OptionalUser, .body = BodyKind::JsonGzip, .body_limit = kEventsLimit},
                bind(events));
-    router.add("GET", "/admin/telemetry/realtime", {Access::Admin, BodyKind::None, 0, false}, bind(realtime));
-    router.add("GET", "/admin/telemetry/dau", {Access::Admin, BodyKind::None, 0, true}, bind(dau));
-    router.add("GET", "/admin/telemetry/events", {Access::Admin, BodyKind::None, 0, true}, bind(list_events));
-    router.add("GET", "/admin/telemetry/online/history", {Access::Admin, BodyKind::None, 0, true}, bind(history));
+    router.add("GET", "/admin/telemetry/realtime", {.access = Access::Admin}, bind(realtime));
+    router.add("GET", "/admin/telemetry/dau", {.access = Access::Admin, .executor = Executor::Blocking}, bind(dau));
+    router.add("GET", "/admin/telemetry/events", {.access = Access::Admin, .executor = Executor::Blocking}, bind(list_events));
+    router.add("GET", "/admin/telemetry/online/history", {.access = Access::Admin, .executor = Executor::Blocking}, bind(history));
 }
 
 }  // namespace beacon::http

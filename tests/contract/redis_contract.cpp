@@ -353,7 +353,7 @@ TEST_F(RedisPresenceLive, HeartbeatBurstSharesRoundTrips) {
 class OwnRedis {
 public:
     OwnRedis()
-        : script_(std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "tools" /
+        : script_(std::filesystem::path(BEACON_SOURCE_DIR) / "tools" /
                   "test-services" / "redis.sh") {}
     ~OwnRedis() {
         resume();

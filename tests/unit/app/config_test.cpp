@@ -284,7 +284,7 @@ TEST(Config, BadUrlMessageRedactsPassword) {
 }
 
 TEST(Config, ExampleConfigsLoad) {
-    const auto config_dir = std::filesystem::path(__FILE__).parent_path() / "../../../config";
+    const auto config_dir = std::filesystem::path(BEACON_SOURCE_DIR) / "config";
     Config embedded = resolve_ok({}, {}, config_dir / "embedded.toml");
     EXPECT_FALSE(is_production(embedded));
     EXPECT_EQ(embedded.max_artifact_bytes, 2ull << 30);
