@@ -85,16 +85,14 @@ std::string sanitize_file_name(std::string_view name, std::string_view fallback)
     return out;
 }
 
-ArtifactIntake::Upload::Upload(std::filesystem::path path, std::FILE* file, int lock_fd, std::uint64_t limit)
-    : path_(std::move(path)), file_(file), lock_fd_(lock_fd), limit_(limit) {}
+ArtifactIntake::Upload::Upload(std::filesystem::path path, std::FILE* file, std::uint64_t limit)
+    : path_(std::move(path)), file_(file), limit_(limit) {}
 
 ArtifactIntake::Upload::~Upload() {
-    if (file_ != nullptr) {
-        std::fclose(file_);
-    }
     std::error_code ec;
     std::filesystem::remove(path_, ec);
-    ::close(lock_fd_);  // after the remove: the file is never seen unlocked under its name
+    // After the remove: the file is never seen unlocked under its name.
+    std::fclose(file_);
 }
 
 Result<void> ArtifactIntake::Upload::write(std::string_view bytes) {
@@ -141,19 +139,17 @@ Result<std::unique_ptr<ArtifactIntake::Upload>> ArtifactIntake::begin() {
     const auto fresh = spool_dir_ / (base + std::string(kSpoolNewSuffix));
     const auto path = spool_dir_ / (base + std::string(kSpoolSuffix));
     // Created under a name the sweep leaves alone, locked, then renamed: a
-    // .part file is locked from the moment it exists.
+    // .part file is locked from the moment it exists. The lock is on the
+    // descriptor the upload writes through (one descriptor per upload), and
+    // goes when it is closed.
     const int fd = ::open(fresh.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
         return spool_error("creating", fresh, errno);
     }
-    const int lock_fd = ::open(fresh.c_str(), O_RDONLY | O_CLOEXEC);
-    if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX | LOCK_NB) != 0 || ::rename(fresh.c_str(), path.c_str()) != 0) {
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0 || ::rename(fresh.c_str(), path.c_str()) != 0) {
         const int err = errno;
         ::unlink(fresh.c_str());
         ::close(fd);
-        if (lock_fd >= 0) {
-            ::close(lock_fd);
-        }
         return spool_error("locking", fresh, err);
     }
     std::FILE* f = ::fdopen(fd, "wb");
@@ -161,10 +157,9 @@ Result<std::unique_ptr<ArtifactIntake::Upload>> ArtifactIntake::begin() {
         const int err = errno;
         ::unlink(path.c_str());
         ::close(fd);
-        ::close(lock_fd);
         return spool_error("opening", path, err);
     }
-    return std::unique_ptr<Upload>(new Upload(path, f, lock_fd, max_bytes_));
+    return std::unique_ptr<Upload>(new Upload(path, f, max_bytes_));
 }
 
 Result<std::int64_t> ArtifactIntake::sweep_spool() const {
@@ -212,11 +207,11 @@ Result<std::int64_t> ArtifactIntake::sweep_spool() const {
 }
 
 Result<IntakeOutcome> ArtifactIntake::finish(Upload& upload, std::string_view file_name) {
+    // Flushed, not closed: closing would drop the lock that keeps
+    // sweep_spool() away while the file is inspected and stored.
     if (std::fflush(upload.file_) != 0) {
         return make_error(ErrorCode::Unavailable, "writing the upload to the spool directory failed");
     }
-    std::fclose(upload.file_);
-    upload.file_ = nullptr;
     if (upload.size_ == 0) {
         return make_error(ErrorCode::Unprocessable, "the upload is empty, not a ZIP archive");
     }

@@ -37,7 +37,7 @@ class ArtifactIntake {
 public:
     class Upload {
     public:
-        ~Upload();  // removes the temporary file, then releases its lock
+        ~Upload();  // removes the temporary file, then closes it (releasing its lock)
         Upload(const Upload&) = delete;
         Upload& operator=(const Upload&) = delete;
         // PayloadTooLarge past the limit; Unavailable when the disk fails.
@@ -46,10 +46,9 @@ public:
 
     private:
         friend class ArtifactIntake;
-        Upload(std::filesystem::path path, std::FILE* file, int lock_fd, std::uint64_t limit);
+        Upload(std::filesystem::path path, std::FILE* file, std::uint64_t limit);
         std::filesystem::path path_;
-        std::FILE* file_;
-        int lock_fd_;  // holds the flock that tells sweep_spool() the file is in use
+        std::FILE* file_;  // open until destroyed: its descriptor holds the flock sweep_spool() looks for
         std::uint64_t limit_;
         std::uint64_t size_ = 0;
         Sha256Stream sha_;
