@@ -33,7 +33,8 @@ struct Backends {
     std::vector<http::ReadinessCheck> readiness;
 
     // /files: set only with file storage. verify_file_link(key, expires, name, sig, now).
-    std::function<http::FileLinkCheck(std::string_view, std::string_view, std::string_view, std::string_view, TimePoint)>
+    std::function<http::FileLinkCheck(
+        std::string_view, std::string_view, std::string_view, std::string_view, TimePoint)>
         verify_file_link;
     std::function<Result<std::filesystem::path>(std::string_view)> file_path;
 

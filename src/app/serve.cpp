@@ -177,8 +177,10 @@ int serve(Config config) {
     http::ReleaseApi release_api{release_service, intake, storage_pool, spool_pool, config.listen_host};
     http::LocalFilesApi files;
     if (b.verify_file_link) {
-        files.verify = [&b, &clock](std::string_view key, std::string_view expires, std::string_view name,
-                                    std::string_view sig) { return b.verify_file_link(key, expires, name, sig, clock.now()); };
+        files.verify =
+            [&b, &clock](std::string_view key, std::string_view expires, std::string_view name, std::string_view sig) {
+                return b.verify_file_link(key, expires, name, sig, clock.now());
+            };
         files.path_for = b.file_path;
     }
     http::add_release_routes(router, release_api, b.verify_file_link ? &files : nullptr);

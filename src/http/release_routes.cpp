@@ -571,9 +571,8 @@ asio::awaitable<Response> receive_upload(ReleaseApi& api,
         if ((batch.size() < kSpoolBatchBytes && more) || batch.empty()) {
             continue;
         }
-        auto written = co_await run_on(api.spool_io, [&]() -> Result<void> {
-            return multipart ? multipart->feed(batch) : spool.write(batch);
-        });
+        auto written = co_await run_on(
+            api.spool_io, [&]() -> Result<void> { return multipart ? multipart->feed(batch) : spool.write(batch); });
         if (!written) {
             co_return problem_response(written.error());
         }
@@ -715,8 +714,10 @@ void add_release_routes(Router& router, ReleaseApi& api, LocalFilesApi* files) {
     router.add("GET", "/admin/versions/{id}/download", admin_read, bind(download_version));
     router.add("GET", "/app/version/check", {.access = Access::OptionalUser}, bind(check_update));
     if (files != nullptr) {
-        router.add("GET", "/files/{kind}/{name}", {.access = Access::Public, .executor = Executor::Ops},
-                   [files](Request& r) { return serve_file(*files, r); });
+        router.add(
+            "GET", "/files/{kind}/{name}", {.access = Access::Public, .executor = Executor::Ops}, [files](Request& r) {
+                return serve_file(*files, r);
+            });
     }
 }
 

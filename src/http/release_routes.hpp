@@ -38,10 +38,8 @@ enum class FileLinkCheck { Valid, Invalid, Expired };
 // key and maps it into the storage root. Neither touches the database: /files
 // serves from the link and the file alone.
 struct LocalFilesApi {
-    std::function<FileLinkCheck(std::string_view key,
-                                std::string_view expires,
-                                std::string_view name,
-                                std::string_view sig)>
+    std::function<FileLinkCheck(
+        std::string_view key, std::string_view expires, std::string_view name, std::string_view sig)>
         verify;
     std::function<Result<std::filesystem::path>(std::string_view key)> path_for;
 };

@@ -171,7 +171,8 @@ Result<std::int64_t> ArtifactIntake::sweep_spool() const {
         if (ec == std::errc::no_such_file_or_directory) {
             return removed;
         }
-        return make_error(ErrorCode::Unavailable, "reading spool directory " + spool_dir_.string() + ": " + ec.message());
+        return make_error(ErrorCode::Unavailable,
+                          "reading spool directory " + spool_dir_.string() + ": " + ec.message());
     }
     const auto stale_before = fs::file_time_type::clock::now() - kStaleNewFileAge;
     for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {

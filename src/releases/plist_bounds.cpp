@@ -8,7 +8,9 @@
 namespace beacon::releases {
 namespace {
 
-Error refused(std::string what) { return make_error(ErrorCode::Unprocessable, std::move(what)); }
+Error refused(std::string what) {
+    return make_error(ErrorCode::Unprocessable, std::move(what));
+}
 
 // ---------------------------------------------------------------- binary
 //

@@ -664,10 +664,13 @@ TEST_F(ReleasesTest, RangeEdgesFollowRfc9110) {
     auto bytes = apk({.package = "com.example.range", .version_code = 810, .pad_bytes = 5000, .seed = 40});
     auto key = upload_key(c, bytes, "range.apk");
     ASSERT_FALSE(key.empty());
-    create_ok(c, {{"platform", "android"}, {"versionCode", 810}, {"versionName", "8.1"}, {"channel", ch},
-                  {"artifactKey", key}});
-    auto target = target_of(std::string(
-        check(c, "platform=android&channel=" + ch + "&current_version_code=1").at("latest").at("downloadUrl").as_string()));
+    create_ok(
+        c,
+        {{"platform", "android"}, {"versionCode", 810}, {"versionName", "8.1"}, {"channel", ch}, {"artifactKey", key}});
+    auto target = target_of(std::string(check(c, "platform=android&channel=" + ch + "&current_version_code=1")
+                                            .at("latest")
+                                            .at("downloadUrl")
+                                            .as_string()));
     const std::string total = std::to_string(bytes.size());
 
     auto huge = c.get(target, {{"Range", "bytes=0-99999999999999999999"}});
@@ -697,16 +700,20 @@ TEST_F(ReleasesTest, LinksFollowTheHostOnlyWhenItNamesUs) {
     auto bytes = apk({.package = "com.example.host", .version_code = 820, .seed = 41});
     auto key = upload_key(c, bytes, "host.apk");
     ASSERT_FALSE(key.empty());
-    auto v = create_ok(c, {{"platform", "android"}, {"versionCode", 820}, {"versionName", "8.2"}, {"channel", ch},
-                           {"artifactKey", key}});
+    auto v = create_ok(
+        c,
+        {{"platform", "android"}, {"versionCode", 820}, {"versionName", "8.2"}, {"channel", ch}, {"artifactKey", key}});
     const std::string download = "/admin/versions/" + std::to_string(v.at("id").as_int64()) + "/download";
     const std::string check_target = "/app/version/check?platform=android&current_version_code=1&channel=" + ch;
     const std::uint16_t port = shared().port();
     const std::string ours = "http://127.0.0.1:" + std::to_string(port) + "/files/";
     Headers auth{{"Authorization", "Bearer " + admin_token()}};
-    for (const std::string& host : {std::string("evil.example.com"), "evil.example.com:" + std::to_string(port),
-                                    std::string("127.0.0.1:9"), "localhost:" + std::to_string(port),
-                                    std::string("127.0.0.1"), std::string()}) {
+    for (const std::string& host : {std::string("evil.example.com"),
+                                    "evil.example.com:" + std::to_string(port),
+                                    std::string("127.0.0.1:9"),
+                                    "localhost:" + std::to_string(port),
+                                    std::string("127.0.0.1"),
+                                    std::string()}) {
         auto r = raw_get(port, download, host, auth);
         ASSERT_EQ(r.status, 302) << host << "\n" << r.describe();
         EXPECT_TRUE(r.header("Location").value_or("").starts_with(ours)) << host << ": " << *r.header("Location");
@@ -726,10 +733,12 @@ TEST_F(ReleasesTest, LinksFollowTheHostOnlyWhenItNamesUs) {
 TEST_F(ReleasesTest, LinksOnAWildcardAddressTakeLocalhostOrAnIpLiteral) {
     auto& s = dedicated({"--listen", "0.0.0.0:0"});
     auto c = s.client();
-    auto v = create_ok(c, {{"platform", "android"}, {"versionCode", 1}, {"versionName", "1"},
-                           {"artifactKey", upload_key(c, apk({.package = "com.example.wild", .version_code = 1,
-                                                               .seed = 42}),
-                                                      "w.apk")}});
+    auto v = create_ok(
+        c,
+        {{"platform", "android"},
+         {"versionCode", 1},
+         {"versionName", "1"},
+         {"artifactKey", upload_key(c, apk({.package = "com.example.wild", .version_code = 1, .seed = 42}), "w.apk")}});
     const std::string download = "/admin/versions/" + std::to_string(v.at("id").as_int64()) + "/download";
     const std::string p = std::to_string(s.port());
     Headers auth{{"Authorization", "Bearer " + admin_token()}};
@@ -750,12 +759,16 @@ TEST_F(ReleasesTest, LinksOnAWildcardAddressTakeLocalhostOrAnIpLiteral) {
 TEST_F(ReleasesTest, PublicUrlIsTheBaseWhateverTheHost) {
     auto& s = dedicated({"--public-url", "https://dl.example.com"});
     auto c = s.client();
-    auto v = create_ok(c, {{"platform", "android"}, {"versionCode", 1}, {"versionName", "1"},
-                           {"artifactKey", upload_key(c, apk({.package = "com.example.pub", .version_code = 1,
-                                                               .seed = 43}),
-                                                      "p.apk")}});
-    auto r = raw_get(s.port(), "/admin/versions/" + std::to_string(v.at("id").as_int64()) + "/download",
-                     "evil.example.com", {{"Authorization", "Bearer " + admin_token()}});
+    auto v = create_ok(
+        c,
+        {{"platform", "android"},
+         {"versionCode", 1},
+         {"versionName", "1"},
+         {"artifactKey", upload_key(c, apk({.package = "com.example.pub", .version_code = 1, .seed = 43}), "p.apk")}});
+    auto r = raw_get(s.port(),
+                     "/admin/versions/" + std::to_string(v.at("id").as_int64()) + "/download",
+                     "evil.example.com",
+                     {{"Authorization", "Bearer " + admin_token()}});
     ASSERT_EQ(r.status, 302) << r.describe();
     EXPECT_TRUE(r.header("Location").value_or("").starts_with("https://dl.example.com/files/")) << r.describe();
 }
@@ -769,7 +782,8 @@ TEST_F(ReleasesTest, FilesNeedNoDatabaseRecord) {
     auto bytes = apk({.package = "com.example.nodb", .version_code = 830, .seed = 44});
     auto key = upload_key(ca, bytes, "Beacon \xc3\xa9 App.apk");
     ASSERT_FALSE(key.empty());
-    auto v = create_ok(ca, {{"platform", "android"}, {"versionCode", 830}, {"versionName", "8.3"}, {"artifactKey", key}});
+    auto v =
+        create_ok(ca, {{"platform", "android"}, {"versionCode", 830}, {"versionName", "8.3"}, {"artifactKey", key}});
     auto dl = ca.get("/admin/versions/" + std::to_string(v.at("id").as_int64()) + "/download", admin());
     ASSERT_EQ(dl.status, 302);
     const std::string target = target_of(dl.header("Location").value_or(""));
@@ -832,9 +846,9 @@ TEST_F(ReleasesTest, LyingCentralDirectoryIs422) {
 TEST_F(ReleasesTest, IpaWithoutBundleIdentifierIsAcceptedWithNullPackageName) {
     auto& c = client();
     for (bool binary : {true, false}) {
-        auto bytes = ipa({.bundle_id = std::nullopt, .bundle_version = "7", .short_version = uid("v"),
-                          .binary_plist = binary},
-                         binary ? "noid-bin.ipa" : "noid-xml.ipa");
+        auto bytes =
+            ipa({.bundle_id = std::nullopt, .bundle_version = "7", .short_version = uid("v"), .binary_plist = binary},
+                binary ? "noid-bin.ipa" : "noid-xml.ipa");
         auto r = upload_raw(c, bytes, "noid.ipa");
         ASSERT_EQ(r.status, 201) << r.describe();
         const json::value body = r.json();
@@ -854,7 +868,10 @@ TEST_F(ReleasesTest, UnstorableTextIsRefusedOrCleanedNeverA500) {
     auto& c = client();
     auto ch = channel();
     auto body = [&](json::object extra) {
-        json::object o{{"platform", "android"}, {"versionCode", 900}, {"versionName", "9.0"}, {"channel", ch},
+        json::object o{{"platform", "android"},
+                       {"versionCode", 900},
+                       {"versionName", "9.0"},
+                       {"channel", ch},
                        {"externalUrl", "https://example.com/9"}};
         for (auto& [k, v] : extra) {
             o[k] = v;
@@ -865,14 +882,16 @@ TEST_F(ReleasesTest, UnstorableTextIsRefusedOrCleanedNeverA500) {
     EXPECT_TRUE(IsProblem(create(c, body({{"versionName", nul}})), 400, "validation", "versionName"));
     EXPECT_TRUE(IsProblem(create(c, body({{"changelog", "notes " + nul}})), 400, "validation", "changelog"));
     EXPECT_TRUE(IsProblem(create(c, body({{"channel", nul}})), 400, "validation", "channel"));
-    EXPECT_TRUE(IsProblem(create(c, body({{"externalUrl", "https://x.example/" + nul}})), 400, "validation",
-                          "externalUrl"));
+    EXPECT_TRUE(
+        IsProblem(create(c, body({{"externalUrl", "https://x.example/" + nul}})), 400, "validation", "externalUrl"));
     auto keyed = body({{"artifactKey", "android/" + std::string(64, 'a') + ".apk" + nul}});
     keyed.erase("externalUrl");
     EXPECT_TRUE(IsProblem(create(c, keyed), 422, "unprocessable", "artifactKey"));
     auto v = create_ok(c, body({}));
     ASSERT_FALSE(v.empty());
-    test::HttpRequest patch{"PATCH", "/admin/versions/" + std::to_string(v.at("id").as_int64()), admin(),
+    test::HttpRequest patch{"PATCH",
+                            "/admin/versions/" + std::to_string(v.at("id").as_int64()),
+                            admin(),
                             json::serialize(json::object{{"versionName", nul}})};
     patch.headers.emplace_back("Content-Type", "application/json");
     EXPECT_TRUE(IsProblem(c.request(patch), 400, "validation", "versionName"));
@@ -880,12 +899,11 @@ TEST_F(ReleasesTest, UnstorableTextIsRefusedOrCleanedNeverA500) {
     EXPECT_TRUE(IsProblem(c.get("/admin/versions?channel=a%00b", admin()), 400, "validation", "channel"));
 
     // File names: cleaned, never refused.
-    auto raw = upload_raw(c, apk({.package = "com.example.name1", .version_code = 1, .seed = 45}),
-                          "caf\xe9 \xff.apk");
+    auto raw = upload_raw(c, apk({.package = "com.example.name1", .version_code = 1, .seed = 45}), "caf\xe9 \xff.apk");
     ASSERT_EQ(raw.status, 201) << raw.describe();
     EXPECT_EQ(raw.json().at("artifact").at("fileName").as_string(), "caf_ _.apk");
-    auto multi = upload_multipart(c, apk({.package = "com.example.name2", .version_code = 1, .seed = 46}),
-                                  std::string("x\0y\xc0\x80.apk", 9));
+    auto multi = upload_multipart(
+        c, apk({.package = "com.example.name2", .version_code = 1, .seed = 46}), std::string("x\0y\xc0\x80.apk", 9));
     ASSERT_EQ(multi.status, 201) << multi.describe();
     EXPECT_EQ(multi.json().at("artifact").at("fileName").as_string(), "xy__.apk");
 
@@ -897,11 +915,14 @@ TEST_F(ReleasesTest, UnstorableTextIsRefusedOrCleanedNeverA500) {
         const std::size_t root = p.size();
         p += std::string("\xD2\x01\x02\x03\x04", 5);
         const std::size_t k1 = p.size();
-        p += "\x5F\x10\x12" "CFBundleIdentifier";
+        p += "\x5F\x10\x12"
+             "CFBundleIdentifier";
         const std::size_t k2 = p.size();
-        p += "\x5F\x10\x1A" "CFBundleShortVersionString";
+        p += "\x5F\x10\x1A"
+             "CFBundleShortVersionString";
         const std::size_t v1 = p.size();
-        p += "\x55" "a.b.c";
+        p += "\x55"
+             "a.b.c";
         const std::size_t v2 = p.size();
         p += object;
         const std::size_t table = p.size();
@@ -917,7 +938,8 @@ TEST_F(ReleasesTest, UnstorableTextIsRefusedOrCleanedNeverA500) {
         }
         return p;
     };
-    for (const std::string& bad : {std::string("\x63\x00\x31\x00\x00\x00\x32", 7), std::string("\x53\x31\xFF\x32", 4)}) {
+    for (const std::string& bad :
+         {std::string("\x63\x00\x31\x00\x00\x00\x32", 7), std::string("\x53\x31\xFF\x32", 4)}) {
         auto bytes = ipa({.raw_plist = plist_with_version(bad)}, "text" + std::to_string(bad.size()) + ".ipa");
         auto r = upload_raw(c, bytes, "t.ipa");
         EXPECT_TRUE(IsProblem(r, 422, "unprocessable"));
@@ -936,7 +958,8 @@ TEST_F(ReleasesTest, SpoolLeftoversAreSweptAtStartAndByCleanup) {
         std::error_code ec;
         std::size_t n = 0;
         for (auto it = std::filesystem::directory_iterator(spool, ec);
-             !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+             !ec && it != std::filesystem::directory_iterator();
+             it.increment(ec)) {
             ++n;
         }
         return n;

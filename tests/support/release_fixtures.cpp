@@ -194,8 +194,8 @@ std::string bplist_reference_bomb(int levels, std::string_view bundle_id) {
         out.append(text);
     };
     offsets.push_back(out.size());
-    out += "\xD2";                  // dict of 2
-    out += "\x01\x02\x03\x04";       // keys 1, 2; values 3, 4 (ref size 1)
+    out += "\xD2";              // dict of 2
+    out += "\x01\x02\x03\x04";  // keys 1, 2; values 3, 4 (ref size 1)
     ascii("CFBundleIdentifier");
     ascii("Bomb");
     ascii(bundle_id);

@@ -83,8 +83,9 @@ TEST_F(LocalStoreTest, LinkWithANameCarriesAndSignsIt) {
     const std::string to_sign = "beacon-files-v2\nGET\n" + kKey + "\n" + std::to_string(expires) + "\n" + name;
     EXPECT_EQ(LocalArtifactStore::string_to_sign(kKey, expires, name), to_sign);
     const std::string sig = releases::hmac_sha256_hex("s3cret", to_sign);
-    EXPECT_EQ(url->url, "https://beacon.example.com/files/" + kKey + "?expires=" + std::to_string(expires) +
-                            "&name=Beacon%20App%208%20%C3%A9%2B%26.apk&sig=" + sig);
+    EXPECT_EQ(url->url,
+              "https://beacon.example.com/files/" + kKey + "?expires=" + std::to_string(expires) +
+                  "&name=Beacon%20App%208%20%C3%A9%2B%26.apk&sig=" + sig);
     const std::string e = std::to_string(expires);
     EXPECT_EQ(store_->verify_signature(kKey, e, name, sig, kNow), SignatureCheck::Valid);
     // The name cannot be changed, added or dropped.

@@ -116,8 +116,8 @@ struct LocalFilesServer::Impl {
         }
         const std::string_view key = path.substr(kPrefix.size());
         const std::string name = pct_decode(query_value(query, "name"));
-        const auto check = store.verify_signature(key, query_value(query, "expires"), name, query_value(query, "sig"),
-                                                  SystemClock().now());
+        const auto check = store.verify_signature(
+            key, query_value(query, "expires"), name, query_value(query, "sig"), SystemClock().now());
         if (check != backends::localfs::SignatureCheck::Valid) {
             reply(http::status::forbidden,
                   check == backends::localfs::SignatureCheck::Expired ? "link expired" : "bad signature");

@@ -33,8 +33,8 @@ public:
     }
     Result<bool> exists(std::string_view) override { return true; }
     Result<void> remove(std::string_view) override { return ok(); }
-    Result<SignedUrl> signed_url(std::string_view, std::string_view, std::chrono::seconds, TimePoint,
-                                 std::string_view) override {
+    Result<SignedUrl> signed_url(
+        std::string_view, std::string_view, std::chrono::seconds, TimePoint, std::string_view) override {
         return make_error(ErrorCode::Internal, "not used");
     }
 };
@@ -67,7 +67,8 @@ TEST_F(ArtifactIntakeTest, SweepRemovesWhatNoLiveUploadHolds) {
     ASSERT_TRUE((*live)->write("live bytes"));
     fx::write_file(spool_ / "upload-0123456789abcdef.part", std::string(1000, 'x'));  // a crash's leftover
     fx::write_file(spool_ / "upload-1111111111111111.new", "cut short");              // died before its rename
-    fs::last_write_time(spool_ / "upload-1111111111111111.new", fs::file_time_type::clock::now() - std::chrono::hours(1));
+    fs::last_write_time(spool_ / "upload-1111111111111111.new",
+                        fs::file_time_type::clock::now() - std::chrono::hours(1));
     fx::write_file(spool_ / "upload-2222222222222222.new", "being created");  // young: may be someone's create
     fx::write_file(spool_ / "notes.txt", "not ours");
     ASSERT_EQ(files_in_spool(), 5u);
@@ -135,11 +136,11 @@ TEST_F(ArtifactIntakeTest, SweepLeavesFilesLockedElsewhere) {
 TEST(SanitizeFileName, KeepsStorableTextOnly) {
     EXPECT_EQ(sanitize_file_name("dir/sub\\app \"v2\".apk", "x"), "app v2.apk");
     EXPECT_EQ(sanitize_file_name(std::string("a\0b\x01\x7f.apk", 9), "x"), "ab.apk");
-    EXPECT_EQ(sanitize_file_name("caf\xe9.apk", "x"), "caf_.apk");         // Latin-1
+    EXPECT_EQ(sanitize_file_name("caf\xe9.apk", "x"), "caf_.apk");             // Latin-1
     EXPECT_EQ(sanitize_file_name("caf\xc3\xa9.apk", "x"), "caf\xc3\xa9.apk");  // UTF-8 kept
-    EXPECT_EQ(sanitize_file_name("\xc0\x80.apk", "x"), "__.apk");          // overlong NUL
-    EXPECT_EQ(sanitize_file_name("\xed\xa0\x80.apk", "x"), "___.apk");     // a surrogate
-    EXPECT_EQ(sanitize_file_name("\xe2\x82", "x"), "__");                  // cut sequence
+    EXPECT_EQ(sanitize_file_name("\xc0\x80.apk", "x"), "__.apk");              // overlong NUL
+    EXPECT_EQ(sanitize_file_name("\xed\xa0\x80.apk", "x"), "___.apk");         // a surrogate
+    EXPECT_EQ(sanitize_file_name("\xe2\x82", "x"), "__");                      // cut sequence
     EXPECT_EQ(sanitize_file_name("", "artifact.zip"), "artifact.zip");
     EXPECT_EQ(sanitize_file_name("..", "artifact.zip"), "artifact.zip");
     // 300 bytes of two-byte characters: cut to 254, not into a character.
@@ -156,7 +157,7 @@ TEST(StorableText, ValidUtf8WithoutNul) {
     EXPECT_TRUE(is_storable_text(""));
     EXPECT_TRUE(is_storable_text("plain"));
     EXPECT_TRUE(is_storable_text("2.1.0-\xce\xb2\xf0\x9f\x9a\x80"));  // β and an emoji
-    EXPECT_TRUE(is_storable_text("\xf4\x8f\xbf\xbf"));                 // U+10FFFF
+    EXPECT_TRUE(is_storable_text("\xf4\x8f\xbf\xbf"));                // U+10FFFF
     EXPECT_FALSE(is_storable_text(std::string("a\0b", 3)));
     EXPECT_FALSE(is_storable_text("\xc0\x80"));          // overlong NUL
     EXPECT_FALSE(is_storable_text("\xe0\x80\xaf"));      // overlong '/'

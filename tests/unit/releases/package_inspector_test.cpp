@@ -118,8 +118,8 @@ TEST(PackageInspector, ManifestWithoutPackageIsAnApkWithNullPackageName) {
     test::TempDir dir;
     const auto manifest = fx::compiled_utf8_xml(dir.path(), "<manifest/>");
     ASSERT_FALSE(manifest.empty());
-    const auto apk = fx::make_zip(dir.path(), "nopkg.apk",
-                                  {{"AndroidManifest.xml", std::string(manifest.begin(), manifest.end())}});
+    const auto apk =
+        fx::make_zip(dir.path(), "nopkg.apk", {{"AndroidManifest.xml", std::string(manifest.begin(), manifest.end())}});
     auto r = inspect_package(apk);
     ASSERT_TRUE(r) << r.error().message;
     ASSERT_TRUE(r->has_value());
@@ -278,8 +278,8 @@ TEST(PackageInspector, LyingCentralDirectoryIsUnprocessable) {
 // and in the end record never give Internal or Unavailable.
 TEST(PackageInspector, MangledArchivesAreUnprocessableOrFine) {
     test::TempDir dir;
-    const auto zip = fx::make_zip(dir.path(), "m.zip", {{"a.txt", "hello world\n"}, {"Payload/A.app/Info.plist",
-                                                                                     ipa_plist("3")}});
+    const auto zip =
+        fx::make_zip(dir.path(), "m.zip", {{"a.txt", "hello world\n"}, {"Payload/A.app/Info.plist", ipa_plist("3")}});
     const auto good = fx::read_file(zip);
     std::mt19937 rng(7);
     for (int i = 0; i < 1500; ++i) {
@@ -306,7 +306,8 @@ TEST(PackageInspector, UnstorableTextInAPlistIsUnprocessable) {
         const std::size_t root = p.size();
         p += std::string("\xD1\x01\x02", 3);
         const std::size_t key = p.size();
-        p += "\x5F\x10\x12" "CFBundleIdentifier";
+        p += "\x5F\x10\x12"
+             "CFBundleIdentifier";
         const std::size_t value = p.size();
         p += id_object;
         const std::size_t table = p.size();
@@ -325,7 +326,9 @@ TEST(PackageInspector, UnstorableTextInAPlistIsUnprocessable) {
     auto parse = [](const std::string& p) {
         return parse_info_plist(std::span(reinterpret_cast<const std::uint8_t*>(p.data()), p.size()));
     };
-    auto fine = parse(plist_with_id("\x53" "a.b"));
+    auto fine =
+        parse(plist_with_id("\x53"
+                            "a.b"));
     ASSERT_TRUE(fine) << fine.error().message;
     EXPECT_EQ(fine->package_name, "a.b");
 

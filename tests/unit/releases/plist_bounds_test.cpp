@@ -102,7 +102,7 @@ TEST(PlistBounds, SharedLargeStringCountsEveryCopy) {
     }
     p.append(n, 'a');
     const std::size_t array_at = p.size();
-    p += "\xAF\x10\x40";  // array of 64
+    p += "\xAF\x10\x40";   // array of 64
     p.append(64, '\x00');  // each element: object 0, the string
     const std::size_t table = p.size();
     for (std::size_t off : {big_at, array_at}) {  // offset size 4
@@ -156,7 +156,11 @@ std::string bplist(const std::vector<std::string>& objects, std::uint8_t root = 
 TEST(PlistBounds, BinaryStructureRules) {
     using S = std::string;
     // A well-formed dict {"a": "b"}.
-    EXPECT_TRUE(check_plist_bounds(bytes_of(bplist({S("\xD1\x01\x02", 3), "\x51" "a", "\x51" "b"}))));
+    EXPECT_TRUE(check_plist_bounds(bytes_of(bplist({S("\xD1\x01\x02", 3),
+                                                    "\x51"
+                                                    "a",
+                                                    "\x51"
+                                                    "b"}))));
     // A cycle: an array holding itself; and two arrays holding each other.
     auto r = check_plist_bounds(bytes_of(bplist({S("\xA1\x00", 2)})));
     ASSERT_FALSE(r);
@@ -165,7 +169,10 @@ TEST(PlistBounds, BinaryStructureRules) {
     // A reference past the object count.
     EXPECT_FALSE(check_plist_bounds(bytes_of(bplist({S("\xA1\x05", 2)}))));
     // A dict key that is not a string.
-    EXPECT_FALSE(check_plist_bounds(bytes_of(bplist({S("\xD1\x01\x02", 3), S("\x10\x07", 2), "\x51" "b"}))));
+    EXPECT_FALSE(check_plist_bounds(bytes_of(bplist({S("\xD1\x01\x02", 3),
+                                                     S("\x10\x07", 2),
+                                                     "\x51"
+                                                     "b"}))));
     // A string longer than the object area.
     EXPECT_FALSE(check_plist_bounds(bytes_of(bplist({S("\x5F\x10\xF0", 3) + "abc"}))));
     // An unknown marker, a fill byte, an integer of 64 bytes.
@@ -173,7 +180,9 @@ TEST(PlistBounds, BinaryStructureRules) {
     EXPECT_FALSE(check_plist_bounds(bytes_of(bplist({S("\x0F", 1)}))));
     EXPECT_FALSE(check_plist_bounds(bytes_of(bplist({S("\x16", 1) + S(64, '\0')}))));
     // Root out of range, and a trailer alone.
-    EXPECT_FALSE(check_plist_bounds(bytes_of(bplist({"\x51" "a"}, 3))));
+    EXPECT_FALSE(check_plist_bounds(bytes_of(bplist({"\x51"
+                                                     "a"},
+                                                    3))));
     EXPECT_FALSE(check_plist_bounds(bytes_of(S("bplist00") + S(32, '\0'))));
     EXPECT_FALSE(check_plist_bounds(bytes_of(S("bplist00"))));
 }
@@ -185,7 +194,9 @@ TEST(PlistBounds, DeepNestingWithoutSharingIsRefused) {
         for (int i = 0; i + 1 < depth; ++i) {
             objects.push_back(S("\xA1", 1) + static_cast<char>(i + 1));
         }
-        objects.push_back("\x51" "x");
+        objects.push_back(
+            "\x51"
+            "x");
         return bplist(objects);
     };
     EXPECT_TRUE(check_plist_bounds(bytes_of(nested(32))));
@@ -205,11 +216,15 @@ TEST(PlistBounds, MemoisedObjectReachedDeeperStillCountsItsDepth) {
     for (int i = 1; i <= 19; ++i) {
         objects[i] = S("\xA1", 1) + static_cast<char>(i + 1);
     }
-    objects[20] = "\x51" "x";
+    objects[20] =
+        "\x51"
+        "x";
     for (int i = 21; i <= 40; ++i) {
         objects[i] = S("\xA1", 1) + static_cast<char>(i == 40 ? 1 : i + 1);
     }
-    objects[41] = "\x51" "y";  // unused
+    objects[41] =
+        "\x51"
+        "y";  // unused
     auto r = check_plist_bounds(bytes_of(bplist(objects)));
     ASSERT_FALSE(r);
     EXPECT_NE(r.error().message.find("deeper than"), std::string::npos) << r.error().message;
@@ -252,10 +267,14 @@ TEST(PlistBounds, XmlDepthElementsAndSyntax) {
     EXPECT_NE(r.error().message.find("elements"), std::string::npos) << r.error().message;
 
     // Markup inside comments, CDATA and attribute values is not counted.
-    EXPECT_TRUE(check_plist_bounds(bytes_of(xml("<!-- " + arrays(50) + " --><dict a=\"<array><array>\">"
-                                                "<key>k</key><string><![CDATA[" + arrays(50) + "]]></string></dict>"))));
-    for (const std::string& bad : {std::string("<plist><!-- no end"), std::string("<plist><![CDATA[x"),
-                                   std::string("<?xml version"), std::string("<plist><dict"),
+    EXPECT_TRUE(check_plist_bounds(bytes_of(xml("<!-- " + arrays(50) +
+                                                " --><dict a=\"<array><array>\">"
+                                                "<key>k</key><string><![CDATA[" +
+                                                arrays(50) + "]]></string></dict>"))));
+    for (const std::string& bad : {std::string("<plist><!-- no end"),
+                                   std::string("<plist><![CDATA[x"),
+                                   std::string("<?xml version"),
+                                   std::string("<plist><dict"),
                                    std::string("<!DOCTYPE plist [ <!ENTITY a 'b'>")}) {
         EXPECT_FALSE(check_plist_bounds(bytes_of(bad))) << bad;
     }
@@ -265,9 +284,8 @@ TEST(PlistBounds, XmlDepthElementsAndSyntax) {
 // libplist then parses what it let through.
 TEST(PlistBounds, MangledPlistsNeverCrash) {
     test::TempDir dir;
-    const std::string xml = fx::info_plist_xml({{"CFBundleIdentifier", "com.example.fuzz"},
-                                                {"CFBundleVersion", "12"},
-                                                {"CFBundleShortVersionString", "1.2"}});
+    const std::string xml = fx::info_plist_xml(
+        {{"CFBundleIdentifier", "com.example.fuzz"}, {"CFBundleVersion", "12"}, {"CFBundleShortVersionString", "1.2"}});
     const std::string bin = fx::binary_plist(dir.path(), xml);
     ASSERT_EQ(bin.rfind("bplist00", 0), 0u);
     std::mt19937 rng(9);
