@@ -127,11 +127,18 @@ Result<void> open_storage(const Config& config, const Clock& clock, Backends& b)
     auto* store = keep(b, std::move(*local));
     b.artifacts = store;
     b.readiness.push_back({"storage", store});
-    b.verify_file_link = [store](std::string_view key, std::string_view expires, std::string_view sig, TimePoint now) {
-        switch (store->verify_signature(key, expires, sig, now)) {
-            case backends::localfs::SignatureCheck::Valid: return http::FileLinkCheck::Valid;
-            case backends::localfs::SignatureCheck::Expired: return http::FileLinkCheck::Expired;
-            default: return http::FileLinkCheck::Invalid;
+    b.verify_file_link = [store](std::string_view key,
+                                 std::string_view expires,
+                                 std::string_view name,
+                                 std::string_view sig,
+                                 TimePoint now) {
+        switch (store->verify_signature(key, expires, name, sig, now)) {
+            case backends::localfs::SignatureCheck::Valid:
+                return http::FileLinkCheck::Valid;
+            case backends::localfs::SignatureCheck::Expired:
+                return http::FileLinkCheck::Expired;
+            default:
+                return http::FileLinkCheck::Invalid;
         }
     };
     b.file_path = [store](std::string_view key) { return store->path_for(key); };

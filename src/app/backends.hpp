@@ -32,8 +32,10 @@ struct Backends {
     releases::ArtifactStore* artifacts = nullptr;
     std::vector<http::ReadinessCheck> readiness;
 
-    // /files: set only with file storage.
-    std::function<http::FileLinkCheck(std::string_view, std::string_view, std::string_view, TimePoint)> verify_file_link;
+    // /files: set only with file storage. verify_file_link(key, expires, name, sig, now).
+    std::function<http::FileLinkCheck(
+        std::string_view, std::string_view, std::string_view, std::string_view, TimePoint)>
+        verify_file_link;
     std::function<Result<std::filesystem::path>(std::string_view)> file_path;
 
     std::vector<std::shared_ptr<void>> owned;  // keeps the adapters alive

@@ -114,7 +114,7 @@ int serve(Config config) {
 
     releases::ReleaseServiceOptions release_options;
     release_options.presign_ttl = std::chrono::seconds(config.presign_ttl_s);
-    release_options.public_base_url = config.public_url;  // empty: links relative to each request's Host
+    release_options.public_base_url = config.public_url;  // empty: host-relative links, see request_base
     releases::ReleaseService release_service(*b.versions, *b.artifacts, clock, release_options);
     if (auto r = release_service.reload(); !r) {
         spdlog::error("loading the release catalog: {}", r.error().message);
@@ -122,6 +122,12 @@ int serve(Config config) {
     }
     releases::ArtifactIntake intake(*b.versions, *b.artifacts, clock, config.data_dir / "spool",
                                     config.max_artifact_bytes);
+    // What uploads cut short by a crash (or a kill) left behind, before serving.
+    if (auto swept = intake.sweep_spool(); !swept) {
+        spdlog::warn("sweeping the upload spool: {}", swept.error().message);
+    } else if (*swept > 0) {
+        spdlog::info("removed {} file(s) left in the upload spool by interrupted uploads", *swept);
+    }
 
     http::Metrics metrics;
     describe_metrics(metrics);
@@ -142,6 +148,7 @@ int serve(Config config) {
         }
         return r->removed;
     };
+    job_deps.cleanup_spool = [&intake] { return intake.sweep_spool(); };
     jobs::Scheduler scheduler(
         jobs::make_telemetry_jobs(job_deps), *b.ledger, clock,
         [&metrics](const std::string& job, const Result<jobs::RunReport>& outcome) {
@@ -166,12 +173,14 @@ int serve(Config config) {
     http::add_ops_routes(router, metrics, b.readiness);
 
     boost::asio::thread_pool storage_pool(2);
-    http::ReleaseApi release_api{release_service, intake, *b.versions, storage_pool};
+    boost::asio::thread_pool spool_pool(2);  // upload chunks to disk, off the I/O threads
+    http::ReleaseApi release_api{release_service, intake, storage_pool, spool_pool, config.listen_host};
     http::LocalFilesApi files;
     if (b.verify_file_link) {
-        files.verify = [&b, &clock](std::string_view key, std::string_view expires, std::string_view sig) {
-            return b.verify_file_link(key, expires, sig, clock.now());
-        };
+        files.verify =
+            [&b, &clock](std::string_view key, std::string_view expires, std::string_view name, std::string_view sig) {
+                return b.verify_file_link(key, expires, name, sig, clock.now());
+            };
         files.path_for = b.file_path;
     }
     http::add_release_routes(router, release_api, b.verify_file_link ? &files : nullptr);
@@ -193,6 +202,7 @@ int serve(Config config) {
         spdlog::error("BEACON_LISTEN: {}", port.error().message);
         return 1;
     }
+    release_api.listen_port = *port;  // before serving: links compare the Host with it
     if (config.port_file) {
         std::ofstream(*config.port_file) << *port << "\n";
     }
@@ -222,6 +232,7 @@ int serve(Config config) {
         heartbeats->stop();
     }
     storage_pool.join();
+    spool_pool.join();
     if (b.presence_flush != nullptr) {
         if (auto r = b.presence_flush->flush(); !r) {
             spdlog::error("flushing presence at shutdown: {}", r.error().message);

@@ -1,5 +1,9 @@
 // Handlers of /admin/versions*, /app/version/check and /files/*: parse and
 // validate, call the releases services, map the Result to a response.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <cctype>
 #include <charconv>
 #include <cstdio>
 
@@ -8,6 +12,7 @@
 #include <boost/json.hpp>
 
 #include "core/time_format.hpp"
+#include "http/byte_range.hpp"
 #include "http/multipart.hpp"
 #include "http/problem.hpp"
 #include "http/release_routes.hpp"
@@ -57,22 +62,111 @@ Response version_response(bh::status status, const ReleaseVersion& v) {
     return res;
 }
 
-// The scheme://host base of links for this request when BEACON_PUBLIC_URL is
-// unset: from the Host header when it is a plausible host[:port], else
-// localhost.
-std::string request_base(const Request& req) {
-    std::string_view host = req.header[bh::field::host];
-    bool ok = !host.empty() && host.size() <= 255;
-    for (char c : host) {
-        ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' || c == '[' ||
-                    c == ']');
+// The Host header as host and optional port: host lower-cased, an IPv6
+// literal without its brackets. nullopt when it is not host[:port] of the
+// characters a host name or literal may have.
+struct HostPort {
+    std::string host;
+    std::optional<std::uint16_t> port;
+};
+std::optional<HostPort> parse_host(std::string_view h) {
+    if (h.empty() || h.size() > 255) {
+        return std::nullopt;
     }
-    return "http://" + (ok ? std::string(host) : std::string("localhost"));
+    HostPort out;
+    std::string_view port;
+    if (h.front() == '[') {
+        const std::size_t close = h.find(']');
+        if (close == std::string_view::npos) {
+            return std::nullopt;
+        }
+        out.host = std::string(h.substr(1, close - 1));
+        const std::string_view rest = h.substr(close + 1);
+        if (!rest.empty() && rest.front() != ':') {
+            return std::nullopt;
+        }
+        port = rest.empty() ? rest : rest.substr(1);
+        if (rest.size() == 1) {
+            return std::nullopt;
+        }
+        for (char c : out.host) {
+            if (!(std::isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.')) {
+                return std::nullopt;
+            }
+        }
+    } else {
+        const std::size_t colon = h.find(':');
+        out.host = std::string(h.substr(0, colon));
+        if (colon != std::string_view::npos) {
+            port = h.substr(colon + 1);
+            if (port.empty()) {
+                return std::nullopt;
+            }
+        }
+        for (char c : out.host) {
+            if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-')) {
+                return std::nullopt;
+            }
+        }
+    }
+    if (out.host.empty()) {
+        return std::nullopt;
+    }
+    for (auto& c : out.host) {
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    if (!port.empty()) {
+        unsigned v = 0;
+        auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), v);
+        if (ec != std::errc{} || p != port.data() + port.size() || v > 65535) {
+            return std::nullopt;
+        }
+        out.port = static_cast<std::uint16_t>(v);
+    }
+    return out;
+}
+
+bool is_ip_literal(const std::string& host) {
+    unsigned char buf[sizeof(in6_addr)];
+    return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
+}
+
+std::string authority(std::string_view host, std::uint16_t port) {
+    const bool v6 = host.find(':') != std::string_view::npos;
+    return (v6 ? "[" + std::string(host) + "]" : std::string(host)) + ":" + std::to_string(port);
+}
+
+// The scheme://host[:port] base of links for this request when
+// BEACON_PUBLIC_URL is unset (links are then host-relative). The Host header
+// is used only when it names the address we listen on: the same port (80
+// when it has none), and the listening host, or, on a wildcard address, a
+// client's natural names for us: `localhost` or an IP literal. Anything
+// else (a Host chosen by whoever sends the request, to plant links to their
+// own site) gives the listening address itself, loopback for a wildcard.
+std::string request_base(const ReleaseApi& api, const Request& req) {
+    std::string listen = api.listen_host;
+    for (auto& c : listen) {
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    const bool wildcard = listen == "0.0.0.0" || listen == "::";
+    if (auto hp = parse_host(req.header[bh::field::host])) {
+        const bool same_port = hp->port.value_or(80) == api.listen_port;
+        const bool same_host = hp->host == listen || (wildcard && (hp->host == "localhost" || is_ip_literal(hp->host)));
+        if (same_port && same_host) {
+            const bool v6 = hp->host.find(':') != std::string::npos;
+            const std::string host = v6 ? "[" + hp->host + "]" : hp->host;
+            return "http://" + (hp->port ? host + ":" + std::to_string(*hp->port) : host);
+        }
+    }
+    if (wildcard) {
+        return "http://" + authority(listen == "::" ? "::1" : "127.0.0.1", api.listen_port);
+    }
+    return "http://" + authority(api.listen_host, api.listen_port);
 }
 
 // Links made without a configured public URL are host-relative ("/files/...").
-std::string absolute_url(const Request& req, const std::string& url) {
-    return !url.empty() && url.front() == '/' ? request_base(req) + url : url;
+std::string absolute_url(const ReleaseApi& api, const Request& req, const std::string& url) {
+    return !url.empty() && url.front() == '/' ? request_base(api, req) + url : url;
 }
 
 // Field readers: each returns false and sets `bad` to a 400 naming the field.
@@ -375,7 +469,7 @@ asio::awaitable<Response> download_version(ReleaseApi& api, Request& req) {
         co_return problem_response(link.error());
     }
     Response res = empty_response(bh::status::found);
-    res.set(bh::field::location, absolute_url(req, link->url));
+    res.set(bh::field::location, absolute_url(api, req, link->url));
     res.set(bh::field::cache_control, "no-store");
     co_return res;
 }
@@ -417,7 +511,7 @@ asio::awaitable<Response> check_update(ReleaseApi& api, Request& req) {
                        {"versionName", v.version_name},
                        {"changelog", opt(v.changelog)},
                        {"releasedAt", format_iso8601(v.released_at)}};
-        l["downloadUrl"] = decision->download ? json::value(absolute_url(req, decision->download->url)) : nullptr;
+        l["downloadUrl"] = decision->download ? json::value(absolute_url(api, req, decision->download->url)) : nullptr;
         l["downloadUrlExpiresAt"] = decision->download && decision->download->expires_at
                                         ? json::value(format_iso8601(*decision->download->expires_at))
                                         : json::value(nullptr);
@@ -436,6 +530,74 @@ bool is_raw_artifact_type(const std::string& mt) {
            mt == "application/x-ios-app";
 }
 
+// Runs `fn` on `pool` and resumes on the caller's executor with its result.
+// (co_spawn needs a default-constructible result, hence the optional.)
+template <typename Fn>
+asio::awaitable<std::invoke_result_t<Fn&>> run_on(asio::thread_pool& pool, Fn fn) {
+    using R = std::invoke_result_t<Fn&>;
+    auto r = co_await asio::co_spawn(
+        pool, [&fn]() -> asio::awaitable<std::optional<R>> { co_return fn(); }, asio::use_awaitable);
+    co_return std::move(*r);
+}
+
+// Bytes gathered from the socket before one hand-off to the spool pool: a
+// few chunks, so a hand-off per chunk does not dominate, and memory per
+// upload stays bounded whatever the artifact's size.
+constexpr std::size_t kSpoolBatchBytes = 256 * 1024;
+
+// Reads the body into `spool` and stores it. Disk writes happen on
+// api.spool_io, never on this (I/O) thread; one batch is in memory at a time.
+asio::awaitable<Response> receive_upload(ReleaseApi& api,
+                                         Request& req,
+                                         releases::ArtifactIntake::Upload& spool,
+                                         std::optional<std::string> boundary) {
+    std::string file_name;
+    std::optional<MultipartFileReader> multipart;
+    if (boundary) {
+        multipart.emplace(*boundary, [&spool](std::string_view bytes) { return spool.write(bytes); });
+    } else {
+        file_name = std::string(req.header["X-File-Name"]);
+    }
+    std::string chunk;
+    std::string batch;
+    bool more = true;
+    while (more) {
+        auto read = co_await req.read_body_chunk(chunk);
+        if (!read) {
+            co_return problem_response(read.error());
+        }
+        more = *read;
+        batch += chunk;
+        if ((batch.size() < kSpoolBatchBytes && more) || batch.empty()) {
+            continue;
+        }
+        auto written = co_await run_on(
+            api.spool_io, [&]() -> Result<void> { return multipart ? multipart->feed(batch) : spool.write(batch); });
+        if (!written) {
+            co_return problem_response(written.error());
+        }
+        batch.clear();
+    }
+    if (multipart) {
+        if (auto r = multipart->finish(); !r) {
+            co_return problem_response(r.error());
+        }
+        file_name = multipart->file_name();
+    }
+    // Inspecting and storing (maybe a multipart upload to S3) blocks: do it
+    // on the blocking pool, which never touches the socket.
+    auto outcome = co_await run_on(api.blocking, [&] { return api.intake.finish(spool, file_name); });
+    if (!outcome) {
+        co_return problem_response(outcome.error());
+    }
+    json::value detected = outcome->record.detected
+                               ? json::value(releases::detected_package_to_json_object(*outcome->record.detected))
+                               : json::value(nullptr);
+    co_return json_response(outcome->created ? bh::status::created : bh::status::ok,
+                            json::object{{"artifact", artifact_json(outcome->record.artifact)},
+                                         {"detected", std::move(detected)}});
+}
+
 asio::awaitable<Response> upload(ReleaseApi& api, Request& req) {
     std::string ct(req.header[bh::field::content_type]);
     std::string mt = ct.substr(0, ct.find(';'));
@@ -451,113 +613,27 @@ asio::awaitable<Response> upload(ReleaseApi& api, Request& req) {
                                    "send the artifact as multipart/form-data (field `file`) or as "
                                    "application/octet-stream with X-File-Name");
     }
-    auto upload = api.intake.begin();
-    if (!upload) {
-        co_return problem_response(upload.error());
+    auto begun = co_await run_on(api.spool_io, [&] { return api.intake.begin(); });
+    if (!begun) {
+        co_return problem_response(begun.error());
     }
-    auto& spool = **upload;
-    std::string file_name;
-    std::optional<MultipartFileReader> multipart;
-    if (boundary) {
-        multipart.emplace(*boundary, [&spool](std::string_view bytes) { return spool.write(bytes); });
-    } else {
-        file_name = std::string(req.header["X-File-Name"]);
-    }
-    std::string chunk;
-    for (;;) {
-        auto more = co_await req.read_body_chunk(chunk);
-        if (!more) {
-            co_return problem_response(more.error());
-        }
-        if (!*more) {
-            break;
-        }
-        auto r = multipart ? multipart->feed(chunk) : spool.write(chunk);
-        if (!r) {
-            co_return problem_response(r.error());
-        }
-    }
-    if (multipart) {
-        if (auto r = multipart->finish(); !r) {
-            co_return problem_response(r.error());
-        }
-        file_name = multipart->file_name();
-    }
-    // Inspecting and storing (maybe a multipart upload to S3) blocks: do it
-    // on the blocking pool, which never touches the socket.
-    // (co_spawn needs a default-constructible result, hence the optional.)
-    auto stored = co_await asio::co_spawn(
-        api.blocking,
-        [&]() -> asio::awaitable<std::optional<Result<releases::IntakeOutcome>>> {
-            co_return api.intake.finish(spool, file_name);
-        },
-        asio::use_awaitable);
-    auto& outcome = *stored;
-    if (!outcome) {
-        co_return problem_response(outcome.error());
-    }
-    json::value detected = outcome->record.detected
-                               ? json::value(releases::detected_package_to_json_object(*outcome->record.detected))
-                               : json::value(nullptr);
-    co_return json_response(outcome->created ? bh::status::created : bh::status::ok,
-                            json::object{{"artifact", artifact_json(outcome->record.artifact)},
-                                         {"detected", std::move(detected)}});
+    std::unique_ptr<releases::ArtifactIntake::Upload> spool = std::move(*begun);
+    Response res = co_await receive_upload(api, req, *spool, std::move(boundary));
+    // Removing the spool file is disk work too. (Should the above throw, the
+    // unique_ptr still removes it, here.)
+    co_await run_on(api.spool_io, [&] {
+        spool.reset();
+        return true;
+    });
+    co_return res;
 }
 
-// Parses a single `bytes=` range against `size`: nullopt when absent or not
-// a single range we honour (then the whole file is sent); `unsatisfiable`
-// for 416.
-struct ByteRange {
-    std::uint64_t first = 0;
-    std::uint64_t last = 0;
-};
-std::optional<ByteRange> parse_range(std::string_view h, std::uint64_t size, bool& unsatisfiable) {
-    unsatisfiable = false;
-    if (!h.starts_with("bytes=") || h.find(',') != std::string_view::npos) {
-        return std::nullopt;
-    }
-    h.remove_prefix(6);
-    auto dash = h.find('-');
-    if (dash == std::string_view::npos) {
-        return std::nullopt;
-    }
-    auto num = [](std::string_view s, std::uint64_t& out) {
-        auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-        return !s.empty() && ec == std::errc{} && p == s.data() + s.size();
-    };
-    std::uint64_t a = 0, b = 0;
-    std::string_view left = h.substr(0, dash), right = h.substr(dash + 1);
-    if (left.empty()) {  // suffix: the last N bytes
-        if (!num(right, b) || b == 0) {
-            unsatisfiable = !right.empty() && b == 0;
-            return std::nullopt;
-        }
-        if (size == 0) {
-            unsatisfiable = true;
-            return std::nullopt;
-        }
-        return ByteRange{size - std::min(b, size), size - 1};
-    }
-    if (!num(left, a)) {
-        return std::nullopt;
-    }
-    if (right.empty()) {
-        b = size == 0 ? 0 : size - 1;
-    } else if (!num(right, b) || b < a) {
-        return std::nullopt;
-    }
-    if (a >= size) {
-        unsatisfiable = true;
-        return std::nullopt;
-    }
-    return ByteRange{a, std::min(b, size - 1)};
-}
-
-asio::awaitable<Response> serve_file(ReleaseApi& api, LocalFilesApi& files, Request& req) {
+asio::awaitable<Response> serve_file(LocalFilesApi& files, Request& req) {
     std::string key = req.params[0] + "/" + req.params[1];
     auto expires = req.query_param("expires").value_or("");
+    auto name = req.query_param("name").value_or("");
     auto sig = req.query_param("sig").value_or("");
-    auto check = files.verify(key, expires, sig);
+    auto check = files.verify(key, expires, name, sig);
     if (check != FileLinkCheck::Valid) {
         co_return problem_response(bh::status::forbidden, check == FileLinkCheck::Expired
                                                               ? "the download link has expired"
@@ -573,21 +649,21 @@ asio::awaitable<Response> serve_file(ReleaseApi& api, LocalFilesApi& files, Requ
     }
     std::fseek(f, 0, SEEK_END);
     auto size = static_cast<std::uint64_t>(std::ftell(f));
-    std::string file_name = "artifact";
-    std::string content_type = "application/octet-stream";
-    if (auto rec = api.repository.get_artifact(key)) {
-        file_name = rec->artifact.file_name;
-        content_type = rec->artifact.content_type;
-    }
+    // Everything below comes from the signed link and the file: no database
+    // query, so downloads go on while the database is slow or down. The key
+    // is valid (verify() refuses others), so it has a content type; a link
+    // without a name (made before names were carried) saves as the key's
+    // file name.
+    const std::string file_name(name.empty() ? std::string_view(req.params[1]) : name);
+    const std::string content_type(releases::artifact_content_type(key));
     std::string etag = "\"" + std::string(releases::artifact_key_sha256(key)) + "\"";
-    bool unsatisfiable = false;
-    std::optional<ByteRange> range;
+    RangeDecision decision;
     std::string_view range_header = req.header[bh::field::range];
     std::string_view if_range = req.header[bh::field::if_range];
     if (!range_header.empty() && (if_range.empty() || if_range == etag)) {
-        range = parse_range(range_header, size, unsatisfiable);
+        decision = decide_range(range_header, size);
     }
-    if (unsatisfiable) {
+    if (decision.outcome == RangeOutcome::Unsatisfiable) {
         std::fclose(f);
         // 416 is not in the problem table (make_problem would turn it into a
         // 500 `internal`): build the document here.
@@ -600,6 +676,8 @@ asio::awaitable<Response> serve_file(ReleaseApi& api, LocalFilesApi& files, Requ
         res.prepare_payload();
         co_return res;
     }
+    const std::optional<ByteRange> range =
+        decision.outcome == RangeOutcome::Partial ? std::optional<ByteRange>(decision.range) : std::nullopt;
     Response res{range ? bh::status::partial_content : bh::status::ok, 11};
     std::uint64_t first = range ? range->first : 0;
     std::uint64_t length = range ? range->last - range->first + 1 : size;
@@ -636,8 +714,10 @@ void add_release_routes(Router& router, ReleaseApi& api, LocalFilesApi* files) {
     router.add("GET", "/admin/versions/{id}/download", admin_read, bind(download_version));
     router.add("GET", "/app/version/check", {.access = Access::OptionalUser}, bind(check_update));
     if (files != nullptr) {
-        router.add("GET", "/files/{kind}/{name}", {.access = Access::Public, .executor = Executor::Ops},
-                   [&api, files](Request& r) { return serve_file(api, *files, r); });
+        router.add(
+            "GET", "/files/{kind}/{name}", {.access = Access::Public, .executor = Executor::Ops}, [files](Request& r) {
+                return serve_file(*files, r);
+            });
     }
 }
 

@@ -53,6 +53,13 @@ Result<json::object> cleanup(const TelemetryJobDeps& d) {
         }
         out["removedArtifacts"] = *removed;
     }
+    if (d.cleanup_spool) {
+        auto removed = d.cleanup_spool();
+        if (!removed) {
+            return std::move(removed).error().with_context("sweeping the upload spool");
+        }
+        out["removedSpoolFiles"] = *removed;
+    }
     return out;
 }
 

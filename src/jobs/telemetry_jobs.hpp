@@ -28,6 +28,9 @@ struct TelemetryJobDeps {
     // Optional extra cleanup (releases: artifacts no version used for 24 h);
     // returns how many items it removed.
     std::function<Result<std::int64_t>()> cleanup_artifacts = nullptr;
+    // Optional: removes what interrupted uploads left in this instance's
+    // spool directory; returns how many files it removed.
+    std::function<Result<std::int64_t>()> cleanup_spool = nullptr;
 };
 
 // online-snapshot (every minute), cleanup (hourly), nightly-dau (01:00 in the

@@ -515,12 +515,13 @@ Result<AndroidManifestInfo> parse_android_manifest(std::span<const std::uint8_t>
         return make_error(ErrorCode::Unprocessable, "AndroidManifest.xml: root element is <" + shown + ">");
     }
     AndroidManifestInfo info;
+    // A missing (or empty, or non-string) package is null, like every other
+    // key: never a reason to refuse the upload (API.md 1.1, "Edges").
     const AxmlAttribute* package = find_plain_attr(root, "package");
-    if (package == nullptr || package->value.type != AxmlValueType::String || !package->value.text ||
-        package->value.text->empty()) {
-        return make_error(ErrorCode::Unprocessable, "AndroidManifest.xml: no package name");
+    if (package != nullptr && package->value.type == AxmlValueType::String && package->value.text &&
+        !package->value.text->empty()) {
+        info.package = *package->value.text;
     }
-    info.package = *package->value.text;
 
     if (const AxmlAttribute* a = find_android_attr(root, kAttrVersionCode, "versionCode")) {
         if (is_int(a->value)) {

@@ -93,15 +93,15 @@ inline constexpr std::string_view kAndroidNamespace = "http://schemas.android.co
 
 // What Beacon reads from an APK's manifest.
 struct AndroidManifestInfo {
-    std::string package;                         // <manifest package>, never empty
+    std::optional<std::string> package;          // <manifest package>; null when absent, empty or not a string
     std::optional<std::int64_t> version_code;    // android:versionCode; null when absent, negative or a reference
     std::optional<std::string> version_name;     // android:versionName; null when absent or a reference
     std::optional<std::string> min_sdk_version;  // <uses-sdk android:minSdkVersion>, "24" or a codename
 };
 
 // Parses a binary AndroidManifest.xml. Unprocessable when it is not binary
-// XML, is malformed or truncated, its root is not <manifest>, or it has no
-// package.
+// XML, is malformed or truncated, or its root is not <manifest>. Missing
+// attributes are null, never an error.
 Result<AndroidManifestInfo> parse_android_manifest(std::span<const std::uint8_t> data);
 
 }  // namespace beacon::releases

@@ -11,12 +11,13 @@ constexpr std::size_t kHexLength = 64;
 struct KeyKind {
     std::string_view prefix;     // "android/"
     std::string_view extension;  // ".apk"
+    std::string_view content_type;
 };
 
 constexpr std::array<KeyKind, 3> kKinds{{
-    {"android/", ".apk"},
-    {"ios/", ".ipa"},
-    {"other/", ".zip"},
+    {"android/", ".apk", "application/vnd.android.package-archive"},
+    {"ios/", ".ipa", "application/octet-stream"},
+    {"other/", ".zip", "application/zip"},
 }};
 
 bool is_lower_hex(char c) {
@@ -50,6 +51,18 @@ std::string_view artifact_key_sha256(std::string_view key) {
     }
     const std::size_t slash = key.find('/');
     return key.substr(slash + 1, kHexLength);
+}
+
+std::string_view artifact_content_type(std::string_view key) {
+    if (!is_valid_artifact_key(key)) {
+        return {};
+    }
+    for (const KeyKind& kind : kKinds) {
+        if (key.starts_with(kind.prefix)) {
+            return kind.content_type;
+        }
+    }
+    return {};
 }
 
 std::string attachment_content_disposition(std::string_view file_name) {

@@ -22,6 +22,12 @@ bool is_valid_artifact_key(std::string_view key);
 // It is the artifact's strong ETag.
 std::string_view artifact_key_sha256(std::string_view key);
 
+// The media type a valid key's bytes are stored and served with, a function
+// of its kind: android/ application/vnd.android.package-archive, ios/
+// application/octet-stream, other/ application/zip. Empty for an invalid key.
+// (So /files needs no record to answer with it.)
+std::string_view artifact_content_type(std::string_view key);
+
 // A Content-Disposition value that makes a browser save the download as
 // `file_name`: `attachment; filename="<ASCII fallback>"; filename*=UTF-8''<pct-encoded>`
 // (RFC 6266 / RFC 8187). In the fallback, path separators, quotes, ';', '%',

@@ -1,7 +1,7 @@
 #pragma once
 
 // DetectedPackage as JSON, in the contract's `detected` shape (API.md, upload):
-//   {"platform": "android", "packageName": "...", "versionCode": 210 | null,
+//   {"platform": "android", "packageName": "..." | null, "versionCode": 210 | null,
 //    "versionName": "2.1.0" | null, "minOsVersion": "24" | null}
 // Database adapters store it in artifacts.detected (TEXT on SQLite, JSONB on
 // PostgreSQL) through these two functions, so every backend reads what any
@@ -23,7 +23,7 @@ namespace beacon::releases {
 inline boost::json::object detected_package_to_json_object(const DetectedPackage& d) {
     boost::json::object o;
     o["platform"] = to_string(d.platform);
-    o["packageName"] = d.package_name;
+    o["packageName"] = d.package_name ? boost::json::value(*d.package_name) : boost::json::value(nullptr);
     o["versionCode"] = d.version_code ? boost::json::value(*d.version_code) : boost::json::value(nullptr);
     o["versionName"] = d.version_name ? boost::json::value(*d.version_name) : boost::json::value(nullptr);
     o["minOsVersion"] = d.min_os_version ? boost::json::value(*d.min_os_version) : boost::json::value(nullptr);
@@ -61,9 +61,7 @@ inline std::optional<DetectedPackage> detected_package_from_json(std::string_vie
     }
     DetectedPackage d;
     d.platform = *platform;
-    if (const boost::json::string* s = string_at("packageName")) {
-        d.package_name = std::string(*s);
-    }
+    optional_string_at("packageName", d.package_name);
     if (const boost::json::value* code = o.if_contains("versionCode"); code != nullptr && code->is_int64()) {
         d.version_code = code->get_int64();
     }

@@ -1,6 +1,9 @@
 #include "releases/package_inspector.hpp"
 
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <system_error>
 #include <vector>
@@ -9,6 +12,8 @@
 #include <zip.h>
 
 #include "releases/android_binary_xml.hpp"
+#include "releases/plist_bounds.hpp"
+#include "releases/storable_text.hpp"
 
 namespace beacon::releases {
 namespace {
@@ -19,12 +24,47 @@ Error unprocessable(std::string message) {
     return make_error(ErrorCode::Unprocessable, std::move(message));
 }
 
-std::string zip_error_text(int code) {
-    zip_error_t e;
-    zip_error_init_with_code(&e, code);
-    std::string text = zip_error_strerror(&e);
-    zip_error_fini(&e);
-    return text;
+// Whether a libzip error is a failure of our own disk rather than of the
+// archive's bytes. We open the file ourselves before libzip sees it, so only
+// the system calls libzip makes on it can fail for reasons of ours; and only
+// for some errno values: a seek past the end of the file (EINVAL, EFBIG) is
+// a lying offset in the archive, not a disk fault. Everything else libzip
+// reports, ZIP_ER_MEMORY included (it allocates what the directory claims),
+// is about the bytes we were sent.
+bool is_local_io_failure(const zip_error_t* e) {
+    if (zip_error_system_type(e) != ZIP_ET_SYS) {
+        return false;
+    }
+    switch (zip_error_code_system(e)) {
+        case EIO:
+        case ENOMEM:
+        case EMFILE:
+        case ENFILE:
+        case ENXIO:
+        case ENODEV:
+        case ESTALE:
+        case EBADF:
+        case EACCES:
+        case EPERM:
+            return true;
+        default:
+            return false;
+    }
+}
+
+// A libzip error as ours: Unavailable for a disk failure, else Unprocessable.
+Error zip_failure(std::string what, const zip_error_t* e) {
+    std::string text = what + ": " + zip_error_strerror(const_cast<zip_error_t*>(e));
+    return make_error(is_local_io_failure(e) ? ErrorCode::Unavailable : ErrorCode::Unprocessable, std::move(text));
+}
+
+// A value read from the package, or the 422 that names it when PostgreSQL
+// could not store it.
+Result<std::optional<std::string>> storable(std::optional<std::string> value, std::string_view where) {
+    if (value && !is_storable_text(*value)) {
+        return unprocessable(std::string(where) + " is not UTF-8 text without U+0000");
+    }
+    return value;
 }
 
 struct ZipClose {
@@ -50,14 +90,14 @@ Result<std::vector<std::uint8_t>> read_entry(zip_t* zip, zip_uint64_t index, con
     }
     std::unique_ptr<zip_file_t, ZipFileClose> file(zip_fopen_index(zip, index, 0));
     if (!file) {
-        return unprocessable("cannot read " + name + ": " + zip_error_strerror(zip_get_error(zip)));
+        return zip_failure("cannot read " + name, zip_get_error(zip));
     }
     std::vector<std::uint8_t> out;
     std::uint8_t buf[64 * 1024];
     for (;;) {
         const zip_int64_t n = zip_fread(file.get(), buf, sizeof buf);
         if (n < 0) {
-            return unprocessable("cannot read " + name + ": " + zip_file_strerror(file.get()));
+            return zip_failure("cannot read " + name, zip_file_get_error(file.get()));
         }
         if (n == 0) {
             break;
@@ -86,14 +126,15 @@ std::optional<std::string> plist_string(plist_t dict, const char* key) {
     if (node == nullptr || plist_get_node_type(node) != PLIST_STRING) {
         return std::nullopt;
     }
-    char* value = nullptr;
-    plist_get_string_val(node, &value);
+    // Not plist_get_string_val(): it asserts that the length is the C string
+    // length, and a UTF-16 string holding U+0000 breaks that (the process
+    // aborts). The pointer and length keep the NUL, which storable() refuses.
+    std::uint64_t length = 0;
+    const char* value = plist_get_string_ptr(node, &length);
     if (value == nullptr) {
         return std::nullopt;
     }
-    std::string out(value);
-    std::free(value);  // libplist 2.2 allocates with malloc and has no plist_mem_free
-    return out;
+    return std::string(value, static_cast<std::size_t>(length));
 }
 
 }  // namespace
@@ -119,6 +160,11 @@ Result<DetectedPackage> parse_info_plist(std::span<const std::uint8_t> data) {
     if (data.empty() || data.size() > kMaxPackageMetadataBytes) {
         return unprocessable("Info.plist is empty or too large");
     }
+    // libplist expands every reference into a copy and has no limits of its
+    // own: bound what it would build before it builds it.
+    if (auto bounded = check_plist_bounds(data); !bounded) {
+        return std::move(bounded).error();
+    }
     plist_t raw = nullptr;
     plist_from_memory(reinterpret_cast<const char*>(data.data()), static_cast<std::uint32_t>(data.size()), &raw);
     PlistPtr root(raw);
@@ -127,16 +173,24 @@ Result<DetectedPackage> parse_info_plist(std::span<const std::uint8_t> data) {
     }
     DetectedPackage d;
     d.platform = Platform::Ios;
-    auto id = plist_string(raw, "CFBundleIdentifier");
-    if (!id || id->empty()) {
-        return unprocessable("Info.plist has no CFBundleIdentifier");
+    auto id = storable(plist_string(raw, "CFBundleIdentifier"), "Info.plist CFBundleIdentifier");
+    auto version = storable(plist_string(raw, "CFBundleVersion"), "Info.plist CFBundleVersion");
+    auto name = storable(plist_string(raw, "CFBundleShortVersionString"), "Info.plist CFBundleShortVersionString");
+    auto min_os = storable(plist_string(raw, "MinimumOSVersion"), "Info.plist MinimumOSVersion");
+    for (const auto* r : {&id, &version, &name, &min_os}) {
+        if (!*r) {
+            return r->error();
+        }
     }
-    d.package_name = std::move(*id);
-    if (auto v = plist_string(raw, "CFBundleVersion")) {
-        d.version_code = bundle_version_code(*v);
+    // An empty identifier says as little as a missing one.
+    if (*id && !(*id)->empty()) {
+        d.package_name = std::move(**id);
     }
-    d.version_name = plist_string(raw, "CFBundleShortVersionString");
-    d.min_os_version = plist_string(raw, "MinimumOSVersion");
+    if (*version) {
+        d.version_code = bundle_version_code(**version);
+    }
+    d.version_name = std::move(*name);
+    d.min_os_version = std::move(*min_os);
     return d;
 }
 
@@ -150,14 +204,32 @@ Result<std::optional<DetectedPackage>> inspect_package(const std::filesystem::pa
         // libzip opens an empty file as an empty archive; an empty upload is not one.
         return unprocessable("the file is empty, not a ZIP archive");
     }
-    int err = 0;
-    ZipPtr zip(zip_open(zip_file.c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &err));
-    if (!zip) {
-        if (err == ZIP_ER_OPEN || err == ZIP_ER_NOENT || err == ZIP_ER_MEMORY) {
-            return make_error(ErrorCode::Internal, "opening " + zip_file.string() + ": " + zip_error_text(err));
-        }
-        return unprocessable("not a ZIP archive: " + zip_error_text(err));
+    // Opened here, not by libzip, so that every error libzip reports from
+    // now on is about the archive or the reads it makes (see
+    // is_local_io_failure), never about finding or opening the file.
+    std::FILE* f = std::fopen(zip_file.c_str(), "rb");
+    if (f == nullptr) {
+        const int err = errno;
+        return make_error(err == ENOENT || err == EACCES ? ErrorCode::Internal : ErrorCode::Unavailable,
+                          "opening " + zip_file.string() + ": " + std::strerror(err));
     }
+    zip_error_t error;
+    zip_error_init(&error);
+    zip_source_t* source = zip_source_filep_create(f, 0, -1, &error);  // owns `f` from here on
+    if (source == nullptr) {
+        std::fclose(f);
+        Error e = zip_failure("opening " + zip_file.string(), &error);
+        zip_error_fini(&error);
+        return e.code == ErrorCode::Unprocessable ? make_error(ErrorCode::Internal, e.message) : e;
+    }
+    ZipPtr zip(zip_open_from_source(source, ZIP_RDONLY | ZIP_CHECKCONS, &error));
+    if (!zip) {
+        zip_source_free(source);
+        Error e = zip_failure("not a ZIP archive", &error);
+        zip_error_fini(&error);
+        return e;
+    }
+    zip_error_fini(&error);
 
     const zip_int64_t manifest = zip_name_locate(zip.get(), kAndroidManifest, 0);
     if (manifest >= 0) {
@@ -173,12 +245,20 @@ Result<std::optional<DetectedPackage>> inspect_package(const std::filesystem::pa
             if (!info) {
                 return std::move(info).error();
             }
+            auto package = storable(std::move(info->package), "AndroidManifest.xml package");
+            auto name = storable(std::move(info->version_name), "AndroidManifest.xml android:versionName");
+            auto min_sdk = storable(std::move(info->min_sdk_version), "AndroidManifest.xml android:minSdkVersion");
+            for (const auto* r : {&package, &name, &min_sdk}) {
+                if (!*r) {
+                    return r->error();
+                }
+            }
             DetectedPackage d;
             d.platform = Platform::Android;
-            d.package_name = std::move(info->package);
+            d.package_name = std::move(*package);
             d.version_code = info->version_code;
-            d.version_name = std::move(info->version_name);
-            d.min_os_version = std::move(info->min_sdk_version);
+            d.version_name = std::move(*name);
+            d.min_os_version = std::move(*min_sdk);
             return std::optional<DetectedPackage>(std::move(d));
         }
     }

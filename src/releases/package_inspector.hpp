@@ -15,7 +15,7 @@ namespace beacon::releases {
 // What an uploaded archive says about itself (the contract's `detected`).
 struct DetectedPackage {
     Platform platform = Platform::Android;
-    std::string package_name;                   // manifest package / CFBundleIdentifier
+    std::optional<std::string> package_name;    // manifest package / CFBundleIdentifier
     std::optional<std::int64_t> version_code;   // versionCode / CFBundleVersion when a whole number
     std::optional<std::string> version_name;    // versionName / CFBundleShortVersionString
     std::optional<std::string> min_os_version;  // minSdkVersion / MinimumOSVersion
@@ -33,14 +33,22 @@ inline constexpr std::uint64_t kMaxPackageMetadataBytes = 4u << 20;
 //     Payload/ (the first such entry), binary or XML plist -> ios;
 //   - any other ZIP (including one whose AndroidManifest.xml is plain text)
 //     -> nullopt.
-// Errors: Unprocessable when the file is not a ZIP archive (empty, truncated,
-// another format), when an entry we need cannot be read (corrupt, encrypted,
-// larger than kMaxPackageMetadataBytes), or when the manifest or plist is
-// malformed or names no package / bundle identifier. Internal when the file
-// cannot be opened at all. Thread-safe; reads only `zip_file`.
+// A key the manifest or plist does not have (or has with another type) is
+// null in the result, never an error (API.md 1.1, "Edges").
+// Errors: Unprocessable for anything wrong with the archive's bytes: not a
+// ZIP archive (empty, truncated, another format, an inconsistent or lying
+// directory: every libzip error that is not a failure of our own disk), an
+// entry we need that cannot be read (corrupt, encrypted, larger than
+// kMaxPackageMetadataBytes), a malformed manifest or plist, a plist that
+// would expand beyond PlistLimits (see plist_bounds.hpp), or a value read
+// from it that is not storable text (see storable_text.hpp; the detail names
+// the key). Unavailable when reading the file fails on our disk (EIO and the
+// like). Internal when the file cannot be opened at all. Thread-safe; reads
+// only `zip_file`.
 Result<std::optional<DetectedPackage>> inspect_package(const std::filesystem::path& zip_file);
 
 // The IPA half on its own, for tests: an Info.plist (binary or XML) -> ios.
+// Bounded by check_plist_bounds() before libplist builds anything.
 Result<DetectedPackage> parse_info_plist(std::span<const std::uint8_t> plist);
 
 // CFBundleVersion as a version code: all ASCII digits (leading zeros allowed)

@@ -5,6 +5,8 @@
 #include <limits>
 #include <utility>
 
+#include "releases/storable_text.hpp"
+
 namespace beacon::releases {
 namespace {
 
@@ -123,9 +125,16 @@ void set_version_code(Validation& val, ReleaseVersion& v, std::int64_t code) {
     }
 }
 
+// Text fields reach the database as text parameters, which cannot carry
+// U+0000 or invalid UTF-8 (PostgreSQL refuses them, libpq would cut at the
+// NUL): refused here, naming the field, so they never turn into a 500.
+constexpr const char* kNotStorable = "must be UTF-8 text without U+0000";
+
 void set_version_name(Validation& val, ReleaseVersion& v, std::string_view name) {
     const std::size_t n = utf8_chars(name);
-    if (n < 1 || n > kMaxVersionNameChars) {
+    if (!is_storable_text(name)) {
+        val.fail("versionName", kNotStorable);
+    } else if (n < 1 || n > kMaxVersionNameChars) {
         val.fail("versionName", "must be 1 to 64 characters");
     } else {
         v.version_name = std::string(name);
@@ -144,6 +153,8 @@ void set_channel(Validation& val, ReleaseVersion& v, std::string_view channel) {
 void set_changelog(Validation& val, ReleaseVersion& v, const std::optional<std::string>& text) {
     if (text && text->size() > kMaxChangelogBytes) {
         val.fail("changelog", "must be at most 16 KiB");
+    } else if (text && !is_storable_text(*text)) {
+        val.fail("changelog", kNotStorable);
     } else if (text && !text->empty()) {
         v.changelog = *text;
     } else {
@@ -402,6 +413,11 @@ Result<void> ReleaseService::apply_artifact_and_rules(ReleaseVersion& v,
     if (!artifact_key) {
         v.artifact.reset();
         return ok();
+    }
+    // A key the database could not even be asked about (U+0000 in it, say)
+    // is unknown without a query.
+    if (!is_storable_text(*artifact_key)) {
+        return unprocessable({"artifactKey"}, "unknown artifact");
     }
     auto record = repository_.get_artifact(*artifact_key);
     if (!record) {

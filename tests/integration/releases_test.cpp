@@ -1,9 +1,12 @@
 // Releases end to end: uploads, versions, update checks and /files downloads
 // against the real binary, with APK/IPA fixtures built by aapt/plistutil/zip.
 
+#include <signal.h>
+
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <thread>
 
@@ -607,6 +610,385 @@ TEST_F(ReleasesTest, InterruptedUploadLeavesNothingBehind) {
     // And the server still serves.
     auto c = s.client();
     EXPECT_EQ(c.get("/healthz").status, 200);
+}
+
+}  // namespace
+}  // namespace beacon::e2e
+
+// ---------------------------------------------------------------- edges (issue 9)
+
+namespace beacon::e2e {
+namespace {
+
+// One request on a fresh connection, with exactly the Host header given
+// (none when empty).
+HttpResponse raw_get(std::uint16_t port, const std::string& target, const std::string& host, Headers headers = {}) {
+    RawConnection conn(port);
+    EXPECT_TRUE(conn.connected()) << conn.error();
+    std::string wire = "GET " + target + " HTTP/1.1\r\n";
+    if (!host.empty()) {
+        wire += "Host: " + host + "\r\n";
+    }
+    for (const auto& [k, v] : headers) {
+        wire += k + ": " + v + "\r\n";
+    }
+    wire += "Connection: close\r\n\r\n";
+    EXPECT_TRUE(conn.send(wire));
+    auto res = conn.read_response();
+    EXPECT_TRUE(res.has_value()) << conn.error();
+    return res ? *res : HttpResponse{};
+}
+
+// VmHWM (peak resident memory) of a process, in bytes; reset_peak sets it
+// back to the current RSS first (echo 5 > /proc/<pid>/clear_refs).
+std::uint64_t peak_rss(pid_t pid, bool reset_peak = false) {
+    const std::string dir = "/proc/" + std::to_string(pid);
+    if (reset_peak) {
+        std::ofstream(dir + "/clear_refs") << "5";
+    }
+    std::ifstream status(dir + "/status");
+    std::string line;
+    while (std::getline(status, line)) {
+        if (line.starts_with("VmHWM:")) {
+            return std::stoull(line.substr(6)) * 1024;
+        }
+    }
+    return 0;
+}
+
+// #15: a last-byte-pos past the end (even past 64 bits) is clamped; a range
+// that is not understood is ignored (RFC 9110 §14.2).
+TEST_F(ReleasesTest, RangeEdgesFollowRfc9110) {
+    auto& c = client();
+    auto ch = channel();
+    auto bytes = apk({.package = "com.example.range", .version_code = 810, .pad_bytes = 5000, .seed = 40});
+    auto key = upload_key(c, bytes, "range.apk");
+    ASSERT_FALSE(key.empty());
+    create_ok(
+        c,
+        {{"platform", "android"}, {"versionCode", 810}, {"versionName", "8.1"}, {"channel", ch}, {"artifactKey", key}});
+    auto target = target_of(std::string(check(c, "platform=android&channel=" + ch + "&current_version_code=1")
+                                            .at("latest")
+                                            .at("downloadUrl")
+                                            .as_string()));
+    const std::string total = std::to_string(bytes.size());
+
+    auto huge = c.get(target, {{"Range", "bytes=0-99999999999999999999"}});
+    ASSERT_EQ(huge.status, 206) << huge.describe();
+    EXPECT_EQ(huge.header("Content-Range").value_or(""), "bytes 0-" + std::to_string(bytes.size() - 1) + "/" + total);
+    EXPECT_EQ(huge.body, bytes);
+    auto past = c.get(target, {{"Range", "bytes=10-" + std::to_string(bytes.size() + 1000)}});
+    ASSERT_EQ(past.status, 206) << past.describe();
+    EXPECT_EQ(past.body, bytes.substr(10));
+
+    for (const char* ignored : {"bytes=--1", "bytes=-", "bytes=5", "bytes=a-b", "bytes=9-3", "pages=0-1"}) {
+        auto r = c.get(target, {{"Range", ignored}});
+        EXPECT_EQ(r.status, 200) << ignored << "\n" << r.describe();
+        EXPECT_EQ(r.body.size(), bytes.size()) << ignored;
+        EXPECT_FALSE(r.header("Content-Range").has_value()) << ignored;
+    }
+    auto beyond = c.get(target, {{"Range", "bytes=99999999999999999999-"}});
+    EXPECT_EQ(beyond.status, 416) << beyond.describe();
+    EXPECT_EQ(beyond.header("Content-Range").value_or(""), "bytes */" + total);
+}
+
+// #16: without BEACON_PUBLIC_URL, a link follows the Host header only when
+// it names the address we listen on.
+TEST_F(ReleasesTest, LinksFollowTheHostOnlyWhenItNamesUs) {
+    auto& c = client();
+    auto ch = channel();
+    auto bytes = apk({.package = "com.example.host", .version_code = 820, .seed = 41});
+    auto key = upload_key(c, bytes, "host.apk");
+    ASSERT_FALSE(key.empty());
+    auto v = create_ok(
+        c,
+        {{"platform", "android"}, {"versionCode", 820}, {"versionName", "8.2"}, {"channel", ch}, {"artifactKey", key}});
+    const std::string download = "/admin/versions/" + std::to_string(v.at("id").as_int64()) + "/download";
+    const std::string check_target = "/app/version/check?platform=android&current_version_code=1&channel=" + ch;
+    const std::uint16_t port = shared().port();
+    const std::string ours = "http://127.0.0.1:" + std::to_string(port) + "/files/";
+    Headers auth{{"Authorization", "Bearer " + admin_token()}};
+    for (const std::string& host : {std::string("evil.example.com"),
+                                    "evil.example.com:" + std::to_string(port),
+                                    std::string("127.0.0.1:9"),
+                                    "localhost:" + std::to_string(port),
+                                    std::string("127.0.0.1"),
+                                    std::string()}) {
+        auto r = raw_get(port, download, host, auth);
+        ASSERT_EQ(r.status, 302) << host << "\n" << r.describe();
+        EXPECT_TRUE(r.header("Location").value_or("").starts_with(ours)) << host << ": " << *r.header("Location");
+        auto chk = raw_get(port, check_target, host);
+        ASSERT_EQ(chk.status, 200) << chk.describe();
+        const std::string url(chk.json().at("latest").at("downloadUrl").as_string());
+        EXPECT_TRUE(url.starts_with(ours)) << host << ": " << url;
+    }
+    auto same = raw_get(port, download, "127.0.0.1:" + std::to_string(port), auth);
+    EXPECT_TRUE(same.header("Location").value_or("").starts_with(ours)) << same.describe();
+    // The link that comes back works.
+    auto got = c.get(target_of(*same.header("Location")));
+    EXPECT_EQ(got.status, 200) << got.describe();
+    EXPECT_EQ(got.body, bytes);
+}
+
+TEST_F(ReleasesTest, LinksOnAWildcardAddressTakeLocalhostOrAnIpLiteral) {
+    auto& s = dedicated({"--listen", "0.0.0.0:0"});
+    auto c = s.client();
+    auto v = create_ok(
+        c,
+        {{"platform", "android"},
+         {"versionCode", 1},
+         {"versionName", "1"},
+         {"artifactKey", upload_key(c, apk({.package = "com.example.wild", .version_code = 1, .seed = 42}), "w.apk")}});
+    const std::string download = "/admin/versions/" + std::to_string(v.at("id").as_int64()) + "/download";
+    const std::string p = std::to_string(s.port());
+    Headers auth{{"Authorization", "Bearer " + admin_token()}};
+    const std::pair<std::string, std::string> cases[] = {
+        {"localhost:" + p, "http://localhost:" + p + "/files/"},
+        {"10.1.2.3:" + p, "http://10.1.2.3:" + p + "/files/"},
+        {"[::1]:" + p, "http://[::1]:" + p + "/files/"},
+        {"evil.example.com:" + p, "http://127.0.0.1:" + p + "/files/"},
+        {"localhost:1", "http://127.0.0.1:" + p + "/files/"},
+    };
+    for (const auto& [host, want] : cases) {
+        auto r = raw_get(s.port(), download, host, auth);
+        ASSERT_EQ(r.status, 302) << host << "\n" << r.describe();
+        EXPECT_TRUE(r.header("Location").value_or("").starts_with(want)) << host << ": " << *r.header("Location");
+    }
+}
+
+TEST_F(ReleasesTest, PublicUrlIsTheBaseWhateverTheHost) {
+    auto& s = dedicated({"--public-url", "https://dl.example.com"});
+    auto c = s.client();
+    auto v = create_ok(
+        c,
+        {{"platform", "android"},
+         {"versionCode", 1},
+         {"versionName", "1"},
+         {"artifactKey", upload_key(c, apk({.package = "com.example.pub", .version_code = 1, .seed = 43}), "p.apk")}});
+    auto r = raw_get(s.port(),
+                     "/admin/versions/" + std::to_string(v.at("id").as_int64()) + "/download",
+                     "evil.example.com",
+                     {{"Authorization", "Bearer " + admin_token()}});
+    ASSERT_EQ(r.status, 302) << r.describe();
+    EXPECT_TRUE(r.header("Location").value_or("").starts_with("https://dl.example.com/files/")) << r.describe();
+}
+
+// #19: /files answers from the link and the file alone. A second instance
+// that shares only the artifact directory (its database has never heard of
+// the artifact) serves it with the right name and type.
+TEST_F(ReleasesTest, FilesNeedNoDatabaseRecord) {
+    auto& a = dedicated();
+    auto ca = a.client();
+    auto bytes = apk({.package = "com.example.nodb", .version_code = 830, .seed = 44});
+    auto key = upload_key(ca, bytes, "Beacon \xc3\xa9 App.apk");
+    ASSERT_FALSE(key.empty());
+    auto v =
+        create_ok(ca, {{"platform", "android"}, {"versionCode", 830}, {"versionName", "8.3"}, {"artifactKey", key}});
+    auto dl = ca.get("/admin/versions/" + std::to_string(v.at("id").as_int64()) + "/download", admin());
+    ASSERT_EQ(dl.status, 302);
+    const std::string target = target_of(dl.header("Location").value_or(""));
+
+    auto& b = dedicated({}, {{"BEACON_STORAGE_URL", "file:" + (a.process().data_dir() / "artifacts").string()}});
+    auto got = b.client().get(target);
+    ASSERT_EQ(got.status, 200) << got.describe();
+    EXPECT_EQ(got.body, bytes);
+    EXPECT_EQ(got.header("Content-Type").value_or(""), "application/vnd.android.package-archive");
+    const std::string cd = got.header("Content-Disposition").value_or("");
+    EXPECT_NE(cd.find("filename*=UTF-8''Beacon%20%C3%A9%20App.apk"), std::string::npos) << cd;
+    // The name is signed: changing it breaks the link.
+    auto renamed = target;
+    const auto at = renamed.find("&name=");
+    ASSERT_NE(at, std::string::npos) << target;
+    renamed.insert(at + 6, "x");
+    EXPECT_TRUE(IsProblem(b.client().get(renamed), 403, "forbidden"));
+}
+
+// #2: the reference bomb of the issue, in a real IPA, against the real
+// binary: refused at once, and the server's memory stays where it was.
+TEST_F(ReleasesTest, PlistReferenceBombIsRefusedWithoutMemoryGrowth) {
+    auto& s = dedicated();
+    auto c = s.client();
+    const std::uint64_t before = peak_rss(s.process().pid(), /*reset_peak=*/true);
+    ASSERT_GT(before, 0u);
+    for (int levels : {22, 40}) {
+        auto bomb = ipa({.raw_plist = test::bplist_reference_bomb(levels)}, "bomb" + std::to_string(levels) + ".ipa");
+        ASSERT_FALSE(bomb.empty());
+        EXPECT_LT(bomb.size(), 8000u);  // the plist is a few hundred bytes; the rest is a 4 KiB executable
+        const auto start = std::chrono::steady_clock::now();
+        auto r = upload_raw(c, bomb, "bomb.ipa");
+        const auto took = std::chrono::steady_clock::now() - start;
+        ASSERT_TRUE(IsProblem(r, 422, "unprocessable")) << levels << " levels";
+        EXPECT_LT(took, 5s) << levels << " levels";
+        const std::uint64_t grew = peak_rss(s.process().pid()) - before;
+        ASSERT_LT(grew, 64u << 20) << levels << " levels: the server's peak RSS grew by " << grew << " bytes";
+    }
+    EXPECT_EQ(c.get("/healthz").status, 200);
+}
+
+// #8: a central directory that lies about an entry's size (0xFFFFFFFF, "see
+// the ZIP64 field", with none) was a 500.
+TEST_F(ReleasesTest, LyingCentralDirectoryIs422) {
+    auto& c = client();
+    std::string err;
+    auto zp = test::build_plain_zip(work_.path(), "lie.zip", "lying " + uid(), &err);
+    ASSERT_TRUE(zp) << err;
+    auto zip = test::read_bytes(*zp);
+    const auto cd = zip.find(std::string("PK\x01\x02", 4));
+    ASSERT_NE(cd, std::string::npos);
+    for (std::size_t field : {20u, 24u, 42u}) {
+        auto lying = zip;
+        lying.replace(cd + field, 4, std::string(4, '\xFF'));
+        EXPECT_TRUE(IsProblem(upload_raw(c, lying, "lie.zip", "application/zip"), 422, "unprocessable")) << field;
+    }
+}
+
+// Edges point 5 of API.md 1.1: a missing key is null, never a refusal.
+TEST_F(ReleasesTest, IpaWithoutBundleIdentifierIsAcceptedWithNullPackageName) {
+    auto& c = client();
+    for (bool binary : {true, false}) {
+        auto bytes =
+            ipa({.bundle_id = std::nullopt, .bundle_version = "7", .short_version = uid("v"), .binary_plist = binary},
+                binary ? "noid-bin.ipa" : "noid-xml.ipa");
+        auto r = upload_raw(c, bytes, "noid.ipa");
+        ASSERT_EQ(r.status, 201) << r.describe();
+        const json::value body = r.json();
+        const auto& d = body.at("detected").as_object();
+        EXPECT_EQ(d.at("platform").as_string(), "ios");
+        EXPECT_TRUE(d.at("packageName").is_null()) << r.describe();
+        EXPECT_EQ(d.at("versionCode").as_int64(), 7);
+        EXPECT_TRUE(body.at("artifact").at("packageName").is_null());
+        EXPECT_TRUE(std::string(body.at("artifact").at("key").as_string()).starts_with("ios/"));
+    }
+}
+
+// #19: text PostgreSQL cannot take (U+0000, invalid UTF-8) never reaches
+// it: 400 naming the field for what a request says, 422 for what a package
+// says, sanitized file names. (In production mode this runs on PostgreSQL.)
+TEST_F(ReleasesTest, UnstorableTextIsRefusedOrCleanedNeverA500) {
+    auto& c = client();
+    auto ch = channel();
+    auto body = [&](json::object extra) {
+        json::object o{{"platform", "android"},
+                       {"versionCode", 900},
+                       {"versionName", "9.0"},
+                       {"channel", ch},
+                       {"externalUrl", "https://example.com/9"}};
+        for (auto& [k, v] : extra) {
+            o[k] = v;
+        }
+        return o;
+    };
+    const std::string nul("a\0b", 3);
+    EXPECT_TRUE(IsProblem(create(c, body({{"versionName", nul}})), 400, "validation", "versionName"));
+    EXPECT_TRUE(IsProblem(create(c, body({{"changelog", "notes " + nul}})), 400, "validation", "changelog"));
+    EXPECT_TRUE(IsProblem(create(c, body({{"channel", nul}})), 400, "validation", "channel"));
+    EXPECT_TRUE(
+        IsProblem(create(c, body({{"externalUrl", "https://x.example/" + nul}})), 400, "validation", "externalUrl"));
+    auto keyed = body({{"artifactKey", "android/" + std::string(64, 'a') + ".apk" + nul}});
+    keyed.erase("externalUrl");
+    EXPECT_TRUE(IsProblem(create(c, keyed), 422, "unprocessable", "artifactKey"));
+    auto v = create_ok(c, body({}));
+    ASSERT_FALSE(v.empty());
+    test::HttpRequest patch{"PATCH",
+                            "/admin/versions/" + std::to_string(v.at("id").as_int64()),
+                            admin(),
+                            json::serialize(json::object{{"versionName", nul}})};
+    patch.headers.emplace_back("Content-Type", "application/json");
+    EXPECT_TRUE(IsProblem(c.request(patch), 400, "validation", "versionName"));
+    // Listing with a NUL in a filter is a 400, not a query.
+    EXPECT_TRUE(IsProblem(c.get("/admin/versions?channel=a%00b", admin()), 400, "validation", "channel"));
+
+    // File names: cleaned, never refused.
+    auto raw = upload_raw(c, apk({.package = "com.example.name1", .version_code = 1, .seed = 45}), "caf\xe9 \xff.apk");
+    ASSERT_EQ(raw.status, 201) << raw.describe();
+    EXPECT_EQ(raw.json().at("artifact").at("fileName").as_string(), "caf_ _.apk");
+    auto multi = upload_multipart(
+        c, apk({.package = "com.example.name2", .version_code = 1, .seed = 46}), std::string("x\0y\xc0\x80.apk", 9));
+    ASSERT_EQ(multi.status, 201) << multi.describe();
+    EXPECT_EQ(multi.json().at("artifact").at("fileName").as_string(), "xy__.apk");
+
+    // A package whose Info.plist holds U+0000 (UTF-16) or bytes that are not
+    // UTF-8: 422 naming the key (the UTF-16 NUL used to abort the process
+    // inside libplist).
+    auto plist_with_version = [](const std::string& object) {
+        std::string p = "bplist00";
+        const std::size_t root = p.size();
+        p += std::string("\xD2\x01\x02\x03\x04", 5);
+        const std::size_t k1 = p.size();
+        p += "\x5F\x10\x12"
+             "CFBundleIdentifier";
+        const std::size_t k2 = p.size();
+        p += "\x5F\x10\x1A"
+             "CFBundleShortVersionString";
+        const std::size_t v1 = p.size();
+        p += "\x55"
+             "a.b.c";
+        const std::size_t v2 = p.size();
+        p += object;
+        const std::size_t table = p.size();
+        for (std::size_t off : {root, k1, k2, v1, v2}) {
+            p.push_back(static_cast<char>(off));
+        }
+        p.append(6, '\0');
+        p += "\x01\x01";
+        for (std::uint64_t x : {std::uint64_t{5}, std::uint64_t{0}, std::uint64_t{table}}) {
+            for (int i = 7; i >= 0; --i) {
+                p.push_back(static_cast<char>((x >> (8 * i)) & 0xFF));
+            }
+        }
+        return p;
+    };
+    for (const std::string& bad :
+         {std::string("\x63\x00\x31\x00\x00\x00\x32", 7), std::string("\x53\x31\xFF\x32", 4)}) {
+        auto bytes = ipa({.raw_plist = plist_with_version(bad)}, "text" + std::to_string(bad.size()) + ".ipa");
+        auto r = upload_raw(c, bytes, "t.ipa");
+        EXPECT_TRUE(IsProblem(r, 422, "unprocessable"));
+        EXPECT_NE(r.body.find("CFBundleShortVersionString"), std::string::npos) << r.body;
+    }
+    EXPECT_EQ(c.get("/healthz").status, 200);
+}
+
+// #9: a process killed mid-upload leaves its spool file; the next start
+// removes it before serving, and the hourly cleanup job sweeps what another
+// process sharing the directory left.
+TEST_F(ReleasesTest, SpoolLeftoversAreSweptAtStartAndByCleanup) {
+    auto& s = dedicated();
+    const auto spool = s.process().data_dir() / "spool";
+    auto count = [&] {
+        std::error_code ec;
+        std::size_t n = 0;
+        for (auto it = std::filesystem::directory_iterator(spool, ec);
+             !ec && it != std::filesystem::directory_iterator();
+             it.increment(ec)) {
+            ++n;
+        }
+        return n;
+    };
+    {
+        RawConnection conn(s.port());
+        ASSERT_TRUE(conn.connected());
+        ASSERT_TRUE(conn.send("POST /admin/versions/upload HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " +
+                              admin_token() +
+                              "\r\nContent-Type: application/octet-stream\r\nContent-Length: 1048576\r\n\r\n" +
+                              std::string(300 * 1024, 'z')));
+        auto deadline = std::chrono::steady_clock::now() + 10s;
+        while (count() == 0 && std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(20ms);
+        }
+        ASSERT_EQ(count(), 1u);
+        ::kill(s.process().pid(), SIGKILL);
+        EXPECT_EQ(s.process().wait(), 128 + SIGKILL);
+    }
+    EXPECT_EQ(count(), 1u) << "a killed process cannot clean up";
+    ASSERT_TRUE(s.start()) << s.process().error();
+    EXPECT_EQ(count(), 0u) << "swept at start";
+
+    // Another process sharing the directory died mid-upload: the job sweeps.
+    test::write_bytes(spool / "upload-00000000deadbeef.part", std::string(4096, 'x'));
+    auto c = s.client();
+    auto run = ok_object(c.post("/admin/jobs/cleanup/run", "", admin()));
+    EXPECT_EQ(run.at("result").at("removedSpoolFiles").as_int64(), 1) << json::serialize(run);
+    EXPECT_EQ(count(), 0u);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <iterator>
 #include <random>
 #include <sstream>
+#include <vector>
 
 #include "support/server_process.hpp"
 
@@ -140,8 +141,10 @@ std::optional<std::filesystem::path> build_ipa(const std::filesystem::path& dir,
     xml << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         << "<!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" "
            "\"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">\n"
-        << "<plist version=\"1.0\">\n<dict>\n"
-        << "  <key>CFBundleIdentifier</key><string>" << xml_escape(spec.bundle_id) << "</string>\n";
+        << "<plist version=\"1.0\">\n<dict>\n";
+    if (spec.bundle_id) {
+        xml << "  <key>CFBundleIdentifier</key><string>" << xml_escape(*spec.bundle_id) << "</string>\n";
+    }
     if (spec.bundle_version) {
         xml << "  <key>CFBundleVersion</key><string>" << xml_escape(*spec.bundle_version) << "</string>\n";
     }
@@ -150,7 +153,9 @@ std::optional<std::filesystem::path> build_ipa(const std::filesystem::path& dir,
         << "  <key>CFBundleName</key><string>" << xml_escape(spec.app_name) << "</string>\n"
         << "</dict>\n</plist>\n";
     std::string msg;
-    if (spec.binary_plist) {
+    if (spec.raw_plist) {
+        write_bytes(app / "Info.plist", *spec.raw_plist);
+    } else if (spec.binary_plist) {
         write_bytes(work / "Info.plist.xml", xml.str());
         if (!run_shell(work,
                        "plistutil -i Info.plist.xml -o " + shell_quote((app / "Info.plist").string()) + " -f bin",
@@ -161,13 +166,62 @@ std::optional<std::filesystem::path> build_ipa(const std::filesystem::path& dir,
     } else {
         write_bytes(app / "Info.plist", xml.str());
     }
-    write_bytes(app / "executable", random_bytes(4096, spec.bundle_id.size() + spec.short_version.size()));
+    write_bytes(app / "executable", random_bytes(4096, spec.bundle_id.value_or("").size() + spec.short_version.size()));
     auto out = dir / name;
     std::filesystem::remove(out);
     if (!run_shell(work, "zip -q -r " + shell_quote(out.string()) + " Payload", &msg)) {
         set_error(error, msg);
         return std::nullopt;
     }
+    return out;
+}
+
+std::string bplist_reference_bomb(int levels, std::string_view bundle_id) {
+    // Objects: 0 root dict, 1 "CFBundleIdentifier", 2 "Bomb", 3 bundle_id,
+    // 4 .. 4+levels-1 the arrays (each [next, next]), 4+levels the leaf "x".
+    const int count = 5 + levels;
+    std::string out = "bplist00";
+    std::vector<std::size_t> offsets;
+    auto ascii = [&](std::string_view text) {
+        offsets.push_back(out.size());
+        if (text.size() < 15) {
+            out.push_back(static_cast<char>(0x50 | text.size()));
+        } else {
+            out.push_back(static_cast<char>(0x5F));
+            out.push_back(static_cast<char>(0x10));
+            out.push_back(static_cast<char>(text.size()));
+        }
+        out.append(text);
+    };
+    offsets.push_back(out.size());
+    out += "\xD2";              // dict of 2
+    out += "\x01\x02\x03\x04";  // keys 1, 2; values 3, 4 (ref size 1)
+    ascii("CFBundleIdentifier");
+    ascii("Bomb");
+    ascii(bundle_id);
+    for (int k = 0; k < levels; ++k) {
+        offsets.push_back(out.size());
+        out.push_back(static_cast<char>(0xA2));  // array of 2
+        out.push_back(static_cast<char>(5 + k));
+        out.push_back(static_cast<char>(5 + k));
+    }
+    ascii("x");
+    const std::size_t table = out.size();
+    for (std::size_t off : offsets) {  // offset size 2
+        out.push_back(static_cast<char>(off >> 8));
+        out.push_back(static_cast<char>(off & 0xFF));
+    }
+    auto be64 = [&](std::uint64_t v) {
+        for (int i = 7; i >= 0; --i) {
+            out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+        }
+    };
+    out.append(6, '\0');
+    out.push_back(2);  // offset size
+    out.push_back(1);  // ref size
+    be64(static_cast<std::uint64_t>(count));
+    be64(0);  // root
+    be64(table);
     return out;
 }
 

@@ -44,17 +44,27 @@ std::optional<std::filesystem::path> build_apk(const std::filesystem::path& dir,
 
 struct IpaSpec {
     std::string app_name = "Beacon";
-    std::string bundle_id = "com.example.beacon.ios";
+    // Written as CFBundleIdentifier when set.
+    std::optional<std::string> bundle_id = "com.example.beacon.ios";
     // Written as CFBundleVersion when set.
     std::optional<std::string> bundle_version = "42";
     std::string short_version = "4.2.0";
     std::string min_os = "15.0";
     bool binary_plist = true;  // plistutil -f bin; else the XML as is
+    // When set: these bytes are the Info.plist, and the fields above are ignored.
+    std::optional<std::string> raw_plist;
 };
 
 // Builds `dir/<name>` (Payload/<app>.app/Info.plist) with plistutil and zip.
 std::optional<std::filesystem::path> build_ipa(const std::filesystem::path& dir, const std::string& name,
                                                const IpaSpec& spec, std::string* error = nullptr);
+
+// A binary plist (bplist00, written byte by byte: plistutil never shares
+// arrays) whose root dictionary holds CFBundleIdentifier = `bundle_id` and
+// "Bomb" = an array holding the next array twice, `levels` deep, down to one
+// string. A few hundred bytes; expanded (as libplist does, one copy per
+// reference) the tree has 2^levels leaves.
+std::string bplist_reference_bomb(int levels, std::string_view bundle_id = "com.example.bomb");
 
 // A ZIP holding one text file (neither APK nor IPA).
 std::optional<std::filesystem::path> build_plain_zip(const std::filesystem::path& dir, const std::string& name,

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -128,8 +129,11 @@ bool ServerProcess::start() {
     }
     std::error_code ec;
     std::filesystem::remove(port_file_, ec);
-    std::vector<std::string> args{"serve",        "--listen",    "127.0.0.1:0", "--data-dir",
-                                  opts_.data_dir.string(), "--port-file", port_file_.string()};
+    std::vector<std::string> args{"serve", "--data-dir", opts_.data_dir.string(), "--port-file", port_file_.string()};
+    // Loopback on a free port, unless the test chose its own --listen.
+    if (std::find(opts_.args.begin(), opts_.args.end(), "--listen") == opts_.args.end()) {
+        args.insert(args.end(), {"--listen", "127.0.0.1:0"});
+    }
     args.insert(args.end(), opts_.args.begin(), opts_.args.end());
     ExecArgs exec_args(opts_.binary, args, opts_.env);
 

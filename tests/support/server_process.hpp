@@ -21,7 +21,7 @@ public:
         std::filesystem::path binary;    // the beacon executable
         std::filesystem::path data_dir;  // passed as --data-dir; kept across restart()
         std::filesystem::path work_dir;  // port file and log live here
-        std::vector<std::string> args;   // extra flags after `serve`
+        std::vector<std::string> args;   // extra flags after `serve` (a --listen replaces 127.0.0.1:0)
         std::map<std::string, std::string> env;
         std::chrono::seconds start_timeout{20};
     };

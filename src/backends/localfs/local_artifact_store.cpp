@@ -15,6 +15,7 @@
 
 #include "releases/artifact_key.hpp"
 #include "releases/sha256_stream.hpp"
+#include "releases/sigv4.hpp"
 
 namespace beacon::backends::localfs {
 
@@ -293,16 +294,25 @@ Result<void> LocalArtifactStore::remove(std::string_view key) {
     return ok();
 }
 
-std::string LocalArtifactStore::string_to_sign(std::string_view key, std::int64_t expires_unix_seconds) {
-    std::string s = "beacon-files-v1\nGET\n";
+std::string LocalArtifactStore::string_to_sign(std::string_view key,
+                                               std::int64_t expires_unix_seconds,
+                                               std::string_view file_name) {
+    std::string s = file_name.empty() ? "beacon-files-v1\nGET\n" : "beacon-files-v2\nGET\n";
     s += key;
     s += '\n';
     s += std::to_string(expires_unix_seconds);
+    if (!file_name.empty()) {
+        s += '\n';
+        s += file_name;
+    }
     return s;
 }
 
-Result<releases::SignedUrl> LocalArtifactStore::signed_url(
-    std::string_view key, std::string_view, std::chrono::seconds ttl, TimePoint now, std::string_view public_base_url) {
+Result<releases::SignedUrl> LocalArtifactStore::signed_url(std::string_view key,
+                                                           std::string_view download_file_name,
+                                                           std::chrono::seconds ttl,
+                                                           TimePoint now,
+                                                           std::string_view public_base_url) {
     if (!releases::is_valid_artifact_key(key)) {
         return bad_key(key);
     }
@@ -311,7 +321,7 @@ Result<releases::SignedUrl> LocalArtifactStore::signed_url(
     }
     const auto now_s = std::chrono::floor<std::chrono::seconds>(now);
     const std::int64_t expires = now_s.time_since_epoch().count() + ttl.count();
-    const std::string sig = releases::hmac_sha256_hex(secret_, string_to_sign(key, expires));
+    const std::string sig = releases::hmac_sha256_hex(secret_, string_to_sign(key, expires, download_file_name));
 
     while (public_base_url.ends_with('/')) {
         public_base_url.remove_suffix(1);
@@ -319,12 +329,17 @@ Result<releases::SignedUrl> LocalArtifactStore::signed_url(
     std::string url(public_base_url);
     url += "/files/";
     url += key;  // the key alphabet needs no percent-encoding
-    url += "?expires=" + std::to_string(expires) + "&sig=" + sig;
+    url += "?expires=" + std::to_string(expires);
+    if (!download_file_name.empty()) {
+        url += "&name=" + releases::uri_encode(download_file_name, /*encode_slash=*/true);
+    }
+    url += "&sig=" + sig;
     return releases::SignedUrl{std::move(url), TimePoint{std::chrono::seconds{expires}}};
 }
 
 SignatureCheck LocalArtifactStore::verify_signature(std::string_view key,
                                                     std::string_view expires,
+                                                    std::string_view file_name,
                                                     std::string_view sig_hex,
                                                     TimePoint now) const {
     if (!releases::is_valid_artifact_key(key)) {
@@ -334,7 +349,7 @@ SignatureCheck LocalArtifactStore::verify_signature(std::string_view key,
     if (!expires_at) {
         return SignatureCheck::Invalid;
     }
-    const std::string expected = releases::hmac_sha256_hex(secret_, string_to_sign(key, *expires_at));
+    const std::string expected = releases::hmac_sha256_hex(secret_, string_to_sign(key, *expires_at, file_name));
     if (!releases::constant_time_equal(expected, sig_hex)) {
         return SignatureCheck::Invalid;
     }

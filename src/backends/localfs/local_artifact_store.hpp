@@ -13,21 +13,28 @@
 // and the folder is fsync'ed. After a crash a key holds all of its bytes or
 // does not exist; leftover temp files older than an hour are removed by open().
 //
-// Signed download links (format version 1)
-// ----------------------------------------
-//   url       = <public base>/files/<key>?expires=<E>&sig=<S>
+// Signed download links
+// ---------------------
+//   url       = <public base>/files/<key>?expires=<E>&name=<N>&sig=<S>
+//               (without "&name=<N>" when the file name is empty)
 //   E         = unix seconds (decimal, no sign, no leading zeros) at which the
 //               link stops working: floor(now in seconds) + ttl
+//   N         = the download file name, UTF-8, percent-encoded (every byte
+//               but ALPHA / DIGIT / "-" / "." / "_" / "~")
 //   S         = lower-case hex HMAC-SHA256(secret, string_to_sign)
-//   string_to_sign = "beacon-files-v1\nGET\n" + key + "\n" + E
-// The string binds the key and the expiry, so neither can be changed without
-// the secret; the "beacon-files-v1" prefix separates these MACs from anything
-// else signed with the same secret (it is typically shared with other uses)
-// and names the format so it can change later. Neither the key (validated
-// alphabet) nor E (digits) can contain '\n', so the string is unambiguous.
-// HEAD requests use the same link as GET. The file name for
-// Content-Disposition is not part of the link: the /files route takes it from
-// the artifact's record.
+//   string_to_sign = "beacon-files-v2\nGET\n" + key + "\n" + E + "\n" + name
+//                    (name decoded), or, for a link without a name (format 1,
+//                    which links made before names were carried also are),
+//                    "beacon-files-v1\nGET\n" + key + "\n" + E
+// The string binds the key, the expiry and the file name, so none can be
+// changed without the secret; the "beacon-files-vN" prefix separates these
+// MACs from anything else signed with the same secret (it is typically
+// shared with other uses) and names the format. Neither the key (validated
+// alphabet) nor E (digits) can contain '\n', and the name comes last, so
+// the string is unambiguous.
+// The name is in the link so that /files can answer with its
+// Content-Disposition without asking the database (which may be slow or down
+// while downloads go on). HEAD requests use the same link as GET.
 // verify_signature() recomputes S and compares in constant time, then checks
 // expiry against the injected clock: a link is valid while now < E.
 
@@ -62,8 +69,9 @@ public:
                           std::string_view content_type) override;
     Result<bool> exists(std::string_view key) override;
     Result<void> remove(std::string_view key) override;
-    // `download_file_name` is ignored (see above); an empty `public_base_url`
-    // gives a root-relative link ("/files/..."). ttl must be positive.
+    // `download_file_name` goes into the link (see above; empty: none); an
+    // empty `public_base_url` gives a root-relative link ("/files/...").
+    // ttl must be positive.
     Result<releases::SignedUrl> signed_url(std::string_view key,
                                            std::string_view download_file_name,
                                            std::chrono::seconds ttl,
@@ -72,12 +80,21 @@ public:
 
     Result<void> ping() override;
 
-    // Checks the `expires` and `sig` query values of a /files request exactly
-    // as received. Expired is only reported for links this store signed.
+    // Checks the `expires`, `name` (decoded; empty when absent) and `sig`
+    // query values of a /files request as received. Expired is only reported
+    // for links this store signed.
+    SignatureCheck verify_signature(std::string_view key,
+                                    std::string_view expires,
+                                    std::string_view file_name,
+                                    std::string_view sig_hex,
+                                    TimePoint now) const;
+    // A link without a name.
     SignatureCheck verify_signature(std::string_view key,
                                     std::string_view expires,
                                     std::string_view sig_hex,
-                                    TimePoint now) const;
+                                    TimePoint now) const {
+        return verify_signature(key, expires, {}, sig_hex, now);
+    }
 
     // Where `key`'s bytes are (whether or not they exist yet), for serving.
     // InvalidArgument for an invalid key.
@@ -86,7 +103,9 @@ public:
     const std::filesystem::path& root() const { return root_; }
 
     // The message that is MAC'ed for a link (see the top of this file).
-    static std::string string_to_sign(std::string_view key, std::int64_t expires_unix_seconds);
+    static std::string string_to_sign(std::string_view key,
+                                      std::int64_t expires_unix_seconds,
+                                      std::string_view file_name = {});
 
 private:
     LocalArtifactStore(std::filesystem::path root, std::string hmac_secret);

@@ -406,7 +406,7 @@ TEST_P(ArtifactStoreContract, LinkLifetimeIsWhatWasAskedUpToTheBackendLimit) {
 
 INSTANTIATE_TEST_SUITE_P(Adapters,
                          ArtifactStoreContract,
-                         ::testing::Values(ArtifactStoreAdapter{"Local", make_local, false},
+                         ::testing::Values(ArtifactStoreAdapter{"Local", make_local, true},
                                            ArtifactStoreAdapter{"S3", make_s3, true}),
                          artifact_adapter_name);
 

@@ -58,8 +58,9 @@ protected:
     std::unique_ptr<LocalArtifactStore> store_;
 };
 
+// Without a file name: format 1, as before names were carried.
 TEST_F(LocalStoreTest, LinkHasTheDocumentedShapeAndCanonicalString) {
-    auto url = store_->signed_url(kKey, "ignored.apk", 1h, kNow, "https://beacon.example.com/");
+    auto url = store_->signed_url(kKey, "", 1h, kNow, "https://beacon.example.com/");
     ASSERT_TRUE(url.ok()) << url.error().message;
     const std::int64_t expires = 1'790'000'000 + 3600;
     const std::string expected_sig =
@@ -70,6 +71,30 @@ TEST_F(LocalStoreTest, LinkHasTheDocumentedShapeAndCanonicalString) {
     EXPECT_EQ(url->expires_at, TimePoint{std::chrono::seconds{expires}});
     EXPECT_EQ(LocalArtifactStore::string_to_sign(kKey, expires),
               "beacon-files-v1\nGET\n" + kKey + "\n" + std::to_string(expires));
+}
+
+// With a file name: format 2 carries it (percent-encoded) and signs it, so
+// /files can name the download without asking the database.
+TEST_F(LocalStoreTest, LinkWithANameCarriesAndSignsIt) {
+    const std::string name = "Beacon App 8 \xc3\xa9+&.apk";
+    auto url = store_->signed_url(kKey, name, 1h, kNow, "https://beacon.example.com");
+    ASSERT_TRUE(url.ok()) << url.error().message;
+    const std::int64_t expires = 1'790'000'000 + 3600;
+    const std::string to_sign = "beacon-files-v2\nGET\n" + kKey + "\n" + std::to_string(expires) + "\n" + name;
+    EXPECT_EQ(LocalArtifactStore::string_to_sign(kKey, expires, name), to_sign);
+    const std::string sig = releases::hmac_sha256_hex("s3cret", to_sign);
+    EXPECT_EQ(url->url,
+              "https://beacon.example.com/files/" + kKey + "?expires=" + std::to_string(expires) +
+                  "&name=Beacon%20App%208%20%C3%A9%2B%26.apk&sig=" + sig);
+    const std::string e = std::to_string(expires);
+    EXPECT_EQ(store_->verify_signature(kKey, e, name, sig, kNow), SignatureCheck::Valid);
+    // The name cannot be changed, added or dropped.
+    EXPECT_EQ(store_->verify_signature(kKey, e, "evil.exe", sig, kNow), SignatureCheck::Invalid);
+    EXPECT_EQ(store_->verify_signature(kKey, e, sig, kNow), SignatureCheck::Invalid);
+    auto plain = store_->signed_url(kKey, "", 1h, kNow, "");
+    ASSERT_TRUE(plain.ok());
+    const Link link = parse_link(plain->url);
+    EXPECT_EQ(store_->verify_signature(kKey, link.expires, "x.apk", link.sig, kNow), SignatureCheck::Invalid);
 }
 
 TEST_F(LocalStoreTest, EmptyBaseGivesRootRelativeLink) {

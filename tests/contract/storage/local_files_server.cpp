@@ -1,5 +1,7 @@
 #include "contract/storage/local_files_server.hpp"
 
+#include <cctype>
+#include <string>
 #include <string_view>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -7,6 +9,7 @@
 #include <boost/beast/http.hpp>
 
 #include "core/clock.hpp"
+#include "releases/artifact_key.hpp"
 
 namespace beacon::contract {
 
@@ -27,6 +30,21 @@ std::string_view query_value(std::string_view query, std::string_view name) {
         }
     }
     return {};
+}
+
+// Percent-decoding of a query value (the names the store puts in links).
+std::string pct_decode(std::string_view s) {
+    std::string out;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+            std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+            out.push_back(static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16)));
+            i += 2;
+        } else {
+            out.push_back(s[i]);
+        }
+    }
+    return out;
 }
 
 }  // namespace
@@ -97,8 +115,9 @@ struct LocalFilesServer::Impl {
             return;
         }
         const std::string_view key = path.substr(kPrefix.size());
-        const auto check =
-            store.verify_signature(key, query_value(query, "expires"), query_value(query, "sig"), SystemClock().now());
+        const std::string name = pct_decode(query_value(query, "name"));
+        const auto check = store.verify_signature(
+            key, query_value(query, "expires"), name, query_value(query, "sig"), SystemClock().now());
         if (check != backends::localfs::SignatureCheck::Valid) {
             reply(http::status::forbidden,
                   check == backends::localfs::SignatureCheck::Expired ? "link expired" : "bad signature");
@@ -116,6 +135,9 @@ struct LocalFilesServer::Impl {
         http::response<http::file_body> response{http::status::ok, request.version()};
         response.set(http::field::connection, "close");
         response.set(http::field::content_type, "application/octet-stream");
+        if (!name.empty()) {
+            response.set(http::field::content_disposition, releases::attachment_content_disposition(name));
+        }
         response.body() = std::move(file);
         response.prepare_payload();
         if (request.method() == http::verb::head) {

@@ -10,10 +10,11 @@
 
 namespace beacon::contract {
 
-// A stand-in for Beacon's GET /files/{key}?expires=&sig= route, just enough
-// for the contract suite to download local-store links over real HTTP:
+// A stand-in for Beacon's GET /files/{key}?expires=&name=&sig= route, just
+// enough for the contract suite to download local-store links over real HTTP:
 // verify_signature() against the system clock (403 when it fails), then the
-// bytes of path_for(key) (404 when absent). One connection at a time,
+// bytes of path_for(key) (404 when absent), with a Content-Disposition from
+// the link's name. One connection at a time,
 // Connection: close. Listens on 127.0.0.1, port 0.
 class LocalFilesServer {
 public:

@@ -1,6 +1,7 @@
 #include "releases/package_inspector.hpp"
 
 #include <algorithm>
+#include <random>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -96,10 +97,39 @@ TEST(PackageInspector, MissingOptionalPlistKeysAreNull) {
     EXPECT_EQ(d->min_os_version, std::nullopt);
 }
 
-TEST(PackageInspector, PlistWithoutIdentifierOrGarbageIsUnprocessable) {
+// API.md 1.1 "Edges": a missing key gives null, never a refusal.
+TEST(PackageInspector, PlistWithoutIdentifierIsAnIpaWithNullPackageName) {
     test::TempDir dir;
-    const auto no_id = fx::make_zip(dir.path(), "a.ipa", {{"Payload/A.app/Info.plist", fx::info_plist_xml({})}});
-    expect_unprocessable(inspect_package(no_id), "no CFBundleIdentifier");
+    for (const auto& [name, plist] : std::initializer_list<std::pair<std::string, std::string>>{
+             {"xml", fx::info_plist_xml({})},
+             {"empty id", fx::info_plist_xml({{"CFBundleIdentifier", ""}, {"CFBundleVersion", "5"}})},
+             {"binary", fx::binary_plist(dir.path(), fx::info_plist_xml({{"CFBundleVersion", "5"}}))}}) {
+        const auto ipa = fx::make_zip(dir.path(), "a.ipa", {{"Payload/A.app/Info.plist", plist}});
+        auto r = inspect_package(ipa);
+        ASSERT_TRUE(r) << name << ": " << r.error().message;
+        ASSERT_TRUE(r->has_value()) << name;
+        EXPECT_EQ((*r)->platform, Platform::Ios) << name;
+        EXPECT_EQ((*r)->package_name, std::nullopt) << name;
+        std::filesystem::remove(ipa);
+    }
+}
+
+TEST(PackageInspector, ManifestWithoutPackageIsAnApkWithNullPackageName) {
+    test::TempDir dir;
+    const auto manifest = fx::compiled_utf8_xml(dir.path(), "<manifest/>");
+    ASSERT_FALSE(manifest.empty());
+    const auto apk =
+        fx::make_zip(dir.path(), "nopkg.apk", {{"AndroidManifest.xml", std::string(manifest.begin(), manifest.end())}});
+    auto r = inspect_package(apk);
+    ASSERT_TRUE(r) << r.error().message;
+    ASSERT_TRUE(r->has_value());
+    EXPECT_EQ((*r)->platform, Platform::Android);
+    EXPECT_EQ((*r)->package_name, std::nullopt);
+    EXPECT_EQ((*r)->version_code, std::nullopt);
+}
+
+TEST(PackageInspector, GarbageOrTruncatedPlistIsUnprocessable) {
+    test::TempDir dir;
     const auto garbage = fx::make_zip(dir.path(), "b.ipa", {{"Payload/B.app/Info.plist", "not a plist at all"}});
     expect_unprocessable(inspect_package(garbage), "garbage plist");
     const std::string bin = fx::binary_plist(dir.path(), ipa_plist("1"));
@@ -205,6 +235,111 @@ TEST(PackageInspector, OversizedManifestIsRefusedWithoutInflatingIt) {
     plist.resize(5u << 20, ' ');
     const auto ipa = fx::make_zip(dir.path(), "bomb.ipa", {{"Payload/A.app/Info.plist", plist}});
     expect_unprocessable(inspect_package(ipa), "oversized plist");
+}
+
+// Issue 9 #8: a central-directory entry whose size says "see the ZIP64
+// extra field" (0xFFFFFFFF) without one made libzip answer ZIP_ER_NOENT,
+// which was taken for a missing file: a 500. Every lie in the directory is
+// the archive's fault.
+TEST(PackageInspector, LyingCentralDirectoryIsUnprocessable) {
+    test::TempDir dir;
+    const auto zip = fx::make_zip(dir.path(), "lie.zip", {{"a.txt", "hello world\n"}, {"b.txt", "second"}});
+    const auto good = fx::read_file(zip);
+    const std::string cdir_magic("PK\x01\x02", 4);
+    const auto cd = std::search(good.begin(), good.end(), cdir_magic.begin(), cdir_magic.end());
+    ASSERT_NE(cd, good.end());
+    const auto at = static_cast<std::size_t>(cd - good.begin());
+    // Central directory entry: +20 compressed size, +24 uncompressed size,
+    // +42 local header offset (each 4 bytes).
+    for (std::size_t field : {20u, 24u, 42u}) {
+        auto bytes = good;
+        for (std::size_t i = 0; i < 4; ++i) {
+            bytes[at + field + i] = 0xFF;
+        }
+        fx::write_file(dir.path() / "lying.zip", std::string(bytes.begin(), bytes.end()));
+        expect_unprocessable(inspect_package(dir.path() / "lying.zip"), "field +" + std::to_string(field));
+    }
+    // The end record's directory size and offset, too small, too large, huge.
+    const std::size_t eocd = good.size() - 22;
+    for (std::size_t field : {12u, 16u}) {
+        for (std::uint32_t v : {0u, 1u, 0x7FFFFFFFu, 0xFFFFFFFFu}) {
+            auto bytes = good;
+            for (std::size_t i = 0; i < 4; ++i) {
+                bytes[eocd + field + i] = static_cast<std::uint8_t>(v >> (8 * i));
+            }
+            fx::write_file(dir.path() / "lying.zip", std::string(bytes.begin(), bytes.end()));
+            expect_unprocessable(inspect_package(dir.path() / "lying.zip"),
+                                 "EOCD +" + std::to_string(field) + " = " + std::to_string(v));
+        }
+    }
+}
+
+// Every libzip error on a mangled archive is a 422: flips in the directory
+// and in the end record never give Internal or Unavailable.
+TEST(PackageInspector, MangledArchivesAreUnprocessableOrFine) {
+    test::TempDir dir;
+    const auto zip =
+        fx::make_zip(dir.path(), "m.zip", {{"a.txt", "hello world\n"}, {"Payload/A.app/Info.plist", ipa_plist("3")}});
+    const auto good = fx::read_file(zip);
+    std::mt19937 rng(7);
+    for (int i = 0; i < 1500; ++i) {
+        auto bytes = good;
+        for (int k = 0; k < 1 + static_cast<int>(rng() % 3); ++k) {
+            const std::size_t pos = bytes.size() - 1 - rng() % std::min<std::size_t>(bytes.size(), 200);
+            bytes[pos] = rng() % 2 ? 0xFF : static_cast<std::uint8_t>(rng());
+        }
+        fx::write_file(dir.path() / "x.zip", std::string(bytes.begin(), bytes.end()));
+        auto r = inspect_package(dir.path() / "x.zip");
+        if (!r) {
+            EXPECT_EQ(r.error().code, ErrorCode::Unprocessable) << r.error().message;
+        }
+    }
+}
+
+// Text PostgreSQL cannot store never leaves the inspector: a UTF-16 string
+// holding U+0000 (which also made libplist's plist_get_string_val abort the
+// process), and an "ASCII" string with bytes that are not UTF-8.
+TEST(PackageInspector, UnstorableTextInAPlistIsUnprocessable) {
+    auto plist_with_id = [](const std::string& id_object) {
+        // Root dict {"CFBundleIdentifier": <id_object>}, ref size 1, offset size 1.
+        std::string p = "bplist00";
+        const std::size_t root = p.size();
+        p += std::string("\xD1\x01\x02", 3);
+        const std::size_t key = p.size();
+        p += "\x5F\x10\x12"
+             "CFBundleIdentifier";
+        const std::size_t value = p.size();
+        p += id_object;
+        const std::size_t table = p.size();
+        for (std::size_t off : {root, key, value}) {
+            p.push_back(static_cast<char>(off));
+        }
+        p.append(6, '\0');
+        p += "\x01\x01";
+        for (std::uint64_t v : {std::uint64_t{3}, std::uint64_t{0}, std::uint64_t{table}}) {
+            for (int i = 7; i >= 0; --i) {
+                p.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+            }
+        }
+        return p;
+    };
+    auto parse = [](const std::string& p) {
+        return parse_info_plist(std::span(reinterpret_cast<const std::uint8_t*>(p.data()), p.size()));
+    };
+    auto fine =
+        parse(plist_with_id("\x53"
+                            "a.b"));
+    ASSERT_TRUE(fine) << fine.error().message;
+    EXPECT_EQ(fine->package_name, "a.b");
+
+    for (const std::string& bad : {std::string("\x63\x00\x61\x00\x00\x00\x62", 7),  // UTF-16 "a\0b"
+                                   std::string("\x53\x61\xFF\x62", 4),              // "a\xFFb"
+                                   std::string("\x52\xC0\x80", 3)}) {               // overlong NUL
+        auto r = parse(plist_with_id(bad));
+        ASSERT_FALSE(r);
+        EXPECT_EQ(r.error().code, ErrorCode::Unprocessable);
+        EXPECT_NE(r.error().message.find("CFBundleIdentifier"), std::string::npos) << r.error().message;
+    }
 }
 
 TEST(PackageInspector, MissingFileIsInternal) {

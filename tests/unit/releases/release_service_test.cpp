@@ -420,6 +420,44 @@ TEST_F(ReleaseServiceTest, UnknownArtifactKeyIsUnprocessable) {
     EXPECT_TRUE(names_field(create_fails(n, ErrorCode::Unprocessable), "artifactKey"));
 }
 
+// Issue 9 #19: text PostgreSQL cannot hold (U+0000, invalid UTF-8) is a 400
+// naming the field, on create and on PATCH, never a database error; a key
+// with a NUL is unknown without a query.
+TEST_F(ReleaseServiceTest, UnstorableTextIsRefusedNamingTheField) {
+    const std::string nul("1.0\0evil", 8);
+    NewVersion n = new_version(210);
+    n.version_name = nul;
+    EXPECT_TRUE(names_field(create_fails(n, ErrorCode::InvalidArgument), "versionName"));
+    n.version_name = "caf\xe9";
+    EXPECT_TRUE(names_field(create_fails(n, ErrorCode::InvalidArgument), "versionName"));
+    n = new_version(210);
+    n.changelog = "fixes\n" + nul;
+    EXPECT_TRUE(names_field(create_fails(n, ErrorCode::InvalidArgument), "changelog"));
+    n = new_version(210);
+    n.channel = std::string("beta\0", 5);
+    EXPECT_TRUE(names_field(create_fails(n, ErrorCode::InvalidArgument), "channel"));
+    n = new_version(210);
+    n.external_url = "https://example.com/" + nul;
+    EXPECT_TRUE(names_field(create_fails(n, ErrorCode::InvalidArgument), "externalUrl"));
+    n = new_version(210);
+    n.external_url.reset();
+    n.artifact_key = std::string("android/", 8) + std::string(64, 'a') + std::string(".apk\0", 5);
+    EXPECT_TRUE(names_field(create_fails(n, ErrorCode::Unprocessable), "artifactKey"));
+
+    const ReleaseVersion v = create(new_version(220));
+    VersionPatch p;
+    p.version_name = nul;
+    auto r = service_.patch(v.id, p, std::nullopt);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, ErrorCode::InvalidArgument);
+    EXPECT_TRUE(names_field(r.error(), "versionName"));
+    VersionPatch q;
+    q.changelog = std::optional<std::string>(nul);
+    r = service_.patch(v.id, q, std::nullopt);
+    ASSERT_FALSE(r.ok());
+    EXPECT_TRUE(names_field(r.error(), "changelog"));
+}
+
 TEST_F(ReleaseServiceTest, ArtifactContradictingTheBodyIsUnprocessable) {
     const ArtifactRecord ios = put(artifact_record('i', Platform::Ios, 210, Platform::Ios));
     const ArtifactRecord apk = put(artifact_record('a', Platform::Android, 210));
