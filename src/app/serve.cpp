@@ -194,6 +194,7 @@ int serve(Config config) {
         .max_connections = config.max_connections,
         .body_memory_limit = config.body_memory_bytes,
         .access_log_json = config.log_format == LogFormat::Json,
+        .handle_signals = true,
     };
     http::Server server(server_options, router, metrics, verifier);
     spdlog::info("at most {} connections (file-descriptor limit {})", server.max_connections(), fd_limit);
@@ -223,7 +224,7 @@ int serve(Config config) {
                 spdlog::warn("refreshing the release catalog: {}", r.error().message);
             }
         });
-        server.run(true);
+        server.run();
     }
     // Shutdown in reverse order of dependence.
     scheduler.stop();

@@ -292,6 +292,7 @@ struct Server::Impl {
     asio::thread_pool blocking;
     asio::thread_pool ops;
     std::unique_ptr<tcp::acceptor> acceptor;
+    std::unique_ptr<asio::signal_set> signals;  // with handle_signals, from listen() on
     std::atomic<bool> stopping{false};
     // Open connections; shared with the /metrics gauge, which may outlive the server.
     std::shared_ptr<std::atomic<int>> live_sessions = std::make_shared<std::atomic<int>>(0);
@@ -412,16 +413,17 @@ Result<std::uint16_t> Server::listen() {
     }
     auto port = acc->local_endpoint().port();
     impl_->acceptor = std::move(acc);
+    if (impl_->opts.handle_signals) {
+        impl_->signals = std::make_unique<asio::signal_set>(ctx, SIGTERM, SIGINT);
+    }
     return port;
 }
 
-void Server::run(bool handle_signals) {
+void Server::run() {
     auto& main_ctx = *impl_->contexts.front();
     asio::co_spawn(main_ctx, impl_->accept_loop(), asio::detached);
-    std::unique_ptr<asio::signal_set> signals;
-    if (handle_signals) {
-        signals = std::make_unique<asio::signal_set>(main_ctx, SIGTERM, SIGINT);
-        signals->async_wait([this](const boost::system::error_code& ec, int) {
+    if (impl_->signals) {
+        impl_->signals->async_wait([this](const boost::system::error_code& ec, int) {
             if (!ec) {
                 spdlog::info("signal received: draining connections");
                 shutdown();

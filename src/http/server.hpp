@@ -49,6 +49,10 @@ struct ServerOptions {
     std::uint64_t linger_bytes = std::uint64_t{64} << 20;
     bool access_log = true;
     bool access_log_json = false;  // the JSON line format of the rest of the log
+    // SIGTERM/SIGINT start the drain. The handlers are installed by listen(),
+    // so a signal that arrives before run() (a supervisor that stops the
+    // server as soon as it listens) is held for run() and not fatal.
+    bool handle_signals = false;
 };
 
 // The connection cap for a file-descriptor limit of `fd_limit`: every
@@ -85,13 +89,14 @@ public:
     // The connection cap in force (ServerOptions::max_connections, or derived).
     std::size_t max_connections() const;
 
-    // Binds and listens; returns the bound port (useful with port 0).
+    // Binds and listens (and installs the signal handlers when
+    // handle_signals); returns the bound port (useful with port 0).
     Result<std::uint16_t> listen();
 
     // Serves until shutdown() (or SIGTERM/SIGINT when handle_signals): stops
     // accepting, lets in-flight requests finish (at most drain_timeout),
     // closes idle connections, then returns.
-    void run(bool handle_signals);
+    void run();
     void shutdown();
 
 private:

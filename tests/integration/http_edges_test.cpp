@@ -193,6 +193,16 @@ TEST_F(HttpEdgesTest, RunningOutOfDescriptorsIsSurvivedQuietly) {
     EXPECT_EQ(sanitizer_report(*s), "");
 }
 
+// A supervisor may stop the server the moment it listens: the signal is
+// held until the server runs, and the exit is the clean one.
+TEST_F(HttpEdgesTest, SigtermRightAfterListeningIsAStopNotADeath) {
+    for (int i = 0; i < 5; ++i) {
+        auto s = launch();
+        ASSERT_TRUE(s);
+        EXPECT_EQ(s->process().stop(), 0) << "attempt " << i;
+    }
+}
+
 // Without BEACON_MAX_CONNECTIONS the cap comes from the descriptor limit,
 // which the server first raises to its hard limit.
 TEST_F(HttpEdgesTest, TheDefaultCapFollowsTheDescriptorLimit) {

@@ -78,7 +78,7 @@ protected:
         auto port = server_->listen();
         ASSERT_TRUE(port.ok()) << port.error().message;
         port_ = *port;
-        thread_ = std::thread([this] { server_->run(false); });
+        thread_ = std::thread([this] { server_->run(); });
     }
 
     std::string metric(std::string_view needle) {
