@@ -30,6 +30,18 @@ std::size_t count_lines(const std::string& log, std::string_view needle) {
     return n;
 }
 
+// The server's log once it holds `needle` (log lines may reach the file a
+// little after the port file), or as it is after `timeout`.
+std::string log_with(Server& s, std::string_view needle, std::chrono::milliseconds timeout = 5s) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    std::string log = s.process().log();
+    while (log.find(needle) == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(50ms);
+        log = s.process().log();
+    }
+    return log;
+}
+
 TEST_F(HttpEdgesTest, EveryRouteWithoutABodyRefusesADeclaredOneBeforeReadingIt) {
     for (const char* target : {"/healthz", "/readyz", "/metrics", "/telemetry/online",
                                "/app/version/check?platform=android&current_version_code=1",
@@ -137,7 +149,7 @@ TEST_F(HttpEdgesTest, AnInvalidBearerTokenIsA401OnEveryClientRoute) {
 
 TEST_F(HttpEdgesTest, TheConnectionCapIsASettingAndTheOpenConnectionsKeepBeingServed) {
     auto& server = dedicated({}, {{"BEACON_MAX_CONNECTIONS", "8"}, {"BEACON_FIRST_BYTE_TIMEOUT", "60s"}});
-    EXPECT_NE(server.process().log().find("at most 8 connections"), std::string::npos);
+    EXPECT_NE(log_with(server, "at most 8 connections").find("at most 8 connections"), std::string::npos);
     std::vector<std::unique_ptr<RawConnection>> open;
     for (int i = 0; i < 8; ++i) {
         open.push_back(std::make_unique<RawConnection>(server.port()));
@@ -179,8 +191,9 @@ TEST_F(HttpEdgesTest, RunningOutOfDescriptorsIsSurvivedQuietly) {
         }
         open.push_back(std::move(c));
     }
+    std::string log = log_with(*s, "accept failed");
     std::this_thread::sleep_for(3s);
-    std::string log = s->process().log();
+    log = s->process().log();
     EXPECT_GE(count_lines(log, "accept failed"), 1u) << "the test must run the server out of descriptors";
     EXPECT_LE(count_lines(log, "accept failed"), 2u) << "one warning per 10 s at most";
     open.clear();
@@ -211,9 +224,9 @@ TEST_F(HttpEdgesTest, TheDefaultCapFollowsTheDescriptorLimit) {
     ASSERT_NE(ours.rlim_max, RLIM_INFINITY);
     std::uint64_t hard = ours.rlim_max;
     std::uint64_t cap = std::clamp<std::uint64_t>(hard > 64 ? (hard - 64) / 2 : 0, 16, 1'000'000);
-    std::string log = shared().process().log();
     std::string want = "at most " + std::to_string(cap) + " connections (file-descriptor limit " +
                        std::to_string(hard) + ")";
+    std::string log = log_with(shared(), want);
     EXPECT_NE(log.find(want), std::string::npos) << want << "\n" << log;
 }
 
