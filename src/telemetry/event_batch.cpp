@@ -30,14 +30,6 @@ struct Context {
     std::optional<std::string> session_id;
 };
 
-bool has_control_chars(std::string_view s) {
-    for (unsigned char c : s) {
-        if (c < 0x20 || c == 0x7f) {
-            return true;
-        }
-    }
-    return false;
-}
 
 // Reads one context field from `obj` into `ctx`. Returns an error message, or
 // empty on success. An absent or null field leaves ctx unchanged.
@@ -74,7 +66,7 @@ std::string read_context_field(const json::object& obj, std::string_view key, Co
         }
         ctx.region = std::move(*r);
     } else {
-        if (text.empty() || utf8_length(text) > kMaxShortText || has_control_chars(text)) {
+        if (!is_valid_text(text, kMaxShortText)) {
             return "must be 1 to 128 characters without control characters";
         }
         std::optional<std::string>* slot = key == "appVersion"    ? &ctx.app_version
@@ -181,8 +173,7 @@ std::optional<Rejection> parse_event(std::size_t index,
     std::optional<std::string> event_id;
     if (const json::value* id = obj->if_contains("eventId"); id != nullptr && !id->is_null()) {
         const json::string* s = id->if_string();
-        if (s == nullptr || s->empty() || utf8_length(std::string_view(*s)) > 64 ||
-            has_control_chars(std::string_view(*s))) {
+        if (s == nullptr || !is_valid_text(std::string_view(*s), 64)) {
             return reject("eventId", "must be a string of 1 to 64 characters");
         }
         event_id = std::string(*s);

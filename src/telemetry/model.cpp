@@ -66,8 +66,8 @@ std::size_t utf8_length(std::string_view s) {
     return n;
 }
 
-bool is_valid_user_id(std::string_view s) {
-    if (s.empty() || utf8_length(s) > 128) {
+bool is_valid_text(std::string_view s, std::size_t max_chars) {
+    if (s.empty() || utf8_length(s) > max_chars) {
         return false;
     }
     for (unsigned char c : s) {
@@ -84,6 +84,8 @@ bool is_valid_user_id(std::string_view s) {
     }
     return true;
 }
+
+bool is_valid_user_id(std::string_view s) { return is_valid_text(s, 128); }
 
 bool is_valid_event_name(std::string_view s) { return !s.empty() && s.size() <= 64 && all_id_chars(s); }
 

@@ -65,8 +65,8 @@ Result<Heartbeat> parse_heartbeat(const json::value& body, const std::optional<s
     }
 
     auto version = opt_string(*o, "appVersion", bad);
-    if (bad || (version && (version->empty() || utf8_length(*version) > 128))) {
-        return invalid_field("appVersion", "must be a string of 1 to 128 characters");
+    if (bad || (version && !is_valid_text(*version, 128))) {
+        return invalid_field("appVersion", "must be 1 to 128 characters without control characters");
     }
     if (version) {
         hb.app_version = std::string(*version);

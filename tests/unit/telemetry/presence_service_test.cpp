@@ -102,6 +102,8 @@ TEST(Heartbeat, RejectsBadOptionalFieldsNamingThem) {
     EXPECT_EQ(heartbeat_error_field(with("appVersion", "")), "appVersion");
     EXPECT_EQ(heartbeat_error_field(with("appVersion", json::string(129, '1'))), "appVersion");
     EXPECT_EQ(heartbeat_error_field(with("appVersion", 2.1)), "appVersion");
+    EXPECT_EQ(heartbeat_error_field(with("appVersion", "2.1\n")), "appVersion") << "no control characters";
+    EXPECT_EQ(heartbeat_error_field(with("appVersion", "2.1\u0085")), "appVersion") << "no C1 controls either";
     EXPECT_EQ(heartbeat_error_field(with("region", "CHN")), "region");
     EXPECT_EQ(heartbeat_error_field(with("region", "c1")), "region");
     EXPECT_EQ(heartbeat_error_field(with("region", json::object{})), "region");
