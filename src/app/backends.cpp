@@ -77,6 +77,7 @@ Result<void> open_presence(const Config& config, const Clock& clock, Backends& b
         }
         auto* p = keep(b, std::move(*redis));
         b.presence = p;
+        b.heartbeat_recording = telemetry::HeartbeatRecording::Batched;
         b.readiness.push_back({"presence", p});
         return {};
     }

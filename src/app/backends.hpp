@@ -7,8 +7,9 @@
 #include "core/clock.hpp"
 #include "core/health.hpp"
 #include "core/result.hpp"
-#include "http/release_routes.hpp"
-#include "http/routes.hpp"
+#include "http/file_routes.hpp"
+#include "http/ops_routes.hpp"
+#include "telemetry/presence_service.hpp"
 #include "jobs/job_ledger.hpp"
 #include "releases/artifact_store.hpp"
 #include "releases/version_repository.hpp"
@@ -28,6 +29,8 @@ struct Backends {
     jobs::JobLedger* ledger = nullptr;
     releases::VersionRepository* versions = nullptr;
     telemetry::PresenceStore* presence = nullptr;
+    // Inline for the in-process store, Batched for one across the network.
+    telemetry::HeartbeatRecording heartbeat_recording = telemetry::HeartbeatRecording::Inline;
     Flushable* presence_flush = nullptr;  // in-process presence only
     releases::ArtifactStore* artifacts = nullptr;
     std::vector<http::ReadinessCheck> readiness;

@@ -10,8 +10,9 @@
 
 #include "app/backends.hpp"
 #include "auth/jwt.hpp"
+#include "http/job_routes.hpp"
 #include "http/release_routes.hpp"
-#include "http/routes.hpp"
+#include "http/telemetry_routes.hpp"
 #include "http/server.hpp"
 #include "jobs/telemetry_jobs.hpp"
 #include "releases/artifact_intake.hpp"
@@ -100,17 +101,17 @@ int serve(Config config) {
     }
     Backends& b = *opened;
 
+    http::Metrics metrics;
+    describe_metrics(metrics);
+
     telemetry::TelemetrySettings settings{config.online_window_s, config.heartbeat_interval_s,
                                           config.snapshot_retention_s, config.event_retention_s, config.timezone};
-    telemetry::PresenceService presence_service(*b.presence, clock, settings);
+    telemetry::PresenceService presence_service(*b.presence, clock, settings, b.heartbeat_recording);
     telemetry::DauService dau(*b.events, *b.stats, *b.presence, clock, settings);
-    telemetry::EventIngestor ingestor(*b.events, *b.presence, config.timezone);
-    // Presence across the network (Redis): heartbeats are batched off the I/O
-    // threads. In-process presence records them inline, faster than a hand-off.
-    std::optional<telemetry::HeartbeatBatcher> heartbeats;
-    if (b.presence_flush == nullptr) {
-        heartbeats.emplace(*b.presence);
-    }
+    telemetry::EventIngestor ingestor(*b.events, *b.presence, config.timezone,
+                                      {.on_estimate_failure = [&metrics] {
+                                          metrics.add("beacon_backend_errors_total", "backend=\"presence\"");
+                                      }});
 
     releases::ReleaseServiceOptions release_options;
     release_options.presign_ttl = std::chrono::seconds(config.presign_ttl_s);
@@ -129,8 +130,6 @@ int serve(Config config) {
         spdlog::info("removed {} file(s) left in the upload spool by interrupted uploads", *swept);
     }
 
-    http::Metrics metrics;
-    describe_metrics(metrics);
     metrics.gauge("beacon_online", "Distinct actors online now.", [&presence_service] {
         auto n = presence_service.online();
         return n ? static_cast<double>(n->online) : 0.0;
@@ -166,15 +165,14 @@ int serve(Config config) {
 
     auth::TokenVerifier verifier(config.jwt_secret, clock);
     http::Router router(metrics);
-    http::TelemetryApi telemetry_api{presence_service, ingestor, dau, *b.events, *b.snapshots, metrics, clock, settings,
-                                     heartbeats ? &*heartbeats : nullptr};
+    http::TelemetryApi telemetry_api{presence_service, ingestor, dau, *b.events, *b.snapshots, metrics, clock, settings};
     http::add_telemetry_routes(router, telemetry_api);
     http::add_job_routes(router, scheduler);
     http::add_ops_routes(router, metrics, b.readiness);
 
     boost::asio::thread_pool storage_pool(2);
     boost::asio::thread_pool spool_pool(2);  // upload chunks to disk, off the I/O threads
-    http::ReleaseApi release_api{release_service, intake, storage_pool, spool_pool, config.listen_host};
+    http::ReleaseApi release_api{release_service, intake, storage_pool, spool_pool, {config.listen_host}};
     http::LocalFilesApi files;
     if (b.verify_file_link) {
         files.verify =
@@ -183,7 +181,10 @@ int serve(Config config) {
             };
         files.path_for = b.file_path;
     }
-    http::add_release_routes(router, release_api, b.verify_file_link ? &files : nullptr);
+    http::add_release_routes(router, release_api);
+    if (b.verify_file_link) {
+        http::add_file_routes(router, files);
+    }
 
     const std::uint64_t fd_limit = http::raise_fd_limit();
     http::ServerOptions server_options{
@@ -203,7 +204,7 @@ int serve(Config config) {
         spdlog::error("BEACON_LISTEN: {}", port.error().message);
         return 1;
     }
-    release_api.listen_port = *port;  // before serving: links compare the Host with it
+    release_api.listen.port = *port;  // before serving: links compare the Host with it
     if (config.port_file) {
         std::ofstream(*config.port_file) << *port << "\n";
     }
@@ -229,9 +230,7 @@ int serve(Config config) {
     // Shutdown in reverse order of dependence.
     scheduler.stop();
     ingestor.stop();
-    if (heartbeats) {
-        heartbeats->stop();
-    }
+    presence_service.stop();
     storage_pool.join();
     spool_pool.join();
     if (b.presence_flush != nullptr) {

@@ -44,6 +44,8 @@ struct TextOrFileBody {
         value_type() = default;
         value_type(std::string s) : std::string(std::move(s)) {}  // NOLINT(google-explicit-constructor)
         std::shared_ptr<FileSlice> file;
+        // Set by problem_response() for a 503 from a failed backend (Error::backend).
+        const char* failed_backend = nullptr;
     };
 
     static std::uint64_t size(const value_type& v) { return v.file ? v.file->length : v.size(); }

@@ -2,7 +2,7 @@
 #include <boost/json.hpp>
 
 #include "core/time_format.hpp"
-#include "http/routes.hpp"
+#include "http/job_routes.hpp"
 
 namespace beacon::http {
 namespace {

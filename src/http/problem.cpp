@@ -47,7 +47,8 @@ const StatusInfo& info_for(bh::status s) {
 
 bh::status status_for(ErrorCode c) {
     switch (c) {
-        case ErrorCode::InvalidArgument: return bh::status::bad_request;
+        case ErrorCode::InvalidArgument:
+        case ErrorCode::InvalidJson: return bh::status::bad_request;
         case ErrorCode::NotFound: return bh::status::not_found;
         case ErrorCode::Conflict: return bh::status::conflict;
         case ErrorCode::PreconditionFailed: return bh::status::precondition_failed;
@@ -72,6 +73,10 @@ Problem problem_from_error(const Error& e) {
                                                        : e.message;
     Problem p = make_problem(status_for(e.code), std::move(detail));
     p.errors = e.fields;
+    if (e.code == ErrorCode::InvalidJson) {
+        p.slug = "invalid-json";
+        p.title = "Malformed JSON";
+    }
     return p;
 }
 

@@ -58,7 +58,11 @@ Response problem_response(const Error& e) {
         // The answer says only that it was logged: this is that log line.
         spdlog::error("internal error: {}", e.message);
     }
-    return from_problem(problem_from_error(e));
+    Response res = from_problem(problem_from_error(e));
+    if (e.code == ErrorCode::Unavailable) {
+        res.body().failed_backend = e.backend;
+    }
+    return res;
 }
 
 Response problem_response(bh::status status, std::string detail) {
@@ -75,7 +79,7 @@ Response empty_response(bh::status status) {
     return res;
 }
 
-std::variant<boost::json::value, Response> parse_json_body(std::string_view body) {
+Result<boost::json::value> parse_json_body(std::string_view body) {
     boost::json::parse_options opts;
     opts.max_depth = 64;
     boost::system::error_code ec;
@@ -85,16 +89,20 @@ std::variant<boost::json::value, Response> parse_json_body(std::string_view body
     boost::json::value v =
         boost::json::parse(body, ec, boost::json::make_shared_resource<boost::json::monotonic_resource>(), opts);
     if (ec) {
-        Problem p = make_problem(bh::status::bad_request, "the body is not valid JSON: " + ec.message());
-        p.slug = "invalid-json";
-        p.title = "Malformed JSON";
-        Response res{p.status, 11};
-        res.set(bh::field::content_type, "application/problem+json");
-        res.body() = problem_body(p);
-        res.prepare_payload();
-        return res;
+        return make_error(ErrorCode::InvalidJson, "the body is not valid JSON: " + ec.message());
     }
     return v;
+}
+
+Result<boost::json::object> parse_json_object(std::string_view body) {
+    auto v = parse_json_body(body);
+    if (!v) {
+        return std::move(v).error();
+    }
+    if (!v->is_object()) {
+        return invalid_field("", "the body must be a JSON object");
+    }
+    return std::move(v->get_object());
 }
 
 }  // namespace beacon::http

@@ -53,8 +53,10 @@ Response problem_response(boost::beast::http::status status, std::string detail)
 Response field_problem(std::string field, std::string message);  // 400 validation naming one field
 Response empty_response(boost::beast::http::status status);
 
-// Decodes a JSON request body. Malformed JSON or invalid UTF-8 is a 400
-// `invalid-json` problem (returned as the error response).
-std::variant<boost::json::value, Response> parse_json_body(std::string_view body);
+// Decodes a JSON request body. Malformed JSON or invalid UTF-8 is
+// ErrorCode::InvalidJson (a 400 `invalid-json` problem).
+Result<boost::json::value> parse_json_body(std::string_view body);
+// parse_json_body, and the document must be an object (else a 400 naming no field).
+Result<boost::json::object> parse_json_object(std::string_view body);
 
 }  // namespace beacon::http

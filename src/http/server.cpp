@@ -12,11 +12,11 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/url/parse.hpp>
 #include <spdlog/spdlog.h>
 
+#include "core/text.hpp"
 #include "http/access_log.hpp"
-#include "http/gzip.hpp"
+#include "http/dispatcher.hpp"
 #include "http/problem.hpp"
 #include "http/request_body.hpp"
 #include "http/wire.hpp"
@@ -60,27 +60,6 @@ std::string new_request_id() {
     return id;
 }
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out) {
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    return out;
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
-
-// Media type without parameters, lower-cased.
-std::string media_type(std::string_view ct) { return lower(trim(ct.substr(0, ct.find(';')))); }
-
 // The path of a request target for the access log: no query (it may carry
 // secrets), at most 256 bytes, and nothing that could break a log line or the
 // JSON log format (quotes, backslashes, control bytes become '?').
@@ -93,10 +72,6 @@ std::string loggable_path(std::string_view target) {
         }
     }
     return out;
-}
-
-bool is_json_media(const std::string& mt) {
-    return mt == "application/json" || (mt.starts_with("application/") && mt.ends_with("+json"));
 }
 
 // Feeds the parser the body bytes `buffer` already holds, without reading
@@ -138,7 +113,7 @@ std::optional<FramingFault> framing_fault(const RequestHeader& h) {
             std::string_view item = trim(v.substr(0, comma));
             item = trim(item.substr(0, item.find(';')));  // transfer parameters
             if (!item.empty()) {
-                codings.push_back(lower(item));
+                codings.push_back(to_lower(item));
             }
             v = comma == std::string_view::npos ? std::string_view{} : v.substr(comma + 1);
         }
@@ -291,6 +266,7 @@ struct Server::Impl {
     std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
     asio::thread_pool blocking;
     asio::thread_pool ops;
+    Dispatcher dispatcher;
     std::unique_ptr<tcp::acceptor> acceptor;
     std::unique_ptr<asio::signal_set> signals;  // with handle_signals, from listen() on
     std::atomic<bool> stopping{false};
@@ -323,16 +299,17 @@ struct Server::Impl {
         Parser& parser;
         Request& req;
         Metrics::RouteSlot* slot;
-        const Route* route = nullptr;
         bool has_body = false;
         bool must_close = false;
+        std::uint64_t body_limit = 0;
         BodyReservation reservation;
     };
 
     Impl(ServerOptions o, const Router& r, Metrics& m, const auth::TokenVerifier& v)
         : opts(std::move(o)), router(r), metrics(m), verifier(v), max_connections(effective_max_connections(opts)),
           blocking(static_cast<std::size_t>(std::max(1, opts.blocking_threads))),
-          ops(static_cast<std::size_t>(std::max(1, opts.ops_threads))), body_budget(opts.body_memory_limit) {
+          ops(static_cast<std::size_t>(std::max(1, opts.ops_threads))), dispatcher(r, v, blocking, ops),
+          body_budget(opts.body_memory_limit) {
         unmatched = &metrics.route_slot("unmatched");
         for (int i = 0; i < std::max(1, opts.threads); ++i) {
             contexts.push_back(std::make_unique<asio::io_context>(1));
@@ -361,13 +338,9 @@ struct Server::Impl {
     asio::awaitable<beast::error_code> read_header(beast::tcp_stream& stream, beast::flat_buffer& buffer,
                                                    Parser& parser);
     asio::awaitable<Response> serve(beast::tcp_stream& stream, beast::flat_buffer& buffer, Exchange& x);
-    std::optional<Response> route(Exchange& x);
-    std::optional<Response> authenticate(Exchange& x);
-    std::optional<Response> check_body(Exchange& x, bool& gzip);
     asio::awaitable<std::optional<Response>> read_body(beast::tcp_stream& stream, beast::flat_buffer& buffer,
-                                                       Exchange& x, bool gzip);
+                                                       Exchange& x);
     void attach_body_stream(beast::tcp_stream& stream, beast::flat_buffer& buffer, Exchange& x);
-    asio::awaitable<Response> run_handler(Exchange& x);
     asio::awaitable<beast::error_code> send_continue(beast::tcp_stream& stream, const RequestHeader& h);
     asio::awaitable<beast::error_code> write_response(beast::tcp_stream& stream, Response& res);
     asio::awaitable<void> linger(beast::tcp_stream& stream);
@@ -682,7 +655,7 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, std::size_t slot
             target = std::string(h.target());
             auto rid = h["X-Request-Id"];
             request_id = valid_request_id(rid) ? std::string(rid) : new_request_id();
-            Request req{h.base(), {}, {}, {}, {}, std::nullopt, request_id};
+            Request req{.header = h.base(), .request_id = request_id};
             Exchange x{parser, req, unmatched};
             try {
                 res = co_await serve(stream, buffer, x);
@@ -720,6 +693,9 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, std::size_t slot
         ec = co_await write_response(stream, res);
         std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
         metrics.observe(*route_slot, Metrics::method_index(method), status, took.count());
+        if (const char* backend = res.body().failed_backend) {
+            metrics.add("beacon_backend_errors_total", std::string("backend=\"") + backend + "\"");
+        }
         if (access_log) {
             access_log->record(slot, method, loggable_path(target), status, took, request_id);
         }
@@ -803,11 +779,11 @@ asio::awaitable<beast::error_code> Server::Impl::send_continue(beast::tcp_stream
     co_return ec;
 }
 
-// The steps of one request, in the contract's order of checks: route (404,
-// 405), authenticate (401, 403), check the body's size and media type (413,
-// 415), read it, handle it. Each step either lets the request go on or gives
-// the answer; an answer given before the body was read closes the connection
-// (with a lingering close), since the body's bytes are still on the wire.
+// One request whose header is complete: its framing, then the dispatcher's
+// checks (route, authenticate, check the body; API.md "Order of checks"),
+// then the body read here and the handler run by the dispatcher. An answer
+// given before the body was read closes the connection (with a lingering
+// close), since the body's bytes are still on the wire.
 asio::awaitable<Response> Server::Impl::serve(beast::tcp_stream& stream, beast::flat_buffer& buffer, Exchange& x) {
     auto& parser = x.parser;
     x.has_body = parser.chunked() || (parser.content_length() && *parser.content_length() > 0);
@@ -821,157 +797,50 @@ asio::awaitable<Response> Server::Impl::serve(beast::tcp_stream& stream, beast::
         x.must_close = true;
         co_return problem_response(fault->status, fault->detail);
     }
-    if (auto r = route(x)) {
-        co_return early(std::move(*r));
+    Dispatcher::DeclaredBody declared{.chunked = parser.chunked()};
+    if (auto length = parser.content_length()) {
+        declared.content_length = *length;
     }
-    if (auto r = authenticate(x)) {
-        co_return early(std::move(*r));
+    Dispatcher::Admission admission = dispatcher.admit(x.req, declared);
+    if (admission.route != nullptr) {
+        x.slot = admission.route->metrics;
     }
-    bool gzip = false;
-    if (auto r = check_body(x, gzip)) {
-        co_return early(std::move(*r));
+    if (admission.answer) {
+        co_return early(std::move(*admission.answer));
     }
-    if (x.route->options.body == BodyKind::Stream) {
-        if (x.has_body) {
-            if (auto ec = co_await send_continue(stream, parser.get()); ec) {
-                x.must_close = true;
-                co_return problem_response(bh::status::bad_request, "connection failed");
-            }
-        }
-        attach_body_stream(stream, buffer, x);
-        Response res = co_await run_handler(x);
-        if (!parser.is_done()) {
-            x.must_close = true;  // the handler answered before the body ended
-        }
-        co_return res;
+    if (admission.buffered_bytes > 0 && !x.reservation.take(body_budget, admission.buffered_bytes)) {
+        co_return early(problem_response(
+            make_error(ErrorCode::Unavailable, "the server is holding as many request bodies as it may; retry")));
     }
-    if (auto r = co_await read_body(stream, buffer, x, gzip)) {
-        co_return std::move(*r);
-    }
-    co_return co_await run_handler(x);
-}
-
-std::optional<Response> Server::Impl::route(Exchange& x) {
-    auto& h = x.parser.get();
-    auto url = boost::urls::parse_origin_form(h.target());
-    if (!url) {
-        return problem_response(bh::status::bad_request, "the request target is not a valid path");
-    }
-    auto m = router.match(h.method_string(), url->encoded_path());
-    if (m.route == nullptr) {
-        if (m.allow.empty()) {
-            return problem_response(bh::status::not_found, "no such resource: " + std::string(url->path()));
-        }
-        Response r = problem_response(bh::status::method_not_allowed,
-                                      std::string(h.method_string()) + " is not allowed here");
-        r.set(bh::field::allow, m.allow);
-        return r;
-    }
-    x.route = m.route;
-    x.slot = m.route->metrics;
-    x.req.path = url->encoded_path();
-    for (auto p : url->params()) {
-        x.req.query.emplace_back(p.key, p.value);
-    }
-    for (auto& raw : m.params) {
-        auto decoded = boost::urls::make_pct_string_view(raw);
-        if (!decoded) {
-            return problem_response(bh::status::bad_request, "bad percent-encoding in the path");
-        }
-        x.req.params.push_back(decoded->decode());
-    }
-    return std::nullopt;
-}
-
-std::optional<Response> Server::Impl::authenticate(Exchange& x) {
-    const auto& options = x.route->options;
-    if (options.access == Access::Public) {
-        return std::nullopt;
-    }
-    auto authz = x.parser.get()[bh::field::authorization];
-    if (!authz.empty()) {
-        if (authz.size() < 7 || !beast::iequals(authz.substr(0, 7), "Bearer ")) {
-            Response r = problem_response(bh::status::unauthorized, "Authorization must be a Bearer token");
-            r.set(bh::field::www_authenticate, "Bearer");
-            return r;
-        }
-        auto principal = verifier.verify(authz.substr(7));
-        if (!principal) {
-            Response r = problem_response(bh::status::unauthorized, principal.error().message);
-            r.set(bh::field::www_authenticate, "Bearer error=\"invalid_token\"");
-            return r;
-        }
-        x.req.principal = std::move(*principal);
-    }
-    if (options.access == Access::Admin) {
-        if (!x.req.principal) {
-            Response r = problem_response(bh::status::unauthorized, "an admin bearer token is required");
-            r.set(bh::field::www_authenticate, "Bearer");
-            return r;
-        }
-        if (!x.req.principal->admin) {
-            return problem_response(bh::status::forbidden, "the token lacks the admin role");
-        }
-    }
-    return std::nullopt;
-}
-
-std::optional<Response> Server::Impl::check_body(Exchange& x, bool& gzip) {
-    const auto& options = x.route->options;
-    auto& parser = x.parser;
-    auto& h = parser.get();
-    const std::uint64_t limit = options.body == BodyKind::None ? 0 : options.body_limit;
-    auto too_large = [](std::uint64_t n) {
-        return problem_response(bh::status::payload_too_large,
-                                n == 0 ? std::string("this endpoint takes no request body")
-                                       : "the body exceeds this endpoint's limit of " + std::to_string(n) + " bytes");
-    };
-    if (parser.content_length() && *parser.content_length() > limit) {
-        return too_large(limit);
-    }
-    if (options.body == BodyKind::None && parser.chunked()) {
-        return too_large(0);
-    }
-    if (options.body == BodyKind::Json || options.body == BodyKind::JsonGzip) {
-        std::string mt = media_type(h[bh::field::content_type]);
-        if (!is_json_media(mt)) {
-            return problem_response(bh::status::unsupported_media_type, "Content-Type must be application/json");
-        }
-        auto enc = media_type(h[bh::field::content_encoding]);
-        if (enc == "gzip" && options.body == BodyKind::JsonGzip) {
-            gzip = true;
-        } else if (!enc.empty() && enc != "identity") {
-            return problem_response(bh::status::unsupported_media_type,
-                                    "Content-Encoding '" + enc + "' is not accepted here");
-        }
-        // Buffered bodies count against the memory budget: the declared
-        // length (a chunked body may reach the limit), and the decompressed
-        // text too when it is gzip.
-        std::uint64_t held = parser.content_length() ? *parser.content_length() : limit;
-        if (gzip) {
-            held += limit;
-        }
-        if (held > 0 && !x.reservation.take(body_budget, held)) {
-            return problem_response(make_error(ErrorCode::Unavailable,
-                                               "the server is holding as many request bodies as it may; retry"));
-        }
-    }
-    parser.body_limit(limit);
-    return std::nullopt;
-}
-
-asio::awaitable<std::optional<Response>> Server::Impl::read_body(beast::tcp_stream& stream,
-                                                                 beast::flat_buffer& buffer, Exchange& x, bool gzip) {
-    auto& parser = x.parser;
-    const std::uint64_t limit = x.route->options.body_limit;
+    x.body_limit = admission.body_limit;
+    parser.body_limit(admission.body_limit);
     if (x.has_body) {
         if (auto ec = co_await send_continue(stream, parser.get()); ec) {
             x.must_close = true;
             co_return problem_response(bh::status::bad_request, "connection failed");
         }
-        // A buffered body is at most 1 MiB: all of it must arrive within
-        // body_timeout, so a client trickling bytes cannot hold its share of
-        // the body budget for long.
+    }
+    if (admission.route->options.body == BodyKind::Stream) {
+        attach_body_stream(stream, buffer, x);
+        Response res = co_await dispatcher.handle(admission, x.req);
+        if (!parser.is_done()) {
+            x.must_close = true;  // the handler answered before the body ended
+        }
+        co_return res;
+    }
+    if (auto r = co_await read_body(stream, buffer, x)) {
+        co_return std::move(*r);
+    }
+    co_return co_await dispatcher.handle(admission, x.req);
+}
+
+// Reads a buffered (JSON) body into the request. It is at most 1 MiB: all of
+// it must arrive within body_timeout, so a client trickling bytes cannot hold
+// its share of the body budget for long.
+asio::awaitable<std::optional<Response>> Server::Impl::read_body(beast::tcp_stream& stream,
+                                                                 beast::flat_buffer& buffer, Exchange& x) {
+    auto& parser = x.parser;
+    if (x.has_body) {
         beast::error_code ec = parse_buffered(parser, buffer);
         if (!ec && !parser.is_done()) {
             stream.expires_after(opts.body_timeout);
@@ -981,7 +850,8 @@ asio::awaitable<std::optional<Response>> Server::Impl::read_body(beast::tcp_stre
         if (ec == bh::error::body_limit) {
             x.must_close = true;
             co_return problem_response(bh::status::payload_too_large,
-                                       "the body exceeds this endpoint's limit of " + std::to_string(limit) + " bytes");
+                                       "the body exceeds this endpoint's limit of " +
+                                           std::to_string(x.body_limit) + " bytes");
         }
         if (ec) {
             x.must_close = true;
@@ -989,17 +859,6 @@ asio::awaitable<std::optional<Response>> Server::Impl::read_body(beast::tcp_stre
         }
     }
     x.req.body = std::move(parser.get().body());
-    if (gzip) {
-        auto plain = gunzip(x.req.body, limit);
-        if (!plain) {
-            co_return plain.error().code == ErrorCode::InvalidArgument
-                ? problem_response(bh::status::bad_request, "the gzip body is corrupt")
-                : problem_response(bh::status::payload_too_large,
-                                   "the decompressed body exceeds this endpoint's limit of " + std::to_string(limit) +
-                                       " bytes");
-        }
-        x.req.body = std::move(*plain);
-    }
     co_return std::nullopt;
 }
 
@@ -1036,17 +895,6 @@ void Server::Impl::attach_body_stream(beast::tcp_stream& stream, beast::flat_buf
         }
         co_return false;
     };
-}
-
-asio::awaitable<Response> Server::Impl::run_handler(Exchange& x) {
-    // (No `co_await` inside ?: here: g++ 12 destroys such temporaries twice.)
-    const Route& route = *x.route;
-    switch (route.options.executor) {
-        case Executor::Blocking: co_return co_await asio::co_spawn(blocking, route.handler(x.req), use_awaitable);
-        case Executor::Ops: co_return co_await asio::co_spawn(ops, route.handler(x.req), use_awaitable);
-        case Executor::IoThread: break;
-    }
-    co_return co_await route.handler(x.req);
 }
 
 }  // namespace beacon::http

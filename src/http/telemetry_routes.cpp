@@ -1,16 +1,17 @@
 // Handlers of /telemetry/* and /admin/telemetry/*: parse and validate, call
 // the telemetry services, map the Result to a response.
-#include <charconv>
+#include "http/telemetry_routes.hpp"
 
-#include <boost/asio/async_result.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/use_awaitable.hpp>
+#include <algorithm>
+
 #include <boost/json.hpp>
 
 #include "core/time_format.hpp"
-#include "http/routes.hpp"
+#include "http/await_done.hpp"
+#include "http/query_params.hpp"
 #include "telemetry/counts_json.hpp"
 #include "telemetry/event_batch.hpp"
+#include "telemetry/event_listing.hpp"
 #include "telemetry/history.hpp"
 
 namespace beacon::http {
@@ -20,24 +21,6 @@ namespace asio = boost::asio;
 namespace bh = boost::beast::http;
 namespace json = boost::json;
 using telemetry::IngestOutcome;
-
-// Runs `start(done)`, which hands `done` to a worker thread, and resumes on
-// this coroutine's executor once the worker calls it: the I/O thread serves
-// other connections meanwhile.
-template <class T, class Start>
-asio::awaitable<T> off_thread(Start start) {
-    auto result = co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(std::shared_ptr<T>)>(
-        [&start](auto handler) {
-            auto h = std::make_shared<decltype(handler)>(std::move(handler));
-            start([h](T r) {
-                auto ex = asio::get_associated_executor(*h);
-                auto shared = std::make_shared<T>(std::move(r));
-                asio::post(ex, [h, shared]() mutable { std::move (*h)(shared); });
-            });
-        },
-        asio::use_awaitable);
-    co_return std::move(*result);
-}
 
 json::value opt_json(const std::optional<std::string>& s) { return s ? json::value(*s) : json::value(nullptr); }
 
@@ -66,42 +49,18 @@ json::object event_json(const telemetry::Event& e) {
     return o;
 }
 
-// Reads an optional time query parameter; false (and a problem in `bad`) when malformed.
-bool time_param(const Request& req, std::string_view name, std::optional<TimePoint>& out, std::optional<Response>& bad) {
-    auto v = req.query_param(name);
-    if (!v) {
-        return true;
-    }
-    out = parse_time_param(*v);
-    if (!out) {
-        bad = field_problem(std::string(name), "must be epoch milliseconds or ISO-8601 with a zone");
-        return false;
-    }
-    return true;
-}
-
 asio::awaitable<Response> heartbeat(TelemetryApi& api, Request& req) {
     auto body = parse_json_body(req.body);
-    if (auto* r = std::get_if<Response>(&body)) {
-        co_return std::move(*r);
+    if (!body) {
+        co_return problem_response(body.error());
     }
-    auto hb = telemetry::parse_heartbeat(std::get<json::value>(body), req.token_user());
+    auto hb = telemetry::parse_heartbeat(*body, req.token_user());
     if (!hb) {
         co_return problem_response(hb.error());
     }
-    Result<TimePoint> now = api.presence.now();
-    if (api.heartbeats != nullptr) {
-        auto written = co_await off_thread<Result<void>>([&](telemetry::HeartbeatBatcher::Done done) {
-            api.heartbeats->submit(api.presence.mark(*hb, *now), std::move(done));
-        });
-        if (!written) {
-            now = std::move(written).error();
-        }
-    } else {
-        now = api.presence.heartbeat(*hb);
-    }
+    auto now = co_await await_done<Result<TimePoint>>(
+        [&](telemetry::PresenceService::HeartbeatDone done) { api.presence.record(*hb, std::move(done)); });
     if (!now) {
-        count_backend_error(api.metrics, now.error(), "presence");
         co_return problem_response(now.error());
     }
     api.metrics.add("beacon_heartbeats_total", "");
@@ -117,7 +76,6 @@ asio::awaitable<Response> heartbeat(TelemetryApi& api, Request& req) {
 asio::awaitable<Response> online(TelemetryApi& api, Request&) {
     auto n = api.presence.online();
     if (!n) {
-        count_backend_error(api.metrics, n.error(), "presence");
         co_return problem_response(n.error());
     }
     std::string out;
@@ -131,19 +89,18 @@ asio::awaitable<Response> online(TelemetryApi& api, Request&) {
 
 asio::awaitable<Response> events(TelemetryApi& api, Request& req) {
     auto body = parse_json_body(req.body);
-    if (auto* r = std::get_if<Response>(&body)) {
-        co_return std::move(*r);
+    if (!body) {
+        co_return problem_response(body.error());
     }
-    auto batch = telemetry::parse_event_batch(std::get<json::value>(body), req.body, api.clock.now(), req.token_user());
+    auto batch = telemetry::parse_event_batch(*body, req.body, api.clock.now(), req.token_user());
     if (!batch) {
         co_return problem_response(batch.error());
     }
     IngestOutcome outcome;
     if (!batch->events.empty()) {
-        auto committed = co_await off_thread<Result<IngestOutcome>>(
+        auto committed = co_await await_done<Result<IngestOutcome>>(
             [&](telemetry::EventIngestor::Done done) { api.ingestor.submit(std::move(batch->events), std::move(done)); });
         if (!committed) {
-            count_backend_error(api.metrics, committed.error(), "database");
             co_return problem_response(committed.error());
         }
         outcome = *committed;
@@ -163,7 +120,6 @@ asio::awaitable<Response> events(TelemetryApi& api, Request& req) {
 asio::awaitable<Response> realtime(TelemetryApi& api, Request&) {
     auto rt = api.presence.realtime();
     if (!rt) {
-        count_backend_error(api.metrics, rt.error(), "presence");
         co_return problem_response(rt.error());
     }
     co_return json_response(bh::status::ok,
@@ -177,32 +133,16 @@ asio::awaitable<Response> realtime(TelemetryApi& api, Request&) {
 }
 
 asio::awaitable<Response> dau(TelemetryApi& api, Request& req) {
-    Day today = api.dau.today();
-    Day to = today;
-    if (auto v = req.query_param("to")) {
-        auto d = parse_day(*v);
-        if (!d) {
-            co_return field_problem("to", "must be a day such as 2026-11-25");
-        }
-        to = *d;
+    auto to = day_param(req, "to");
+    if (!to) {
+        co_return problem_response(to.error());
     }
-    Day from = to - std::chrono::days(29);
-    if (auto v = req.query_param("from")) {
-        auto d = parse_day(*v);
-        if (!d) {
-            co_return field_problem("from", "must be a day such as 2026-11-01");
-        }
-        from = *d;
+    auto from = day_param(req, "from");
+    if (!from) {
+        co_return problem_response(from.error());
     }
-    if (from > to) {
-        co_return field_problem("from", "must not be after to");
-    }
-    if ((to - from).count() + 1 > 366) {
-        co_return field_problem("from", "the range spans more than 366 days");
-    }
-    auto days = api.dau.range(from, to);
+    auto days = api.dau.range(*from, *to);
     if (!days) {
-        count_backend_error(api.metrics, days.error(), "database");
         co_return problem_response(days.error());
     }
     json::array out;
@@ -218,36 +158,47 @@ asio::awaitable<Response> dau(TelemetryApi& api, Request& req) {
     co_return json_response(bh::status::ok, json::object{{"timezone", api.settings.tz.name()}, {"days", std::move(out)}});
 }
 
-asio::awaitable<Response> list_events(TelemetryApi& api, Request& req) {
+// The filters and page of GET /admin/telemetry/events, as the query states them.
+Result<telemetry::EventQuery> event_query(const Request& req) {
     telemetry::EventQuery q;
-    if (auto v = req.query_param("limit")) {
-        int limit = 0;
-        auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), limit);
-        if (ec != std::errc{} || p != v->data() + v->size() || limit < 1 || limit > 500) {
-            co_return field_problem("limit", "must be an integer from 1 to 500");
-        }
-        q.limit = limit;
+    const std::string rule = "must be an integer from 1 to " + std::to_string(telemetry::kMaxEventPageSize);
+    auto limit = integer_param(req, "limit", rule);
+    if (!limit) {
+        return std::move(limit).error();
     }
-    if (auto v = req.query_param("cursor"); v && !v->empty()) {
-        q.before_id = telemetry::decode_cursor(*v);
+    if (*limit) {
+        // Any value out of 1..500 stays out of it (list_events refuses it).
+        q.limit = static_cast<int>(std::clamp<std::int64_t>(**limit, 0, telemetry::kMaxEventPageSize + 1));
+    }
+    if (auto cursor = text_param(req, "cursor")) {
+        q.before_id = telemetry::decode_cursor(*cursor);
         if (!q.before_id) {
-            co_return field_problem("cursor", "is not a cursor this server issued");
+            return invalid_field("cursor", "is not a cursor this server issued");
         }
     }
-    auto text = [&](std::string_view name) -> std::optional<std::string> {
-        auto v = req.query_param(name);
-        return v && !v->empty() ? std::optional<std::string>(std::string(*v)) : std::nullopt;
-    };
-    q.event_name = text("eventName");
-    q.user_id = text("userId");
-    q.install_id = text("installId");
-    std::optional<Response> bad;
-    if (!time_param(req, "from", q.from, bad) || !time_param(req, "to", q.to, bad)) {
-        co_return std::move(*bad);
+    q.event_name = text_param(req, "eventName");
+    q.user_id = text_param(req, "userId");
+    q.install_id = text_param(req, "installId");
+    auto from = time_param(req, "from");
+    if (!from) {
+        return std::move(from).error();
     }
-    auto page = api.events.list(q);
+    auto to = time_param(req, "to");
+    if (!to) {
+        return std::move(to).error();
+    }
+    q.from = *from;
+    q.to = *to;
+    return q;
+}
+
+asio::awaitable<Response> list_events(TelemetryApi& api, Request& req) {
+    auto q = event_query(req);
+    if (!q) {
+        co_return problem_response(q.error());
+    }
+    auto page = telemetry::list_events(api.events, *q);
     if (!page) {
-        count_backend_error(api.metrics, page.error(), "database");
         co_return problem_response(page.error());
     }
     json::array out;
@@ -262,57 +213,55 @@ asio::awaitable<Response> list_events(TelemetryApi& api, Request& req) {
 }
 
 asio::awaitable<Response> history(TelemetryApi& api, Request& req) {
-    Millis interval = std::chrono::minutes(5);
+    telemetry::HistoryQuery q;
     if (auto v = req.query_param("interval")) {
-        auto i = telemetry::parse_history_interval(*v);
-        if (!i) {
+        q.interval = telemetry::parse_history_interval(*v);
+        if (!q.interval) {
             co_return field_problem("interval", "must be 1m, 5m or 1h");
         }
-        interval = *i;
     }
-    std::optional<TimePoint> from, to;
-    std::optional<Response> bad;
-    if (!time_param(req, "from", from, bad) || !time_param(req, "to", to, bad)) {
-        co_return std::move(*bad);
+    auto from = time_param(req, "from");
+    if (!from) {
+        co_return problem_response(from.error());
     }
-    TimePoint end = to.value_or(api.clock.now());
-    TimePoint start = from.value_or(end - std::chrono::hours(24));
-    auto buckets = telemetry::online_history(api.snapshots, interval, start, end);
-    if (!buckets) {
-        count_backend_error(api.metrics, buckets.error(), "database");
-        co_return problem_response(buckets.error());
+    auto to = time_param(req, "to");
+    if (!to) {
+        co_return problem_response(to.error());
+    }
+    q.from = *from;
+    q.to = *to;
+    auto h = telemetry::online_history(api.snapshots, api.clock.now(), q);
+    if (!h) {
+        co_return problem_response(h.error());
     }
     json::array points;
-    for (const auto& b : *buckets) {
+    for (const auto& b : h->buckets) {
         points.push_back(json::object{{"at", format_iso8601(b.at)},
                                       {"avg", b.avg},
                                       {"min", b.min},
                                       {"max", b.max},
                                       {"samples", b.samples}});
     }
-    std::string name = interval == std::chrono::minutes(1) ? "1m" : interval == std::chrono::hours(1) ? "1h" : "5m";
-    co_return json_response(bh::status::ok, json::object{{"interval", name}, {"points", std::move(points)}});
+    co_return json_response(bh::status::ok,
+                            json::object{{"interval", telemetry::history_interval_name(h->interval)},
+                                         {"points", std::move(points)}});
 }
 
 }  // namespace
 
-void count_backend_error(Metrics& metrics, const Error& e, const char* backend) {
-    if (e.code == ErrorCode::Unavailable || e.code == ErrorCode::Internal) {
-        metrics.add("beacon_backend_errors_total", std::string("backend=\"") + backend + "\"");
-    }
-}
-
 void add_telemetry_routes(Router& router, TelemetryApi& api) {
     auto bind = [&api](auto fn) { return [&api, fn](Request& r) { return fn(api, r); }; };
-    router.add("POST", "/telemetry/heartbeat", {.access = Access::OptionalUser, .body = BodyKind::JsonGzip, .body_limit = kHeartbeatLimit},
-               bind(heartbeat));
+    const RouteOptions client_json{
+        .access = Access::OptionalUser, .body = BodyKind::JsonGzip, .body_limit = kHeartbeatLimit};
+    const RouteOptions admin_read{.access = Access::Admin, .executor = Executor::Blocking};
+    router.add("POST", "/telemetry/heartbeat", client_json, bind(heartbeat));
     router.add("GET", "/telemetry/online", {.access = Access::Public}, bind(online));
-    router.add("POST", "/telemetry/events", {.access = Access::OptionalUser, .body = BodyKind::JsonGzip, .body_limit = kEventsLimit},
-               bind(events));
+    router.add("POST", "/telemetry/events",
+               {.access = Access::OptionalUser, .body = BodyKind::JsonGzip, .body_limit = kEventsLimit}, bind(events));
     router.add("GET", "/admin/telemetry/realtime", {.access = Access::Admin}, bind(realtime));
-    router.add("GET", "/admin/telemetry/dau", {.access = Access::Admin, .executor = Executor::Blocking}, bind(dau));
-    router.add("GET", "/admin/telemetry/events", {.access = Access::Admin, .executor = Executor::Blocking}, bind(list_events));
-    router.add("GET", "/admin/telemetry/online/history", {.access = Access::Admin, .executor = Executor::Blocking}, bind(history));
+    router.add("GET", "/admin/telemetry/dau", admin_read, bind(dau));
+    router.add("GET", "/admin/telemetry/events", admin_read, bind(list_events));
+    router.add("GET", "/admin/telemetry/online/history", admin_read, bind(history));
 }
 
 }  // namespace beacon::http

@@ -101,7 +101,7 @@ Result<void> ArtifactIntake::Upload::write(std::string_view bytes) {
                           "the artifact exceeds BEACON_MAX_ARTIFACT_BYTES (" + std::to_string(limit_) + " bytes)");
     }
     if (std::fwrite(bytes.data(), 1, bytes.size(), file_) != bytes.size()) {
-        return make_error(ErrorCode::Unavailable, "writing the upload to the spool directory failed");
+        return unavailable("spool", "writing the upload to the spool directory failed");
     }
     sha_.update(bytes);
     size_ += bytes.size();
@@ -125,8 +125,8 @@ constexpr std::string_view kSpoolNewSuffix = ".new";
 constexpr auto kStaleNewFileAge = std::chrono::minutes(1);
 
 Error spool_error(std::string_view what, const std::filesystem::path& path, int err) {
-    return make_error(ErrorCode::Unavailable,
-                      "cannot create a spool file for the upload (" + std::string(what) + " " + path.string() + ": " +
+    return unavailable("spool",
+                       "cannot create a spool file for the upload (" + std::string(what) + " " + path.string() + ": " +
                           std::strerror(err) + ")");
 }
 
@@ -171,8 +171,8 @@ Result<std::int64_t> ArtifactIntake::sweep_spool() const {
         if (ec == std::errc::no_such_file_or_directory) {
             return removed;
         }
-        return make_error(ErrorCode::Unavailable,
-                          "reading spool directory " + spool_dir_.string() + ": " + ec.message());
+        return unavailable("spool",
+                           "reading spool directory " + spool_dir_.string() + ": " + ec.message());
     }
     const auto stale_before = fs::file_time_type::clock::now() - kStaleNewFileAge;
     for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
@@ -211,7 +211,7 @@ Result<IntakeOutcome> ArtifactIntake::finish(Upload& upload, std::string_view fi
     // Flushed, not closed: closing would drop the lock that keeps
     // sweep_spool() away while the file is inspected and stored.
     if (std::fflush(upload.file_) != 0) {
-        return make_error(ErrorCode::Unavailable, "writing the upload to the spool directory failed");
+        return unavailable("spool", "writing the upload to the spool directory failed");
     }
     if (upload.size_ == 0) {
         return make_error(ErrorCode::Unprocessable, "the upload is empty, not a ZIP archive");

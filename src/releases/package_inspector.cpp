@@ -55,7 +55,10 @@ bool is_local_io_failure(const zip_error_t* e) {
 // A libzip error as ours: Unavailable for a disk failure, else Unprocessable.
 Error zip_failure(std::string what, const zip_error_t* e) {
     std::string text = what + ": " + zip_error_strerror(const_cast<zip_error_t*>(e));
-    return make_error(is_local_io_failure(e) ? ErrorCode::Unavailable : ErrorCode::Unprocessable, std::move(text));
+    if (is_local_io_failure(e)) {
+        return unavailable("spool", std::move(text));
+    }
+    return make_error(ErrorCode::Unprocessable, std::move(text));
 }
 
 // A value read from the package, or the 422 that names it when PostgreSQL
@@ -210,8 +213,11 @@ Result<std::optional<DetectedPackage>> inspect_package(const std::filesystem::pa
     std::FILE* f = std::fopen(zip_file.c_str(), "rb");
     if (f == nullptr) {
         const int err = errno;
-        return make_error(err == ENOENT || err == EACCES ? ErrorCode::Internal : ErrorCode::Unavailable,
-                          "opening " + zip_file.string() + ": " + std::strerror(err));
+        std::string text = "opening " + zip_file.string() + ": " + std::strerror(err);
+        if (err == ENOENT || err == EACCES) {
+            return make_error(ErrorCode::Internal, std::move(text));
+        }
+        return unavailable("spool", std::move(text));
     }
     zip_error_t error;
     zip_error_init(&error);

@@ -244,7 +244,8 @@ private:
     std::mutex rebuild_mutex_;  // one rebuild at a time, so snapshots never go back
     std::atomic<std::shared_ptr<const Snapshot>> snapshot_;
 
-    // Signed artifact links, reused within one kLinkReuse window (see link_for).
+    // Signed artifact links, reused within one reuse window: min(60 s, TTL / 100)
+    // (see link_for).
     struct CachedLink {
         TimePoint window;
         DownloadLink link;

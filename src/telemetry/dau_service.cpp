@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <map>
 
+#include "telemetry/day_range.hpp"
+
 namespace beacon::telemetry {
 
 DauService::DauService(EventStore& events,
@@ -12,7 +14,13 @@ DauService::DauService(EventStore& events,
                        const TelemetrySettings& settings)
     : events_(events), stats_(stats), presence_(presence), clock_(clock), settings_(settings) {}
 
-Result<std::vector<DauDay>> DauService::range(Day from, Day to) {
+Result<std::vector<DauDay>> DauService::range(std::optional<Day> from_day, std::optional<Day> to_day) {
+    auto days_asked = resolve_day_range(from_day, to_day, today());
+    if (!days_asked) {
+        return std::move(days_asked).error();
+    }
+    const Day from = days_asked->from;
+    const Day to = days_asked->to;
     auto rows = stats_.range(from, to);
     if (!rows) {
         return std::move(rows).error();

@@ -33,8 +33,10 @@ public:
 
     // Days in [from, to] with any data, sorted. A day computed exactly comes
     // from daily_active_stats; else the rolling job's row; else, for the last
-    // three days (how long estimates live), the HyperLogLog estimate.
-    Result<std::vector<DauDay>> range(Day from, Day to);
+    // three days (how long estimates live), the HyperLogLog estimate. The
+    // range follows resolve_day_range (defaults: the 30 days to today; at
+    // most 366 days; InvalidArgument naming `from`).
+    Result<std::vector<DauDay>> range(std::optional<Day> from, std::optional<Day> to);
 
     // Counts distinct actors of `day` from the event log and stores the row
     // (exact for the nightly job, not exact for the rolling one). A day with

@@ -39,7 +39,7 @@ void EventIngestor::submit(std::vector<Event> events, Done done) {
             return;
         }
     }
-    done(make_error(ErrorCode::Unavailable, refusal));
+    done(unavailable("database", refusal));
 }
 
 void EventIngestor::stop() {
@@ -136,10 +136,16 @@ std::optional<Error> EventIngestor::commit(std::vector<Pending>& group) {
     }
     if (!marks.empty()) {
         const auto started = std::chrono::steady_clock::now();
+        const auto failed = [this] {
+            estimate_failures_.fetch_add(1);
+            if (options_.on_estimate_failure) {
+                options_.on_estimate_failure();
+            }
+        };
         if (started < skip_estimates_until_) {
-            estimate_failures_.fetch_add(1);
+            failed();
         } else if (!presence_.add_to_dau(marks)) {
-            estimate_failures_.fetch_add(1);
+            failed();
             const auto now = std::chrono::steady_clock::now();
             if (now - started >= options_.slow_failure) {
                 skip_estimates_until_ = now + options_.estimate_hold_off;

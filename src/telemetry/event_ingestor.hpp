@@ -66,6 +66,9 @@ public:
         std::chrono::milliseconds slow_failure{1000};
         // How long DAU updates are skipped after one failed slowly.
         std::chrono::milliseconds estimate_hold_off{5000};
+        // Called on the writer thread for each failed (or skipped) DAU
+        // update, after estimate_failures() counts it; must not block.
+        std::function<void()> on_estimate_failure;
     };
 
     EventIngestor(EventStore& store, PresenceStore& presence, const TimeZone& tz, Options options);
@@ -83,7 +86,8 @@ public:
     // with Unavailable. Idempotent.
     void stop();
 
-    // Failures to update the DAU estimate after a commit (for /metrics).
+    // Failures to update the DAU estimate after a commit (the server also
+    // counts them in beacon_backend_errors_total{backend="presence"}).
     std::uint64_t estimate_failures() const { return estimate_failures_.load(); }
 
     // The memory an event holds while it waits: the record and its strings.

@@ -17,7 +17,7 @@ struct EventQuery {
     std::optional<TimePoint> from;          // event_time >= from
     std::optional<TimePoint> to;            // event_time < to
     std::optional<std::int64_t> before_id;  // id < before_id (the cursor)
-    int limit = 50;                         // 1..500, checked by the caller
+    int limit = 50;                         // 1..500 (telemetry/event_listing checks it)
 };
 
 struct EventPage {

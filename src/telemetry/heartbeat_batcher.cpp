@@ -21,7 +21,7 @@ void HeartbeatBatcher::submit(HeartbeatMark mark, Done done) {
     }
     if (marks_.size() >= options_.max_pending) {
         lock.unlock();
-        done(make_error(ErrorCode::Unavailable, "presence is overloaded: too many heartbeats waiting"));
+        done(unavailable("presence", "presence is overloaded: too many heartbeats waiting"));
         return;
     }
     marks_.push_back(std::move(mark));

@@ -39,6 +39,22 @@ Result<std::vector<SnapshotBucket>> online_history(SnapshotStore& store, Millis 
     return store.buckets(interval, from, to);
 }
 
+Result<History> online_history(SnapshotStore& store, TimePoint now, const HistoryQuery& q) {
+    History h{q.interval.value_or(std::chrono::minutes(5)), {}};
+    TimePoint to = q.to.value_or(now);
+    TimePoint from = q.from.value_or(to - std::chrono::hours(24));
+    auto buckets = online_history(store, h.interval, from, to);
+    if (!buckets) {
+        return std::move(buckets).error();
+    }
+    h.buckets = std::move(*buckets);
+    return h;
+}
+
+std::string_view history_interval_name(Millis interval) {
+    return interval == std::chrono::minutes(1) ? "1m" : interval == std::chrono::hours(1) ? "1h" : "5m";
+}
+
 std::string encode_cursor(std::int64_t last_id) {
     std::string cursor = "c";
     cursor += std::to_string(last_id);

@@ -22,8 +22,24 @@ constexpr std::int64_t kMaxHistoryBuckets = 10000;
 // else InvalidArgument naming the field) and reads the buckets.
 Result<std::vector<SnapshotBucket>> online_history(SnapshotStore& store, Millis interval, TimePoint from, TimePoint to);
 
-// The opaque pagination cursor of GET /admin/telemetry/events and
-// /admin/versions: it carries the last id returned.
+// GET /admin/telemetry/online/history with its defaults: interval 5m, `to`
+// now, `from` 24 h before `to`.
+struct HistoryQuery {
+    std::optional<Millis> interval;
+    std::optional<TimePoint> from;
+    std::optional<TimePoint> to;
+};
+struct History {
+    Millis interval;
+    std::vector<SnapshotBucket> buckets;
+};
+Result<History> online_history(SnapshotStore& store, TimePoint now, const HistoryQuery& q);
+
+// "1m", "5m" or "1h": the name parse_history_interval reads.
+std::string_view history_interval_name(Millis interval);
+
+// The opaque pagination cursor of GET /admin/telemetry/events: it carries
+// the last id returned (the versions list has its own, release_service.hpp).
 std::string encode_cursor(std::int64_t last_id);
 std::optional<std::int64_t> decode_cursor(std::string_view cursor);
 

@@ -1,5 +1,7 @@
 #include "telemetry/presence_service.hpp"
 
+#include <future>
+
 #include <boost/json.hpp>
 
 namespace beacon::telemetry {
@@ -85,21 +87,46 @@ Result<Heartbeat> parse_heartbeat(const json::value& body, const std::optional<s
     return hb;
 }
 
-PresenceService::PresenceService(PresenceStore& store, const Clock& clock, const TelemetrySettings& settings)
-    : store_(store), clock_(clock), settings_(settings) {}
+PresenceService::PresenceService(PresenceStore& store,
+                                 const Clock& clock,
+                                 const TelemetrySettings& settings,
+                                 HeartbeatRecording recording)
+    : store_(store), clock_(clock), settings_(settings) {
+    if (recording == HeartbeatRecording::Batched) {
+        batcher_ = std::make_unique<HeartbeatBatcher>(store_);
+    }
+}
+
+PresenceService::~PresenceService() { stop(); }
+
+void PresenceService::stop() {
+    if (batcher_) {
+        batcher_->stop();
+    }
+}
 
 HeartbeatMark PresenceService::mark(const Heartbeat& hb, TimePoint now) const {
     return HeartbeatMark{actor_key(hb.install_id, hb.user_id), now + std::chrono::seconds(settings_.online_window_s)};
 }
 
-Result<TimePoint> PresenceService::heartbeat(const Heartbeat& hb) {
-    TimePoint now = clock_.now();
-    const HeartbeatMark m = mark(hb, now);
-    auto r = store_.record_heartbeat(m.actor, m.expires_at);
-    if (!r) {
-        return std::move(r).error();
+void PresenceService::record(const Heartbeat& hb, HeartbeatDone done) {
+    const TimePoint now = clock_.now();
+    HeartbeatMark m = mark(hb, now);
+    if (batcher_) {
+        batcher_->submit(std::move(m), [now, done = std::move(done)](Result<void> written) {
+            done(written ? Result<TimePoint>(now) : Result<TimePoint>(std::move(written).error()));
+        });
+        return;
     }
-    return now;
+    auto r = store_.record_heartbeat(m.actor, m.expires_at);
+    done(r ? Result<TimePoint>(now) : Result<TimePoint>(std::move(r).error()));
+}
+
+Result<TimePoint> PresenceService::heartbeat(const Heartbeat& hb) {
+    std::promise<Result<TimePoint>> promise;
+    auto result = promise.get_future();
+    record(hb, [&promise](Result<TimePoint> r) { promise.set_value(std::move(r)); });
+    return result.get();
 }
 
 Result<OnlineCount> PresenceService::online() {

@@ -2,6 +2,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -9,6 +11,7 @@
 
 #include "core/clock.hpp"
 #include "core/result.hpp"
+#include "telemetry/heartbeat_batcher.hpp"
 #include "telemetry/presence_store.hpp"
 #include "telemetry/settings.hpp"
 
@@ -40,17 +43,38 @@ struct Realtime {
     DauEstimate dau;
 };
 
+// How heartbeats reach the presence store: chosen once, by whoever picks
+// the store (app/backends), never by callers of the service.
+enum class HeartbeatRecording {
+    Inline,   // the store is in process: record on the caller's thread, at once
+    Batched,  // the store is across the network: a HeartbeatBatcher sends one
+              // write per burst from its own thread, and no caller waits on it
+};
+
 // Heartbeats, the online count and the realtime view. Thread-safe.
 class PresenceService {
 public:
-    PresenceService(PresenceStore& store, const Clock& clock, const TelemetrySettings& settings);
+    PresenceService(PresenceStore& store,
+                    const Clock& clock,
+                    const TelemetrySettings& settings,
+                    HeartbeatRecording recording = HeartbeatRecording::Inline);
+    ~PresenceService();
 
-    // Marks the actor online until now + window; returns the server time used.
+    // Called exactly once with the server time the heartbeat was recorded at,
+    // or the error.
+    using HeartbeatDone = std::function<void(Result<TimePoint>)>;
+
+    // Marks the actor online until now + window. With Inline recording `done`
+    // runs before record() returns, on the caller's thread; with Batched, on
+    // the batcher's writer thread once the burst's one write returned (it
+    // must not block).
+    void record(const Heartbeat& hb, HeartbeatDone done);
+    // record(), waiting for `done`: for callers that may block (jobs, tests),
+    // never for an I/O thread with Batched recording.
     Result<TimePoint> heartbeat(const Heartbeat& hb);
-    // What heartbeat() records at `now`, for callers that record it
-    // themselves (through a HeartbeatBatcher).
-    HeartbeatMark mark(const Heartbeat& hb, TimePoint now) const;
-    TimePoint now() const { return clock_.now(); }
+    // Writes what the batcher holds and stops it; later heartbeats fail with
+    // Unavailable. Idempotent; nothing to do with Inline recording.
+    void stop();
     // Distinct actors online now; cached for at most 1 s.
     Result<OnlineCount> online();
     // Online count plus today's DAU estimate (today in the reporting zone).
@@ -60,9 +84,12 @@ public:
     std::int64_t window_s() const { return settings_.online_window_s; }
 
 private:
+    HeartbeatMark mark(const Heartbeat& hb, TimePoint now) const;
+
     PresenceStore& store_;
     const Clock& clock_;
     TelemetrySettings settings_;
+    std::unique_ptr<HeartbeatBatcher> batcher_;  // Batched recording only
     // The 1 s cache of online(): the time it was computed and its value.
     std::atomic<std::int64_t> cached_at_ms_{-1};  // -1: nothing cached yet
     std::atomic<std::int64_t> cached_online_{0};

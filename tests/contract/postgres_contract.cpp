@@ -248,7 +248,7 @@ std::int64_t row_count(const PgFixture& f, const std::string& table) {
 // Events in three months, the cutoff inside the third: the first two
 // partitions are dropped (gone from pg_inherits/pg_class), the third is kept
 // whole, rows before the cutoff included (month-granular retention,
-// docs/decisions/0006), and the dedup keys follow the partitions.
+// docs/decisions/0008), and the dedup keys follow the partitions.
 TEST(PostgresAdapter, RetentionDropsWholeMonthsAndKeepsTheCutoffsMonth) {
     REQUIRE_SERVER();
     ManualClock clock(at(2026, 11, 25));

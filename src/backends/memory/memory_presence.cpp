@@ -29,7 +29,7 @@
 // Snapshot file format, version 2 (all integers little-endian)
 // -----------------------------------------------------------
 //   magic        8 bytes  "BCNPRSNC"
-//   version      u32      1
+//   version      u32      2 (1 is still read)
 //   actor_count  u64
 //   actor_count x { actor u64 (XXH3_64bits of its name); expiry i64 epoch ms }
 //                (version 1, still read: { len varint (LEB128); len bytes

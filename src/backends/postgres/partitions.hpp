@@ -15,7 +15,7 @@
 // when an append meets a month that has none (events may be up to 30 days
 // old, or come from a clock that is off). Retention drops a partition whose
 // upper bound is at or before the cutoff and leaves the partition that holds
-// the cutoff alone (month-granular retention, docs/decisions/0006). Only names of this form are touched, so a
+// the cutoff alone (month-granular retention, docs/decisions/0008). Only names of this form are touched, so a
 // partition an operator attaches under another name is left alone.
 namespace beacon::backends::postgres::partitions {
 

@@ -701,7 +701,7 @@ Result<std::int64_t> PgDatabase::delete_events_before(TimePoint t) {
     if (auto r = load_partitions(c); !r) {
         return std::move(r).error();
     }
-    // Month-granular (docs/decisions/0006): every month that ends at or
+    // Month-granular (docs/decisions/0008): every month that ends at or
     // before `t` goes, as a whole partition; the month holding `t` stays
     // until it ends too. So no row is ever deleted one by one.
     const partitions::Month boundary = partitions::month_of(t);

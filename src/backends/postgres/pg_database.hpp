@@ -111,7 +111,7 @@ public:
     Result<std::vector<bool>> append(std::span<const telemetry::Event> events) override;
     Result<telemetry::EventPage> list(const telemetry::EventQuery& q) override;
     Result<telemetry::DailyCounts> count_session_actors(TimePoint from, TimePoint to) override;
-    // Month-granular (docs/decisions/0006): drops the partitions that end at
+    // Month-granular (docs/decisions/0008): drops the partitions that end at
     // or before `t` (counting their rows) after deleting their dedup keys;
     // the rows of the month holding `t` stay until that month is wholly
     // before a later cutoff. Then creates the partitions ahead. No event row

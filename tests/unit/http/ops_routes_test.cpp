@@ -8,7 +8,7 @@
 #include <boost/json.hpp>
 
 #include "http/openapi_document.hpp"
-#include "http/routes.hpp"
+#include "http/ops_routes.hpp"
 
 namespace beacon::http {
 namespace {

@@ -57,10 +57,10 @@ TEST(UploadRoute, SpoolWritesHappenOffTheIoThreadAndMemoryStaysOneBatch) {
     releases::ArtifactIntake intake(repo, store, clock, spool_dir, 16u << 20);
     asio::thread_pool blocking(1);
     asio::thread_pool spool_pool(1);
-    ReleaseApi api{service, intake, blocking, spool_pool, "127.0.0.1", 8080};
+    ReleaseApi api{service, intake, blocking, spool_pool, {"127.0.0.1", 8080}};
     Metrics metrics;
     Router router(metrics);
-    add_release_routes(router, api, nullptr);
+    add_release_routes(router, api);
     auto m = router.match("POST", "/admin/versions/upload");
     ASSERT_NE(m.route, nullptr);
 

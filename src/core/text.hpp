@@ -1,0 +1,18 @@
+#pragma once
+
+// Small text helpers every layer needs (HTTP header values, settings, keys):
+// ASCII only, since what they compare is ASCII by protocol.
+
+#include <string>
+#include <string_view>
+
+namespace beacon {
+
+// `s` with ASCII upper-case letters lowered.
+std::string to_lower(std::string_view s);
+// `s` without leading and trailing spaces and tabs.
+std::string_view trim(std::string_view s);
+// ASCII case-insensitive equality.
+bool iequals(std::string_view a, std::string_view b);
+
+}  // namespace beacon
