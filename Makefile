@@ -1,6 +1,6 @@
 # The README's commands. Each installs what it needs (tools/install-deps.sh),
 # configures with CMake presets, builds and runs.
-.PHONY: run test bench build release debug format clean
+.PHONY: run test bench build release debug format check layering check-format tidy tsan clean
 
 JOBS ?= $(shell nproc)
 
@@ -28,7 +28,31 @@ bench:
 	tools/bench.sh $(BENCH_ARGS)
 
 format:
-	find src tests bench -name '*.cpp' -o -name '*.hpp' | xargs clang-format -i
+	find src tests bench -name '*.cpp' -o -name '*.hpp' | xargs clang-format-14 -i
+
+# Source checks (no build): the dependency rule of docs/ARCHITECTURE.md on the
+# includes (with the checker's own self-test), and .clang-format.
+check: layering check-format
+
+layering:
+	@tools/install-deps.sh check
+	tools/check-layering.py --self-test
+	tools/check-layering.py
+
+check-format:
+	@tools/install-deps.sh check
+	tools/check-format.sh
+
+# clang-tidy with .clang-tidy's checks over src/. Not in .ci/run: it takes
+# minutes of its own on 2 cores (see tools/check-tidy.sh).
+tidy:
+	@tools/install-deps.sh check
+	tools/check-tidy.sh
+
+# ThreadSanitizer over the concurrent parts' unit tests (build/tsan).
+tsan:
+	@tools/install-deps.sh build
+	tools/run-tsan.sh
 
 clean:
 	rm -rf build

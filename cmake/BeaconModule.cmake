@@ -17,11 +17,17 @@ if(BEACON_SANITIZE)
     -fsanitize=address,undefined -fno-sanitize=vptr -fno-sanitize-recover=all -fno-omit-frame-pointer)
   target_link_options(beacon_options INTERFACE -fsanitize=address,undefined)
 endif()
+# ThreadSanitizer (the tsan preset, tools/run-tsan.sh): data races in the
+# concurrent parts. -O1 keeps the instrumented tests quick enough for CI.
+if(BEACON_TSAN)
+  target_compile_options(beacon_options INTERFACE -fsanitize=thread -fno-omit-frame-pointer -O1)
+  target_link_options(beacon_options INTERFACE -fsanitize=thread)
+endif()
 
 # beacon_module(NAME <name> DEPS <targets...>)
 # Declares the library for src/<dir> from every .cpp in that folder. One target
-# per folder, and DEPS mirrors the allowed dependency arrows (docs/ARCHITECTURE.md),
-# so an include across a forbidden arrow fails to link.
+# per folder, and DEPS mirrors the allowed dependency arrows (docs/ARCHITECTURE.md);
+# tools/check-layering.py checks the includes themselves.
 function(beacon_module)
   cmake_parse_arguments(M "" "NAME;DIR" "DEPS" ${ARGN})
   if(NOT M_DIR)

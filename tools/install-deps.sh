@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages Beacon needs to build, test and benchmark.
 # Idempotent: does nothing when every package is present; runs `apt-get update`
-# only when something is missing. Usage: tools/install-deps.sh [build|test|bench]
+# only when something is missing. Usage: tools/install-deps.sh [build|test|bench|check]
 set -euo pipefail
 
 build_pkgs=(
@@ -14,18 +14,21 @@ build_pkgs=(
 )
 test_pkgs=(curl python3 postgresql-15 redis-server aapt android-framework-res libplist-utils zip)
 bench_pkgs=(nginx-light wrk)
+# The source checks: layering (python3), format and tidy (clang 14).
+check_pkgs=(python3 clang-format-14 clang-tidy-14)
 
 want=("${build_pkgs[@]}")
 case "${1:-build}" in
   build) ;;
   test) want+=("${test_pkgs[@]}") ;;
   bench) want+=("${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
-  *) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;
+  check) want+=("${check_pkgs[@]}") ;;
+  *) echo "usage: $0 [build|test|bench|check]" >&2; exit 2 ;;
 esac
 
 # Node.js and npm (for the S3 test peer) come from Debian only where the machine
 # has none: a NodeSource nodejs already on the machine conflicts with Debian's npm.
-if [ "${1:-build}" != build ] && ! command -v npm >/dev/null; then want+=(nodejs npm); fi
+case "${1:-build}" in test|bench) command -v npm >/dev/null || want+=(nodejs npm) ;; esac
 
 missing=()
 for p in "${want[@]}"; do
