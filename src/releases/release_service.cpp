@@ -330,9 +330,7 @@ Result<ReleaseVersion> ReleaseService::write_with_retry(std::int64_t id,
             return e.code == ErrorCode::NotFound ? e : std::move(e).with_context(what);
         }
         if (if_match && current->revision != *if_match) {
-            return make_error(ErrorCode::PreconditionFailed,
-                              "version " + std::to_string(id) + " is at revision " + std::to_string(current->revision) +
-                                  ", not " + std::to_string(*if_match));
+            return stale_revision(id, current->revision, *if_match);
         }
         ReleaseVersion v = *current;
         if (patch == nullptr) {
@@ -554,8 +552,8 @@ Result<DownloadLink> ReleaseService::link_for(const ReleaseVersion& v) const {
                 return it->second.link;
             }
         }
-        auto signed_url = artifacts_.signed_url(v.artifact->key, v.artifact->file_name, options_.presign_ttl + reuse,
-                                                from, options_.public_base_url);
+        auto signed_url = artifacts_.signed_url(
+            v.artifact->key, v.artifact->file_name, options_.presign_ttl + reuse, from, options_.public_base_url);
         if (!signed_url) {
             return std::move(signed_url).error().with_context("signing download of " + v.artifact->key);
         }

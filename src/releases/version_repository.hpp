@@ -153,4 +153,33 @@ public:
     virtual Result<bool> remove_unreferenced_artifact(std::string_view key, std::optional<TimePoint> cutoff) = 0;
 };
 
+// The errors of the contract above, worded alike by every adapter (and by
+// ReleaseService's own If-Match check): an unknown version id, a stale
+// expected revision, a duplicate (platform, channel, version_code), an
+// unknown artifact key asked for (NotFound) or named by a version write
+// (Unprocessable).
+inline Error version_not_found(std::int64_t id) {
+    return make_error(ErrorCode::NotFound, "version " + std::to_string(id) + " not found");
+}
+
+inline Error stale_revision(std::int64_t id, std::int64_t stored, std::int64_t expected) {
+    return make_error(ErrorCode::PreconditionFailed,
+                      "version " + std::to_string(id) + " is at revision " + std::to_string(stored) + ", not " +
+                          std::to_string(expected));
+}
+
+inline Error duplicate_version(const ReleaseVersion& v) {
+    return make_error(ErrorCode::Conflict,
+                      "a version " + std::to_string(v.version_code) + " of " + std::string(to_string(v.platform)) +
+                          " on channel " + v.channel + " exists already");
+}
+
+inline Error artifact_not_found(std::string_view key) {
+    return make_error(ErrorCode::NotFound, "artifact " + std::string(key) + " not found");
+}
+
+inline Error unknown_artifact(std::string_view key) {
+    return make_error(ErrorCode::Unprocessable, "unknown artifact " + std::string(key));
+}
+
 }  // namespace beacon::releases

@@ -287,8 +287,12 @@ TEST_P(PresenceStoreContract, DropDauBeforeForgetsOldDays) {
 INSTANTIATE_TEST_SUITE_P(Memory,
                          PresenceStoreContract,
                          ::testing::Values(PresenceStoreAdapter{
-                             "Memory", [] { return std::make_unique<backends::memory::MemoryPresence>(); }}),
-                         presence_adapter_name);
+                             "Memory",
+                             [] {
+                                 return owning_instance<telemetry::PresenceStore>(
+                                     std::make_unique<backends::memory::MemoryPresence>());
+                             }}),
+                         store_adapter_name<telemetry::PresenceStore>);
 
 }  // namespace
 }  // namespace beacon::contract

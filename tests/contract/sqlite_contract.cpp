@@ -2,6 +2,7 @@
 // a fresh database file in a temporary directory per test.
 
 #include <memory>
+#include <type_traits>
 
 #include "backends/sqlite/sqlite_database.hpp"
 #include "store_contract.hpp"
@@ -38,7 +39,9 @@ StoreAdapter<Port> sqlite_adapter() {
                 }
                 SqliteDatabase* db = fixture->db.get();
                 instance.port = db;
-                instance.fail_next_append_after = [db](std::size_t n) { db->fail_next_append_after_for_test(n); };
+                if constexpr (std::is_same_v<Port, telemetry::EventStore>) {
+                    instance.fail_next_append_after = [db](std::size_t n) { db->fail_next_append_after_for_test(n); };
+                }
                 instance.owner = std::move(fixture);
                 return instance;
             }};

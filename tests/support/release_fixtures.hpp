@@ -39,8 +39,10 @@ struct ApkSpec {
 };
 
 // Builds `dir/<name>` with aapt; nullopt (and `error`) when the tool failed.
-std::optional<std::filesystem::path> build_apk(const std::filesystem::path& dir, const std::string& name,
-                                               const ApkSpec& spec, std::string* error = nullptr);
+std::optional<std::filesystem::path> build_apk(const std::filesystem::path& dir,
+                                               const std::string& name,
+                                               const ApkSpec& spec,
+                                               std::string* error = nullptr);
 
 struct IpaSpec {
     std::string app_name = "Beacon";
@@ -56,8 +58,10 @@ struct IpaSpec {
 };
 
 // Builds `dir/<name>` (Payload/<app>.app/Info.plist) with plistutil and zip.
-std::optional<std::filesystem::path> build_ipa(const std::filesystem::path& dir, const std::string& name,
-                                               const IpaSpec& spec, std::string* error = nullptr);
+std::optional<std::filesystem::path> build_ipa(const std::filesystem::path& dir,
+                                               const std::string& name,
+                                               const IpaSpec& spec,
+                                               std::string* error = nullptr);
 
 // A binary plist (bplist00, written byte by byte: plistutil never shares
 // arrays) whose root dictionary holds CFBundleIdentifier = `bundle_id` and
@@ -67,11 +71,16 @@ std::optional<std::filesystem::path> build_ipa(const std::filesystem::path& dir,
 std::string bplist_reference_bomb(int levels, std::string_view bundle_id = "com.example.bomb");
 
 // A ZIP holding one text file (neither APK nor IPA).
-std::optional<std::filesystem::path> build_plain_zip(const std::filesystem::path& dir, const std::string& name,
-                                                     const std::string& content, std::string* error = nullptr);
+std::optional<std::filesystem::path> build_plain_zip(const std::filesystem::path& dir,
+                                                     const std::string& name,
+                                                     const std::string& content,
+                                                     std::string* error = nullptr);
 
 // A multipart/form-data body with one file part.
-std::string multipart_body(std::string_view boundary, std::string_view field, std::string_view file_name,
-                           std::string_view content, std::string_view content_type = "application/octet-stream");
+std::string multipart_body(std::string_view boundary,
+                           std::string_view field,
+                           std::string_view file_name,
+                           std::string_view content,
+                           std::string_view content_type = "application/octet-stream");
 
 }  // namespace beacon::test

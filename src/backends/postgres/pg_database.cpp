@@ -19,6 +19,7 @@
 
 #include "backends/postgres/migrations.hpp"
 #include "backends/postgres/queries.hpp"
+#include "backends/postgres/transaction.hpp"
 #include "core/time_format.hpp"
 #include "telemetry/counts_json.hpp"
 
@@ -49,25 +50,6 @@ struct KeyHash {
         return h ^ (std::hash<std::string_view>{}(k.second) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
     }
 };
-
-// Runs `body` between BEGIN and COMMIT; rolls back when it (or COMMIT) fails.
-template <typename Body>
-auto in_transaction(PgConnection& c, std::string_view what, Body&& body) -> decltype(body()) {
-    using R = decltype(body());
-    if (auto r = c.exec_script(sql::kBegin, what); !r) {
-        return R(std::move(r).error());
-    }
-    R result = body();
-    if (result) {
-        if (auto done = c.exec_script(sql::kCommit, what); !done) {
-            result = R(std::move(done).error());
-        }
-    }
-    if (!result && c.usable() && c.in_transaction()) {
-        (void)c.exec_script(sql::kRollback, what);  // if this fails too, the pool drops the connection
-    }
-    return result;
-}
 
 // Raises this transaction's statement_timeout (and lock_timeout when asked)
 // for maintenance work.
@@ -100,7 +82,7 @@ Result<void> advisory_lock(PgConnection& c, int key, std::string_view what, Mill
 Result<int> apply_migrations(PgConnection& c, Millis timeout) {
     const std::span<const Migration> migrations = embedded_migrations();
     std::vector<std::int64_t> applied;
-    auto listed = in_transaction(c, "reading schema_migrations", [&]() -> Result<void> {
+    auto listed = in_transaction(c, sql::kBegin, "reading schema_migrations", [&]() -> Result<void> {
         constexpr std::string_view what = "reading schema_migrations";
         if (auto r = set_local_timeouts(c, timeout, true, what); !r) {
             return r;
@@ -134,7 +116,7 @@ Result<int> apply_migrations(PgConnection& c, Millis timeout) {
             continue;
         }
         const std::string what = "applying migration " + std::to_string(m.version) + "_" + std::string(m.name);
-        auto step = in_transaction(c, what, [&]() -> Result<bool> {
+        auto step = in_transaction(c, sql::kBegin, what, [&]() -> Result<bool> {
             if (auto r = set_local_timeouts(c, timeout, true, what); !r) {
                 return std::move(r).error();
             }
@@ -169,7 +151,7 @@ Result<int> apply_migrations(PgConnection& c, Millis timeout) {
     return count;
 }
 
-// Text array literal for a $n::type[] parameter: {"a","b",NULL}.
+// Text array literal for a $n::type[] parameter: {"a","b"}.
 class ArrayLiteral {
 public:
     void add(std::string_view v) {
@@ -182,17 +164,6 @@ public:
             out_ += ch;
         }
         out_ += '"';
-    }
-    void add(const std::optional<std::string>& v) {
-        if (v) {
-            add(std::string_view(*v));
-        } else {
-            add_null();
-        }
-    }
-    void add_null() {
-        separate();
-        out_ += "NULL";
     }
     std::string finish() {
         out_ += '}';
@@ -251,39 +222,6 @@ std::optional<std::string_view> platform_text(const Event& e) {
 
 std::optional<std::string_view> properties_text(const Event& e) {
     return e.properties_json.empty() ? std::nullopt : std::optional<std::string_view>(e.properties_json);
-}
-
-// The 13 parallel arrays of kAppendUnnest for events[candidates].
-Params unnest_params(std::span<const Event> events, const std::vector<std::size_t>& candidates) {
-    std::array<ArrayLiteral, 13> a;
-    auto put = [](ArrayLiteral& col, const std::optional<std::string_view>& v) {
-        if (v) {
-            col.add(*v);
-        } else {
-            col.add_null();
-        }
-    };
-    for (std::size_t i : candidates) {
-        const Event& e = events[i];
-        a[0].add(e.event_id);
-        a[1].add(std::string_view(e.install_id));
-        a[2].add(e.user_id);
-        a[3].add(std::string_view(e.event_name));
-        a[4].add(std::string_view(format_iso8601(e.event_time)));
-        a[5].add(std::string_view(format_iso8601(e.received_at)));
-        put(a[6], platform_text(e));
-        a[7].add(e.app_version);
-        a[8].add(e.os_version);
-        a[9].add(e.device_model);
-        a[10].add(e.region);
-        a[11].add(e.session_id);
-        put(a[12], properties_text(e));
-    }
-    Params p;
-    for (ArrayLiteral& col : a) {
-        p.add(col.finish());
-    }
-    return p;
 }
 
 void append_copy_row(std::string& out, const Event& e) {
@@ -455,7 +393,7 @@ Result<void> PgDatabase::ensure_partitions(PgConnection& c, const std::set<parti
     // The lock serialises replicas creating the same partition (IF NOT EXISTS
     // alone can still collide on the catalog).
     constexpr std::string_view what = "creating event partitions";
-    auto r = in_transaction(c, what, [&]() -> Result<void> {
+    auto r = in_transaction(c, sql::kBegin, what, [&]() -> Result<void> {
         if (auto locked = advisory_lock(c, sql::kPartitionLock, what, options_.statement_timeout); !locked) {
             return locked;
         }
@@ -557,27 +495,7 @@ Result<void> PgDatabase::append_once(PgConnection& c,
         }
     };
 
-    if (options_.event_insert == EventInsert::Unnest) {
-        const Params params = unnest_params(events, candidates);
-        if (!inject_failure) {
-            auto keys = c.exec(sql::kAppendUnnest, params, what);
-            if (!keys) {
-                return std::move(keys).error();
-            }
-            mark_new_keys(*keys);
-            return ok();
-        }
-        // The statement is its own transaction; an injected failure needs an
-        // explicit one to roll back.
-        return in_transaction(c, what, [&]() -> Result<void> {
-            if (auto keys = c.exec(sql::kAppendUnnest, params, what); !keys) {
-                return std::move(keys).error();
-            }
-            return injected_failure();
-        });
-    }
-
-    return in_transaction(c, what, [&]() -> Result<void> {
+    return in_transaction(c, sql::kBegin, what, [&]() -> Result<void> {
         ArrayLiteral installs;
         ArrayLiteral ids;
         ArrayLiteral times;
@@ -749,7 +667,7 @@ Result<std::int64_t> PgDatabase::delete_events_before(TimePoint t) {
         // the next hourly run tries again.
         const std::string what = "dropping event partition " + partitions::name(m);
         c.clear_error_sqlstate();
-        auto rows = in_transaction(c, what, [&]() -> Result<std::int64_t> {
+        auto rows = in_transaction(c, sql::kBegin, what, [&]() -> Result<std::int64_t> {
             if (auto r = set_local_timeouts(c, options_.maintenance_timeout, false, what); !r) {
                 return std::move(r).error();
             }

@@ -21,21 +21,6 @@
 
 namespace beacon::backends::postgres {
 
-// How append() sends a batch. Both are one transaction, all or nothing.
-//  - Copy: BEGIN; the dedup keys with INSERT ... SELECT FROM unnest($arrays)
-//    ... ON CONFLICT DO NOTHING RETURNING; the new events with COPY FROM
-//    STDIN; COMMIT (four round trips).
-//  - Unnest: one statement, INSERT ... SELECT FROM unnest($arrays) for the
-//    keys and the events together (one round trip, its own transaction).
-// Copy is the default. Measured on loopback PostgreSQL 15 (fsync on), release
-// build, 500-event batches: new events cost the same either way (25-35 ms per
-// batch, within run-to-run noise), a batch of 500 duplicates (a retry) 4.3 ms
-// with Copy against 6-9 ms with Unnest, which parses every event's arrays and
-// JSON before finding them all known. Over a network Unnest saves the three
-// extra round trips. The measurement: tests/contract/postgres_contract.cpp,
-// PostgresAppendBenchmark.
-enum class EventInsert { Copy, Unnest };
-
 struct PgOptions {
     // Connections held at most (each call borrows one for its duration).
     int pool_size = 8;
@@ -55,7 +40,6 @@ struct PgOptions {
     Millis maintenance_timeout{120000};
     // Partitions created ahead of the current month.
     int months_ahead = 2;
-    EventInsert event_insert = EventInsert::Copy;
     // "Now" for partition upkeep (which months are current); null means the
     // system clock. Must outlive the database.
     const Clock* clock = nullptr;
@@ -74,7 +58,10 @@ struct PgOptions {
 // retention drops whole partitions and never deletes event rows.
 // (install_id, event_id) idempotency is kept by the event_keys table, written
 // in the same transaction, because a unique index on the partitioned table
-// would have to include event_time.
+// would have to include event_time. An append is one transaction, all or
+// nothing: BEGIN; the dedup keys with INSERT ... SELECT FROM unnest($arrays)
+// ... ON CONFLICT DO NOTHING RETURNING; the new events with COPY FROM STDIN;
+// COMMIT (four round trips).
 //
 // Ids are assigned from a sequence in commit-independent order: with
 // concurrent appends a smaller id can commit after a larger one, so a

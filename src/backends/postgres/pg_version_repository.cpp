@@ -5,6 +5,7 @@
 
 #include "backends/postgres/queries.hpp"
 #include "backends/postgres/releases_queries.hpp"
+#include "backends/postgres/transaction.hpp"
 #include "releases/detected_package_json.hpp"
 
 namespace beacon::backends::postgres {
@@ -12,8 +13,11 @@ namespace beacon::backends::postgres {
 using releases::Artifact;
 using releases::ArtifactRecord;
 using releases::CatalogSnapshot;
+using releases::duplicate_version;
 using releases::PutArtifactResult;
 using releases::ReleaseVersion;
+using releases::stale_revision;
+using releases::version_not_found;
 using releases::VersionCursor;
 using releases::VersionFilter;
 using releases::VersionPage;
@@ -21,26 +25,6 @@ using releases::VersionPage;
 namespace {
 
 constexpr std::string_view kUniqueViolation = "23505";
-
-// Runs `body` between `begin` and COMMIT; rolls back when it (or COMMIT) fails.
-template <typename Body>
-auto in_transaction(PgConnection& c, std::string_view begin, std::string_view what, Body&& body)
-    -> decltype(body()) {
-    using R = decltype(body());
-    if (auto r = c.exec_script(begin, what); !r) {
-        return R(std::move(r).error());
-    }
-    R result = body();
-    if (result) {
-        if (auto done = c.exec_script(sql::kCommit, what); !done) {
-            result = R(std::move(done).error());
-        }
-    }
-    if (!result && c.usable() && c.in_transaction()) {
-        (void)c.exec_script(sql::kRollback, what);  // if this fails too, the pool drops the connection
-    }
-    return result;
-}
 
 // exec() whose unique violations are Conflict.
 Result<PgResult> exec_write(PgConnection& c, std::string_view statement, const Params& p, std::string_view what) {
@@ -151,23 +135,6 @@ ArtifactRecord read_artifact(const PgResult& r, int row) {
     return a;
 }
 
-Error version_not_found(std::int64_t id) {
-    return make_error(ErrorCode::NotFound, "version " + std::to_string(id) + " not found");
-}
-
-Error stale_revision(std::int64_t id, std::int64_t stored, std::int64_t expected) {
-    return make_error(ErrorCode::PreconditionFailed,
-                      "version " + std::to_string(id) + " is at revision " + std::to_string(stored) + ", not " +
-                          std::to_string(expected));
-}
-
-Error duplicate_version(const ReleaseVersion& v) {
-    return make_error(ErrorCode::Conflict,
-                      "a version " + std::to_string(v.version_code) + " of " +
-                          std::string(releases::to_string(v.platform)) + " on channel " + v.channel +
-                          " exists already");
-}
-
 Result<void> lock_catalog(PgConnection& c) {
     auto r = c.exec(sql::kLockCatalogState, "locking catalog_state");
     if (!r) {
@@ -188,7 +155,7 @@ Result<void> claim_artifact(PgConnection& c, const std::string& key) {
         return std::move(r).error();
     }
     if (r->affected() == 0) {
-        return make_error(ErrorCode::Unprocessable, "unknown artifact " + key);
+        return releases::unknown_artifact(key);
     }
     return ok();
 }
@@ -510,7 +477,7 @@ Result<ArtifactRecord> PgVersionRepository::get_artifact(std::string_view key) {
         return std::move(r).error();
     }
     if (r->rows() == 0) {
-        return make_error(ErrorCode::NotFound, "artifact " + std::string(key) + " not found");
+        return releases::artifact_not_found(key);
     }
     return read_artifact(*r, 0);
 }
@@ -548,8 +515,7 @@ Result<std::vector<ArtifactRecord>> PgVersionRepository::list_unreferenced_artif
     return out;
 }
 
-Result<bool> PgVersionRepository::remove_unreferenced_artifact(std::string_view key,
-                                                               std::optional<TimePoint> cutoff) {
+Result<bool> PgVersionRepository::remove_unreferenced_artifact(std::string_view key, std::optional<TimePoint> cutoff) {
     auto lease = pool_->acquire();
     if (!lease) {
         return std::move(lease).error();

@@ -49,32 +49,8 @@ inline constexpr std::string_view kListPartitions =
 // concurrent appends of overlapping batches take their row locks in the same
 // order and never deadlock. RETURNING yields the keys that were new.
 
-// EventInsert::Unnest: the whole append is this one statement (one round
-// trip, its own transaction). $1..$13 are parallel arrays, one element per
-// event, in input order; ORDER BY ord makes ids follow input order.
-inline constexpr std::string_view kAppendUnnest =
-    "WITH input AS ("
-    " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[],"
-    "  $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::jsonb[])"
-    "  WITH ORDINALITY AS t(event_id, install_id, user_id, event_name, event_time, received_at, platform,"
-    "   app_version, os_version, device_model, region, session_id, properties, ord)),"
-    " new_keys AS ("
-    "  INSERT INTO event_keys (install_id, event_id, event_time)"
-    "  SELECT install_id, event_id, event_time FROM input WHERE event_id IS NOT NULL ORDER BY install_id, event_id"
-    "  ON CONFLICT DO NOTHING RETURNING install_id, event_id),"
-    " stored AS ("
-    "  INSERT INTO telemetry_events (event_id, install_id, user_id, event_name, event_time, received_at,"
-    "   platform, app_version, os_version, device_model, region, session_id, properties)"
-    "  SELECT i.event_id, i.install_id, i.user_id, i.event_name, i.event_time, i.received_at, i.platform,"
-    "   i.app_version, i.os_version, i.device_model, i.region, i.session_id, i.properties"
-    "  FROM input i LEFT JOIN new_keys k ON k.install_id = i.install_id AND k.event_id = i.event_id"
-    "  WHERE i.event_id IS NULL OR k.event_id IS NOT NULL"
-    "  ORDER BY i.ord"
-    "  RETURNING 1)"
-    " SELECT install_id, event_id FROM new_keys";
-
-// EventInsert::Copy: inside BEGIN ... COMMIT, first the keys ($1..$3
-// parallel arrays), then COPY of the events to store, in input order.
+// Inside BEGIN ... COMMIT, first the keys ($1..$3 parallel arrays), then COPY
+// of the events to store, in input order.
 inline constexpr std::string_view kInsertEventKeys =
     "INSERT INTO event_keys (install_id, event_id, event_time)"
     " SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS k(install_id, event_id, event_time)"

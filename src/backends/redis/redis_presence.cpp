@@ -3,10 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <cassert>
-#include <condition_variable>
 #include <cstdio>
 #include <map>
-#include <optional>
 #include <utility>
 
 namespace beacon::backends::redis {
@@ -46,14 +44,6 @@ Result<void> validate(const RedisPresenceOptions& o) {
 
 }  // namespace
 
-struct RedisPresence::Waiter {
-    std::string_view actor;
-    std::int64_t expiry_ms = 0;
-    bool done = false;  // guarded by batch_mu_, like error
-    std::optional<Error> error;
-    std::condition_variable wake;  // waits on batch_mu_
-};
-
 Result<std::unique_ptr<RedisPresence>> RedisPresence::open(RedisEndpoint endpoint, RedisPresenceOptions options) {
     auto valid = validate(options);
     if (!valid) {
@@ -75,10 +65,7 @@ RedisPresence::RedisPresence(RedisEndpoint endpoint, RedisPresenceOptions option
     assert(validate(options_).ok());
 }
 
-RedisPresence::~RedisPresence() {
-    std::lock_guard lock(batch_mu_);
-    assert(queue_.empty() && !flushing_ && "destroyed while calls are in flight");
-}
+RedisPresence::~RedisPresence() = default;
 
 std::string RedisPresence::dau_key(Day day) const {
     return "{" + options_.key_prefix + ":dau:" + day_text(day) + "}";
@@ -96,67 +83,8 @@ RedisPresence::Stats RedisPresence::stats() const {
 
 Result<void> RedisPresence::record_heartbeat(std::string_view actor, TimePoint expires_at) {
     heartbeats_.fetch_add(1, std::memory_order_relaxed);
-    Waiter me{actor, to_epoch_ms(expires_at)};
-    if (!options_.batch_heartbeats) {
-        const std::pair<std::string_view, std::int64_t> alone{me.actor, me.expiry_ms};
-        return write_heartbeats(std::span(&alone, 1));
-    }
-
-    std::unique_lock lock(batch_mu_);
-    queue_.push_back(&me);
-    while (!me.done) {
-        if (flushing_) {
-            // Woken when this call is done, or when it is first in the queue
-            // and the flush ended (it then flushes).
-            me.wake.wait(lock);
-            continue;
-        }
-        // No flush running: this caller sends what is queued (normally itself
-        // included). Queue order is call order, and ZADD applies its pairs in
-        // order, so a later call for the same actor still wins.
-        flushing_ = true;
-        std::vector<Waiter*> batch;
-        if (queue_.size() <= options_.max_heartbeat_batch) {
-            batch.swap(queue_);
-        } else {
-            const auto end = queue_.begin() + static_cast<std::ptrdiff_t>(options_.max_heartbeat_batch);
-            batch.assign(queue_.begin(), end);
-            queue_.erase(queue_.begin(), end);
-        }
-        lock.unlock();
-        std::vector<std::pair<std::string_view, std::int64_t>> pairs;
-        pairs.reserve(batch.size());
-        for (const Waiter* w : batch) {
-            pairs.emplace_back(w->actor, w->expiry_ms);
-        }
-        auto written = write_heartbeats(pairs);
-        lock.lock();
-        if (!written) {
-            // Whoever queued during a failed flush would most likely wait a
-            // full timeout for the same answer: fail them now.
-            batch.insert(batch.end(), queue_.begin(), queue_.end());
-            queue_.clear();
-        }
-        // Notified under the lock: a waiter may return (and its condition
-        // variable vanish) as soon as the lock is free.
-        for (Waiter* w : batch) {
-            w->done = true;
-            if (!written) {
-                w->error = written.error();
-            }
-            if (w != &me) {
-                w->wake.notify_one();
-            }
-        }
-        flushing_ = false;
-        if (!queue_.empty()) {
-            queue_.front()->wake.notify_one();  // the next flusher
-        }
-    }
-    if (me.error) {
-        return *std::move(me.error);
-    }
-    return ok();
+    const std::pair<std::string_view, std::int64_t> alone{actor, to_epoch_ms(expires_at)};
+    return write_heartbeats(std::span(&alone, 1));
 }
 
 Result<void> RedisPresence::record_heartbeats(std::span<const telemetry::HeartbeatMark> marks) {

@@ -5,11 +5,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "backends/redis/redis_connection.hpp"
 #include "core/health.hpp"
@@ -24,10 +22,7 @@ struct RedisPresenceOptions {
     std::string key_prefix = "beacon";
     // Connections to Redis at most (heartbeat flushes, counts, DAU, ping).
     std::size_t pool_size = 4;
-    // Concurrent heartbeats share one ZADD (see record_heartbeat). false: one
-    // ZADD per call, concurrent calls spread over the pool.
-    bool batch_heartbeats = true;
-    std::size_t max_heartbeat_batch = 1024;  // actors per ZADD
+    std::size_t max_heartbeat_batch = 1024;  // actors per ZADD of record_heartbeats
     // DAU keys expire this long after their last add: with marks added during
     // their day, at least 3 days after the day ends in any time zone.
     std::chrono::seconds dau_ttl = std::chrono::days{4};
@@ -52,15 +47,11 @@ struct RedisPresenceOptions {
 // keys within the lookback, one pipeline. Redis's HyperLogLog is P=14, like
 // the in-process store.
 //
-// Heartbeats are group-committed: a caller queues its (actor, expiry); when no
-// flush is running it becomes the flusher and sends everything queued (up to
-// max_heartbeat_batch) as one ZADD, while later callers queue behind it. One
-// caller at a time costs one round trip; a burst costs about one per flush.
-// When a flush fails, the calls queued meanwhile fail with it, so a dead Redis
-// costs each caller at most about one timeout, not a queue of them. Chosen over
-// one ZADD per call on a pool: with 16-64 concurrent callers on loopback it
-// sent 8-25 heartbeats per ZADD and ran 2-4x faster (RedisPresenceLive.
-// HeartbeatBurstSharesRoundTrips prints both).
+// Heartbeats: record_heartbeat is one ZADD per call, concurrent calls spread
+// over the pool. Bursts are grouped above this store, by
+// telemetry::HeartbeatBatcher (one writer thread, one record_heartbeats call
+// per burst, max_heartbeat_batch actors per ZADD), which is what the server
+// uses with Redis, so no I/O thread waits on it.
 //
 // Errors: Unavailable, with a short message, when Redis cannot be reached,
 // times out (RedisEndpoint timeouts, 2 s by default) or answers with an error.
@@ -92,7 +83,7 @@ public:
     Result<void> ping() override;
 
     struct Stats {
-        std::uint64_t heartbeats = 0;        // record_heartbeat calls
+        std::uint64_t heartbeats = 0;        // heartbeats recorded (record_heartbeat(s))
         std::uint64_t heartbeat_writes = 0;  // ZADD round trips they took
     };
     Stats stats() const;
@@ -102,8 +93,6 @@ public:
     std::string dau_key(Day day, telemetry::Platform platform) const;
 
 private:
-    struct Waiter;
-
     // One ZADD of (actor, expiry in epoch ms) pairs, in order.
     Result<void> write_heartbeats(std::span<const std::pair<std::string_view, std::int64_t>> batch);
 
@@ -111,10 +100,6 @@ private:
     const RedisPresenceOptions options_;
     const std::string online_key_;
     const std::string ttl_seconds_;
-
-    std::mutex batch_mu_;
-    std::vector<Waiter*> queue_;  // guarded by batch_mu_
-    bool flushing_ = false;       // guarded by batch_mu_
 
     std::atomic<std::uint64_t> heartbeats_{0};
     std::atomic<std::uint64_t> heartbeat_writes_{0};

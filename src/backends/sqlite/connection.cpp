@@ -44,7 +44,26 @@ Error Connection::error(int rc, std::string_view what) const {
         ((rc & 0xff) == SQLITE_FULL || ((rc & 0xff) == SQLITE_IOERR && sqlite3_system_errno(db_) == ENOSPC))) {
         space_->out_of_space();
     }
-    return make_sqlite_error(db_, rc, what);
+    Error e = make_sqlite_error(db_, rc, what);
+    if (duplicates_conflict_ && (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)) {
+        e.code = ErrorCode::Conflict;
+    }
+    return e;
+}
+
+Result<bool> Connection::next_row(Statement& stmt, std::string_view what) const {
+    int rc = stmt.step();
+    if (rc == SQLITE_ROW) {
+        return true;
+    }
+    if (rc == SQLITE_DONE) {
+        return false;
+    }
+    return error(rc, what);
+}
+
+std::int64_t Connection::changes() const {
+    return static_cast<std::int64_t>(sqlite3_changes64(db_));
 }
 
 Result<std::unique_ptr<Connection>> Connection::open(const std::filesystem::path& file,

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "core/clock.hpp"
 #include "core/result.hpp"
@@ -17,6 +18,7 @@ struct sqlite3_stmt;
 namespace beacon::backends::sqlite {
 
 class SpaceWatch;
+class Statement;
 
 // Maps an SQLite result code to a domain error: a busy, locked, full, corrupt
 // or unreachable database is Unavailable (503, safe to retry); anything else
@@ -49,8 +51,22 @@ public:
     Result<std::string> query_text(std::string_view sql);
 
     // The error for result code `rc`; one for lack of space (SQLITE_FULL,
-    // or an I/O error with ENOSPC) is also reported to the watch, if any.
+    // or an I/O error with ENOSPC) is also reported to the watch, if any. A
+    // violated UNIQUE or PRIMARY KEY constraint is Conflict on a connection
+    // told report_duplicates_as_conflict(), Internal otherwise.
     Error error(int rc, std::string_view what) const;
+
+    // From now on error() reports a violated UNIQUE or PRIMARY KEY constraint
+    // as Conflict: for stores where a duplicate is the caller's mistake (a
+    // second version with the same code), not a bug.
+    void report_duplicates_as_conflict() { duplicates_conflict_ = true; }
+
+    // Steps `stmt` (prepared on this connection): true with a row to read,
+    // false when it is done, or error(rc, what).
+    Result<bool> next_row(Statement& stmt, std::string_view what) const;
+
+    // Rows changed by the last INSERT, UPDATE or DELETE (sqlite3_changes64).
+    std::int64_t changes() const;
 
     // Reports this connection's out-of-space failures to `watch` (which
     // must outlive it); nullptr stops.
@@ -61,6 +77,7 @@ private:
 
     sqlite3* db_;
     SpaceWatch* space_ = nullptr;
+    bool duplicates_conflict_ = false;
     std::map<std::string, sqlite3_stmt*, std::less<>> statements_;
 };
 
@@ -96,5 +113,41 @@ public:
 private:
     sqlite3_stmt* stmt_;
 };
+
+// Prepares `sql` (cached), lets `bind(Statement&)` bind its parameters, and
+// calls `row(Statement&)` for each result row. Errors carry `what`.
+template <typename Bind, typename Row>
+Result<void> query(Connection& c, std::string_view sql, std::string_view what, Bind&& bind, Row&& row) {
+    auto prepared = c.prepare(sql);
+    if (!prepared) {
+        return std::move(prepared).error().with_context(what);
+    }
+    Statement stmt(*prepared);
+    bind(stmt);
+    for (;;) {
+        auto more = c.next_row(stmt, what);
+        if (!more) {
+            return std::move(more).error();
+        }
+        if (!*more) {
+            return ok();
+        }
+        row(stmt);
+    }
+}
+
+// Like query() for statements that change rows; returns how many changed.
+template <typename Bind>
+Result<std::int64_t> execute(Connection& c, std::string_view sql, std::string_view what, Bind&& bind) {
+    auto r = query(c, sql, what, std::forward<Bind>(bind), [](const Statement&) {});
+    if (!r) {
+        return std::move(r).error();
+    }
+    return c.changes();
+}
+
+inline Result<std::int64_t> execute(Connection& c, std::string_view sql, std::string_view what) {
+    return execute(c, sql, what, [](Statement&) {});
+}
 
 }  // namespace beacon::backends::sqlite

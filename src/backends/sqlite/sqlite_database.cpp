@@ -36,48 +36,6 @@ namespace {
 // Rows removed per retention transaction.
 constexpr std::int64_t kRetentionSlice = 5000;
 
-// Prepares `sql` (cached), lets `bind` bind its parameters, runs it to
-// completion and returns the number of rows it changed.
-template <typename Bind>
-Result<std::int64_t> execute(Connection& c, std::string_view sql, std::string_view what, Bind&& bind) {
-    auto prepared = c.prepare(sql);
-    if (!prepared) {
-        return std::move(prepared).error().with_context(what);
-    }
-    Statement stmt(*prepared);
-    bind(stmt);
-    int rc = stmt.step();
-    if (rc != SQLITE_DONE) {
-        return c.error(rc, what);
-    }
-    return static_cast<std::int64_t>(sqlite3_changes64(c.handle()));
-}
-
-Result<std::int64_t> execute(Connection& c, std::string_view sql, std::string_view what) {
-    return execute(c, sql, what, [](Statement&) {});
-}
-
-// Prepares `sql` (cached), binds, and calls `row(stmt)` for each result row.
-template <typename Bind, typename Row>
-Result<void> query(Connection& c, std::string_view sql, std::string_view what, Bind&& bind, Row&& row) {
-    auto prepared = c.prepare(sql);
-    if (!prepared) {
-        return std::move(prepared).error().with_context(what);
-    }
-    Statement stmt(*prepared);
-    bind(stmt);
-    for (;;) {
-        int rc = stmt.step();
-        if (rc == SQLITE_DONE) {
-            return ok();
-        }
-        if (rc != SQLITE_ROW) {
-            return c.error(rc, what);
-        }
-        row(stmt);
-    }
-}
-
 Result<std::unique_ptr<Connection>> open_writer(const std::filesystem::path& file, const SqliteOptions& options) {
     auto conn = Connection::open(file, Connection::Mode::ReadWrite, options.busy_timeout);
     if (!conn) {

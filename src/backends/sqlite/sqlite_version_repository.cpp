@@ -16,52 +16,17 @@ namespace beacon::backends::sqlite {
 using releases::Artifact;
 using releases::ArtifactRecord;
 using releases::CatalogSnapshot;
+using releases::duplicate_version;
 using releases::PutArtifactResult;
 using releases::ReleaseVersion;
+using releases::stale_revision;
+using releases::unknown_artifact;
+using releases::version_not_found;
 using releases::VersionCursor;
 using releases::VersionFilter;
 using releases::VersionPage;
 
 namespace {
-
-Error step_error(Connection& c, int rc, std::string_view what) {
-    Error e = c.error(rc, what);
-    if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
-        e.code = ErrorCode::Conflict;
-    }
-    return e;
-}
-
-// Prepares `sql` (cached), lets `bind` bind, and calls `row` for each row.
-template <typename Bind, typename Row>
-Result<void> query(Connection& c, std::string_view sql, std::string_view what, Bind&& bind, Row&& row) {
-    auto prepared = c.prepare(sql);
-    if (!prepared) {
-        return std::move(prepared).error().with_context(what);
-    }
-    Statement stmt(*prepared);
-    bind(stmt);
-    for (;;) {
-        int rc = stmt.step();
-        if (rc == SQLITE_DONE) {
-            return ok();
-        }
-        if (rc != SQLITE_ROW) {
-            return step_error(c, rc, what);
-        }
-        row(stmt);
-    }
-}
-
-// Like query() for statements that change rows; returns how many changed.
-template <typename Bind>
-Result<std::int64_t> execute(Connection& c, std::string_view sql, std::string_view what, Bind&& bind) {
-    auto r = query(c, sql, what, std::forward<Bind>(bind), [](Statement&) {});
-    if (!r) {
-        return std::move(r).error();
-    }
-    return static_cast<std::int64_t>(sqlite3_changes64(c.handle()));
-}
 
 std::optional<std::int64_t> optional_int64(const Statement& row, int column) {
     if (row.is_null(column)) {
@@ -156,20 +121,6 @@ ArtifactRecord read_artifact(const Statement& row) {
     return r;
 }
 
-Error version_not_found(std::int64_t id) {
-    return make_error(ErrorCode::NotFound, "version " + std::to_string(id) + " not found");
-}
-
-Error stale_revision(std::int64_t id, std::int64_t stored, std::int64_t expected) {
-    return make_error(ErrorCode::PreconditionFailed,
-                      "version " + std::to_string(id) + " is at revision " + std::to_string(stored) + ", not " +
-                          std::to_string(expected));
-}
-
-Error unknown_artifact(std::string_view key) {
-    return make_error(ErrorCode::Unprocessable, "unknown artifact " + std::string(key));
-}
-
 // A version takes `key`: Unprocessable when no such artifact is recorded.
 Result<void> claim_artifact(Connection& c, const std::string& key) {
     auto n = execute(c, sql::kClaimArtifact, "claiming artifact", [&](Statement& s) { s.bind(1, key); });
@@ -240,6 +191,10 @@ Result<std::unique_ptr<SqliteVersionRepository>> SqliteVersionRepository::open(c
     if (!reader) {
         return std::move(reader).error();
     }
+    // A second version with the same code, or a second record of an
+    // artifact, is the caller's Conflict.
+    (*writer)->report_duplicates_as_conflict();
+    (*reader)->report_duplicates_as_conflict();
     std::unique_ptr<SqliteVersionRepository> repo(new SqliteVersionRepository(std::move(*writer), std::move(*reader)));
     // A database we cannot read fails the start, not the first request.
     if (auto r = repo->ping(); !r) {
@@ -288,13 +243,10 @@ Result<ReleaseVersion> SqliteVersionRepository::create(const ReleaseVersion& ver
             },
             [&](Statement& row) { stored = read_version(row); });
         if (!r) {
-            Error e = std::move(r).error();
-            if (e.code == ErrorCode::Conflict) {
-                e.message = "a version " + std::to_string(version.version_code) + " of " +
-                            std::string(releases::to_string(version.platform)) + " on channel " + version.channel +
-                            " exists already";
+            if (r.error().code == ErrorCode::Conflict) {
+                return duplicate_version(version);
             }
-            return e;
+            return std::move(r).error();
         }
         if (!stored) {
             return make_error(ErrorCode::Internal, "sqlite: inserting version returned no row");
@@ -401,13 +353,10 @@ Result<ReleaseVersion> SqliteVersionRepository::update(const ReleaseVersion& ver
             },
             [&](Statement& row) { stored = read_version(row); });
         if (!r) {
-            Error e = std::move(r).error();
-            if (e.code == ErrorCode::Conflict) {
-                e.message = "a version " + std::to_string(version.version_code) + " of " +
-                            std::string(releases::to_string(version.platform)) + " on channel " + version.channel +
-                            " exists already";
+            if (r.error().code == ErrorCode::Conflict) {
+                return duplicate_version(version);
             }
-            return e;
+            return std::move(r).error();
         }
         if (!stored) {
             return make_error(ErrorCode::Internal, "sqlite: updating version returned no row");
@@ -572,7 +521,7 @@ Result<ArtifactRecord> SqliteVersionRepository::get_artifact(std::string_view ke
         return std::move(r).error();
     }
     if (!out) {
-        return make_error(ErrorCode::NotFound, "artifact " + std::string(key) + " not found");
+        return releases::artifact_not_found(key);
     }
     return std::move(*out);
 }

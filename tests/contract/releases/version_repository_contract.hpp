@@ -2,17 +2,17 @@
 
 // The contract of releases::VersionRepository, run against every adapter.
 //
-// One value-parameterized suite (VersionRepositoryContract, tests in
-// version_repository_contract.cpp) over a StoreAdapter<VersionRepository>: a
-// name and a factory that makes a fresh, empty repository per test (null when
-// the adapter's service is not configured here: the tests are skipped).
+// One suite (VersionRepositoryContract, tests in
+// version_repository_contract.cpp) on adapter_contract.hpp's harness: a
+// StoreAdapter<VersionRepository> makes a fresh, empty repository per test
+// (null when the adapter's service is not configured here: skipped).
 // Adding an adapter is one line in its own file:
 //
 //   INSTANTIATE_TEST_SUITE_P(Postgres, VersionRepositoryContract,
 //                            ::testing::Values(postgres_version_repository()),
 //                            store_adapter_name<releases::VersionRepository>);
 
-#include "contract/store_contract.hpp"
+#include "contract/adapter_contract.hpp"
 #include "releases/version_repository.hpp"
 
 namespace beacon::contract {

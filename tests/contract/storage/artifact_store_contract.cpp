@@ -37,44 +37,35 @@ TimePoint real_now() {
 
 // ---- adapters ----
 
-class LocalHarness final : public ArtifactStoreHarness {
-public:
-    LocalHarness() {
-        auto opened = backends::localfs::LocalArtifactStore::open(dir_.path() / "artifacts", "contract-secret");
-        if (!opened) {
-            ADD_FAILURE() << opened.error().message;
-            std::abort();
-        }
-        store_ = std::move(*opened);
-        server_ = std::make_unique<LocalFilesServer>(*store_);
+// The local store and a /files server for its links, kept together.
+struct LocalFixture {
+    test::TempDir dir;
+    std::unique_ptr<backends::localfs::LocalArtifactStore> store;
+    std::unique_ptr<LocalFilesServer> server;
+};
+
+StoreInstance<releases::ArtifactStore> make_local() {
+    StoreInstance<releases::ArtifactStore> instance;
+    auto fixture = std::make_shared<LocalFixture>();
+    auto opened = backends::localfs::LocalArtifactStore::open(fixture->dir.path() / "artifacts", "contract-secret");
+    if (!opened) {
+        ADD_FAILURE() << opened.error().message;
+        return instance;
     }
-    releases::ArtifactStore& store() override { return *store_; }
-    std::string public_base_url() const override { return server_->base_url(); }
-
-private:
-    test::TempDir dir_;
-    std::unique_ptr<backends::localfs::LocalArtifactStore> store_;
-    std::unique_ptr<LocalFilesServer> server_;
-};
-
-class S3Harness final : public ArtifactStoreHarness {
-public:
-    explicit S3Harness(std::unique_ptr<backends::s3::S3ArtifactStore> store) : store_(std::move(store)) {}
-    releases::ArtifactStore& store() override { return *store_; }
-    std::string public_base_url() const override { return "http://unused.invalid"; }
-
-private:
-    std::unique_ptr<backends::s3::S3ArtifactStore> store_;
-};
-
-std::unique_ptr<ArtifactStoreHarness> make_local() {
-    return std::make_unique<LocalHarness>();
+    fixture->store = std::move(*opened);
+    fixture->server = std::make_unique<LocalFilesServer>(*fixture->store);
+    instance.port = fixture->store.get();
+    instance.public_base_url = fixture->server->base_url();
+    instance.link_carries_file_name = true;
+    instance.owner = std::move(fixture);
+    return instance;
 }
 
-std::unique_ptr<ArtifactStoreHarness> make_s3() {
+StoreInstance<releases::ArtifactStore> make_s3() {
+    StoreInstance<releases::ArtifactStore> instance;
     auto settings = s3_settings_from_env();
     if (!settings) {
-        return nullptr;
+        return instance;
     }
     // A fresh prefix per test: tests never see each other's objects.
     settings->prefix = "contract-" + random_hex(8);
@@ -82,9 +73,12 @@ std::unique_ptr<ArtifactStoreHarness> make_s3() {
     if (!store) {
         ADD_FAILURE() << "opening the S3 store at " << std::getenv("BEACON_TEST_S3_ENDPOINT") << ": "
                       << store.error().message;
-        return nullptr;
+        return instance;
     }
-    return std::make_unique<S3Harness>(std::move(*store));
+    instance = owning_instance<releases::ArtifactStore>(std::move(*store));
+    instance.public_base_url = "http://unused.invalid";
+    instance.link_carries_file_name = true;
+    return instance;
 }
 
 // ---- HTTP fetch ----
@@ -190,20 +184,16 @@ FetchResult fetch(const std::string& url, std::string_view method) {
 }
 
 void ArtifactStoreContract::SetUp() {
-    harness_ = GetParam().make();
-    if (!harness_) {
-        if (::testing::Test::HasFailure()) {
-            FAIL() << GetParam().name << " is configured but could not be opened";
-        }
-        GTEST_SKIP() << GetParam().name << " is not configured here (set BEACON_TEST_S3_ENDPOINT, "
-                     << "or run tools/run-storage-tests.sh)";
+    StoreContract::SetUp();
+    if (IsSkipped() || HasFatalFailure()) {
+        return;
     }
     scratch_ = std::filesystem::temp_directory_path() / ("beacon-storage-" + random_hex(8));
     std::filesystem::create_directories(scratch_);
 }
 
 void ArtifactStoreContract::TearDown() {
-    harness_.reset();
+    StoreContract::TearDown();
     if (!scratch_.empty()) {
         std::error_code ec;
         std::filesystem::remove_all(scratch_, ec);
@@ -286,7 +276,7 @@ TEST_P(ArtifactStoreContract, LargeFileRoundTripsThroughSignedUrl) {
     ASSERT_EQ(got.status, 200) << describe(got);
     EXPECT_EQ(got.size, file.size);
     EXPECT_EQ(got.sha256, file.sha256);
-    if (GetParam().link_carries_file_name) {
+    if (instance().link_carries_file_name) {
         ASSERT_TRUE(got.content_disposition.has_value());
         EXPECT_NE(got.content_disposition->find("filename=\"app-release.apk\""), std::string::npos)
             << *got.content_disposition;
@@ -406,8 +396,8 @@ TEST_P(ArtifactStoreContract, LinkLifetimeIsWhatWasAskedUpToTheBackendLimit) {
 
 INSTANTIATE_TEST_SUITE_P(Adapters,
                          ArtifactStoreContract,
-                         ::testing::Values(ArtifactStoreAdapter{"Local", make_local, true},
-                                           ArtifactStoreAdapter{"S3", make_s3, true}),
-                         artifact_adapter_name);
+                         ::testing::Values(ArtifactStoreAdapter{"Local", make_local},
+                                           ArtifactStoreAdapter{"S3", make_s3}),
+                         store_adapter_name<releases::ArtifactStore>);
 
 }  // namespace beacon::contract

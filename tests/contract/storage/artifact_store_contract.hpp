@@ -2,8 +2,9 @@
 
 // The contract of releases::ArtifactStore, run against every adapter.
 //
-// Each adapter contributes one ArtifactStoreAdapter (see
-// artifact_store_contract.cpp): the local file store always, S3 when
+// On adapter_contract.hpp's harness, each adapter contributes one
+// ArtifactStoreAdapter (see artifact_store_contract.cpp): the local file
+// store always, S3 when
 // BEACON_TEST_S3_ENDPOINT names a server (tools/run-storage-tests.sh starts
 // s3rver behind a SigV4-verifying proxy and sets it). The suite only uses the
 // port, plus plain HTTP GETs of the signed URLs it hands out, so both adapters
@@ -21,38 +22,22 @@
 
 #include <gtest/gtest.h>
 
+#include "contract/adapter_contract.hpp"
 #include "releases/artifact_store.hpp"
 
 namespace beacon::contract {
 
-// One store for one test, with whatever it needs around it.
-class ArtifactStoreHarness {
-public:
-    virtual ~ArtifactStoreHarness() = default;
-    virtual releases::ArtifactStore& store() = 0;
+template <>
+struct AdapterTraits<releases::ArtifactStore> {
     // What to pass as public_base_url to signed_url().
-    virtual std::string public_base_url() const = 0;
-};
-
-struct ArtifactStoreAdapter {
-    // Test-name suffix, [A-Za-z0-9_] only ("Local", "S3").
-    std::string name;
-    // A fresh, empty store. nullptr when the adapter's service is not
-    // configured here: the test is then skipped.
-    std::function<std::unique_ptr<ArtifactStoreHarness>()> make;
+    std::string public_base_url;
     // Whether the link makes the server send Content-Disposition with the
     // download file name (S3 carries it in the URL; Beacon's /files route
     // takes it from the artifact record, which this suite does not have).
     bool link_carries_file_name = false;
 };
 
-inline void PrintTo(const ArtifactStoreAdapter& adapter, std::ostream* os) {
-    *os << adapter.name;
-}
-
-inline std::string artifact_adapter_name(const ::testing::TestParamInfo<ArtifactStoreAdapter>& info) {
-    return info.param.name;
-}
+using ArtifactStoreAdapter = StoreAdapter<releases::ArtifactStore>;
 
 // A file of pseudo-random bytes and what a store should give back for it.
 struct TestFile {
@@ -78,17 +63,16 @@ struct FetchResult {
 };
 FetchResult fetch(const std::string& url, std::string_view method = "GET");
 
-class ArtifactStoreContract : public ::testing::TestWithParam<ArtifactStoreAdapter> {
+// The suite's fixture: the harness's, plus a scratch directory per test.
+class ArtifactStoreContract : public StoreContract<releases::ArtifactStore> {
 protected:
     void SetUp() override;
     void TearDown() override;
 
-    releases::ArtifactStore& store() { return harness_->store(); }
-    std::string public_base_url() const { return harness_->public_base_url(); }
+    const std::string& public_base_url() { return instance().public_base_url; }
     const std::filesystem::path& scratch() const { return scratch_; }
 
 private:
-    std::unique_ptr<ArtifactStoreHarness> harness_;
     std::filesystem::path scratch_;
 };
 
