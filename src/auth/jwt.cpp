@@ -41,6 +41,8 @@
 #include <openssl/rand.h>
 #include <boost/json.hpp>
 
+#include "core/text.hpp"
+
 namespace beacon::auth {
 namespace {
 
@@ -155,19 +157,6 @@ bool is_admin(const boost::json::object& claims) {
     return false;
 }
 
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
-        if (lower(a[i]) != lower(b[i])) {
-            return false;
-        }
-    }
-    return true;
-}
-
 }  // namespace
 
 TokenVerifier::TokenVerifier(std::string secret, const Clock& clock) : secret_(std::move(secret)), clock_(clock) {}
@@ -200,7 +189,7 @@ Result<Principal> TokenVerifier::verify(std::string_view token) const {
     }
     // libjwt refuses other types; say why here rather than "bad signature".
     if (const auto* typ = header->if_contains("typ");
-        typ != nullptr && (!typ->is_string() || !equals_ignoring_case(typ->get_string(), "JWT"))) {
+        typ != nullptr && (!typ->is_string() || !iequals(typ->get_string(), "JWT"))) {
         return refuse("unsupported typ");
     }
     // RFC 7515 4.1.11: extensions we do not understand must not be ignored.

@@ -1,11 +1,6 @@
 #include "core/text.hpp"
 
 namespace beacon {
-namespace {
-
-char lower_ascii(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-}  // namespace
 
 std::string to_lower(std::string_view s) {
     std::string out(s);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <optional>
 
+#include "core/text.hpp"
+
 namespace beacon::http {
 namespace {
 
@@ -23,31 +25,15 @@ std::optional<std::uint64_t> digits(std::string_view s) {
     return v;
 }
 
-bool iequals(std::string_view a, std::string_view lower) {
-    return a.size() == lower.size() && std::equal(a.begin(), a.end(), lower.begin(), [](char x, char y) {
-               return (x >= 'A' && x <= 'Z' ? static_cast<char>(x - 'A' + 'a') : x) == y;
-           });
-}
-
-std::string_view trim_ows(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
-
 }  // namespace
 
 RangeDecision decide_range(std::string_view header, std::uint64_t size) {
     const RangeDecision ignore{};
     const std::size_t eq = header.find('=');
-    if (eq == std::string_view::npos || !iequals(trim_ows(header.substr(0, eq)), "bytes")) {
+    if (eq == std::string_view::npos || !iequals(trim(header.substr(0, eq)), "bytes")) {
         return ignore;
     }
-    const std::string_view set = trim_ows(header.substr(eq + 1));
+    const std::string_view set = trim(header.substr(eq + 1));
     if (set.find(',') != std::string_view::npos) {
         return ignore;
     }

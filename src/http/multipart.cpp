@@ -1,30 +1,13 @@
 #include "http/multipart.hpp"
 
 #include <algorithm>
-#include <cctype>
+
+#include "core/text.hpp"
 
 namespace beacon::http {
 namespace {
 
 constexpr std::size_t kMaxPartHeaders = 8 * 1024;
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out) {
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-    return out;
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
 
 // Value of parameter `name` in a header like `form-data; name="file"; filename="a.apk"`.
 std::optional<std::string> header_param(std::string_view value, std::string_view name) {
@@ -35,7 +18,7 @@ std::optional<std::string> header_param(std::string_view value, std::string_view
         if (eq == std::string_view::npos) {
             return std::nullopt;
         }
-        std::string key = lower(trim(rest.substr(0, eq)));
+        std::string key = to_lower(trim(rest.substr(0, eq)));
         rest = rest.substr(eq + 1);
         std::string val;
         std::size_t consumed = 0;
@@ -69,7 +52,7 @@ std::optional<std::string> header_param(std::string_view value, std::string_view
 
 std::optional<std::string> multipart_boundary(std::string_view content_type) {
     std::string_view base = content_type.substr(0, content_type.find(';'));
-    if (lower(trim(base)) != "multipart/form-data") {
+    if (to_lower(trim(base)) != "multipart/form-data") {
         return std::nullopt;
     }
     auto b = header_param(content_type, "boundary");
@@ -96,10 +79,10 @@ Result<void> MultipartFileReader::parse_part_headers(std::string_view headers) {
         if (colon == std::string_view::npos) {
             return make_error(ErrorCode::InvalidArgument, "malformed multipart part header");
         }
-        std::string key = lower(trim(line.substr(0, colon)));
+        std::string key = to_lower(trim(line.substr(0, colon)));
         std::string_view value = trim(line.substr(colon + 1));
         if (key == "content-disposition") {
-            if (lower(trim(value.substr(0, value.find(';')))) != "form-data") {
+            if (to_lower(trim(value.substr(0, value.find(';')))) != "form-data") {
                 return make_error(ErrorCode::InvalidArgument, "a multipart part is not form-data");
             }
             name = header_param(value, "name");

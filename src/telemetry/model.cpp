@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "core/text.hpp"
+
 namespace beacon::telemetry {
 namespace {
 
@@ -21,8 +23,6 @@ bool all_id_chars(std::string_view s) {
     return true;
 }
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
 }  // namespace
 
 std::optional<Platform> parse_platform(std::string_view text) {
@@ -31,7 +31,7 @@ std::optional<Platform> parse_platform(std::string_view text) {
     }
     char buf[8];
     for (std::size_t i = 0; i < text.size(); ++i) {
-        buf[i] = lower(text[i]);
+        buf[i] = lower_ascii(text[i]);
     }
     std::string_view low(buf, text.size());
     for (std::size_t i = 0; i + 1 < kPlatformNames.size(); ++i) {

@@ -487,6 +487,9 @@ void FaultsTest::postgres_outage(Outage how) {
     EXPECT_TRUE(IsProblem(timed([&] { return c.get("/admin/jobs", admin()); }), 503, "unavailable"));
     EXPECT_TRUE(
         IsProblem(timed([&] { return c.post("/admin/jobs/rolling-dau/run", "", admin()); }), 503, "unavailable"));
+    EXPECT_TRUE(IsProblem(timed([&] { return c.get("/admin/versions", admin()); }), 503, "unavailable"));
+    // Every one of those 503s, job and release routes too, is counted by the backend that failed.
+    EXPECT_NE(c.get("/metrics").body.find("beacon_backend_errors_total{backend=\"database\"} "), std::string::npos);
     // Heartbeats, the online count and the update check do not need it.
     EXPECT_TRUE(load.wait_for(Route::Heartbeat, 200, 3, gone_at, 30s)) << "heartbeats stopped with PostgreSQL";
     EXPECT_EQ(timed([&] { return c.get("/telemetry/online"); }).status, 200);
@@ -544,6 +547,7 @@ void FaultsTest::redis_outage(Outage how) {
     })) << "/telemetry/online did not answer 503 without Redis";
     EXPECT_EQ(unavailable_fault(timed([&] { return c.get("/telemetry/online"); })), "");
     EXPECT_TRUE(IsProblem(timed([&] { return c.get("/admin/telemetry/realtime", admin()); }), 503, "unavailable"));
+    EXPECT_NE(c.get("/metrics").body.find("beacon_backend_errors_total{backend=\"presence\"} "), std::string::npos);
     // Events need PostgreSQL only (the DAU estimate is best effort).
     EXPECT_TRUE(load.wait_for(Route::Events, 200, 3, gone_at, 30s)) << "events stopped with Redis";
     std::this_thread::sleep_until(down_at + 8s);

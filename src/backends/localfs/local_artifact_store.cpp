@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/fd_io.hpp"
 #include "releases/artifact_key.hpp"
 #include "releases/sha256_stream.hpp"
 #include "releases/sigv4.hpp"
@@ -32,7 +33,7 @@ constexpr std::size_t kMaxExpiresDigits = 12;
 // Disk trouble is something the operator fixes (space, permissions, a failing
 // disk), not a bug: Unavailable, with the path and the OS's reason.
 Error io_error(std::string_view what, const fs::path& path, int err) {
-    return make_error(ErrorCode::Unavailable, std::string(what) + " " + path.string() + ": " + std::strerror(err));
+    return unavailable("storage", std::string(what) + " " + path.string() + ": " + std::strerror(err));
 }
 
 Error bad_key(std::string_view key) {
@@ -73,21 +74,6 @@ Result<void> fsync_dir(const fs::path& dir) {
         return io_error("syncing directory", dir, errno);
     }
     return ok();
-}
-
-bool write_all(int fd, const char* data, std::size_t size) {
-    while (size > 0) {
-        const ssize_t n = ::write(fd, data, size);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return false;
-        }
-        data += n;
-        size -= static_cast<std::size_t>(n);
-    }
-    return true;
 }
 
 // Copies `size` bytes from `in` to `out`: copy_file_range first (in-kernel,
@@ -131,7 +117,7 @@ bool copy_contents(int in, int out, std::uint64_t size) {
             errno = EIO;
             return false;
         }
-        if (!write_all(out, buffer.data(), static_cast<std::size_t>(n))) {
+        if (!write_all(out, std::string_view(buffer.data(), static_cast<std::size_t>(n)))) {
             return false;
         }
         copied += static_cast<std::uint64_t>(n);
@@ -365,7 +351,7 @@ Result<void> LocalArtifactStore::ping() {
         return io_error("checking", incoming_, errno);
     }
     if (!S_ISDIR(st.st_mode)) {
-        return make_error(ErrorCode::Unavailable, incoming_.string() + " is not a directory");
+        return unavailable("storage", incoming_.string() + " is not a directory");
     }
     if (::access(incoming_.c_str(), W_OK) != 0) {
         return io_error("checking write access to", incoming_, errno);

@@ -67,6 +67,8 @@
 
 #include <xxhash.h>
 
+#include "core/fd_io.hpp"
+
 namespace beacon::backends::memory {
 namespace {
 
@@ -498,27 +500,11 @@ private:
 };
 
 Error io_error(std::string_view what, const std::filesystem::path& path, int err) {
-    return make_error(ErrorCode::Unavailable,
-                      std::string(what) + " " + path.string() + ": " + std::system_category().message(err));
+    return unavailable("presence", std::string(what) + " " + path.string() + ": " + std::system_category().message(err));
 }
 
 Error corrupt(std::string_view why) {
     return make_error(ErrorCode::Internal, "corrupt snapshot: " + std::string(why));
-}
-
-// Writes all of `data` to `fd`, retrying short writes and EINTR.
-bool write_all(int fd, std::string_view data) {
-    while (!data.empty()) {
-        const ssize_t n = ::write(fd, data.data(), data.size());
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return false;
-        }
-        data.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return true;
 }
 
 // temp file + fsync + rename + fsync(dir): after a crash the path holds either

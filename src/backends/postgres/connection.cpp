@@ -166,13 +166,12 @@ Result<std::unique_ptr<PgConnection>> PgConnection::connect(const ConnectSetting
                             nullptr};
     PGconn* raw = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
     if (raw == nullptr) {
-        return make_error(ErrorCode::Unavailable, "postgres: cannot connect: out of memory");
+        return unavailable("database", "postgres: cannot connect: out of memory");
     }
     if (PQstatus(raw) != CONNECTION_OK) {
         // libpq's parse errors quote the URI or a piece of it (password included).
-        Error e = make_error(
-            ErrorCode::Unavailable,
-            "postgres: cannot connect: " + redact_secrets(first_line(PQerrorMessage(raw)), secrets_in(settings.url)));
+        Error e = unavailable(
+            "database", "postgres: cannot connect: " + redact_secrets(first_line(PQerrorMessage(raw)), secrets_in(settings.url)));
         PQfinish(raw);
         return e;
     }
@@ -238,7 +237,7 @@ Error PgConnection::connection_error(std::string_view what) {
     last_sqlstate_.clear();
     std::string message = "postgres: ";
     message.append(what).append(": ").append(first_line(PQerrorMessage(conn_)));
-    return make_error(ErrorCode::Unavailable, std::move(message));
+    return unavailable("database", std::move(message));
 }
 
 Result<void> PgConnection::wait_readable(std::string_view what, SteadyClock::time_point deadline) {
@@ -249,7 +248,7 @@ Result<void> PgConnection::wait_readable(std::string_view what, SteadyClock::tim
             broken_ = true;
             timed_out_ = true;
             last_sqlstate_.clear();
-            return make_error(ErrorCode::Unavailable, "postgres: " + std::string(what) + ": no answer in time");
+            return unavailable("database", "postgres: " + std::string(what) + ": no answer in time");
         }
         pollfd p{};
         p.fd = PQsocket(conn_);
@@ -308,7 +307,10 @@ Result<PgResult> PgConnection::wait_result(std::string_view what, Millis timeout
     if (!last_sqlstate_.empty()) {
         message.append(" (SQLSTATE ").append(last_sqlstate_).append(")");
     }
-    return make_error(transient(last_sqlstate_) ? ErrorCode::Unavailable : ErrorCode::Internal, std::move(message));
+    if (transient(last_sqlstate_)) {
+        return unavailable("database", std::move(message));
+    }
+    return make_error(ErrorCode::Internal, std::move(message));
 }
 
 Result<PgResult> PgConnection::exec(std::string_view sql,
@@ -316,7 +318,7 @@ Result<PgResult> PgConnection::exec(std::string_view sql,
                                     std::string_view what,
                                     std::optional<Millis> timeout) {
     if (broken_) {
-        return make_error(ErrorCode::Unavailable, "postgres: " + std::string(what) + ": connection lost");
+        return unavailable("database", "postgres: " + std::string(what) + ": connection lost");
     }
     const std::string text(sql);
     const std::vector<const char*> values = params.pointers();
@@ -328,7 +330,7 @@ Result<PgResult> PgConnection::exec(std::string_view sql,
 
 Result<void> PgConnection::exec_script(std::string_view sql, std::string_view what, std::optional<Millis> timeout) {
     if (broken_) {
-        return make_error(ErrorCode::Unavailable, "postgres: " + std::string(what) + ": connection lost");
+        return unavailable("database", "postgres: " + std::string(what) + ": connection lost");
     }
     const std::string text(sql);
     if (PQsendQuery(conn_, text.c_str()) == 0) {
@@ -343,7 +345,7 @@ Result<void> PgConnection::exec_script(std::string_view sql, std::string_view wh
 
 Result<std::int64_t> PgConnection::copy_in(std::string_view copy_sql, std::string_view data, std::string_view what) {
     if (broken_) {
-        return make_error(ErrorCode::Unavailable, "postgres: " + std::string(what) + ": connection lost");
+        return unavailable("database", "postgres: " + std::string(what) + ": connection lost");
     }
     const std::string text(copy_sql);
     if (PQsendQuery(conn_, text.c_str()) == 0) {
@@ -394,8 +396,7 @@ Result<ConnectionPool::Lease> ConnectionPool::acquire() {
     std::unique_lock lock(mutex_);
     for (;;) {
         if (SteadyClock::now() < quiet_until_) {
-            return make_error(ErrorCode::Unavailable,
-                              "postgres: the server did not answer in time; calls are held off for " +
+            return unavailable("database", "postgres: the server did not answer in time; calls are held off for " +
                                   std::to_string(settings_.hold_off.count()) + " ms");
         }
         if (!idle_.empty()) {
@@ -433,9 +434,8 @@ Result<ConnectionPool::Lease> ConnectionPool::acquire() {
         }
         if (freed_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
             open_ >= std::max(1, settings_.max_connections)) {
-            return make_error(
-                ErrorCode::Unavailable,
-                "postgres: all " + std::to_string(settings_.max_connections) + " connections stayed busy");
+            return unavailable(
+                "database", "postgres: all " + std::to_string(settings_.max_connections) + " connections stayed busy");
         }
     }
 }

@@ -106,8 +106,7 @@ Result<int> apply_migrations(PgConnection& c, Millis timeout) {
         return std::move(listed).error();
     }
     if (!applied.empty() && applied.back() > migrations.back().version) {
-        return make_error(ErrorCode::Unavailable,
-                          "postgres: the database has schema version " + std::to_string(applied.back()) +
+        return unavailable("database", "postgres: the database has schema version " + std::to_string(applied.back()) +
                               ", newer than this binary knows (" + std::to_string(migrations.back().version) + ")");
     }
     int count = 0;
@@ -293,7 +292,7 @@ Event read_event(const PgResult& r, int row) {
 }
 
 Error injected_failure() {
-    return make_error(ErrorCode::Unavailable, "postgres: injected append failure (test)");
+    return unavailable("database", "postgres: injected append failure (test)");
 }
 
 std::set<partitions::Month> months_ahead(TimePoint now, int ahead) {
@@ -655,8 +654,7 @@ Result<std::int64_t> PgDatabase::delete_events_before(TimePoint t) {
         }
     }
     if (!keys_done) {
-        return make_error(ErrorCode::Unavailable,
-                          "deleting the dedup keys of expired months: more than this run's bound; "
+        return unavailable("database", "deleting the dedup keys of expired months: more than this run's bound; "
                           "the next run continues");
     }
     const Millis long_wait = options_.maintenance_timeout + kClientGrace;

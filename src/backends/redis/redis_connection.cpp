@@ -17,9 +17,7 @@
 namespace beacon::backends::redis {
 namespace {
 
-Error unavailable(std::string message) {
-    return make_error(ErrorCode::Unavailable, std::move(message));
-}
+Error redis_down(std::string message) { return unavailable("presence", std::move(message)); }
 
 Error bad_url(std::string_view why) {
     return make_error(ErrorCode::InvalidArgument, "redis URL: " + std::string(why));
@@ -255,12 +253,12 @@ Result<std::int64_t> integer_reply(const redisReply& reply, std::string_view wha
     if (!checked) {
         return std::move(checked).error();
     }
-    return unavailable(std::string(what) + ": unexpected reply type " + std::to_string(reply.type));
+    return redis_down(std::string(what) + ": unexpected reply type " + std::to_string(reply.type));
 }
 
 Result<void> check_reply(const redisReply& reply, std::string_view what) {
     if (reply.type == REDIS_REPLY_ERROR) {
-        return unavailable(std::string(what) + ": " + std::string(reply.str, reply.len));
+        return redis_down(std::string(what) + ": " + std::string(reply.str, reply.len));
     }
     return ok();
 }
@@ -280,17 +278,17 @@ Result<std::unique_ptr<RedisConnection>> RedisConnection::connect(const RedisEnd
                             ? redisConnectWithTimeout(endpoint.host.c_str(), endpoint.port, connect_tv)
                             : redisConnectUnixWithTimeout(endpoint.unix_path.c_str(), connect_tv);
     if (ctx == nullptr) {
-        return unavailable("connecting to Redis at " + endpoint.describe() + ": out of memory");
+        return redis_down("connecting to Redis at " + endpoint.describe() + ": out of memory");
     }
     std::unique_ptr<RedisConnection> conn(new RedisConnection(ctx, endpoint));
     if (ctx->err != 0) {
-        return unavailable("connecting to Redis at " + endpoint.describe() + ": " + ctx->errstr);
+        return redis_down("connecting to Redis at " + endpoint.describe() + ": " + ctx->errstr);
     }
     // Without a read/write timeout a Redis that stops answering (frozen,
     // partitioned) would block the calling thread forever.
     if (redisSetTimeout(ctx, to_timeval(endpoint.command_timeout)) != REDIS_OK ||
         (endpoint.unix_path.empty() && redisEnableKeepAlive(ctx) != REDIS_OK)) {
-        return unavailable("connecting to Redis at " + endpoint.describe() + ": " + ctx->errstr);
+        return redis_down("connecting to Redis at " + endpoint.describe() + ": " + ctx->errstr);
     }
 
     std::vector<Command> setup;
@@ -371,7 +369,7 @@ Error RedisConnection::io_error(int saved_errno) const {
     } else {
         why = "connection failed";
     }
-    return unavailable("Redis at " + where_ + ": " + why);
+    return redis_down("Redis at " + where_ + ": " + why);
 }
 
 // ---- RedisPool ----------------------------------------------------------------
@@ -396,7 +394,7 @@ Result<std::unique_ptr<RedisConnection>> RedisPool::acquire() {
     {
         std::unique_lock lock(mu_);
         if (!freed_.wait_for(lock, endpoint_.command_timeout, [&] { return leased_ < size_; })) {
-            return unavailable("Redis at " + endpoint_.describe() + ": all " + std::to_string(size_) +
+            return redis_down("Redis at " + endpoint_.describe() + ": all " + std::to_string(size_) +
                                " connections busy for " + std::to_string(endpoint_.command_timeout.count()) + " ms");
         }
         ++leased_;

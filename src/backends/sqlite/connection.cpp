@@ -36,7 +36,9 @@ Error make_sqlite_error(sqlite3* db, int rc, std::string_view what) {
     if (db != nullptr && (sqlite3_extended_errcode(db) & 0xff) == (rc & 0xff)) {
         message.append(" (").append(sqlite3_errmsg(db)).append(")");
     }
-    return make_error(code, std::move(message));
+    Error e = make_error(code, std::move(message));
+    e.backend = "database";  // read only when Unavailable
+    return e;
 }
 
 Error Connection::error(int rc, std::string_view what) const {

@@ -37,9 +37,8 @@ void SpaceWatch::wrote() {
 Result<void> SpaceWatch::check() {
     const auto free_now = free_bytes_();
     auto down = [this](std::uint64_t free) {
-        return make_error(
-            ErrorCode::Unavailable,
-            "sqlite: no space left on the file system of " + where_ + " (" + std::to_string(free) + " bytes free)");
+        return unavailable(
+            "database", "sqlite: no space left on the file system of " + where_ + " (" + std::to_string(free) + " bytes free)");
     };
     if (free_now && *free_now < kLowSpace) {
         return down(*free_now);

@@ -46,8 +46,7 @@ Result<std::unique_ptr<Connection>> open_writer(const std::filesystem::path& fil
         return std::move(mode).error().with_context("enabling WAL on " + file.string());
     }
     if (*mode != "wal") {
-        return make_error(ErrorCode::Unavailable,
-                          "sqlite: " + file.string() + " cannot use WAL (journal mode is '" + *mode + "')");
+        return unavailable("database", "sqlite: " + file.string() + " cannot use WAL (journal mode is '" + *mode + "')");
     }
     if (auto r = (*conn)->exec(sql::kPragmaWriter); !r) {
         return std::move(r).error().with_context("configuring " + file.string());
@@ -73,8 +72,7 @@ Result<int> apply_migrations(Connection& c) {
         return std::move(listed).error();
     }
     if (!applied.empty() && applied.back() > migrations.back().version) {
-        return make_error(ErrorCode::Unavailable,
-                          "sqlite: the database has schema version " + std::to_string(applied.back()) +
+        return unavailable("database", "sqlite: the database has schema version " + std::to_string(applied.back()) +
                               ", newer than this binary knows (" + std::to_string(migrations.back().version) + ")");
     }
     int count = 0;
@@ -179,7 +177,7 @@ Event read_event(const Statement& row) {
 }
 
 Error injected_failure() {
-    return make_error(ErrorCode::Unavailable, "sqlite: injected append failure (test)");
+    return unavailable("database", "sqlite: injected append failure (test)");
 }
 
 }  // namespace

@@ -40,6 +40,12 @@ protected:
             throw std::runtime_error("boom");
             co_return json_response(bh::status::ok, std::string("{}"));
         });
+        router_.add("GET", "/storage-down", {}, [](Request&) -> asio::awaitable<Response> {
+            co_return problem_response(unavailable("storage", "s3: PUT x: connection refused"));
+        });
+        router_.add("GET", "/draining", {}, [](Request&) -> asio::awaitable<Response> {
+            co_return problem_response(make_error(ErrorCode::Unavailable, "the server is shutting down"));
+        });
         router_.add("POST", "/json", {.body = BodyKind::Json, .body_limit = 3000},
                     [](Request& r) -> asio::awaitable<Response> {
                         co_return json_response(bh::status::ok, "{\"bytes\":" + std::to_string(r.body.size()) + "}");
@@ -184,6 +190,21 @@ TEST_F(ServerTest, ANewConnectionThatSendsNothingIsClosedAfterTheFirstByteTimeou
     auto again = used.read_response(5s);
     ASSERT_TRUE(again) << used.error();
     EXPECT_EQ(again->status, 200);
+}
+
+TEST_F(ServerTest, A503FromAFailedBackendIsCountedByBackendWhateverTheRoute) {
+    start();
+    RawConnection conn(port_);
+    for (const char* path : {"/storage-down", "/storage-down", "/draining"}) {
+        ASSERT_TRUE(conn.send(std::string("GET ") + path + " HTTP/1.1\r\nHost: x\r\n\r\n"));
+        auto r = conn.read_response(5s);
+        ASSERT_TRUE(r) << conn.error();
+        EXPECT_EQ(r->status, 503);
+    }
+    EXPECT_EQ(metric("beacon_backend_errors_total{backend=\"storage\"} "), "2");
+    // Load shedding names no backend and is not counted.
+    EXPECT_EQ(metrics_.render().find("beacon_backend_errors_total{backend=\"\"}"), std::string::npos);
+    EXPECT_EQ(metrics_.render().find("backend=\"(null)\""), std::string::npos);
 }
 
 TEST_F(ServerTest, AnExceptionIsA500AndClosesTheConnection) {
