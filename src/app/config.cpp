@@ -31,9 +31,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The one list of settings (config.hpp: Setting). Secrets are not offered on
-// the command line, where other users can read them in the process list.
-// clang-format off: one row per setting reads as a table
+// The one list of settings (config.hpp: Setting), laid out as a table. Secrets
+// are not offered on the command line, where other users can read them in the
+// process list.
+// clang-format off
 constexpr std::array kSettings{
     // key, environment variable, flag, offered on the command line, TOML type;
     //     how errors quote a bad value, help
