@@ -9,14 +9,14 @@
 
 #include <string>
 
+#include "backends/s3/sigv4.hpp"
 #include "core/clock.hpp"
 #include "releases/artifact_key.hpp"
-#include "releases/sigv4.hpp"
 
 namespace {
 
-using beacon::releases::AwsCredentials;
-using beacon::releases::SigV4Scope;
+using beacon::backends::s3::AwsCredentials;
+using beacon::backends::s3::SigV4Scope;
 
 // The example credentials of AWS's SigV4 documentation.
 const AwsCredentials kCredentials{"AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", ""};
@@ -26,14 +26,14 @@ const beacon::TimePoint kNow = beacon::from_epoch_ms(1'795'593'600'123);  // 202
 const std::string kSha256 = "3f2a8e6c1b9d4f7a0e5c2b8d6a4f1e9c7b3d5a2f8e6c4b1d9a7f3e5c2b8d6a4f";
 
 void BM_SignRequestPut(benchmark::State& state) {
-    beacon::releases::SigV4Request put;
+    beacon::backends::s3::SigV4Request put;
     put.method = "PUT";
     put.host = "beacon-artifacts.s3.us-east-1.amazonaws.com";
     put.path = "/android/" + kSha256 + ".apk";
     put.headers = {{"content-type", "application/vnd.android.package-archive"}};
     put.payload_sha256 = kSha256;
     for (auto _ : state) {
-        auto signed_request = beacon::releases::sign_request(put, kCredentials, kScope, kNow);
+        auto signed_request = beacon::backends::s3::sign_request(put, kCredentials, kScope, kNow);
         benchmark::DoNotOptimize(signed_request);
     }
     state.SetItemsProcessed(state.iterations());
@@ -41,14 +41,14 @@ void BM_SignRequestPut(benchmark::State& state) {
 BENCHMARK(BM_SignRequestPut);
 
 void BM_PresignUrl(benchmark::State& state) {
-    beacon::releases::PresignRequest get;
+    beacon::backends::s3::PresignRequest get;
     get.host = "beacon-artifacts.s3.us-east-1.amazonaws.com";
     get.path = "/android/" + kSha256 + ".apk";
     get.query = {
         {"response-content-disposition", beacon::releases::attachment_content_disposition("beacon-shop-2.104.17.apk")}};
     get.expires_seconds = 24 * 3600;  // BEACON_PRESIGN_TTL's default
     for (auto _ : state) {
-        std::string url = beacon::releases::presign_url(get, kCredentials, kScope, kNow);
+        std::string url = beacon::backends::s3::presign_url(get, kCredentials, kScope, kNow);
         benchmark::DoNotOptimize(url);
     }
     state.SetItemsProcessed(state.iterations());

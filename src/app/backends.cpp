@@ -17,7 +17,9 @@
 namespace beacon::app {
 namespace {
 
-std::filesystem::path database_file(const Config& c) { return c.data_dir / "beacon.db"; }
+std::filesystem::path database_file(const Config& c) {
+    return c.data_dir / "beacon.db";
+}
 
 template <typename T>
 T* keep(Backends& b, std::unique_ptr<T> p) {
@@ -37,7 +39,7 @@ Result<void> open_database(const Config& config, Backends& b) {
         b.stats = db;
         b.snapshots = db;
         b.ledger = db;
-        b.readiness.push_back({"database", db});
+        b.readiness.push_back({.name = "database", .probe = db});
         auto versions = backends::postgres::PgVersionRepository::open(config.database_url);
         if (!versions) {
             return std::move(versions).error().with_context("opening the release catalog on PostgreSQL");
@@ -54,7 +56,7 @@ Result<void> open_database(const Config& config, Backends& b) {
     b.stats = db;
     b.snapshots = db;
     b.ledger = db;
-    b.readiness.push_back({"database", db});
+    b.readiness.push_back({.name = "database", .probe = db});
     auto versions = backends::sqlite::SqliteVersionRepository::open(database_file(config));
     if (!versions) {
         return std::move(versions).error().with_context("opening the release catalog");
@@ -69,24 +71,23 @@ Result<void> open_presence(const Config& config, const Clock& clock, Backends& b
         if (!endpoint) {
             return std::move(endpoint).error().with_context("BEACON_REDIS_URL");
         }
-        backends::redis::RedisPresenceOptions options;
-        options.key_prefix = config.redis_key_prefix;
-        auto redis = backends::redis::RedisPresence::open(*endpoint, std::move(options));
+        auto redis = backends::redis::RedisPresence::open(
+            *endpoint, backends::redis::RedisPresenceOptions{.key_prefix = config.redis_key_prefix});
         if (!redis) {
             return std::move(redis).error().with_context("connecting to Redis");
         }
         auto* p = keep(b, std::move(*redis));
         b.presence = p;
         b.heartbeat_recording = telemetry::HeartbeatRecording::Batched;
-        b.readiness.push_back({"presence", p});
+        b.readiness.push_back({.name = "presence", .probe = p});
         return {};
     }
-    backends::memory::MemoryPresenceOptions options;
-    options.snapshot_path = config.data_dir / "presence.snapshot";
-    options.clock = &clock;
     // A corrupt snapshot is a lost cache: set aside with a warning, never a
     // reason not to start.
-    auto memory = backends::memory::MemoryPresence::open_recovering(std::move(options));
+    auto memory = backends::memory::MemoryPresence::open_recovering(backends::memory::MemoryPresenceOptions{
+        .snapshot_path = config.data_dir / "presence.snapshot",
+        .clock = &clock,
+    });
     if (!memory) {
         return std::move(memory).error().with_context("loading presence");
     }
@@ -96,26 +97,28 @@ Result<void> open_presence(const Config& config, const Clock& clock, Backends& b
     auto* p = keep(b, std::move(memory->store));
     b.presence = p;
     b.presence_flush = p;
-    b.readiness.push_back({"presence", p});
+    b.readiness.push_back({.name = "presence", .probe = p});
     return {};
 }
 
 Result<void> open_storage(const Config& config, const Clock& clock, Backends& b) {
     if (config.storage_kind == StorageKind::S3) {
-        backends::s3::S3StoreSettings s;
-        s.endpoint = config.s3.endpoint;
-        s.bucket = config.s3.bucket;
-        s.prefix = config.s3.prefix;
-        s.region = config.s3.region;
-        s.credentials.access_key_id = config.s3.access_key_id;
-        s.credentials.secret_access_key = config.s3.secret_access_key;
-        auto s3 = backends::s3::S3ArtifactStore::open(std::move(s), clock);
+        auto s3 = backends::s3::S3ArtifactStore::open(
+            backends::s3::S3StoreSettings{
+                .endpoint = config.s3.endpoint,
+                .bucket = config.s3.bucket,
+                .prefix = config.s3.prefix,
+                .region = config.s3.region,
+                .credentials = {.access_key_id = config.s3.access_key_id,
+                                .secret_access_key = config.s3.secret_access_key},
+            },
+            clock);
         if (!s3) {
             return std::move(s3).error().with_context("BEACON_STORAGE_URL");
         }
         auto* store = keep(b, std::move(*s3));
         b.artifacts = store;
-        b.readiness.push_back({"storage", store});
+        b.readiness.push_back({.name = "storage", .probe = store});
         return {};
     }
     // Links are signed with a key derived from the JWT secret, so one secret
@@ -127,7 +130,7 @@ Result<void> open_storage(const Config& config, const Clock& clock, Backends& b)
     }
     auto* store = keep(b, std::move(*local));
     b.artifacts = store;
-    b.readiness.push_back({"storage", store});
+    b.readiness.push_back({.name = "storage", .probe = store});
     b.verify_file_link = [store](std::string_view key,
                                  std::string_view expires,
                                  std::string_view name,

@@ -4,8 +4,8 @@
 #include <iostream>
 #include <map>
 
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include "app/config.hpp"
 #include "app/logging.hpp"
@@ -19,14 +19,6 @@ extern char** environ;
 
 namespace beacon::app {
 namespace {
-
-// Settings that can be given as flags; the flag is --<name with dashes>.
-constexpr const char* kSettingFlags[] = {
-    "listen",         "data_dir",     "database_url",      "redis_url",         "storage_url",
-    "public_url",     "timezone",     "online_window",     "heartbeat_interval", "presign_ttl",
-    "max_artifact_bytes", "snapshot_retention", "event_retention", "log_format", "threads",
-    "port_file",      "redis_key_prefix", "max_connections", "first_byte_timeout", "body_memory",
-};
 
 std::map<std::string, std::string> environment() {
     std::map<std::string, std::string> env;
@@ -42,15 +34,15 @@ std::map<std::string, std::string> environment() {
 
 void add_setting_flags(CLI::App* cmd, std::map<std::string, std::string>& flags, std::string& config_file) {
     cmd->add_option("--config", config_file, "TOML configuration file");
-    for (const char* key : kSettingFlags) {
-        std::string flag = std::string("--") + key;
-        for (auto& c : flag) {
-            if (c == '_') {
-                c = '-';
-            }
+    for (const Setting& setting : settings()) {
+        if (!setting.command_line) {
+            continue;
         }
-        cmd->add_option_function<std::string>(flag, [&flags, key](const std::string& v) { flags[key] = v; },
-                                               std::string("overrides BEACON_") + key);
+        const std::string key(setting.key);
+        cmd->add_option_function<std::string>(
+            std::string(setting.flag),
+            [&flags, key](const std::string& v) { flags[key] = v; },
+            std::string(setting.help) + "; overrides " + std::string(setting.env));
     }
 }
 
@@ -98,8 +90,8 @@ int run_cli(int argc, char** argv) {
     auto* channel_opt = publish_cmd->add_option("--channel", channel, "release channel (default stable)");
     auto* changelog_opt = publish_cmd->add_option("--changelog", changelog, "release notes");
     publish_cmd->add_flag("--force", publish.force, "make the update mandatory");
-    auto* rollout_opt = publish_cmd->add_option("--rollout", rollout, "staged rollout percentage, 0 to 100")
-                            ->check(CLI::Range(0, 100));
+    auto* rollout_opt =
+        publish_cmd->add_option("--rollout", rollout, "staged rollout percentage, 0 to 100")->check(CLI::Range(0, 100));
 
     try {
         cli.parse(argc, argv);

@@ -22,6 +22,7 @@
 #include <toml++/toml.h>
 
 #include "auth/jwt.hpp"
+#include "backends/s3/s3_url.hpp"
 #include "core/redact.hpp"
 #include "core/time_format.hpp"
 
@@ -30,40 +31,77 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// How a TOML file may spell a value: settings that are numbers also take integers.
-enum class TomlType { String, StringOrInteger };
-// How an error message may quote a bad value.
-enum class Show { Value, Url, Hidden };
-
-struct Setting {
-    std::string_view key;  // TOML and flag name
-    TomlType toml_type;
-    Show show;
-};
-
+// The one list of settings (config.hpp: Setting), laid out as a table. Secrets
+// are not offered on the command line, where other users can read them in the
+// process list.
+// clang-format off
 constexpr std::array kSettings{
-    Setting{"listen", TomlType::String, Show::Value},
-    Setting{"data_dir", TomlType::String, Show::Value},
-    Setting{"database_url", TomlType::String, Show::Url},
-    Setting{"redis_url", TomlType::String, Show::Url},
-    Setting{"redis_key_prefix", TomlType::String, Show::Value},
-    Setting{"storage_url", TomlType::String, Show::Url},
-    Setting{"public_url", TomlType::String, Show::Url},
-    Setting{"jwt_secret", TomlType::String, Show::Hidden},
-    Setting{"timezone", TomlType::String, Show::Value},
-    Setting{"online_window", TomlType::StringOrInteger, Show::Value},
-    Setting{"heartbeat_interval", TomlType::StringOrInteger, Show::Value},
-    Setting{"presign_ttl", TomlType::StringOrInteger, Show::Value},
-    Setting{"max_artifact_bytes", TomlType::StringOrInteger, Show::Value},
-    Setting{"snapshot_retention", TomlType::StringOrInteger, Show::Value},
-    Setting{"event_retention", TomlType::StringOrInteger, Show::Value},
-    Setting{"log_format", TomlType::String, Show::Value},
-    Setting{"threads", TomlType::StringOrInteger, Show::Value},
-    Setting{"max_connections", TomlType::StringOrInteger, Show::Value},
-    Setting{"first_byte_timeout", TomlType::StringOrInteger, Show::Value},
-    Setting{"body_memory", TomlType::StringOrInteger, Show::Value},
-    Setting{"port_file", TomlType::String, Show::Value},
+    // key, environment variable, flag, offered on the command line, TOML type;
+    //     how errors quote a bad value, help
+    Setting{"listen",             "BEACON_LISTEN",             "--listen",             true,  TomlType::String,
+            Show::Value,  "host:port to listen on, such as 0.0.0.0:8080 or [::1]:8080 (port 0: any free port)"},
+    Setting{"data_dir",           "BEACON_DATA_DIR",           "--data-dir",           true,  TomlType::String,
+            Show::Value,  "directory of the embedded database, presence snapshot, JWT secret and artifacts"},
+    Setting{"database_url",       "BEACON_DATABASE_URL",       "--database-url",       true,  TomlType::String,
+            Show::Url,    "postgres://... for PostgreSQL (unset: SQLite in the data directory)"},
+    Setting{"redis_url",          "BEACON_REDIS_URL",          "--redis-url",          true,  TomlType::String,
+            Show::Url,    "redis://host:port or unix:///path for presence in Redis (unset: in-process)"},
+    Setting{"redis_key_prefix",   "BEACON_REDIS_KEY_PREFIX",   "--redis-key-prefix",   true,  TomlType::String,
+            Show::Value,  "start of every Redis key, so deployments can share one Redis"},
+    Setting{"storage_url",        "BEACON_STORAGE_URL",        "--storage-url",        true,  TomlType::String,
+            Show::Url,    "file:/path or s3://bucket[/prefix]?endpoint=...&region=... (unset: data_dir/artifacts)"},
+    Setting{"public_url",         "BEACON_PUBLIC_URL",         "--public-url",         true,  TomlType::String,
+            Show::Url,    "base URL of download links (unset: from the request's Host)"},
+    Setting{"jwt_secret",         "BEACON_JWT_SECRET",         "--jwt-secret",         false, TomlType::String,
+            Show::Hidden, "HS256 key of tokens, at least 32 bytes"},
+    Setting{"timezone",           "BEACON_TIMEZONE",           "--timezone",           true,  TomlType::String,
+            Show::Value,  "IANA time zone of the reporting day, such as UTC or Europe/Berlin"},
+    Setting{"online_window",      "BEACON_ONLINE_WINDOW",      "--online-window",      true,  TomlType::StringOrInteger,
+            Show::Value,  "how long a heartbeat keeps a device online (90s, 15m, 24h)"},
+    Setting{"heartbeat_interval", "BEACON_HEARTBEAT_INTERVAL", "--heartbeat-interval", true,  TomlType::StringOrInteger,
+            Show::Value,  "seconds between heartbeats asked of the apps"},
+    Setting{"presign_ttl",        "BEACON_PRESIGN_TTL",        "--presign-ttl",        true,  TomlType::StringOrInteger,
+            Show::Value,  "lifetime of download links"},
+    Setting{"max_artifact_bytes", "BEACON_MAX_ARTIFACT_BYTES", "--max-artifact-bytes", true,  TomlType::StringOrInteger,
+            Show::Value,  "largest upload: bytes, or with K, M or G (2G)"},
+    Setting{"snapshot_retention", "BEACON_SNAPSHOT_RETENTION", "--snapshot-retention", true,  TomlType::StringOrInteger,
+            Show::Value,  "how long per-minute online snapshots are kept"},
+    Setting{"event_retention",    "BEACON_EVENT_RETENTION",    "--event-retention",    true,  TomlType::StringOrInteger,
+            Show::Value,  "how long events are kept"},
+    Setting{"log_format",         "BEACON_LOG_FORMAT",         "--log-format",         true,  TomlType::String,
+            Show::Value,  "text or json"},
+    Setting{"threads",            "BEACON_THREADS",            "--threads",            true,  TomlType::StringOrInteger,
+            Show::Value,  "I/O threads, 1 to 1024 (default: one per core)"},
+    Setting{"max_connections",    "BEACON_MAX_CONNECTIONS",    "--max-connections",    true,  TomlType::StringOrInteger,
+            Show::Value,  "open connections at most (0: from the file-descriptor limit)"},
+    Setting{"first_byte_timeout", "BEACON_FIRST_BYTE_TIMEOUT", "--first-byte-timeout", true,  TomlType::StringOrInteger,
+            Show::Value,  "how long a new connection may stay silent"},
+    Setting{"body_memory",        "BEACON_BODY_MEMORY",        "--body-memory",        true,  TomlType::StringOrInteger,
+            Show::Value,  "request-body bytes buffered in memory at once, all connections together"},
+    Setting{"port_file",          "BEACON_PORT_FILE",          "--port-file",          true,  TomlType::String,
+            Show::Value,  "file to write the bound port to (for tests)"},
 };
+// clang-format on
+
+// The names of each row follow from its key (resolve_config's contract in
+// config.hpp); checked here so a typo in the table fails to compile.
+constexpr bool names_follow_key(const Setting& s) {
+    constexpr std::string_view kEnvStart = "BEACON_";
+    if (s.env.size() != kEnvStart.size() + s.key.size() || s.env.substr(0, kEnvStart.size()) != kEnvStart ||
+        s.flag.size() != 2 + s.key.size() || s.flag.substr(0, 2) != "--") {
+        return false;
+    }
+    for (std::size_t i = 0; i < s.key.size(); ++i) {
+        const char k = s.key[i];
+        const char upper = k >= 'a' && k <= 'z' ? static_cast<char>(k - 'a' + 'A') : k;
+        if (s.env[kEnvStart.size() + i] != upper || s.flag[2 + i] != (k == '_' ? '-' : k)) {
+            return false;
+        }
+    }
+    return true;
+}
+static_assert(std::all_of(kSettings.begin(), kSettings.end(), names_follow_key),
+              "each setting's env is BEACON_<KEY> and its flag --<key-with-dashes>");
 
 const Setting* find_setting(std::string_view key) {
     for (const auto& s : kSettings) {
@@ -74,14 +112,7 @@ const Setting* find_setting(std::string_view key) {
     return nullptr;
 }
 
-std::string env_name(std::string_view key) {
-    std::string name = "BEACON_";
-    for (char c : key) {
-        name.push_back(c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c);
-    }
-    return name;
-}
-
+// The flag an unknown `flags` key would have been, for the message refusing it.
 std::string flag_name(std::string_view key) {
     std::string name = "--";
     for (char c : key) {
@@ -185,11 +216,10 @@ public:
     Result<std::optional<Raw>> get(const Setting& setting) const {
         const std::string key(setting.key);
         if (auto it = flags_.find(key); it != flags_.end()) {
-            return std::optional<Raw>(Raw{it->second, flag_name(key), setting.show});
+            return std::optional<Raw>(Raw{it->second, std::string(setting.flag), setting.show});
         }
-        std::string env = env_name(key);
-        if (auto it = env_.find(env); it != env_.end() && !it->second.empty()) {
-            return std::optional<Raw>(Raw{it->second, env, setting.show});
+        if (auto it = env_.find(std::string(setting.env)); it != env_.end() && !it->second.empty()) {
+            return std::optional<Raw>(Raw{it->second, std::string(setting.env), setting.show});
         }
         if (table_ != nullptr) {
             if (const toml::node* node = table_->get(key); node != nullptr) {
@@ -207,10 +237,6 @@ public:
         }
         return std::optional<Raw>();
     }
-
-    // Where `setting` would come from if it came from the environment (for
-    // messages about defaults).
-    static std::string default_label(std::string_view key) { return env_name(key); }
 
 private:
     const std::map<std::string, std::string>& flags_;
@@ -353,96 +379,19 @@ bool starts_with_any(std::string_view s, std::initializer_list<std::string_view>
     return false;
 }
 
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
-std::optional<std::string> percent_decode(std::string_view s) {
-    std::string out;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] != '%') {
-            out.push_back(s[i]);
-            continue;
-        }
-        if (i + 2 >= s.size() || hex_value(s[i + 1]) < 0 || hex_value(s[i + 2]) < 0) {
-            return std::nullopt;
-        }
-        out.push_back(static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2])));
-        i += 2;
-    }
-    return out;
-}
-
-bool valid_bucket(std::string_view b) {
-    if (b.size() < 3 || b.size() > 63) {
-        return false;
-    }
-    for (char c : b) {
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-')) {
-            return false;
-        }
-    }
-    return true;
-}
-
-// s3://bucket[/prefix]?endpoint=...&region=...
+// s3://bucket[/prefix]?endpoint=...&region=..., parsed beside its adapter.
 Result<void> parse_s3_url(const Raw& raw, Config& c) {
-    constexpr std::string_view kExpected =
-        "s3://bucket[/prefix]?endpoint=http(s)://host:port&region=name, bucket of 3 to 63 characters a-z 0-9 . -";
-    std::string_view rest = std::string_view(raw.text).substr(5);
-    auto q = rest.find('?');
-    std::string_view location = rest.substr(0, q);
-    std::string_view query = q == std::string_view::npos ? std::string_view() : rest.substr(q + 1);
-    auto slash = location.find('/');
-    std::string_view bucket = location.substr(0, slash);
-    std::string_view prefix = slash == std::string_view::npos ? std::string_view() : location.substr(slash + 1);
-    while (!prefix.empty() && prefix.back() == '/') {
-        prefix.remove_suffix(1);
-    }
-    if (!valid_bucket(bucket) || has_space_or_control(prefix)) {
-        return bad_value(raw, kExpected);
-    }
-    S3Settings s3;
-    s3.bucket = std::string(bucket);
-    s3.prefix = std::string(prefix);
-    while (!query.empty()) {
-        auto amp = query.find('&');
-        std::string_view param = query.substr(0, amp);
-        query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-        if (param.empty()) {
-            continue;
+    auto s3 = backends::s3::parse_s3_url(raw.text);
+    if (!s3) {
+        // A URL of the wrong shape is quoted back (redacted, shortened); an
+        // unknown parameter is named by the parser already.
+        if (s3.error().message == "expected " + std::string(backends::s3::kS3UrlShape)) {
+            return bad_value(raw, backends::s3::kS3UrlShape);
         }
-        auto eq = param.find('=');
-        std::string_view name = param.substr(0, eq);
-        auto value = percent_decode(eq == std::string_view::npos ? std::string_view() : param.substr(eq + 1));
-        if (!value || value->empty() || has_space_or_control(*value)) {
-            return bad_value(raw, kExpected);
-        }
-        if (name == "endpoint") {
-            if (!starts_with_any(*value, {"http://", "https://"})) {
-                return bad_value(raw, kExpected);
-            }
-            while (value->back() == '/') {
-                value->pop_back();
-            }
-            s3.endpoint = std::move(*value);
-        } else if (name == "region") {
-            s3.region = std::move(*value);
-        } else {
-            return invalid(raw.label + ": unknown parameter '" + std::string(name) + "' (known: endpoint, region)");
-        }
+        return invalid(raw.label + ": " + s3.error().message);
     }
     c.storage_kind = StorageKind::S3;
-    c.s3 = std::move(s3);
+    c.s3 = std::move(s3).value();
     return ok();
 }
 
@@ -486,6 +435,10 @@ Result<void> parse_public_url(const Raw& raw, Config& c) {
 }
 
 }  // namespace
+
+std::span<const Setting> settings() {
+    return kSettings;
+}
 
 namespace {
 
@@ -600,6 +553,8 @@ Result<Config> resolve_config(const std::map<std::string, std::string>& flags,
     Config c;
     std::map<std::string_view, std::string> labels;  // where each user-set value came from
     Result<void> status = ok();
+    [[maybe_unused]] std::size_t applied =
+        0;  // settings looked at, to catch a row of kSettings without its parse below
     // Applies `parse` to the setting's value when a source has one; keeps the first error.
     auto apply = [&](std::string_view key, auto&& parse) {
         if (!status.ok()) {
@@ -607,6 +562,7 @@ Result<Config> resolve_config(const std::map<std::string, std::string>& flags,
         }
         const Setting* setting = find_setting(key);
         assert(setting != nullptr);
+        ++applied;
         auto raw = sources.get(*setting);
         if (!raw.ok()) {
             status = std::move(raw).error();
@@ -710,8 +666,9 @@ Result<Config> resolve_config(const std::map<std::string, std::string>& flags,
         std::uint64_t n = 0;
         if (!all_digits(raw.text) || raw.text.size() > 7 ||
             std::from_chars(raw.text.data(), raw.text.data() + raw.text.size(), n).ec != std::errc{} || n > kMax) {
-            return bad_value(raw, "a number of connections from 1 to 1000000, or 0 to derive it from the "
-                                  "file-descriptor limit");
+            return bad_value(raw,
+                             "a number of connections from 1 to 1000000, or 0 to derive it from the "
+                             "file-descriptor limit");
         }
         c.max_connections = static_cast<std::size_t>(n);
         return ok();
@@ -740,10 +697,12 @@ Result<Config> resolve_config(const std::map<std::string, std::string>& flags,
     if (!status.ok()) {
         return std::move(status).error();
     }
+    assert(applied == kSettings.size());
 
     auto label_of = [&](std::string_view key) {
         auto it = labels.find(key);
-        return it != labels.end() ? it->second : Sources::default_label(key);
+        // A default is named as the variable that would set it.
+        return it != labels.end() ? it->second : std::string(find_setting(key)->env);
     };
     if (c.heartbeat_interval_s >= c.online_window_s) {
         return invalid(label_of("heartbeat_interval") + " (" + std::to_string(c.heartbeat_interval_s) +
@@ -911,8 +870,8 @@ std::string describe(const Config& c) {
     field("event_retention", seconds(c.event_retention_s));
     field("log_format", c.log_format == LogFormat::Json ? "json" : "text");
     field("threads", std::to_string(c.threads));
-    field("max_connections", c.max_connections == 0 ? std::string("(from the descriptor limit)")
-                                                    : std::to_string(c.max_connections));
+    field("max_connections",
+          c.max_connections == 0 ? std::string("(from the descriptor limit)") : std::to_string(c.max_connections));
     field("first_byte_timeout", seconds(c.first_byte_timeout_s));
     field("body_memory", std::to_string(c.body_memory_bytes));
     if (c.port_file) {

@@ -5,9 +5,12 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <thread>
 
+#include "backends/s3/s3_url.hpp"
 #include "core/result.hpp"
 #include "core/time_zone.hpp"
 
@@ -18,17 +21,6 @@ enum class LogFormat { Text, Json };
 enum class StorageKind {
     File,  // files under Config::artifacts_dir, served by /files/...
     S3,    // an S3-compatible bucket, Config::s3
-};
-
-// Parsed from `s3://bucket[/prefix]?endpoint=...&region=...` plus the
-// AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY environment variables.
-struct S3Settings {
-    std::string bucket;
-    std::string prefix;    // key prefix inside the bucket, no leading or trailing '/'; may be empty
-    std::string endpoint;  // "http(s)://host[:port]"; empty means AWS (https://s3.<region>.amazonaws.com)
-    std::string region = "us-east-1";
-    std::string access_key_id;
-    std::string secret_access_key;
 };
 
 inline unsigned default_threads() {
@@ -47,10 +39,10 @@ struct Config {
     // Start of every Redis key, so several deployments (or test servers) can
     // share one Redis, including a Redis Cluster, which has no SELECT.
     std::string redis_key_prefix = "beacon";
-    std::string storage_url;   // as given; parsed into storage_kind, artifacts_dir and s3
+    std::string storage_url;  // as given; parsed into storage_kind, artifacts_dir and s3
     StorageKind storage_kind = StorageKind::File;
     std::filesystem::path artifacts_dir = "./beacon-data/artifacts";  // StorageKind::File only
-    S3Settings s3;                                                    // StorageKind::S3 only
+    backends::s3::S3Settings s3;                                      // StorageKind::S3 only
     std::string public_url;  // empty: derived from the request's Host; else http(s)://..., no trailing '/'
     std::string jwt_secret;  // may be empty until ensure_jwt_secret()
     TimeZone timezone = TimeZone::utc();
@@ -73,16 +65,34 @@ struct Config {
     std::optional<std::filesystem::path> port_file;
 };
 
+// How a TOML file may spell a setting's value: settings that are numbers also take integers.
+enum class TomlType { String, StringOrInteger };
+// How an error message may quote a setting's bad value.
+enum class Show { Value, Url, Hidden };
+
+// One setting of Config, as every source names it. The table of them
+// (settings(), in config.cpp) is the one list both resolve_config() and the
+// command line (cli.cpp) read: adding a setting means a row there, a field in
+// Config, its parse in resolve_config() and its part of describe().
+struct Setting {
+    std::string_view key;   // TOML key, and the key of resolve_config's `flags` ("data_dir")
+    std::string_view env;   // environment variable: BEACON_<key in upper case> ("BEACON_DATA_DIR")
+    std::string_view flag;  // --<key with dashes> ("--data-dir"): the name messages give a `flags` value
+    bool command_line;      // offered as `flag` by serve, migrate and token; false for secrets
+    TomlType toml_type;
+    Show show;
+    std::string_view help;  // for --help
+};
+
+// Every setting, in the order --help lists them.
+std::span<const Setting> settings();
+
 // Builds the configuration from, highest precedence first:
 //   flags:  keys are the TOML names ("data_dir"); messages call them --data-dir;
 //   env:    BEACON_<TOML name in upper case> (BEACON_DATA_DIR), plus
 //           AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY for S3 storage; an empty
 //           variable counts as unset;
-//   TOML:   `toml_file`, top-level keys listen, data_dir, database_url, redis_url,
-//           redis_key_prefix, storage_url, public_url, jwt_secret, timezone, online_window,
-//           heartbeat_interval, presign_ttl, max_artifact_bytes, snapshot_retention,
-//           event_retention, log_format, threads, max_connections, first_byte_timeout,
-//           body_memory, port_file;
+//   TOML:   `toml_file`, the keys of settings() at the top level;
 //   the defaults in Config.
 // Durations are seconds or a number with s/m/h/d ("90", "15m"); in TOML also an
 // integer. max_artifact_bytes is bytes or a number with K/M/G (KiB/MiB/GiB).

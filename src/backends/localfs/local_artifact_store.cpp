@@ -14,9 +14,9 @@
 #include <vector>
 
 #include "core/fd_io.hpp"
+#include "core/uri_encode.hpp"
 #include "releases/artifact_key.hpp"
 #include "releases/sha256_stream.hpp"
-#include "releases/sigv4.hpp"
 
 namespace beacon::backends::localfs {
 
@@ -317,7 +317,7 @@ Result<releases::SignedUrl> LocalArtifactStore::signed_url(std::string_view key,
     url += key;  // the key alphabet needs no percent-encoding
     url += "?expires=" + std::to_string(expires);
     if (!download_file_name.empty()) {
-        url += "&name=" + releases::uri_encode(download_file_name, /*encode_slash=*/true);
+        url += "&name=" + uri_encode(download_file_name, /*encode_slash=*/true);
     }
     url += "&sig=" + sig;
     return releases::SignedUrl{std::move(url), TimePoint{std::chrono::seconds{expires}}};

@@ -163,7 +163,7 @@ Result<std::unique_ptr<S3ArtifactStore>> S3ArtifactStore::create_without_bucket_
     timeouts.low_speed_window = settings.low_speed_window;
 
     auto client = std::make_unique<S3Client>(
-        std::move(endpoint), settings.credentials, releases::SigV4Scope{settings.region, "s3"}, timeouts, clock);
+        std::move(endpoint), settings.credentials, SigV4Scope{settings.region, "s3"}, timeouts, clock);
     return std::unique_ptr<S3ArtifactStore>(new S3ArtifactStore(std::move(settings), std::move(client)));
 }
 
@@ -360,7 +360,7 @@ Result<void> S3ArtifactStore::put_multipart(const std::string& object,
     std::uint64_t offset = 0;
     for (std::uint64_t part = 1; offset < size; ++part) {
         const std::uint64_t length = std::min(part_size, size - offset);
-        std::string payload_hash(releases::kUnsignedPayload);
+        std::string payload_hash(kUnsignedPayload);
         if (hash_parts) {
             auto hash = sha256_of_range(fd, offset, length, object);
             if (!hash) {
@@ -425,8 +425,8 @@ Result<releases::SignedUrl> S3ArtifactStore::signed_url(std::string_view key,
     if (ttl.count() <= 0) {
         return make_error(ErrorCode::InvalidArgument, "link lifetime must be positive");
     }
-    const std::int64_t expires = std::min<std::int64_t>(ttl.count(), releases::kMaxPresignSeconds);
-    releases::QueryParams query;
+    const std::int64_t expires = std::min<std::int64_t>(ttl.count(), kMaxPresignSeconds);
+    QueryParams query;
     if (!download_file_name.empty()) {
         query.emplace_back("response-content-disposition",
                            releases::attachment_content_disposition(download_file_name));

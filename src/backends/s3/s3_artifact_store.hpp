@@ -1,7 +1,7 @@
 #pragma once
 
 // Artifacts in an S3-compatible bucket (AWS S3, MinIO, Ceph RGW, R2), over
-// libcurl, signed with releases/sigv4 (AWS Signature Version 4).
+// libcurl, signed with backends/s3/sigv4 (AWS Signature Version 4).
 //
 // Object names: "<prefix>/<key>" (just "<key>" without a prefix), where key
 // passed releases::is_valid_artifact_key().
@@ -60,11 +60,11 @@
 #include <string>
 #include <string_view>
 
+#include "backends/s3/sigv4.hpp"
 #include "core/clock.hpp"
 #include "core/health.hpp"
 #include "core/result.hpp"
 #include "releases/artifact_store.hpp"
-#include "releases/sigv4.hpp"
 
 namespace beacon::backends::s3 {
 
@@ -78,7 +78,7 @@ struct S3StoreSettings {
     // Object-name prefix inside the bucket, without leading or trailing '/'; may be empty.
     std::string prefix;
     std::string region = "us-east-1";
-    releases::AwsCredentials credentials;
+    AwsCredentials credentials;
     // nullopt: virtual-hosted on AWS (dot-free bucket names), path style elsewhere.
     std::optional<bool> virtual_host;
     // Files larger than this use multipart upload.

@@ -152,7 +152,7 @@ bool append(Slist& list, const std::string& line) {
     return true;
 }
 
-bool has_header(const releases::HeaderList& headers, std::string_view lower_name) {
+bool has_header(const HeaderList& headers, std::string_view lower_name) {
     return std::any_of(headers.begin(), headers.end(), [&](const auto& h) { return to_lower(h.first) == lower_name; });
 }
 
@@ -235,11 +235,8 @@ struct S3Client::Pool {
     }
 };
 
-S3Client::S3Client(S3Endpoint endpoint,
-                   releases::AwsCredentials credentials,
-                   releases::SigV4Scope scope,
-                   S3Timeouts timeouts,
-                   const Clock& clock)
+S3Client::S3Client(
+    S3Endpoint endpoint, AwsCredentials credentials, SigV4Scope scope, S3Timeouts timeouts, const Clock& clock)
     : endpoint_(std::move(endpoint)),
       credentials_(std::move(credentials)),
       scope_(std::move(scope)),
@@ -293,14 +290,14 @@ Result<S3Response> S3Client::send_once(const S3Call& call, bool& retryable) {
     retryable = false;
     const std::string host = endpoint_.host();
 
-    releases::SigV4Request request;
+    SigV4Request request;
     request.method = call.method;
     request.host = host;
     request.path = endpoint_.path_of(call.object);
     request.query = call.query;
     request.headers = call.headers;
     request.payload_sha256 = call.payload_sha256;
-    const releases::SignedRequest signed_request = releases::sign_request(request, credentials_, scope_, clock_.now());
+    const SignedRequest signed_request = sign_request(request, credentials_, scope_, clock_.now());
 
     std::string url = endpoint_.scheme + "://" + host + signed_request.encoded_path;
     if (!signed_request.encoded_query.empty()) {
@@ -392,17 +389,17 @@ Result<S3Response> S3Client::send_once(const S3Call& call, bool& retryable) {
 }
 
 std::string S3Client::presign_get(std::string_view object,
-                                  const releases::QueryParams& query,
+                                  const QueryParams& query,
                                   std::int64_t expires_seconds,
                                   TimePoint now) const {
-    releases::PresignRequest request;
+    PresignRequest request;
     request.method = "GET";
     request.scheme = endpoint_.scheme;
     request.host = endpoint_.host();
     request.path = endpoint_.path_of(object);
     request.query = query;
     request.expires_seconds = expires_seconds;
-    return releases::presign_url(request, credentials_, scope_, now);
+    return presign_url(request, credentials_, scope_, now);
 }
 
 }  // namespace beacon::backends::s3

@@ -12,10 +12,10 @@
 #include <string>
 #include <string_view>
 
+#include "backends/s3/sigv4.hpp"
 #include "core/clock.hpp"
 #include "core/result.hpp"
 #include "releases/sha256_stream.hpp"
-#include "releases/sigv4.hpp"
 
 namespace beacon::backends::s3 {
 
@@ -62,18 +62,18 @@ struct S3Body {
 struct S3Call {
     std::string method;  // GET, HEAD, PUT, POST, DELETE
     std::string object;  // key inside the bucket, decoded; empty for the bucket
-    releases::QueryParams query;
-    releases::HeaderList headers;  // signed and sent (content-type, ...)
+    QueryParams query;
+    HeaderList headers;  // signed and sent (content-type, ...)
     S3Body body;
-    // Hex SHA-256 of the body, or releases::kUnsignedPayload.
+    // Hex SHA-256 of the body, or kUnsignedPayload.
     std::string payload_sha256 = std::string(releases::kEmptySha256Hex);
     bool bulk_transfer = false;  // true: no overall timeout, low-speed limit only
 };
 
 struct S3Response {
     long status = 0;
-    releases::HeaderList headers;  // names lower-case
-    std::string body;              // at most kMaxResponseBody bytes kept
+    HeaderList headers;  // names lower-case
+    std::string body;    // at most kMaxResponseBody bytes kept
 
     std::optional<std::string> header(std::string_view lower_name) const;
     // <Code> of an S3 XML error body ("NoSuchKey"), empty when absent.
@@ -89,11 +89,8 @@ class S3Client {
 public:
     static constexpr std::size_t kMaxResponseBody = 1 << 20;
 
-    S3Client(S3Endpoint endpoint,
-             releases::AwsCredentials credentials,
-             releases::SigV4Scope scope,
-             S3Timeouts timeouts,
-             const Clock& clock);
+    S3Client(
+        S3Endpoint endpoint, AwsCredentials credentials, SigV4Scope scope, S3Timeouts timeouts, const Clock& clock);
     ~S3Client();
     S3Client(const S3Client&) = delete;
     S3Client& operator=(const S3Client&) = delete;
@@ -107,7 +104,7 @@ public:
 
     // A presigned GET for `object` with extra signed `query` parameters.
     std::string presign_get(std::string_view object,
-                            const releases::QueryParams& query,
+                            const QueryParams& query,
                             std::int64_t expires_seconds,
                             TimePoint now) const;
 
@@ -124,8 +121,8 @@ private:
     Result<S3Response> send_once(const S3Call& call, bool& retryable);
 
     S3Endpoint endpoint_;
-    releases::AwsCredentials credentials_;
-    releases::SigV4Scope scope_;
+    AwsCredentials credentials_;
+    SigV4Scope scope_;
     S3Timeouts timeouts_;
     const Clock& clock_;
     std::unique_ptr<Pool> pool_;

@@ -14,11 +14,11 @@
 
 #include <gtest/gtest.h>
 
+#include "backends/s3/sigv4.hpp"
 #include "contract/storage/artifact_store_contract.hpp"
 #include "contract/storage/s3_test_env.hpp"
 #include "core/clock.hpp"
 #include "releases/artifact_key.hpp"
-#include "releases/sigv4.hpp"
 #include "support/temp_dir.hpp"
 
 namespace beacon::backends::s3 {
@@ -105,13 +105,13 @@ TEST(S3Store, CustomEndpointLinksArePathStylePresignedGets) {
     EXPECT_TRUE(std::regex_search(url->url, std::regex("&X-Amz-Signature=[0-9a-f]{64}$"))) << url->url;
 
     // Exactly what the signer (checked against AWS's published vectors) gives for the same request.
-    releases::PresignRequest request;
+    PresignRequest request;
     request.scheme = "http";
     request.host = "127.0.0.1:9000";
     request.path = "/artifacts/beacon/prod/" + kKey;
     request.query = {{"response-content-disposition", releases::attachment_content_disposition("app release.apk")}};
     request.expires_seconds = 604800;
-    EXPECT_EQ(url->url, releases::presign_url(request, settings.credentials, {"us-east-1", "s3"}, kAwsExampleTime));
+    EXPECT_EQ(url->url, presign_url(request, settings.credentials, {"us-east-1", "s3"}, kAwsExampleTime));
 }
 
 TEST(S3Store, LinksWithoutAFileNameHaveNoDisposition) {

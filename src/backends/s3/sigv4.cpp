@@ -1,21 +1,23 @@
-#include "releases/sigv4.hpp"
+#include "backends/s3/sigv4.hpp"
 
 #include <algorithm>
 #include <cassert>
 #include <chrono>
 #include <cstdio>
 
+#include "core/uri_encode.hpp"
 #include "releases/sha256_stream.hpp"
 
-namespace beacon::releases {
+namespace beacon::backends::s3 {
+
+using releases::hmac_sha256;
+using releases::hmac_sha256_hex;
+using releases::sha256_hex;
+using releases::Sha256Digest;
+
 namespace {
 
 constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
-
-bool is_unreserved(unsigned char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-           c == '.' || c == '~';
-}
 
 char ascii_lower(char c) {
     return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
@@ -136,23 +138,6 @@ std::string credential_scope(std::string_view date, const SigV4Scope& scope) {
 
 }  // namespace
 
-std::string uri_encode(std::string_view text, bool encode_slash) {
-    static constexpr char kHex[] = "0123456789ABCDEF";
-    std::string out;
-    out.reserve(text.size() + text.size() / 2);
-    for (char ch : text) {
-        const auto c = static_cast<unsigned char>(ch);
-        if (is_unreserved(c) || (c == '/' && !encode_slash)) {
-            out.push_back(ch);
-        } else {
-            out.push_back('%');
-            out.push_back(kHex[c >> 4]);
-            out.push_back(kHex[c & 0x0F]);
-        }
-    }
-    return out;
-}
-
 std::string canonical_uri(std::string_view path) {
     if (path.empty()) {
         return "/";
@@ -267,4 +252,4 @@ std::string presign_url(const PresignRequest& request,
     return request.scheme + "://" + request.host + encoded_path + "?" + encoded_query + "&X-Amz-Signature=" + signature;
 }
 
-}  // namespace beacon::releases
+}  // namespace beacon::backends::s3

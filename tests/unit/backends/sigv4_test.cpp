@@ -8,14 +8,17 @@
 // All use access key AKIAIOSFODNN7EXAMPLE, the matching example secret,
 // us-east-1, and 2013-05-24T00:00:00Z. They are copied verbatim; a signer that
 // only agrees with itself proves nothing.
-#include "releases/sigv4.hpp"
+#include "backends/s3/sigv4.hpp"
 
 #include <gtest/gtest.h>
 
 #include "releases/sha256_stream.hpp"
 
-namespace beacon::releases {
+namespace beacon::backends::s3 {
 namespace {
+
+using releases::kEmptySha256Hex;
+using releases::sha256_hex;
 
 const AwsCredentials kCreds{"AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", ""};
 const SigV4Scope kScope{"us-east-1", "s3"};
@@ -171,4 +174,4 @@ TEST(SigV4, FormatsAmzDate) {
 }
 
 }  // namespace
-}  // namespace beacon::releases
+}  // namespace beacon::backends::s3

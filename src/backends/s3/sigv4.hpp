@@ -4,7 +4,7 @@
 //
 // Why hand-written: Debian ships no C/C++ SigV4 signer (the AWS C++ SDK is not
 // packaged), and the algorithm is small. It is checked byte for byte against
-// the examples AWS publishes for S3 (tests/unit/releases/sigv4_test.cpp).
+// the examples AWS publishes for S3 (tests/unit/backends/sigv4_test.cpp).
 //
 // The algorithm (https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-header-based-auth.html,
 // .../sigv4-query-string-auth.html):
@@ -41,8 +41,9 @@
 #include <vector>
 
 #include "core/clock.hpp"
+#include "core/uri_encode.hpp"
 
-namespace beacon::releases {
+namespace beacon::backends::s3 {
 
 inline constexpr std::string_view kUnsignedPayload = "UNSIGNED-PAYLOAD";
 // The longest expiry AWS accepts for a presigned URL (7 days).
@@ -118,10 +119,10 @@ std::string presign_url(const PresignRequest& request,
                         TimePoint now);
 
 // Building blocks, exposed for tests and for the S3 client that must send
-// exactly what was signed.
-std::string uri_encode(std::string_view text, bool encode_slash);
+// exactly what was signed. The URI encoding itself is core's uri_encode
+// (core/uri_encode.hpp), which the local file store's links share.
 std::string canonical_uri(std::string_view path);  // uri_encode keeping '/', "/" when empty
 std::string canonical_query_string(const QueryParams& query);
 std::string format_amz_date(TimePoint t);  // "20130524T000000Z" (UTC, seconds)
 
-}  // namespace beacon::releases
+}  // namespace beacon::backends::s3
