@@ -28,18 +28,23 @@ T* keep(Backends& b, std::unique_ptr<T> p) {
     return raw;
 }
 
+// One database serves the telemetry ports, the job ledger and /readyz.
+template <class Database>
+void attach_database(Backends& b, Database* db) {
+    b.events = db;
+    b.stats = db;
+    b.snapshots = db;
+    b.ledger = db;
+    b.readiness.push_back({.name = "database", .probe = db});
+}
+
 Result<void> open_database(const Config& config, Backends& b) {
     if (is_production(config)) {
         auto pg = backends::postgres::PgDatabase::open(config.database_url);
         if (!pg) {
             return std::move(pg).error().with_context("opening PostgreSQL");
         }
-        auto* db = keep(b, std::move(*pg));
-        b.events = db;
-        b.stats = db;
-        b.snapshots = db;
-        b.ledger = db;
-        b.readiness.push_back({.name = "database", .probe = db});
+        attach_database(b, keep(b, std::move(*pg)));
         auto versions = backends::postgres::PgVersionRepository::open(config.database_url);
         if (!versions) {
             return std::move(versions).error().with_context("opening the release catalog on PostgreSQL");
@@ -51,12 +56,7 @@ Result<void> open_database(const Config& config, Backends& b) {
     if (!sqlite) {
         return std::move(sqlite).error().with_context("opening the SQLite database");
     }
-    auto* db = keep(b, std::move(*sqlite));
-    b.events = db;
-    b.stats = db;
-    b.snapshots = db;
-    b.ledger = db;
-    b.readiness.push_back({.name = "database", .probe = db});
+    attach_database(b, keep(b, std::move(*sqlite)));
     auto versions = backends::sqlite::SqliteVersionRepository::open(database_file(config));
     if (!versions) {
         return std::move(versions).error().with_context("opening the release catalog");

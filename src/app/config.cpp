@@ -23,7 +23,9 @@
 
 #include "auth/jwt.hpp"
 #include "backends/s3/s3_url.hpp"
+#include "core/fd_io.hpp"
 #include "core/redact.hpp"
+#include "core/text.hpp"
 #include "core/time_format.hpp"
 
 namespace beacon::app {
@@ -481,10 +483,7 @@ std::string redact_well_formed_url(std::string_view url) {
         }
         first = false;
         auto eq = param.find('=');
-        std::string name(param.substr(0, eq));
-        for (char& ch : name) {
-            ch = (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch - 'A' + 'a') : ch;
-        }
+        const std::string name = to_lower(param.substr(0, eq));
         const bool secret = name.find("pass") != std::string::npos || name.find("secret") != std::string::npos ||
                             name.find("token") != std::string::npos || name.find("key") != std::string::npos;
         if (secret && eq != std::string_view::npos) {
@@ -750,20 +749,6 @@ Result<std::string> read_secret_file(const fs::path& path) {
                        "(tokens signed with the old secret stop working)");
     }
     return secret.substr(first, last - first + 1);
-}
-
-bool write_all(int fd, std::string_view data) {
-    while (!data.empty()) {
-        ssize_t n = ::write(fd, data.data(), data.size());
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            return false;
-        }
-        data.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return true;
 }
 
 }  // namespace

@@ -4,6 +4,9 @@
 #include <optional>
 #include <utility>
 
+#include "core/percent_encoding.hpp"
+#include "core/text.hpp"
+
 // How credentials are found in free text
 // --------------------------------------
 // Messages about connections quote what they were given: our own config
@@ -19,9 +22,6 @@ namespace {
 
 using Span = std::pair<std::size_t, std::size_t>;  // [begin, end)
 
-char lower(char c) {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
 bool is_alpha(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
@@ -45,7 +45,7 @@ bool is_credential_key(std::string_view key) {
     std::string k;
     k.reserve(key.size());
     for (char c : key) {
-        k.push_back(lower(c));
+        k.push_back(lower_ascii(c));
     }
     for (std::string_view word : {"pass", "pwd", "secret", "token", "key", "auth", "signature", "credential"}) {
         if (k.find(word) != std::string::npos) {
@@ -155,35 +155,6 @@ void find_credential_values(std::string_view text, Found&& found) {
         }
         eq = end > eq ? end - 1 : eq;
     }
-}
-
-std::optional<std::string> percent_decode(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] != '%') {
-            out.push_back(s[i]);
-            continue;
-        }
-        if (i + 2 >= s.size()) {
-            return std::nullopt;
-        }
-        int v = 0;
-        for (std::size_t k = 1; k <= 2; ++k) {
-            const char h = s[i + k];
-            v <<= 4;
-            if (is_digit(h)) {
-                v |= h - '0';
-            } else if (lower(h) >= 'a' && lower(h) <= 'f') {
-                v |= lower(h) - 'a' + 10;
-            } else {
-                return std::nullopt;
-            }
-        }
-        out.push_back(static_cast<char>(v));
-        i += 2;
-    }
-    return out;
 }
 
 void add_with_decoded(std::vector<std::string>& out, std::string value) {

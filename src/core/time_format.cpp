@@ -1,6 +1,8 @@
 #include "core/time_format.hpp"
 
 #include <charconv>
+#include <chrono>
+#include <cstdio>
 #include <cstdint>
 #include <limits>
 
@@ -194,6 +196,24 @@ std::optional<std::int64_t> parse_duration_seconds(std::string_view s) {
         return std::nullopt;
     }
     return v * unit;
+}
+
+std::string format_iso8601_basic(TimePoint t) {
+    const auto secs = std::chrono::floor<std::chrono::seconds>(t);
+    const auto day = std::chrono::floor<std::chrono::days>(secs);
+    const std::chrono::year_month_day ymd{day};
+    const std::chrono::hh_mm_ss hms{secs - day};
+    char buf[32];
+    std::snprintf(buf,
+                  sizeof buf,
+                  "%04d%02u%02uT%02d%02d%02dZ",
+                  static_cast<int>(ymd.year()),
+                  static_cast<unsigned>(ymd.month()),
+                  static_cast<unsigned>(ymd.day()),
+                  static_cast<int>(hms.hours().count()),
+                  static_cast<int>(hms.minutes().count()),
+                  static_cast<int>(hms.seconds().count()));
+    return buf;
 }
 
 }  // namespace beacon

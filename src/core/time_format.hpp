@@ -12,6 +12,9 @@ namespace beacon {
 // (24 bytes) so hot paths can reuse a buffer.
 void append_iso8601(std::string& out, TimePoint t);
 std::string format_iso8601(TimePoint t);
+// "20261125T080000Z": ISO-8601 basic format, UTC, whole seconds (SigV4's
+// X-Amz-Date; names of files set aside).
+std::string format_iso8601_basic(TimePoint t);
 
 // ISO-8601 date-time that names its offset: `YYYY-MM-DDTHH:MM:SS[.fff...](Z|+HH:MM|-HH:MM|+HHMM)`.
 // Fractions past milliseconds are truncated. A time without a zone is refused

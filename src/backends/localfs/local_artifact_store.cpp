@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "core/fd_io.hpp"
-#include "core/uri_encode.hpp"
+#include "core/percent_encoding.hpp"
 #include "releases/artifact_key.hpp"
 #include "releases/sha256_stream.hpp"
 

@@ -68,6 +68,7 @@
 #include <xxhash.h>
 
 #include "core/fd_io.hpp"
+#include "core/time_format.hpp"
 
 namespace beacon::backends::memory {
 namespace {
@@ -588,25 +589,6 @@ const Clock& system_clock() {
     return clock;
 }
 
-// "20261202T001928Z", for the name of a snapshot set aside.
-std::string compact_utc(TimePoint t) {
-    const auto secs = std::chrono::floor<std::chrono::seconds>(t);
-    const auto day = std::chrono::floor<std::chrono::days>(secs);
-    const std::chrono::year_month_day ymd{day};
-    const std::chrono::hh_mm_ss hms{secs - day};
-    char buf[32];
-    std::snprintf(buf,
-                  sizeof buf,
-                  "%04d%02u%02uT%02d%02d%02dZ",
-                  static_cast<int>(ymd.year()),
-                  static_cast<unsigned>(ymd.month()),
-                  static_cast<unsigned>(ymd.day()),
-                  static_cast<int>(hms.hours().count()),
-                  static_cast<int>(hms.minutes().count()),
-                  static_cast<int>(hms.seconds().count()));
-    return buf;
-}
-
 }  // namespace
 
 MemoryPresence::MemoryPresence(std::optional<std::filesystem::path> snapshot_path)
@@ -650,7 +632,7 @@ Result<MemoryPresence::Opened> MemoryPresence::open_recovering(MemoryPresenceOpt
     const std::filesystem::path& path = *options.snapshot_path;
     const Clock& clock = options.clock != nullptr ? *options.clock : system_clock();
     std::filesystem::path aside = path;
-    aside += ".corrupt-" + compact_utc(clock.now());
+    aside += ".corrupt-" + format_iso8601_basic(clock.now());
     if (::rename(path.c_str(), aside.c_str()) != 0) {
         return io_error("moving the corrupt presence snapshot aside to", aside, errno);
     }

@@ -14,6 +14,8 @@
 
 #include <hiredis.h>
 
+#include "core/percent_encoding.hpp"
+
 namespace beacon::backends::redis {
 namespace {
 
@@ -74,28 +76,6 @@ bool consume(std::string_view& s, std::string_view prefix) {
     }
     s.remove_prefix(prefix.size());
     return true;
-}
-
-std::optional<std::string> percent_decode(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] != '%') {
-            out.push_back(s[i]);
-            continue;
-        }
-        unsigned value = 0;
-        if (i + 2 >= s.size()) {
-            return std::nullopt;
-        }
-        const auto [end, ec] = std::from_chars(s.data() + i + 1, s.data() + i + 3, value, 16);
-        if (ec != std::errc{} || end != s.data() + i + 3) {
-            return std::nullopt;
-        }
-        out.push_back(static_cast<char>(value));
-        i += 2;
-    }
-    return out;
 }
 
 template <typename Int>

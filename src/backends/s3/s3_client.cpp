@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
@@ -13,29 +12,14 @@
 
 #include <curl/curl.h>
 
+#include "core/text.hpp"
+
 namespace beacon::backends::s3 {
 
 namespace {
 
 constexpr int kMaxAttempts = 3;
 constexpr std::size_t kMaxPooledHandles = 16;
-
-std::string to_lower(std::string_view s) {
-    std::string out(s);
-    std::transform(
-        out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-        s.remove_prefix(1);
-    }
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
-        s.remove_suffix(1);
-    }
-    return s;
-}
 
 std::string xml_unescape(std::string_view s) {
     std::string out;
@@ -125,14 +109,18 @@ std::size_t write_body(char* data, std::size_t size, std::size_t nmemb, void* us
 std::size_t write_header(char* data, std::size_t size, std::size_t nitems, void* userdata) {
     auto* response = static_cast<S3Response*>(userdata);
     const std::string_view line(data, size * nitems);
+    std::string_view content = line;  // without its CRLF
+    while (!content.empty() && (content.back() == '\r' || content.back() == '\n')) {
+        content.remove_suffix(1);
+    }
     if (line.starts_with("HTTP/")) {
         response->headers.clear();  // a new response block (after a 1xx, or a retry inside curl)
         return line.size();
     }
-    const std::size_t colon = line.find(':');
+    const std::size_t colon = content.find(':');
     if (colon != std::string_view::npos) {
-        response->headers.emplace_back(to_lower(trim(line.substr(0, colon))),
-                                       std::string(trim(line.substr(colon + 1))));
+        response->headers.emplace_back(to_lower(trim(content.substr(0, colon))),
+                                       std::string(trim(content.substr(colon + 1))));
     }
     return line.size();
 }

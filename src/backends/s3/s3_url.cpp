@@ -3,6 +3,8 @@
 #include <optional>
 #include <utility>
 
+#include "core/percent_encoding.hpp"
+
 namespace beacon::backends::s3 {
 namespace {
 
@@ -17,35 +19,6 @@ bool has_space_or_control(std::string_view s) {
         }
     }
     return false;
-}
-
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
-std::optional<std::string> percent_decode(std::string_view s) {
-    std::string out;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] != '%') {
-            out.push_back(s[i]);
-            continue;
-        }
-        if (i + 2 >= s.size() || hex_value(s[i + 1]) < 0 || hex_value(s[i + 2]) < 0) {
-            return std::nullopt;
-        }
-        out.push_back(static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2])));
-        i += 2;
-    }
-    return out;
 }
 
 bool valid_bucket(std::string_view b) {

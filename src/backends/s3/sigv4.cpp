@@ -5,7 +5,8 @@
 #include <chrono>
 #include <cstdio>
 
-#include "core/uri_encode.hpp"
+#include "core/percent_encoding.hpp"
+#include "core/time_format.hpp"
 #include "releases/sha256_stream.hpp"
 
 namespace beacon::backends::s3 {
@@ -164,23 +165,7 @@ std::string canonical_query_string(const QueryParams& query) {
     return out;
 }
 
-std::string format_amz_date(TimePoint t) {
-    const auto secs = std::chrono::floor<std::chrono::seconds>(t);
-    const auto day = std::chrono::floor<std::chrono::days>(secs);
-    const std::chrono::year_month_day ymd{day};
-    const std::chrono::hh_mm_ss hms{secs - day};
-    char buf[32];
-    std::snprintf(buf,
-                  sizeof buf,
-                  "%04d%02u%02uT%02d%02d%02dZ",
-                  static_cast<int>(ymd.year()),
-                  static_cast<unsigned>(ymd.month()),
-                  static_cast<unsigned>(ymd.day()),
-                  static_cast<int>(hms.hours().count()),
-                  static_cast<int>(hms.minutes().count()),
-                  static_cast<int>(hms.seconds().count()));
-    return buf;
-}
+std::string format_amz_date(TimePoint t) { return format_iso8601_basic(t); }
 
 SignedRequest sign_request(const SigV4Request& request,
                            const AwsCredentials& credentials,

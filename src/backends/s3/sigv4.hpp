@@ -41,7 +41,7 @@
 #include <vector>
 
 #include "core/clock.hpp"
-#include "core/uri_encode.hpp"
+#include "core/percent_encoding.hpp"
 
 namespace beacon::backends::s3 {
 
@@ -120,7 +120,7 @@ std::string presign_url(const PresignRequest& request,
 
 // Building blocks, exposed for tests and for the S3 client that must send
 // exactly what was signed. The URI encoding itself is core's uri_encode
-// (core/uri_encode.hpp), which the local file store's links share.
+// (core/percent_encoding.hpp), which the local file store's links share.
 std::string canonical_uri(std::string_view path);  // uri_encode keeping '/', "/" when empty
 std::string canonical_query_string(const QueryParams& query);
 std::string format_amz_date(TimePoint t);  // "20130524T000000Z" (UTC, seconds)

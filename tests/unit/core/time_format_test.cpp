@@ -10,6 +10,11 @@ TEST(TimeFormat, FormatsUtcWithMilliseconds) {
     EXPECT_EQ(format_iso8601(from_epoch_ms(0)), "1970-01-01T00:00:00.000Z");
 }
 
+TEST(TimeFormat, FormatsTheBasicFormatInWholeSeconds) {
+    EXPECT_EQ(format_iso8601_basic(from_epoch_ms(1795593600999)), "20261125T080000Z");
+    EXPECT_EQ(format_iso8601_basic(from_epoch_ms(951868799000)), "20000229T235959Z");
+}
+
 TEST(TimeFormat, ParsesOffsetsAndFractions) {
     EXPECT_EQ(parse_iso8601("2026-11-25T08:00:00.000Z"), from_epoch_ms(1795593600000));
     EXPECT_EQ(parse_iso8601("2026-11-25T16:00:00+08:00"), from_epoch_ms(1795593600000));

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -15,5 +16,11 @@ namespace beacon {
 // match the server's byte for byte, and the local file store's /files links
 // (backends/localfs), whose `name` parameter is encoded with it. Pure.
 std::string uri_encode(std::string_view text, bool encode_slash);
+
+// Decodes every %XX (either case of hex digit) of a URL part; nullopt when a
+// '%' is not followed by two hex digits. '+' stays '+' (not a form body).
+// Used for credentials in URLs (Redis, PostgreSQL, S3 settings) and to find
+// them again when redacting.
+std::optional<std::string> percent_decode(std::string_view text);
 
 }  // namespace beacon
