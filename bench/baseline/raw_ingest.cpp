@@ -36,14 +36,18 @@ public:
     explicit RowMaker(std::int64_t now_ms) : now_ms_(now_ms) {}
 
     Row next() {
-        static constexpr std::string_view kNames[] = {"page_view", "action", "page_view", "action", "app_session_start"};
+        static constexpr std::string_view kNames[] = {
+            "page_view", "action", "page_view", "action", "app_session_start"};
         static constexpr std::string_view kPlatforms[] = {"android", "ios"};
         static constexpr std::string_view kRegions[] = {"CN", "US", "DE", "BR", "IN"};
         Row r;
         const auto n = counter_++;
         const auto id = rng_() % 1'000'000;
         char buf[64];
-        std::snprintf(buf, sizeof buf, "%016llx-%08llx", static_cast<unsigned long long>(rng_()),
+        std::snprintf(buf,
+                      sizeof buf,
+                      "%016llx-%08llx",
+                      static_cast<unsigned long long>(rng_()),
                       static_cast<unsigned long long>(n));
         r.event_id = buf;
         std::snprintf(buf, sizeof buf, "install-%07llu", static_cast<unsigned long long>(id));
@@ -51,13 +55,17 @@ public:
         r.event_name = kNames[n % 5];
         r.platform = kPlatforms[id % 2];
         r.region = kRegions[id % 5];
-        std::snprintf(buf, sizeof buf, "s-%07llu-%llu", static_cast<unsigned long long>(id),
+        std::snprintf(buf,
+                      sizeof buf,
+                      "s-%07llu-%llu",
+                      static_cast<unsigned long long>(id),
                       static_cast<unsigned long long>(n / 50));
         r.session_id = buf;
         r.event_time_ms = now_ms_ - static_cast<std::int64_t>(n % 60'000);
-        r.properties = R"({"page":"/catalog/shoes/running?sort=price","referrer":"/home","durationMs":)" +
-                       std::to_string(n % 9000) +
-                       R"(,"experiment":"checkout-v2","variant":"B","items":3,"cartValue":129.5,"network":"wifi","coldStart":false})";
+        r.properties =
+            R"({"page":"/catalog/shoes/running?sort=price","referrer":"/home","durationMs":)" +
+            std::to_string(n % 9000) +
+            R"(,"experiment":"checkout-v2","variant":"B","items":3,"cartValue":129.5,"network":"wifi","coldStart":false})";
         return r;
     }
 
@@ -68,8 +76,7 @@ private:
 };
 
 std::int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
         .count();
 }
 
@@ -130,11 +137,20 @@ double run_sqlite(const char* file, long rows, long batch) {
 void copy_field(std::string& out, std::string_view v, bool last) {
     for (char ch : v) {
         switch (ch) {
-            case '\\': out += "\\\\"; break;
-            case '\t': out += "\\t"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            default: out += ch;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            default:
+                out += ch;
         }
     }
     out += last ? '\n' : '\t';
@@ -145,8 +161,16 @@ std::string iso_ms(std::int64_t ms) {
     std::tm tm{};
     gmtime_r(&secs, &tm);
     char buf[96];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
+    std::snprintf(buf,
+                  sizeof buf,
+                  "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+                  tm.tm_year + 1900,
+                  tm.tm_mon + 1,
+                  tm.tm_mday,
+                  tm.tm_hour,
+                  tm.tm_min,
+                  tm.tm_sec,
+                  static_cast<int>(ms % 1000));
     return buf;
 }
 
@@ -175,10 +199,16 @@ double run_postgres(const char* url, long rows, long batch) {
         }
         const int ny = m == 12 ? y + 1 : y, nm = m == 12 ? 1 : m + 1;
         char sql[256];
-        std::snprintf(sql, sizeof sql,
+        std::snprintf(sql,
+                      sizeof sql,
                       "CREATE TABLE IF NOT EXISTS telemetry_events_p%04d%02d PARTITION OF telemetry_events "
                       "FOR VALUES FROM ('%04d-%02d-01 00:00:00+00') TO ('%04d-%02d-01 00:00:00+00')",
-                      y, m, y, m, ny, nm);
+                      y,
+                      m,
+                      y,
+                      m,
+                      ny,
+                      nm);
         exec(sql, PGRES_COMMAND_OK);
     }
     RowMaker maker(now);
@@ -203,9 +233,10 @@ double run_postgres(const char* url, long rows, long batch) {
             copy_field(data, r.properties, true);
         }
         exec("BEGIN", PGRES_COMMAND_OK);
-        exec("COPY telemetry_events (event_id, install_id, event_name, event_time, received_at, platform, "
-             "app_version, os_version, device_model, region, session_id, properties) FROM STDIN",
-             PGRES_COPY_IN);
+        exec(
+            "COPY telemetry_events (event_id, install_id, event_name, event_time, received_at, platform, "
+            "app_version, os_version, device_model, region, session_id, properties) FROM STDIN",
+            PGRES_COPY_IN);
         if (PQputCopyData(c, data.data(), static_cast<int>(data.size())) != 1 || PQputCopyEnd(c, nullptr) != 1) {
             die(std::string("copy: ") + PQerrorMessage(c));
         }
@@ -246,6 +277,10 @@ int main(int argc, char** argv) {
         die("backend must be sqlite or postgres");
     }
     std::printf("{\"backend\":\"%s\",\"rows\":%ld,\"batch\":%ld,\"seconds\":%.3f,\"rows_per_s\":%.0f}\n",
-                backend.c_str(), rows, batch, s, static_cast<double>(rows) / s);
+                backend.c_str(),
+                rows,
+                batch,
+                s,
+                static_cast<double>(rows) / s);
     return 0;
 }

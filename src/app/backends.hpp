@@ -9,11 +9,11 @@
 #include "core/result.hpp"
 #include "http/file_routes.hpp"
 #include "http/ops_routes.hpp"
-#include "telemetry/presence_service.hpp"
 #include "jobs/job_ledger.hpp"
 #include "releases/artifact_store.hpp"
 #include "releases/version_repository.hpp"
 #include "telemetry/event_store.hpp"
+#include "telemetry/presence_service.hpp"
 #include "telemetry/presence_store.hpp"
 #include "telemetry/stats_store.hpp"
 

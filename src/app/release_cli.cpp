@@ -165,8 +165,8 @@ int publish_release(const PublishOptions& opt) {
     }
     const auto* artifact = uploaded.get_object().if_contains("artifact");
     const auto* detected = uploaded.get_object().if_contains("detected");
-    const json::value* key = artifact != nullptr && artifact->is_object() ? artifact->get_object().if_contains("key")
-                                                                           : nullptr;
+    const json::value* key =
+        artifact != nullptr && artifact->is_object() ? artifact->get_object().if_contains("key") : nullptr;
     if (key == nullptr || !key->is_string()) {
         return fail("upload: the server's answer has no artifact key");
     }

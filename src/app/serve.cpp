@@ -5,15 +5,15 @@
 #include <optional>
 #include <thread>
 
-#include <boost/asio/thread_pool.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/asio/thread_pool.hpp>
 
 #include "app/backends.hpp"
 #include "auth/jwt.hpp"
 #include "http/job_routes.hpp"
 #include "http/release_routes.hpp"
-#include "http/telemetry_routes.hpp"
 #include "http/server.hpp"
+#include "http/telemetry_routes.hpp"
 #include "jobs/telemetry_jobs.hpp"
 #include "releases/artifact_intake.hpp"
 #include "releases/release_service.hpp"
@@ -104,14 +104,16 @@ int serve(Config config) {
     http::Metrics metrics;
     describe_metrics(metrics);
 
-    telemetry::TelemetrySettings settings{config.online_window_s, config.heartbeat_interval_s,
-                                          config.snapshot_retention_s, config.event_retention_s, config.timezone};
+    telemetry::TelemetrySettings settings{config.online_window_s,
+                                          config.heartbeat_interval_s,
+                                          config.snapshot_retention_s,
+                                          config.event_retention_s,
+                                          config.timezone};
     telemetry::PresenceService presence_service(*b.presence, clock, settings, b.heartbeat_recording);
     telemetry::DauService dau(*b.events, *b.stats, *b.presence, clock, settings);
-    telemetry::EventIngestor ingestor(*b.events, *b.presence, config.timezone,
-                                      {.on_estimate_failure = [&metrics] {
-                                          metrics.add("beacon_backend_errors_total", "backend=\"presence\"");
-                                      }});
+    telemetry::EventIngestor ingestor(*b.events, *b.presence, config.timezone, {.on_estimate_failure = [&metrics] {
+        metrics.add("beacon_backend_errors_total", "backend=\"presence\"");
+    }});
 
     releases::ReleaseServiceOptions release_options;
     release_options.presign_ttl = std::chrono::seconds(config.presign_ttl_s);
@@ -121,8 +123,8 @@ int serve(Config config) {
         spdlog::error("loading the release catalog: {}", r.error().message);
         return 1;
     }
-    releases::ArtifactIntake intake(*b.versions, *b.artifacts, clock, config.data_dir / "spool",
-                                    config.max_artifact_bytes);
+    releases::ArtifactIntake intake(
+        *b.versions, *b.artifacts, clock, config.data_dir / "spool", config.max_artifact_bytes);
     // What uploads cut short by a crash (or a kill) left behind, before serving.
     if (auto swept = intake.sweep_spool(); !swept) {
         spdlog::warn("sweeping the upload spool: {}", swept.error().message);
@@ -135,8 +137,8 @@ int serve(Config config) {
         return n ? static_cast<double>(n->online) : 0.0;
     });
 
-    jobs::TelemetryJobDeps job_deps{presence_service, *b.presence, *b.events, *b.snapshots, dau, *b.ledger, clock,
-                                    settings};
+    jobs::TelemetryJobDeps job_deps{
+        presence_service, *b.presence, *b.events, *b.snapshots, dau, *b.ledger, clock, settings};
     job_deps.cleanup_artifacts = [&release_service]() -> Result<std::int64_t> {
         auto r = release_service.remove_unreferenced_artifacts();
         if (!r) {
@@ -148,14 +150,16 @@ int serve(Config config) {
         return r->removed;
     };
     job_deps.cleanup_spool = [&intake] { return intake.sweep_spool(); };
-    jobs::Scheduler scheduler(
-        jobs::make_telemetry_jobs(job_deps), *b.ledger, clock,
-        [&metrics](const std::string& job, const Result<jobs::RunReport>& outcome) {
-            metrics.add("beacon_job_runs_total", "job=\"" + job + "\",result=\"" + (outcome ? "ok" : "error") + "\"");
-            if (!outcome) {
-                spdlog::error("job {} failed: {}", job, outcome.error().message);
-            }
-        });
+    jobs::Scheduler scheduler(jobs::make_telemetry_jobs(job_deps),
+                              *b.ledger,
+                              clock,
+                              [&metrics](const std::string& job, const Result<jobs::RunReport>& outcome) {
+                                  metrics.add("beacon_job_runs_total",
+                                              "job=\"" + job + "\",result=\"" + (outcome ? "ok" : "error") + "\"");
+                                  if (!outcome) {
+                                      spdlog::error("job {} failed: {}", job, outcome.error().message);
+                                  }
+                              });
 
     if (auto caught = jobs::catch_up_nightly(dau, *b.ledger, kNightlyCatchUpDays); !caught) {
         spdlog::error("{}", caught.error().message);
@@ -165,7 +169,8 @@ int serve(Config config) {
 
     auth::TokenVerifier verifier(config.jwt_secret, clock);
     http::Router router(metrics);
-    http::TelemetryApi telemetry_api{presence_service, ingestor, dau, *b.events, *b.snapshots, metrics, clock, settings};
+    http::TelemetryApi telemetry_api{
+        presence_service, ingestor, dau, *b.events, *b.snapshots, metrics, clock, settings};
     http::add_telemetry_routes(router, telemetry_api);
     http::add_job_routes(router, scheduler);
     http::add_ops_routes(router, metrics, b.readiness);

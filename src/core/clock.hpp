@@ -12,8 +12,12 @@ using TimePoint = std::chrono::sys_time<Millis>;
 // A calendar day in the reporting time zone (see core/time_zone.hpp).
 using Day = std::chrono::sys_days;
 
-inline std::int64_t to_epoch_ms(TimePoint t) { return t.time_since_epoch().count(); }
-inline TimePoint from_epoch_ms(std::int64_t ms) { return TimePoint{Millis{ms}}; }
+inline std::int64_t to_epoch_ms(TimePoint t) {
+    return t.time_since_epoch().count();
+}
+inline TimePoint from_epoch_ms(std::int64_t ms) {
+    return TimePoint{Millis{ms}};
+}
 
 // Source of "now". Injected everywhere time matters (heartbeat windows, day
 // boundaries, URL expiry, job schedules) so tests set time instead of sleeping.
@@ -26,9 +30,7 @@ public:
 
 class SystemClock final : public Clock {
 public:
-    TimePoint now() const override {
-        return std::chrono::time_point_cast<Millis>(std::chrono::system_clock::now());
-    }
+    TimePoint now() const override { return std::chrono::time_point_cast<Millis>(std::chrono::system_clock::now()); }
 };
 
 // A clock that only moves when told to; for tests and simulations.

@@ -44,7 +44,9 @@ struct Error {
     }
 };
 
-inline Error make_error(ErrorCode code, std::string message) { return Error{code, std::move(message), {}}; }
+inline Error make_error(ErrorCode code, std::string message) {
+    return Error{code, std::move(message), {}};
+}
 
 // A 503: `backend` failed or is out of capacity (a static string).
 inline Error unavailable(const char* backend, std::string message) {

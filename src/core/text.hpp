@@ -9,7 +9,9 @@
 namespace beacon {
 
 // `c` lowered when it is an ASCII upper-case letter.
-constexpr char lower_ascii(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+constexpr char lower_ascii(char c) {
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
 // `s` with ASCII upper-case letters lowered.
 std::string to_lower(std::string_view s);
 // `s` without leading and trailing spaces and tabs.

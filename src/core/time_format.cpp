@@ -2,8 +2,8 @@
 
 #include <charconv>
 #include <chrono>
-#include <cstdio>
 #include <cstdint>
+#include <cstdio>
 #include <limits>
 
 namespace beacon {
@@ -139,8 +139,10 @@ std::optional<TimePoint> parse_iso8601(std::string_view s) {
     if (pos != s.size()) {
         return std::nullopt;
     }
-    std::int64_t epoch_ms = (static_cast<std::int64_t>(day->time_since_epoch().count()) * 86400 +
-                             h * 3600 + mi * 60 + sec - offset_min * 60) * 1000 + ms;
+    std::int64_t epoch_ms = (static_cast<std::int64_t>(day->time_since_epoch().count()) * 86400 + h * 3600 + mi * 60 +
+                             sec - offset_min * 60) *
+                                1000 +
+                            ms;
     return from_epoch_ms(epoch_ms);
 }
 
@@ -183,11 +185,24 @@ std::optional<std::int64_t> parse_duration_seconds(std::string_view s) {
     }
     std::int64_t unit = 1;
     switch (s.back()) {
-        case 's': unit = 1; s.remove_suffix(1); break;
-        case 'm': unit = 60; s.remove_suffix(1); break;
-        case 'h': unit = 3600; s.remove_suffix(1); break;
-        case 'd': unit = 86400; s.remove_suffix(1); break;
-        default: break;
+        case 's':
+            unit = 1;
+            s.remove_suffix(1);
+            break;
+        case 'm':
+            unit = 60;
+            s.remove_suffix(1);
+            break;
+        case 'h':
+            unit = 3600;
+            s.remove_suffix(1);
+            break;
+        case 'd':
+            unit = 86400;
+            s.remove_suffix(1);
+            break;
+        default:
+            break;
     }
     std::int64_t v = 0;
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);

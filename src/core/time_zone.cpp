@@ -16,7 +16,9 @@ Result<TimeZone> TimeZone::load(std::string_view name) {
     }
 }
 
-TimeZone TimeZone::utc() { return TimeZone(nullptr, "UTC"); }
+TimeZone TimeZone::utc() {
+    return TimeZone(nullptr, "UTC");
+}
 
 Day TimeZone::day_of(TimePoint t) const {
     if (tz_ == nullptr) {

@@ -32,11 +32,18 @@ void write_all(std::string& pending) {
 
 AccessLog::AccessLog(Format format, std::size_t slots) : format_(format), slots_(slots == 0 ? 1 : slots) {}
 
-AccessLog::~AccessLog() { flush_all(); }
+AccessLog::~AccessLog() {
+    flush_all();
+}
 
-void AccessLog::format_line(std::string& out, Format format, std::chrono::system_clock::time_point at,
-                            std::string_view method, std::string_view path, int status,
-                            std::chrono::duration<double> took, std::string_view request_id) {
+void AccessLog::format_line(std::string& out,
+                            Format format,
+                            std::chrono::system_clock::time_point at,
+                            std::string_view method,
+                            std::string_view path,
+                            int status,
+                            std::chrono::duration<double> took,
+                            std::string_view request_id) {
     // Hand-formatted (append_iso8601, to_chars): snprintf's format
     // interpretation cost more than the rest of a small request (callgrind).
     const TimePoint stamp = std::chrono::floor<std::chrono::milliseconds>(at);
@@ -69,8 +76,12 @@ void AccessLog::format_line(std::string& out, Format format, std::chrono::system
     }
 }
 
-void AccessLog::record(std::size_t slot, std::string_view method, std::string_view path, int status,
-                       std::chrono::duration<double> took, std::string_view request_id) {
+void AccessLog::record(std::size_t slot,
+                       std::string_view method,
+                       std::string_view path,
+                       int status,
+                       std::chrono::duration<double> took,
+                       std::string_view request_id) {
     auto& pending = slots_[slot % slots_.size()].pending;
     format_line(pending, format_, std::chrono::system_clock::now(), method, path, status, took, request_id);
     if (pending.size() >= kBlock) {
@@ -78,7 +89,9 @@ void AccessLog::record(std::size_t slot, std::string_view method, std::string_vi
     }
 }
 
-void AccessLog::flush(std::size_t slot) { write_all(slots_[slot % slots_.size()].pending); }
+void AccessLog::flush(std::size_t slot) {
+    write_all(slots_[slot % slots_.size()].pending);
+}
 
 void AccessLog::flush_all() {
     for (auto& s : slots_) {

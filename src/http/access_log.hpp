@@ -29,17 +29,26 @@ public:
     AccessLog& operator=(const AccessLog&) = delete;
 
     // On I/O thread `slot` only.
-    void record(std::size_t slot, std::string_view method, std::string_view path, int status,
-                std::chrono::duration<double> took, std::string_view request_id);
+    void record(std::size_t slot,
+                std::string_view method,
+                std::string_view path,
+                int status,
+                std::chrono::duration<double> took,
+                std::string_view request_id);
     // Writes out what `slot` holds; on that slot's thread (or when none runs).
     void flush(std::size_t slot);
     void flush_all();
 
     // "2026-11-25T08:00:00.123Z info GET /x 200 0.071ms id=..." or the JSON
     // form {"time":...,"level":"info","msg":"GET /x 200 0.071ms id=..."}.
-    static void format_line(std::string& out, Format format, std::chrono::system_clock::time_point at,
-                            std::string_view method, std::string_view path, int status,
-                            std::chrono::duration<double> took, std::string_view request_id);
+    static void format_line(std::string& out,
+                            Format format,
+                            std::chrono::system_clock::time_point at,
+                            std::string_view method,
+                            std::string_view path,
+                            int status,
+                            std::chrono::duration<double> took,
+                            std::string_view request_id);
 
 private:
     struct alignas(64) Slot {

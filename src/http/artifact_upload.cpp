@@ -90,9 +90,9 @@ asio::awaitable<Response> receive_upload(ReleaseApi& api,
     json::value detected = outcome->record.detected
                                ? json::value(releases::detected_package_to_json_object(*outcome->record.detected))
                                : json::value(nullptr);
-    co_return json_response(outcome->created ? bh::status::created : bh::status::ok,
-                            json::object{{"artifact", artifact_json(outcome->record.artifact)},
-                                         {"detected", std::move(detected)}});
+    co_return json_response(
+        outcome->created ? bh::status::created : bh::status::ok,
+        json::object{{"artifact", artifact_json(outcome->record.artifact)}, {"detected", std::move(detected)}});
 }
 
 }  // namespace
@@ -120,6 +120,5 @@ asio::awaitable<Response> upload_artifact(ReleaseApi& api, Request& req) {
     });
     co_return res;
 }
-
 
 }  // namespace beacon::http

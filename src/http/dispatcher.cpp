@@ -14,7 +14,9 @@ namespace asio = boost::asio;
 namespace bh = boost::beast::http;
 
 // Media type without parameters, lower-cased.
-std::string media_type(std::string_view ct) { return to_lower(trim(ct.substr(0, ct.find(';')))); }
+std::string media_type(std::string_view ct) {
+    return to_lower(trim(ct.substr(0, ct.find(';'))));
+}
 
 bool is_json_media(const std::string& mt) {
     return mt == "application/json" || (mt.starts_with("application/") && mt.ends_with("+json"));
@@ -22,9 +24,9 @@ bool is_json_media(const std::string& mt) {
 
 Response too_large(std::uint64_t limit) {
     return problem_response(bh::status::payload_too_large,
-                            limit == 0 ? std::string("this endpoint takes no request body")
-                                       : "the body exceeds this endpoint's limit of " + std::to_string(limit) +
-                                             " bytes");
+                            limit == 0
+                                ? std::string("this endpoint takes no request body")
+                                : "the body exceeds this endpoint's limit of " + std::to_string(limit) + " bytes");
 }
 
 Response unauthorized(std::string detail, const char* challenge) {
@@ -109,7 +111,9 @@ std::optional<Response> Dispatcher::authenticate(const Route& route, Request& re
     return std::nullopt;
 }
 
-std::optional<Response> Dispatcher::check_body(const Route& route, const Request& req, DeclaredBody declared,
+std::optional<Response> Dispatcher::check_body(const Route& route,
+                                               const Request& req,
+                                               DeclaredBody declared,
                                                Admission& a) const {
     const auto& options = route.options;
     a.body_limit = options.body == BodyKind::None ? 0 : options.body_limit;
@@ -155,9 +159,12 @@ asio::awaitable<Response> Dispatcher::handle(const Admission& a, Request& req) c
     // (No `co_await` inside ?: here: g++ 12 destroys such temporaries twice.)
     const Route& route = *a.route;
     switch (route.options.executor) {
-        case Executor::Blocking: co_return co_await asio::co_spawn(blocking_, route.handler(req), asio::use_awaitable);
-        case Executor::Ops: co_return co_await asio::co_spawn(ops_, route.handler(req), asio::use_awaitable);
-        case Executor::IoThread: break;
+        case Executor::Blocking:
+            co_return co_await asio::co_spawn(blocking_, route.handler(req), asio::use_awaitable);
+        case Executor::Ops:
+            co_return co_await asio::co_spawn(ops_, route.handler(req), asio::use_awaitable);
+        case Executor::IoThread:
+            break;
     }
     co_return co_await route.handler(req);
 }
@@ -170,8 +177,8 @@ asio::awaitable<Response> Dispatcher::dispatch_for_test(Request& req, std::strin
         co_return std::move(*a.answer);
     }
     if (a.route->options.body == BodyKind::Stream) {
-        req.read_body_chunk = [body = std::move(body), sent = false](std::string& out) mutable
-            -> asio::awaitable<Result<bool>> {
+        req.read_body_chunk = [body = std::move(body),
+                               sent = false](std::string& out) mutable -> asio::awaitable<Result<bool>> {
             out.clear();
             if (sent || body.empty()) {
                 co_return false;

@@ -62,7 +62,9 @@ public:
 
 private:
     std::optional<Response> authenticate(const Route& route, Request& req) const;
-    std::optional<Response> check_body(const Route& route, const Request& req, DeclaredBody declared,
+    std::optional<Response> check_body(const Route& route,
+                                       const Request& req,
+                                       DeclaredBody declared,
                                        Admission& admission) const;
 
     const Router& router_;

@@ -22,9 +22,9 @@ asio::awaitable<Response> serve_file(LocalFilesApi& files, Request& req) {
     auto sig = req.query_param("sig").value_or("");
     auto check = files.verify(key, expires, name, sig);
     if (check != FileLinkCheck::Valid) {
-        co_return problem_response(bh::status::forbidden, check == FileLinkCheck::Expired
-                                                              ? "the download link has expired"
-                                                              : "the download link's signature is not valid");
+        co_return problem_response(bh::status::forbidden,
+                                   check == FileLinkCheck::Expired ? "the download link has expired"
+                                                                   : "the download link's signature is not valid");
     }
     auto path = files.path_for(key);
     if (!path) {
@@ -67,9 +67,9 @@ asio::awaitable<Response> serve_file(LocalFilesApi& files, Request& req) {
     res.set(bh::field::accept_ranges, "bytes");
     res.set(bh::field::content_disposition, releases::attachment_content_disposition(file_name));
     if (range) {
-        res.set(bh::field::content_range,
-                "bytes " + std::to_string(range->first) + "-" + std::to_string(range->last) + "/" +
-                    std::to_string(size));
+        res.set(
+            bh::field::content_range,
+            "bytes " + std::to_string(range->first) + "-" + std::to_string(range->last) + "/" + std::to_string(size));
     }
     res.prepare_payload();
     co_return res;
@@ -78,8 +78,10 @@ asio::awaitable<Response> serve_file(LocalFilesApi& files, Request& req) {
 }  // namespace
 
 void add_file_routes(Router& router, LocalFilesApi& files) {
-    router.add("GET", "/files/{kind}/{name}", {.access = Access::Public, .executor = Executor::Ops},
-               [&files](Request& r) { return serve_file(files, r); });
+    router.add(
+        "GET", "/files/{kind}/{name}", {.access = Access::Public, .executor = Executor::Ops}, [&files](Request& r) {
+            return serve_file(files, r);
+        });
 }
 
 }  // namespace beacon::http

@@ -21,8 +21,8 @@ asio::awaitable<Response> list_jobs(jobs::Scheduler& s, Request&) {
         json::object o{{"name", j.name}, {"schedule", j.schedule}};
         o["lastRunAt"] = j.last_run ? json::value(format_iso8601(j.last_run->last_run_at)) : json::value(nullptr);
         o["lastDurationMs"] = j.last_run ? json::value(j.last_run->last_duration_ms) : json::value(nullptr);
-        o["lastError"] = j.last_run && j.last_run->last_error ? json::value(*j.last_run->last_error)
-                                                               : json::value(nullptr);
+        o["lastError"] =
+            j.last_run && j.last_run->last_error ? json::value(*j.last_run->last_error) : json::value(nullptr);
         o["nextRunAt"] = format_iso8601(j.next_run_at);
         out.push_back(std::move(o));
     }
@@ -44,18 +44,23 @@ asio::awaitable<Response> run_job(jobs::Scheduler& s, Request& req) {
     if (!report) {
         co_return problem_response(report.error());
     }
-    co_return json_response(bh::status::ok, json::object{{"name", report->name},
-                                                         {"ranAt", format_iso8601(report->ran_at)},
-                                                         {"durationMs", report->duration_ms},
-                                                         {"result", report->result}});
+    co_return json_response(bh::status::ok,
+                            json::object{{"name", report->name},
+                                         {"ranAt", format_iso8601(report->ran_at)},
+                                         {"durationMs", report->duration_ms},
+                                         {"result", report->result}});
 }
 
 }  // namespace
 
 void add_job_routes(Router& router, jobs::Scheduler& scheduler) {
-    router.add("GET", "/admin/jobs", {.access = Access::Admin, .executor = Executor::Blocking},
-               [&scheduler](Request& r) { return list_jobs(scheduler, r); });
-    router.add("POST", "/admin/jobs/{name}/run", {.access = Access::Admin, .executor = Executor::Blocking},
+    router.add(
+        "GET", "/admin/jobs", {.access = Access::Admin, .executor = Executor::Blocking}, [&scheduler](Request& r) {
+            return list_jobs(scheduler, r);
+        });
+    router.add("POST",
+               "/admin/jobs/{name}/run",
+               {.access = Access::Admin, .executor = Executor::Blocking},
                [&scheduler](Request& r) { return run_job(scheduler, r); });
 }
 

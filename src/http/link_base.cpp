@@ -111,5 +111,4 @@ std::string absolute_link(const ListenAddress& listen, const RequestHeader& head
     return !url.empty() && url.front() == '/' ? request_base(listen, header) + url : url;
 }
 
-
 }  // namespace beacon::http

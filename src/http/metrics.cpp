@@ -18,7 +18,9 @@ int Metrics::method_index(std::string_view method) {
     return 7;
 }
 
-std::string_view Metrics::method_name(int index) { return kMethods[index]; }
+std::string_view Metrics::method_name(int index) {
+    return kMethods[index];
+}
 
 Metrics::RouteSlot& Metrics::route_slot(const std::string& route) {
     std::lock_guard lock(mu_);
@@ -85,8 +87,12 @@ std::string Metrics::render() {
                 for (std::size_t s = 0; s < slot->requests[m].size(); ++s) {
                     auto v = slot->requests[m][s].load(std::memory_order_relaxed);
                     if (v != 0) {
-                        out += fmt::format("beacon_http_requests_total{{route=\"{}\",method=\"{}\",status=\"{}\"}} {}\n",
-                                           name, kMethods[m], s + 100, v);
+                        out +=
+                            fmt::format("beacon_http_requests_total{{route=\"{}\",method=\"{}\",status=\"{}\"}} {}\n",
+                                        name,
+                                        kMethods[m],
+                                        s + 100,
+                                        v);
                     }
                 }
             }
@@ -97,16 +103,19 @@ std::string Metrics::render() {
             std::uint64_t cumulative = 0;
             for (std::size_t b = 0; b < kLatencyBuckets.size(); ++b) {
                 cumulative += slot->latency_counts[b].load(std::memory_order_relaxed);
-                out += fmt::format("beacon_http_request_duration_seconds_bucket{{route=\"{}\",le=\"{}\"}} {}\n", name,
-                                   kLatencyBuckets[b], cumulative);
+                out += fmt::format("beacon_http_request_duration_seconds_bucket{{route=\"{}\",le=\"{}\"}} {}\n",
+                                   name,
+                                   kLatencyBuckets[b],
+                                   cumulative);
             }
             cumulative += slot->latency_counts[kLatencyBuckets.size()].load(std::memory_order_relaxed);
-            out += fmt::format("beacon_http_request_duration_seconds_bucket{{route=\"{}\",le=\"+Inf\"}} {}\n", name,
-                               cumulative);
-            out += fmt::format("beacon_http_request_duration_seconds_sum{{route=\"{}\"}} {:.6f}\n", name,
+            out += fmt::format(
+                "beacon_http_request_duration_seconds_bucket{{route=\"{}\",le=\"+Inf\"}} {}\n", name, cumulative);
+            out += fmt::format("beacon_http_request_duration_seconds_sum{{route=\"{}\"}} {:.6f}\n",
+                               name,
                                static_cast<double>(slot->latency_sum_us.load()) / 1e6);
-            out += fmt::format("beacon_http_request_duration_seconds_count{{route=\"{}\"}} {}\n", name,
-                               slot->latency_count.load());
+            out += fmt::format(
+                "beacon_http_request_duration_seconds_count{{route=\"{}\"}} {}\n", name, slot->latency_count.load());
         }
         for (auto& [name, f] : families_) {
             if (f.read) {

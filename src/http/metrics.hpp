@@ -18,8 +18,8 @@ namespace beacon::http {
 // through a small locked map. Thread-safe.
 class Metrics {
 public:
-    static constexpr std::array<double, 12> kLatencyBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-                                                               0.05,   0.1,   0.25,   0.5,   1.0,  2.5};
+    static constexpr std::array<double, 12> kLatencyBuckets = {
+        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5};
 
     // Counters and the latency histogram of one route.
     struct RouteSlot {
@@ -53,7 +53,7 @@ private:
         std::string type;
         std::string help;
         std::map<std::string, std::uint64_t> values;  // by rendered label set
-        std::function<double()> read;                // gauges
+        std::function<double()> read;                 // gauges
     };
     std::map<std::string, Family> families_;
 };

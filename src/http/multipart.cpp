@@ -166,9 +166,10 @@ Result<void> MultipartFileReader::feed(std::string_view chunk) {
             }
             case State::Content: {
                 auto at = pending_.find(delimiter_);
-                std::size_t emit = at != std::string::npos
-                                       ? at
-                                       : (pending_.size() > delimiter_.size() ? pending_.size() - delimiter_.size() : 0);
+                std::size_t emit =
+                    at != std::string::npos
+                        ? at
+                        : (pending_.size() > delimiter_.size() ? pending_.size() - delimiter_.size() : 0);
                 if (emit > 0 && in_file_part_) {
                     if (auto r = sink_(std::string_view(pending_).substr(0, emit)); !r) {
                         return r;

@@ -17,7 +17,9 @@ void add_ops_routes(Router& router, Metrics& metrics, std::vector<ReadinessCheck
     router.add("GET", "/healthz", {}, [](Request&) -> asio::awaitable<Response> {
         co_return json_response(bh::status::ok, std::string("{\"status\":\"ok\"}"));
     });
-    router.add("GET", "/readyz", {.access = Access::Public, .executor = Executor::Ops},
+    router.add("GET",
+               "/readyz",
+               {.access = Access::Public, .executor = Executor::Ops},
                [checks = std::move(checks)](Request&) -> asio::awaitable<Response> {
                    json::object results;
                    bool all_ok = true;
@@ -26,11 +28,13 @@ void add_ops_routes(Router& router, Metrics& metrics, std::vector<ReadinessCheck
                        all_ok = all_ok && r.ok();
                        results[c.name] = r ? std::string("ok") : "down: " + r.error().message;
                    }
-                   co_return json_response(all_ok ? bh::status::ok : bh::status::service_unavailable,
-                                           json::object{{"status", all_ok ? "ready" : "unavailable"},
-                                                        {"checks", std::move(results)}});
+                   co_return json_response(
+                       all_ok ? bh::status::ok : bh::status::service_unavailable,
+                       json::object{{"status", all_ok ? "ready" : "unavailable"}, {"checks", std::move(results)}});
                });
-    router.add("GET", "/metrics", {.access = Access::Public, .executor = Executor::Ops},
+    router.add("GET",
+               "/metrics",
+               {.access = Access::Public, .executor = Executor::Ops},
                [&metrics](Request&) -> asio::awaitable<Response> {
                    Response res{bh::status::ok, 11};
                    res.set(bh::field::content_type, "text/plain; version=0.0.4; charset=utf-8");

@@ -26,8 +26,7 @@ constexpr StatusInfo kStatuses[] = {
     {bh::status::precondition_failed, "precondition-failed", "Precondition failed"},
     {bh::status::payload_too_large, "payload-too-large", "Payload too large"},
     {bh::status::unsupported_media_type, "unsupported-media-type", "Unsupported media type"},
-    {bh::status::request_header_fields_too_large, "request-header-fields-too-large",
-     "Request header fields too large"},
+    {bh::status::request_header_fields_too_large, "request-header-fields-too-large", "Request header fields too large"},
     {bh::status::range_not_satisfiable, "range-not-satisfiable", "Range not satisfiable"},
     {bh::status::unprocessable_entity, "unprocessable", "Unprocessable content"},
     {bh::status::too_many_requests, "rate-limited", "Too many requests"},
@@ -48,14 +47,22 @@ const StatusInfo& info_for(bh::status s) {
 bh::status status_for(ErrorCode c) {
     switch (c) {
         case ErrorCode::InvalidArgument:
-        case ErrorCode::InvalidJson: return bh::status::bad_request;
-        case ErrorCode::NotFound: return bh::status::not_found;
-        case ErrorCode::Conflict: return bh::status::conflict;
-        case ErrorCode::PreconditionFailed: return bh::status::precondition_failed;
-        case ErrorCode::Unprocessable: return bh::status::unprocessable_entity;
-        case ErrorCode::PayloadTooLarge: return bh::status::payload_too_large;
-        case ErrorCode::Unavailable: return bh::status::service_unavailable;
-        case ErrorCode::Internal: return bh::status::internal_server_error;
+        case ErrorCode::InvalidJson:
+            return bh::status::bad_request;
+        case ErrorCode::NotFound:
+            return bh::status::not_found;
+        case ErrorCode::Conflict:
+            return bh::status::conflict;
+        case ErrorCode::PreconditionFailed:
+            return bh::status::precondition_failed;
+        case ErrorCode::Unprocessable:
+            return bh::status::unprocessable_entity;
+        case ErrorCode::PayloadTooLarge:
+            return bh::status::payload_too_large;
+        case ErrorCode::Unavailable:
+            return bh::status::service_unavailable;
+        case ErrorCode::Internal:
+            return bh::status::internal_server_error;
     }
     return bh::status::internal_server_error;
 }
@@ -69,8 +76,7 @@ Problem make_problem(bh::status status, std::string detail) {
 
 Problem problem_from_error(const Error& e) {
     // Internal errors may carry details of a bug (SQL, paths): never sent.
-    std::string detail = e.code == ErrorCode::Internal ? "an unexpected error occurred; it has been logged"
-                                                       : e.message;
+    std::string detail = e.code == ErrorCode::Internal ? "an unexpected error occurred; it has been logged" : e.message;
     Problem p = make_problem(status_for(e.code), std::move(detail));
     p.errors = e.fields;
     if (e.code == ErrorCode::InvalidJson) {

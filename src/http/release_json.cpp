@@ -7,12 +7,20 @@ namespace beacon::http {
 namespace json = boost::json;
 using releases::ReleaseVersion;
 
-json::value json_or_null(const std::optional<std::string>& s) { return s ? json::value(*s) : json::value(nullptr); }
-json::value json_or_null(const std::optional<std::int64_t>& v) { return v ? json::value(*v) : json::value(nullptr); }
+json::value json_or_null(const std::optional<std::string>& s) {
+    return s ? json::value(*s) : json::value(nullptr);
+}
+json::value json_or_null(const std::optional<std::int64_t>& v) {
+    return v ? json::value(*v) : json::value(nullptr);
+}
 
 json::object artifact_json(const releases::Artifact& a) {
-    return json::object{{"key", a.key},           {"fileName", a.file_name},       {"fileSize", a.file_size},
-                        {"sha256", a.sha256},     {"contentType", a.content_type}, {"packageName", json_or_null(a.package_name)}};
+    return json::object{{"key", a.key},
+                        {"fileName", a.file_name},
+                        {"fileSize", a.file_size},
+                        {"sha256", a.sha256},
+                        {"contentType", a.content_type},
+                        {"packageName", json_or_null(a.package_name)}};
 }
 
 json::object version_json(const ReleaseVersion& v) {

@@ -71,13 +71,18 @@ Result<releases::NewVersion> new_version(const json::object& o) {
     releases::NewVersion nv;
     std::optional<std::string> platform, name;
     std::optional<std::int64_t> code;
-    auto read = first_error({f.string("platform", platform), f.integer("versionCode", code),
-                             f.string("versionName", name), f.string("channel", nv.channel),
-                             f.string("changelog", nv.changelog), f.boolean("isForceUpdate", nv.is_force_update),
+    auto read = first_error({f.string("platform", platform),
+                             f.integer("versionCode", code),
+                             f.string("versionName", name),
+                             f.string("channel", nv.channel),
+                             f.string("changelog", nv.changelog),
+                             f.boolean("isForceUpdate", nv.is_force_update),
                              f.boolean("isEnabled", nv.is_enabled),
                              f.integer("minSupportedVersionCode", nv.min_supported_version_code),
-                             f.integer("rolloutPercent", nv.rollout_percent), f.string("artifactKey", nv.artifact_key),
-                             f.string("externalUrl", nv.external_url), f.time("releasedAt", nv.released_at)});
+                             f.integer("rolloutPercent", nv.rollout_percent),
+                             f.string("artifactKey", nv.artifact_key),
+                             f.string("externalUrl", nv.external_url),
+                             f.time("releasedAt", nv.released_at)});
     if (!read) {
         return std::move(read).error();
     }
@@ -99,14 +104,18 @@ Result<releases::NewVersion> new_version(const json::object& o) {
 Result<releases::VersionPatch> version_patch(const json::object& o) {
     JsonFields f(o);
     releases::VersionPatch p;
-    auto read = first_error(
-        {f.string("platform", p.platform), f.integer("versionCode", p.version_code),
-         f.string("versionName", p.version_name), f.string("channel", p.channel),
-         f.nullable("changelog", p.changelog, &JsonFields::string), f.boolean("isForceUpdate", p.is_force_update),
-         f.boolean("isEnabled", p.is_enabled),
-         f.nullable("minSupportedVersionCode", p.min_supported_version_code, &JsonFields::integer),
-         f.integer("rolloutPercent", p.rollout_percent), f.nullable("artifactKey", p.artifact_key, &JsonFields::string),
-         f.nullable("externalUrl", p.external_url, &JsonFields::string), f.time("releasedAt", p.released_at)});
+    auto read = first_error({f.string("platform", p.platform),
+                             f.integer("versionCode", p.version_code),
+                             f.string("versionName", p.version_name),
+                             f.string("channel", p.channel),
+                             f.nullable("changelog", p.changelog, &JsonFields::string),
+                             f.boolean("isForceUpdate", p.is_force_update),
+                             f.boolean("isEnabled", p.is_enabled),
+                             f.nullable("minSupportedVersionCode", p.min_supported_version_code, &JsonFields::integer),
+                             f.integer("rolloutPercent", p.rollout_percent),
+                             f.nullable("artifactKey", p.artifact_key, &JsonFields::string),
+                             f.nullable("externalUrl", p.external_url, &JsonFields::string),
+                             f.time("releasedAt", p.released_at)});
     if (!read) {
         return std::move(read).error();
     }
@@ -221,8 +230,8 @@ asio::awaitable<Response> list_versions(ReleaseApi& api, Request& req) {
     for (const auto& v : page->versions) {
         out.push_back(version_json(v));
     }
-    co_return json_response(bh::status::ok, json::object{{"versions", std::move(out)},
-                                                         {"nextCursor", json_or_null(page->next_cursor)}});
+    co_return json_response(
+        bh::status::ok, json::object{{"versions", std::move(out)}, {"nextCursor", json_or_null(page->next_cursor)}});
 }
 
 asio::awaitable<Response> download_version(ReleaseApi& api, Request& req) {
@@ -277,7 +286,8 @@ asio::awaitable<Response> check_update(ReleaseApi& api, Request& req) {
                        {"versionName", v.version_name},
                        {"changelog", json_or_null(v.changelog)},
                        {"releasedAt", format_iso8601(v.released_at)}};
-        l["downloadUrl"] = decision->download ? json::value(absolute_link(api.listen, req.header, decision->download->url)) : nullptr;
+        l["downloadUrl"] =
+            decision->download ? json::value(absolute_link(api.listen, req.header, decision->download->url)) : nullptr;
         l["downloadUrlExpiresAt"] = decision->download && decision->download->expires_at
                                         ? json::value(format_iso8601(*decision->download->expires_at))
                                         : json::value(nullptr);
@@ -285,9 +295,10 @@ asio::awaitable<Response> check_update(ReleaseApi& api, Request& req) {
         l["sha256"] = v.artifact ? json::value(v.artifact->sha256) : json::value(nullptr);
         latest = std::move(l);
     }
-    co_return json_response(bh::status::ok, json::object{{"needUpdate", decision->need_update},
-                                                         {"forceUpdate", decision->force_update},
-                                                         {"latest", std::move(latest)}});
+    co_return json_response(bh::status::ok,
+                            json::object{{"needUpdate", decision->need_update},
+                                         {"forceUpdate", decision->force_update},
+                                         {"latest", std::move(latest)}});
 }
 
 }  // namespace
@@ -297,7 +308,8 @@ void add_release_routes(Router& router, ReleaseApi& api) {
     const RouteOptions admin_read{.access = Access::Admin, .executor = Executor::Blocking};
     const RouteOptions admin_json{
         .access = Access::Admin, .body = BodyKind::Json, .body_limit = kJsonLimit, .executor = Executor::Blocking};
-    router.add("POST", "/admin/versions/upload",
+    router.add("POST",
+               "/admin/versions/upload",
                {.access = Access::Admin, .body = BodyKind::Stream, .body_limit = api.intake.max_bytes()},
                bind(upload_artifact));
     router.add("POST", "/admin/versions", admin_json, bind(create_version));

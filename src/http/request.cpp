@@ -1,7 +1,7 @@
 #include "http/request.hpp"
 
-#include <boost/json.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/json.hpp>
 
 #include "core/json_write.hpp"
 #include "http/problem.hpp"

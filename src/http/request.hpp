@@ -12,8 +12,8 @@
 #include <boost/json/value.hpp>
 
 #include "auth/jwt.hpp"
-#include "http/body.hpp"
 #include "core/result.hpp"
+#include "http/body.hpp"
 
 namespace beacon::http {
 

@@ -19,7 +19,9 @@ std::vector<std::string_view> split_path(std::string_view path) {
     return out;
 }
 
-bool is_placeholder(const std::string& segment) { return !segment.empty() && segment.front() == '{'; }
+bool is_placeholder(const std::string& segment) {
+    return !segment.empty() && segment.front() == '{';
+}
 
 bool matches(const Route& r, const std::vector<std::string_view>& segs, std::vector<std::string>* params) {
     if (r.segments.size() != segs.size()) {

@@ -18,10 +18,10 @@ enum class Access {
 };
 
 enum class BodyKind {
-    None,       // no body expected
-    Json,       // application/json
-    JsonGzip,   // application/json, Content-Encoding gzip allowed (telemetry POSTs)
-    Stream,     // any media type; the handler pulls the body in chunks (Request::read_body_chunk)
+    None,      // no body expected
+    Json,      // application/json
+    JsonGzip,  // application/json, Content-Encoding gzip allowed (telemetry POSTs)
+    Stream,    // any media type; the handler pulls the body in chunks (Request::read_body_chunk)
 };
 
 // Where a handler runs.
@@ -61,9 +61,9 @@ public:
     void add(std::string method, std::string pattern, RouteOptions options, Handler handler);
 
     struct Match {
-        const Route* route = nullptr;        // null: no route for this method
-        std::vector<std::string> params;     // raw (percent-encoded) segments
-        std::string allow;                   // when route is null but the path exists: "GET, HEAD, POST", each once
+        const Route* route = nullptr;     // null: no route for this method
+        std::vector<std::string> params;  // raw (percent-encoded) segments
+        std::string allow;                // when route is null but the path exists: "GET, HEAD, POST", each once
     };
     // route null and allow empty means 404.
     Match match(std::string_view method, std::string_view path) const;

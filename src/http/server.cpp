@@ -9,10 +9,10 @@
 #include <random>
 #include <thread>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <spdlog/spdlog.h>
 
 #include "core/text.hpp"
 #include "http/access_log.hpp"
@@ -37,8 +37,8 @@ bool valid_request_id(std::string_view id) {
         return false;
     }
     for (char c : id) {
-        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
-                  c == '_' || c == ':' || c == '-';
+        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+                  c == ':' || c == '-';
         if (!ok) {
             return false;
         }
@@ -136,8 +136,7 @@ std::optional<FramingFault> framing_fault(const RequestHeader& h) {
         }
     }
     std::optional<std::string_view> length;
-    for (auto it = h.find(bh::field::content_length); it != h.end() && it->name() == bh::field::content_length;
-         ++it) {
+    for (auto it = h.find(bh::field::content_length); it != h.end() && it->name() == bh::field::content_length; ++it) {
         if (length && trim(*length) != trim(it->value())) {
             return FramingFault{bh::status::bad_request, "the request carries different Content-Length values"};
         }
@@ -306,9 +305,14 @@ struct Server::Impl {
     };
 
     Impl(ServerOptions o, const Router& r, Metrics& m, const auth::TokenVerifier& v)
-        : opts(std::move(o)), router(r), metrics(m), verifier(v), max_connections(effective_max_connections(opts)),
+        : opts(std::move(o)),
+          router(r),
+          metrics(m),
+          verifier(v),
+          max_connections(effective_max_connections(opts)),
           blocking(static_cast<std::size_t>(std::max(1, opts.blocking_threads))),
-          ops(static_cast<std::size_t>(std::max(1, opts.ops_threads))), dispatcher(r, v, blocking, ops),
+          ops(static_cast<std::size_t>(std::max(1, opts.ops_threads))),
+          dispatcher(r, v, blocking, ops),
           body_budget(opts.body_memory_limit) {
         unmatched = &metrics.route_slot("unmatched");
         for (int i = 0; i < std::max(1, opts.threads); ++i) {
@@ -319,11 +323,13 @@ struct Server::Impl {
             access_log = std::make_unique<AccessLog>(
                 opts.access_log_json ? AccessLog::Format::Json : AccessLog::Format::Text, contexts.size());
         }
-        metrics.describe("beacon_http_connections_refused_total", "counter",
+        metrics.describe("beacon_http_connections_refused_total",
+                         "counter",
                          "Connections closed at once, by reason (limit: the connection cap; descriptors: "
                          "the process was out of file descriptors).");
-        metrics.gauge("beacon_http_open_connections", "Open client connections.",
-                      [open = live_sessions] { return static_cast<double>(open->load()); });
+        metrics.gauge("beacon_http_open_connections", "Open client connections.", [open = live_sessions] {
+            return static_cast<double>(open->load());
+        });
         spare_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     }
     ~Impl() {
@@ -335,10 +341,12 @@ struct Server::Impl {
     asio::awaitable<void> accept_loop();
     void shed_one_connection();
     asio::awaitable<void> session(tcp::socket socket, std::size_t slot);
-    asio::awaitable<beast::error_code> read_header(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+    asio::awaitable<beast::error_code> read_header(beast::tcp_stream& stream,
+                                                   beast::flat_buffer& buffer,
                                                    Parser& parser);
     asio::awaitable<Response> serve(beast::tcp_stream& stream, beast::flat_buffer& buffer, Exchange& x);
-    asio::awaitable<std::optional<Response>> read_body(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+    asio::awaitable<std::optional<Response>> read_body(beast::tcp_stream& stream,
+                                                       beast::flat_buffer& buffer,
                                                        Exchange& x);
     void attach_body_stream(beast::tcp_stream& stream, beast::flat_buffer& buffer, Exchange& x);
     asio::awaitable<beast::error_code> send_continue(beast::tcp_stream& stream, const RequestHeader& h);
@@ -358,7 +366,9 @@ Server::~Server() {
     }
 }
 
-std::size_t Server::max_connections() const { return impl_->max_connections; }
+std::size_t Server::max_connections() const {
+    return impl_->max_connections;
+}
 
 Result<std::uint16_t> Server::listen() {
     auto& ctx = *impl_->contexts.front();
@@ -380,9 +390,9 @@ Result<std::uint16_t> Server::listen() {
         acc->listen(asio::socket_base::max_listen_connections, ec);
     }
     if (ec) {
-        return make_error(ErrorCode::Unavailable,
-                          "listen on " + impl_->opts.host + ":" + std::to_string(impl_->opts.port) + ": " +
-                              ec.message());
+        return make_error(
+            ErrorCode::Unavailable,
+            "listen on " + impl_->opts.host + ":" + std::to_string(impl_->opts.port) + ": " + ec.message());
     }
     auto port = acc->local_endpoint().port();
     impl_->acceptor = std::move(acc);
@@ -557,7 +567,8 @@ asio::awaitable<void> Server::Impl::accept_loop() {
 // parse step sees, and consumes complete fields as they arrive, so a header
 // fed in small pieces could grow without bound: every byte of the header is
 // counted here instead, the bytes of the first read included.
-asio::awaitable<beast::error_code> Server::Impl::read_header(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+asio::awaitable<beast::error_code> Server::Impl::read_header(beast::tcp_stream& stream,
+                                                             beast::flat_buffer& buffer,
                                                              Parser& parser) {
     stream.expires_after(opts.header_timeout);
     std::size_t consumed = 0;
@@ -726,7 +737,8 @@ asio::awaitable<beast::error_code> Server::Impl::write_response(beast::tcp_strea
         std::size_t sent = 0;
         while (sent < wire.size()) {
             stream.expires_after(opts.write_timeout);
-            auto [ec, n] = co_await stream.async_write_some(asio::buffer(wire.data() + sent, wire.size() - sent), kTuple);
+            auto [ec, n] =
+                co_await stream.async_write_some(asio::buffer(wire.data() + sent, wire.size() - sent), kTuple);
             if (ec) {
                 co_return ec;
             }
@@ -838,7 +850,8 @@ asio::awaitable<Response> Server::Impl::serve(beast::tcp_stream& stream, beast::
 // it must arrive within body_timeout, so a client trickling bytes cannot hold
 // its share of the body budget for long.
 asio::awaitable<std::optional<Response>> Server::Impl::read_body(beast::tcp_stream& stream,
-                                                                 beast::flat_buffer& buffer, Exchange& x) {
+                                                                 beast::flat_buffer& buffer,
+                                                                 Exchange& x) {
     auto& parser = x.parser;
     if (x.has_body) {
         beast::error_code ec = parse_buffered(parser, buffer);
@@ -849,9 +862,9 @@ asio::awaitable<std::optional<Response>> Server::Impl::read_body(beast::tcp_stre
         }
         if (ec == bh::error::body_limit) {
             x.must_close = true;
-            co_return problem_response(bh::status::payload_too_large,
-                                       "the body exceeds this endpoint's limit of " +
-                                           std::to_string(x.body_limit) + " bytes");
+            co_return problem_response(
+                bh::status::payload_too_large,
+                "the body exceeds this endpoint's limit of " + std::to_string(x.body_limit) + " bytes");
         }
         if (ec) {
             x.must_close = true;
@@ -865,8 +878,8 @@ asio::awaitable<std::optional<Response>> Server::Impl::read_body(beast::tcp_stre
 // Stream routes: the handler pulls the body, one chunk at a time; each read
 // may wait at most body_timeout for a byte.
 void Server::Impl::attach_body_stream(beast::tcp_stream& stream, beast::flat_buffer& buffer, Exchange& x) {
-    x.req.read_body_chunk = [&stream, &buffer, &parser = x.parser,
-                             this](std::string& out) -> asio::awaitable<Result<bool>> {
+    x.req.read_body_chunk =
+        [&stream, &buffer, &parser = x.parser, this](std::string& out) -> asio::awaitable<Result<bool>> {
         out.clear();
         while (!parser.is_done()) {
             if (buffer.size() > 0) {

@@ -25,13 +25,13 @@ struct ServerOptions {
     // exchange within this long", except header_timeout, which bounds how long
     // a client may take to send one request's header.
     std::chrono::seconds first_byte_timeout{10};  // a new connection that has sent nothing yet
-    std::chrono::seconds idle_timeout{60};    // waiting for the next request on a kept-alive connection
-    std::chrono::seconds header_timeout{15};  // from the first byte to the end of the headers
+    std::chrono::seconds idle_timeout{60};        // waiting for the next request on a kept-alive connection
+    std::chrono::seconds header_timeout{15};      // from the first byte to the end of the headers
     // Reading a body: a buffered (JSON) body must arrive whole within it; a
     // streamed upload may pause at most this long between bytes.
     std::chrono::seconds body_timeout{60};
-    std::chrono::seconds write_timeout{60};   // writing a response: the longest pause between bytes
-    std::chrono::seconds drain_timeout{30};   // SIGTERM: how long in-flight requests may take
+    std::chrono::seconds write_timeout{60};  // writing a response: the longest pause between bytes
+    std::chrono::seconds drain_timeout{30};  // SIGTERM: how long in-flight requests may take
     // Open connections at most; 0 derives it from the file-descriptor limit
     // (see effective_max_connections). Beyond it new connections are closed
     // at once and the open ones keep being served.

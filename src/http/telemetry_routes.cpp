@@ -22,7 +22,9 @@ namespace bh = boost::beast::http;
 namespace json = boost::json;
 using telemetry::IngestOutcome;
 
-json::value opt_json(const std::optional<std::string>& s) { return s ? json::value(*s) : json::value(nullptr); }
+json::value opt_json(const std::optional<std::string>& s) {
+    return s ? json::value(*s) : json::value(nullptr);
+}
 
 json::object event_json(const telemetry::Event& e) {
     json::object o;
@@ -98,8 +100,9 @@ asio::awaitable<Response> events(TelemetryApi& api, Request& req) {
     }
     IngestOutcome outcome;
     if (!batch->events.empty()) {
-        auto committed = co_await await_done<Result<IngestOutcome>>(
-            [&](telemetry::EventIngestor::Done done) { api.ingestor.submit(std::move(batch->events), std::move(done)); });
+        auto committed = co_await await_done<Result<IngestOutcome>>([&](telemetry::EventIngestor::Done done) {
+            api.ingestor.submit(std::move(batch->events), std::move(done));
+        });
         if (!committed) {
             co_return problem_response(committed.error());
         }
@@ -112,9 +115,10 @@ asio::awaitable<Response> events(TelemetryApi& api, Request& req) {
     api.metrics.add("beacon_events_total", "result=\"accepted\"", static_cast<std::uint64_t>(outcome.accepted));
     api.metrics.add("beacon_events_total", "result=\"duplicate\"", static_cast<std::uint64_t>(outcome.duplicates));
     api.metrics.add("beacon_events_total", "result=\"rejected\"", batch->rejected.size());
-    co_return json_response(bh::status::ok, json::object{{"accepted", outcome.accepted},
-                                                         {"duplicates", outcome.duplicates},
-                                                         {"rejected", std::move(rejected)}});
+    co_return json_response(
+        bh::status::ok,
+        json::object{
+            {"accepted", outcome.accepted}, {"duplicates", outcome.duplicates}, {"rejected", std::move(rejected)}});
 }
 
 asio::awaitable<Response> realtime(TelemetryApi& api, Request&) {
@@ -147,15 +151,16 @@ asio::awaitable<Response> dau(TelemetryApi& api, Request& req) {
     }
     json::array out;
     for (const auto& d : *days) {
-        out.push_back(json::object{{"day", format_day(d.day)},
-                                   {"dau", d.counts.total},
-                                   {"exact", d.exact},
-                                   {"byPlatform", telemetry::counts_object(d.counts.by_platform)},
-                                   {"byRegion", telemetry::counts_object(d.counts.by_region)},
-                                   {"computedAt", d.computed_at ? json::value(format_iso8601(*d.computed_at))
-                                                                : json::value(nullptr)}});
+        out.push_back(json::object{
+            {"day", format_day(d.day)},
+            {"dau", d.counts.total},
+            {"exact", d.exact},
+            {"byPlatform", telemetry::counts_object(d.counts.by_platform)},
+            {"byRegion", telemetry::counts_object(d.counts.by_region)},
+            {"computedAt", d.computed_at ? json::value(format_iso8601(*d.computed_at)) : json::value(nullptr)}});
     }
-    co_return json_response(bh::status::ok, json::object{{"timezone", api.settings.tz.name()}, {"days", std::move(out)}});
+    co_return json_response(bh::status::ok,
+                            json::object{{"timezone", api.settings.tz.name()}, {"days", std::move(out)}});
 }
 
 // The filters and page of GET /admin/telemetry/events, as the query states them.
@@ -236,15 +241,12 @@ asio::awaitable<Response> history(TelemetryApi& api, Request& req) {
     }
     json::array points;
     for (const auto& b : h->buckets) {
-        points.push_back(json::object{{"at", format_iso8601(b.at)},
-                                      {"avg", b.avg},
-                                      {"min", b.min},
-                                      {"max", b.max},
-                                      {"samples", b.samples}});
+        points.push_back(json::object{
+            {"at", format_iso8601(b.at)}, {"avg", b.avg}, {"min", b.min}, {"max", b.max}, {"samples", b.samples}});
     }
-    co_return json_response(bh::status::ok,
-                            json::object{{"interval", telemetry::history_interval_name(h->interval)},
-                                         {"points", std::move(points)}});
+    co_return json_response(
+        bh::status::ok,
+        json::object{{"interval", telemetry::history_interval_name(h->interval)}, {"points", std::move(points)}});
 }
 
 }  // namespace
@@ -256,8 +258,10 @@ void add_telemetry_routes(Router& router, TelemetryApi& api) {
     const RouteOptions admin_read{.access = Access::Admin, .executor = Executor::Blocking};
     router.add("POST", "/telemetry/heartbeat", client_json, bind(heartbeat));
     router.add("GET", "/telemetry/online", {.access = Access::Public}, bind(online));
-    router.add("POST", "/telemetry/events",
-               {.access = Access::OptionalUser, .body = BodyKind::JsonGzip, .body_limit = kEventsLimit}, bind(events));
+    router.add("POST",
+               "/telemetry/events",
+               {.access = Access::OptionalUser, .body = BodyKind::JsonGzip, .body_limit = kEventsLimit},
+               bind(events));
     router.add("GET", "/admin/telemetry/realtime", {.access = Access::Admin}, bind(realtime));
     router.add("GET", "/admin/telemetry/dau", admin_read, bind(dau));
     router.add("GET", "/admin/telemetry/events", admin_read, bind(list_events));

@@ -22,7 +22,9 @@ Scheduler::Scheduler(std::vector<Job> jobs, JobLedger& ledger, const Clock& cloc
     }
 }
 
-Scheduler::~Scheduler() { stop(); }
+Scheduler::~Scheduler() {
+    stop();
+}
 
 void Scheduler::start() {
     std::lock_guard lock(mu_);

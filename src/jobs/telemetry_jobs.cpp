@@ -112,16 +112,22 @@ TimePoint next_nightly(const TimeZone& tz, TimePoint t) {
 
 std::vector<Job> make_telemetry_jobs(const TelemetryJobDeps& deps) {
     std::vector<Job> jobs;
-    jobs.push_back(Job{"online-snapshot", "every minute", [](TimePoint t) { return next_multiple(t, 1min); },
+    jobs.push_back(Job{"online-snapshot",
+                       "every minute",
+                       [](TimePoint t) { return next_multiple(t, 1min); },
                        [deps](const JobContext& c) { return snapshot(deps, c); }});
-    jobs.push_back(Job{"cleanup", "hourly", [](TimePoint t) { return next_multiple(t, 1h); },
+    jobs.push_back(Job{"cleanup",
+                       "hourly",
+                       [](TimePoint t) { return next_multiple(t, 1h); },
                        [deps](const JobContext&) { return cleanup(deps); }});
     jobs.push_back(Job{"nightly-dau",
                        "daily at 01:00 " + deps.settings.tz.name(),
                        [tz = deps.settings.tz](TimePoint t) { return next_nightly(tz, t); },
                        [deps](const JobContext& c) { return nightly(deps, c); },
                        [deps](const JobContext& c) { return validate_nightly(deps, c); }});
-    jobs.push_back(Job{"rolling-dau", "every 10 minutes", [](TimePoint t) { return next_multiple(t, 10min); },
+    jobs.push_back(Job{"rolling-dau",
+                       "every 10 minutes",
+                       [](TimePoint t) { return next_multiple(t, 10min); },
                        [deps](const JobContext&) { return rolling(deps); }});
     return jobs;
 }

@@ -127,7 +127,7 @@ constexpr auto kStaleNewFileAge = std::chrono::minutes(1);
 Error spool_error(std::string_view what, const std::filesystem::path& path, int err) {
     return unavailable("spool",
                        "cannot create a spool file for the upload (" + std::string(what) + " " + path.string() + ": " +
-                          std::strerror(err) + ")");
+                           std::strerror(err) + ")");
 }
 
 }  // namespace
@@ -171,8 +171,7 @@ Result<std::int64_t> ArtifactIntake::sweep_spool() const {
         if (ec == std::errc::no_such_file_or_directory) {
             return removed;
         }
-        return unavailable("spool",
-                           "reading spool directory " + spool_dir_.string() + ": " + ec.message());
+        return unavailable("spool", "reading spool directory " + spool_dir_.string() + ": " + ec.message());
     }
     const auto stale_before = fs::file_time_type::clock::now() - kStaleNewFileAge;
     for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {

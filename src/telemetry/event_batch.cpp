@@ -30,7 +30,6 @@ struct Context {
     std::optional<std::string> session_id;
 };
 
-
 // Reads one context field from `obj` into `ctx`. Returns an error message, or
 // empty on success. An absent or null field leaves ctx unchanged.
 std::string read_context_field(const json::object& obj, std::string_view key, Context& ctx) {
@@ -78,8 +77,8 @@ std::string read_context_field(const json::object& obj, std::string_view key, Co
     return {};
 }
 
-constexpr std::string_view kContextKeys[] = {"installId",  "userId",    "platform",    "appVersion",
-                                             "osVersion",  "deviceModel", "region",    "sessionId"};
+constexpr std::string_view kContextKeys[] = {
+    "installId", "userId", "platform", "appVersion", "osVersion", "deviceModel", "region", "sessionId"};
 
 // Fills `ctx` from `obj`; on the first bad field returns its key and message.
 std::optional<std::pair<std::string_view, std::string>> read_context(const json::object& obj, Context& ctx) {

@@ -31,8 +31,8 @@ struct Rejection {
 };
 
 struct ParsedBatch {
-    std::vector<Event> events;              // valid events, in request order
-    std::vector<Rejection> rejected;        // sorted by index
+    std::vector<Event> events;        // valid events, in request order
+    std::vector<Rejection> rejected;  // sorted by index
 };
 
 // Validates a decoded events body and merges `context` into each event.

@@ -7,7 +7,9 @@ namespace beacon::telemetry {
 EventIngestor::EventIngestor(EventStore& store, PresenceStore& presence, const TimeZone& tz, Options options)
     : store_(store), presence_(presence), tz_(tz), options_(options), writer_([this] { run(); }) {}
 
-EventIngestor::~EventIngestor() { stop(); }
+EventIngestor::~EventIngestor() {
+    stop();
+}
 
 std::size_t EventIngestor::event_bytes(const Event& e) {
     auto text = [](const std::string& s) { return s.capacity() > 15 ? s.capacity() + 1 : 0; };  // beyond SSO
@@ -130,8 +132,8 @@ std::optional<Error> EventIngestor::commit(std::vector<Pending>& group) {
     for (std::size_t i = 0; i < all.size(); ++i) {
         const Event& e = all[i];
         if ((*stored)[i] && e.event_name == "app_session_start") {
-            marks.push_back(DauMark{tz_.day_of(e.event_time), e.platform.value_or(Platform::Unknown),
-                                    actor_key(e.install_id, e.user_id)});
+            marks.push_back(DauMark{
+                tz_.day_of(e.event_time), e.platform.value_or(Platform::Unknown), actor_key(e.install_id, e.user_id)});
         }
     }
     if (!marks.empty()) {

@@ -4,13 +4,14 @@
 
 namespace beacon::telemetry {
 
-HeartbeatBatcher::HeartbeatBatcher(PresenceStore& store, Options options)
-    : store_(store), options_(options) {
+HeartbeatBatcher::HeartbeatBatcher(PresenceStore& store, Options options) : store_(store), options_(options) {
     options_.max_batch = std::max<std::size_t>(options_.max_batch, 1);
     writer_ = std::thread([this] { run(); });
 }
 
-HeartbeatBatcher::~HeartbeatBatcher() { stop(); }
+HeartbeatBatcher::~HeartbeatBatcher() {
+    stop();
+}
 
 void HeartbeatBatcher::submit(HeartbeatMark mark, Done done) {
     std::unique_lock lock(mu_);

@@ -26,7 +26,10 @@ std::int64_t buckets_touched(Millis interval, TimePoint from, TimePoint to) {
     return floor_div(to_epoch_ms(to) - 1) - floor_div(to_epoch_ms(from)) + 1;
 }
 
-Result<std::vector<SnapshotBucket>> online_history(SnapshotStore& store, Millis interval, TimePoint from, TimePoint to) {
+Result<std::vector<SnapshotBucket>> online_history(SnapshotStore& store,
+                                                   Millis interval,
+                                                   TimePoint from,
+                                                   TimePoint to) {
     if (from > to) {
         return invalid_field("from", "must not be after to");
     }

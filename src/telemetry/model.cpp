@@ -42,7 +42,9 @@ std::optional<Platform> parse_platform(std::string_view text) {
     return std::nullopt;
 }
 
-std::string_view to_string(Platform p) { return kPlatformNames[static_cast<std::size_t>(p)]; }
+std::string_view to_string(Platform p) {
+    return kPlatformNames[static_cast<std::size_t>(p)];
+}
 
 std::string actor_key(std::string_view install_id, const std::optional<std::string>& user_id) {
     std::string key;
@@ -56,7 +58,9 @@ std::string actor_key(std::string_view install_id, const std::optional<std::stri
     return key;
 }
 
-bool is_valid_install_id(std::string_view s) { return s.size() >= 8 && s.size() <= 128 && all_id_chars(s); }
+bool is_valid_install_id(std::string_view s) {
+    return s.size() >= 8 && s.size() <= 128 && all_id_chars(s);
+}
 
 std::size_t utf8_length(std::string_view s) {
     std::size_t n = 0;
@@ -85,9 +89,13 @@ bool is_valid_text(std::string_view s, std::size_t max_chars) {
     return true;
 }
 
-bool is_valid_user_id(std::string_view s) { return is_valid_text(s, 128); }
+bool is_valid_user_id(std::string_view s) {
+    return is_valid_text(s, 128);
+}
 
-bool is_valid_event_name(std::string_view s) { return !s.empty() && s.size() <= 64 && all_id_chars(s); }
+bool is_valid_event_name(std::string_view s) {
+    return !s.empty() && s.size() <= 64 && all_id_chars(s);
+}
 
 std::optional<std::string> normalize_region(std::string_view s) {
     if (s.size() != 2) {

@@ -28,12 +28,12 @@ std::string actor_key(std::string_view install_id, const std::optional<std::stri
 std::size_t utf8_length(std::string_view s);
 
 // Validation of identifiers, shared by every endpoint.
-bool is_valid_install_id(std::string_view s);   // 8..128 of [A-Za-z0-9._:-]
+bool is_valid_install_id(std::string_view s);  // 8..128 of [A-Za-z0-9._:-]
 // 1..max_chars characters with no control characters (C0, DEL, C1): the
 // rule of userId and of the short texts (appVersion, osVersion, ...).
 bool is_valid_text(std::string_view s, std::size_t max_chars);
-bool is_valid_user_id(std::string_view s);      // is_valid_text(s, 128)
-bool is_valid_event_name(std::string_view s);   // 1..64 of [A-Za-z0-9_.:-]
+bool is_valid_user_id(std::string_view s);     // is_valid_text(s, 128)
+bool is_valid_event_name(std::string_view s);  // 1..64 of [A-Za-z0-9_.:-]
 // Two ASCII letters; returns the upper-cased form.
 std::optional<std::string> normalize_region(std::string_view s);
 

@@ -97,7 +97,9 @@ PresenceService::PresenceService(PresenceStore& store,
     }
 }
 
-PresenceService::~PresenceService() { stop(); }
+PresenceService::~PresenceService() {
+    stop();
+}
 
 void PresenceService::stop() {
     if (batcher_) {
@@ -133,7 +135,8 @@ Result<OnlineCount> PresenceService::online() {
     TimePoint now = clock_.now();
     std::int64_t at = cached_at_ms_.load(std::memory_order_acquire);
     if (at >= 0 && at <= to_epoch_ms(now) && to_epoch_ms(now) - at < 1000) {
-        return OnlineCount{cached_online_.load(std::memory_order_relaxed), settings_.online_window_s, from_epoch_ms(at)};
+        return OnlineCount{
+            cached_online_.load(std::memory_order_relaxed), settings_.online_window_s, from_epoch_ms(at)};
     }
     auto n = store_.count_online(now);
     if (!n) {

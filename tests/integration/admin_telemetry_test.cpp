@@ -15,7 +15,9 @@ using namespace std::chrono_literals;
 const std::regex kIsoMillisZ(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)");
 const std::regex kDay(R"(\d{4}-\d\d-\d\d)");
 
-json::object header_hs256() { return {{"alg", "HS256"}, {"typ", "JWT"}}; }
+json::object header_hs256() {
+    return {{"alg", "HS256"}, {"typ", "JWT"}};
+}
 
 class AdminTelemetryTest : public E2eTest {
 protected:
@@ -28,9 +30,7 @@ protected:
 TEST_F(AdminTelemetryTest, AdminRoutesNeedAValidAdminToken) {
     auto now = test::epoch_seconds_now();
     const std::string path = "/admin/telemetry/realtime";
-    auto status_with = [&](const std::string& token) {
-        return client().get(path, test::bearer(token));
-    };
+    auto status_with = [&](const std::string& token) { return client().get(path, test::bearer(token)); };
 
     auto none = client().get(path);
     EXPECT_TRUE(IsProblem(none, 401, "unauthorized"));
@@ -46,7 +46,8 @@ TEST_F(AdminTelemetryTest, AdminRoutesNeedAValidAdminToken) {
     EXPECT_TRUE(IsProblem(
         status_with(test::make_token(kSecret, "admin", true, 1h, {{"nbf", now + 120}})), 401, "unauthorized"));
     EXPECT_TRUE(IsProblem(
-        status_with(test::sign_jwt(header_hs256(), {{"sub", "admin"}, {"role", "admin"}, {"iat", now}}, kSecret)), 401,
+        status_with(test::sign_jwt(header_hs256(), {{"sub", "admin"}, {"role", "admin"}, {"iat", now}}, kSecret)),
+        401,
         "unauthorized"));
     // Inside the leeway.
     EXPECT_EQ(status_with(test::make_token(kSecret, "admin", true, -10s)).status, 200);
@@ -54,14 +55,15 @@ TEST_F(AdminTelemetryTest, AdminRoutesNeedAValidAdminToken) {
 
     // Other algorithms, forged or unsigned.
     json::object claims{{"sub", "admin"}, {"role", "admin"}, {"exp", now + 3600}};
-    EXPECT_TRUE(IsProblem(status_with(test::sign_jwt({{"alg", "none"}, {"typ", "JWT"}}, claims, kSecret, "")), 401,
-                          "unauthorized"));
-    EXPECT_TRUE(IsProblem(status_with(test::sign_jwt({{"alg", "none"}}, claims, kSecret, "SHA256")), 401,
-                          "unauthorized"));
+    EXPECT_TRUE(IsProblem(
+        status_with(test::sign_jwt({{"alg", "none"}, {"typ", "JWT"}}, claims, kSecret, "")), 401, "unauthorized"));
+    EXPECT_TRUE(
+        IsProblem(status_with(test::sign_jwt({{"alg", "none"}}, claims, kSecret, "SHA256")), 401, "unauthorized"));
     EXPECT_TRUE(IsProblem(status_with(test::sign_jwt({{"alg", "HS384"}, {"typ", "JWT"}}, claims, kSecret, "SHA384")),
-                          401, "unauthorized"));
-    EXPECT_TRUE(IsProblem(status_with(test::sign_jwt({{"alg", "HS512"}}, claims, kSecret, "SHA512")), 401,
+                          401,
                           "unauthorized"));
+    EXPECT_TRUE(
+        IsProblem(status_with(test::sign_jwt({{"alg", "HS512"}}, claims, kSecret, "SHA512")), 401, "unauthorized"));
     EXPECT_TRUE(IsProblem(status_with(test::sign_jwt({{"alg", "hs256"}}, claims, kSecret)), 401, "unauthorized"));
     EXPECT_TRUE(IsProblem(status_with(test::sign_jwt({{"alg", "RS256"}}, claims, kSecret)), 401, "unauthorized"));
     EXPECT_TRUE(IsProblem(status_with(test::sign_jwt(header_hs256(), claims, "another-secret")), 401, "unauthorized"));
@@ -76,19 +78,19 @@ TEST_F(AdminTelemetryTest, AdminRoutesNeedAValidAdminToken) {
 
     // Valid but not admin: 403.
     EXPECT_TRUE(IsProblem(status_with(user_token("someone")), 403, "forbidden"));
-    EXPECT_TRUE(IsProblem(status_with(test::make_token(kSecret, "x", false, 1h, {{"role", "viewer"}})), 403,
-                          "forbidden"));
-    EXPECT_TRUE(IsProblem(status_with(test::make_token(kSecret, "x", false, 1h, {{"roles", json::array{"viewer"}}})),
-                          403, "forbidden"));
-    EXPECT_TRUE(IsProblem(status_with(test::make_token(kSecret, "x", false, 1h, {{"role", "ADMIN"}})), 403,
-                          "forbidden"));
-    EXPECT_TRUE(IsProblem(status_with(test::make_token(kSecret, "x", false, 1h, {{"roles", "admin"}})), 403,
-                          "forbidden"))
+    EXPECT_TRUE(
+        IsProblem(status_with(test::make_token(kSecret, "x", false, 1h, {{"role", "viewer"}})), 403, "forbidden"));
+    EXPECT_TRUE(IsProblem(
+        status_with(test::make_token(kSecret, "x", false, 1h, {{"roles", json::array{"viewer"}}})), 403, "forbidden"));
+    EXPECT_TRUE(
+        IsProblem(status_with(test::make_token(kSecret, "x", false, 1h, {{"role", "ADMIN"}})), 403, "forbidden"));
+    EXPECT_TRUE(
+        IsProblem(status_with(test::make_token(kSecret, "x", false, 1h, {{"roles", "admin"}})), 403, "forbidden"))
         << "roles must be an array";
     // A roles array containing admin is enough.
-    EXPECT_EQ(status_with(test::make_token(kSecret, "x", false, 1h, {{"roles", json::array{"viewer", "admin"}}}))
-                  .status,
-              200);
+    EXPECT_EQ(
+        status_with(test::make_token(kSecret, "x", false, 1h, {{"roles", json::array{"viewer", "admin"}}})).status,
+        200);
 
     // Every admin route is protected.
     for (auto [method, target] : {std::pair<std::string, std::string>{"GET", "/admin/telemetry/dau"},
@@ -97,16 +99,15 @@ TEST_F(AdminTelemetryTest, AdminRoutesNeedAValidAdminToken) {
                                   {"GET", "/admin/jobs"},
                                   {"POST", "/admin/jobs/rolling-dau/run"}}) {
         EXPECT_TRUE(IsProblem(client().request({method, target, {}, {}}), 401, "unauthorized")) << target;
-        EXPECT_TRUE(IsProblem(client().request({method, target, test::bearer(user_token("u")), {}}), 403,
-                              "forbidden"))
+        EXPECT_TRUE(IsProblem(client().request({method, target, test::bearer(user_token("u")), {}}), 403, "forbidden"))
             << target;
     }
 }
 
 TEST_F(AdminTelemetryTest, TokensFromTheCliAreAccepted) {
     // With BEACON_JWT_SECRET: the token verifies under that secret.
-    auto with_env = test::run_command(beacon_binary(), {"token", "--admin", "--data-dir",
-                                                              (shared().dir() / "data").string()},
+    auto with_env = test::run_command(beacon_binary(),
+                                      {"token", "--admin", "--data-dir", (shared().dir() / "data").string()},
                                       {{"BEACON_JWT_SECRET", kSecret}});
     ASSERT_EQ(with_env.exit_code, 0) << with_env.err;
     ASSERT_FALSE(with_env.out.empty());
@@ -116,9 +117,10 @@ TEST_F(AdminTelemetryTest, TokensFromTheCliAreAccepted) {
     EXPECT_EQ(client().get("/admin/jobs", test::bearer(token)).status, 200);
 
     // --sub and --ttl end up in the claims.
-    auto custom = test::run_command(beacon_binary(), {"token", "--admin", "--ttl", "15m", "--sub", "ops-bot",
-                                                            "--data-dir", (shared().dir() / "data").string()},
-                                    {{"BEACON_JWT_SECRET", kSecret}});
+    auto custom = test::run_command(
+        beacon_binary(),
+        {"token", "--admin", "--ttl", "15m", "--sub", "ops-bot", "--data-dir", (shared().dir() / "data").string()},
+        {{"BEACON_JWT_SECRET", kSecret}});
     ASSERT_EQ(custom.exit_code, 0) << custom.err;
     std::string t2 = custom.out.substr(0, custom.out.find('\n'));
     auto p1 = t2.find('.'), p2 = t2.rfind('.');
@@ -127,7 +129,8 @@ TEST_F(AdminTelemetryTest, TokensFromTheCliAreAccepted) {
     EXPECT_EQ(claims.at("role"), "admin");
     EXPECT_EQ(claims.at("exp").to_number<std::int64_t>() - claims.at("iat").to_number<std::int64_t>(), 900);
     EXPECT_NEAR(static_cast<double>(claims.at("exp").to_number<std::int64_t>()),
-                static_cast<double>(test::epoch_seconds_now() + 900), 60.0);
+                static_cast<double>(test::epoch_seconds_now() + 900),
+                60.0);
     EXPECT_EQ(client().get("/admin/jobs", test::bearer(t2)).status, 200);
     // The default subject is "admin" and the default lifetime 12 h.
     auto d1 = token.find('.'), d2 = token.rfind('.');
@@ -136,9 +139,10 @@ TEST_F(AdminTelemetryTest, TokensFromTheCliAreAccepted) {
     EXPECT_EQ(default_claims.at("exp").to_number<std::int64_t>() - default_claims.at("iat").to_number<std::int64_t>(),
               12 * 3600);
 
-    auto bad_ttl = test::run_command(beacon_binary(), {"token", "--admin", "--ttl", "soon", "--data-dir",
-                                                             (shared().dir() / "data").string()},
-                                     {{"BEACON_JWT_SECRET", kSecret}});
+    auto bad_ttl =
+        test::run_command(beacon_binary(),
+                          {"token", "--admin", "--ttl", "soon", "--data-dir", (shared().dir() / "data").string()},
+                          {{"BEACON_JWT_SECRET", kSecret}});
     EXPECT_NE(bad_ttl.exit_code, 0);
     EXPECT_TRUE(bad_ttl.out.empty());
 
@@ -164,7 +168,11 @@ TEST_F(AdminTelemetryTest, TokensFromTheCliAreAccepted) {
 
 TEST_F(AdminTelemetryTest, RoutingComesBeforeAuthAndAuthBeforeSizeAndMediaType) {
     // Unknown paths: 404 even without a token.
-    for (const char* p : {"/admin/nope", "/admin/telemetry", "/admin/jobs/rolling-dau", "/nope", "/telemetry/online/x",
+    for (const char* p : {"/admin/nope",
+                          "/admin/telemetry",
+                          "/admin/jobs/rolling-dau",
+                          "/nope",
+                          "/telemetry/online/x",
                           "/admin/telemetry/realtime/"}) {
         EXPECT_TRUE(IsProblem(client().get(p), 404, "not-found")) << p;
     }
@@ -190,21 +198,25 @@ TEST_F(AdminTelemetryTest, RoutingComesBeforeAuthAndAuthBeforeSizeAndMediaType) 
 
     // Authentication before size and media type on a client route.
     std::string big(8000, 'x');
-    EXPECT_TRUE(IsProblem(client().post("/telemetry/heartbeat", big, test::bearer("bad.token.here")), 401,
-                          "unauthorized"));
-    EXPECT_TRUE(IsProblem(client().post("/telemetry/heartbeat", "{}", {{"Authorization", "Bearer x.y.z"},
-                                                                       {"Content-Type", "text/plain"}}),
-                          401, "unauthorized"));
+    EXPECT_TRUE(
+        IsProblem(client().post("/telemetry/heartbeat", big, test::bearer("bad.token.here")), 401, "unauthorized"));
+    EXPECT_TRUE(IsProblem(
+        client().post(
+            "/telemetry/heartbeat", "{}", {{"Authorization", "Bearer x.y.z"}, {"Content-Type", "text/plain"}}),
+        401,
+        "unauthorized"));
     // Size before media type, media type before validation.
-    EXPECT_TRUE(IsProblem(client().post("/telemetry/heartbeat", big, {{"Content-Type", "text/plain"}}), 413,
-                          "payload-too-large"));
-    EXPECT_TRUE(IsProblem(client().post("/telemetry/heartbeat", "not json", {{"Content-Type", "text/plain"}}), 415,
+    EXPECT_TRUE(IsProblem(
+        client().post("/telemetry/heartbeat", big, {{"Content-Type", "text/plain"}}), 413, "payload-too-large"));
+    EXPECT_TRUE(IsProblem(client().post("/telemetry/heartbeat", "not json", {{"Content-Type", "text/plain"}}),
+                          415,
                           "unsupported-media-type"));
 
     // The same order with the body never sent: a declared size is enough.
     RawConnection conn(shared().port());
-    ASSERT_TRUE(conn.send("POST /telemetry/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer nope\r\n"
-                          "Content-Type: text/plain\r\nContent-Length: 99999999\r\n\r\n"));
+    ASSERT_TRUE(
+        conn.send("POST /telemetry/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer nope\r\n"
+                  "Content-Type: text/plain\r\nContent-Length: 99999999\r\n\r\n"));
     auto raw = conn.read_response(5s);
     ASSERT_TRUE(raw) << conn.error();
     EXPECT_TRUE(IsProblem(*raw, 401, "unauthorized"));
@@ -233,20 +245,22 @@ TEST_F(AdminTelemetryTest, RealtimeShapeAndDauEstimate) {
     // Three actors start sessions today (one of them twice, one with no
     // platform); other event names do not count.
     auto t = now_ms() - 1000;
-    ASSERT_EQ(post_events(c, {{"platform", "android"}},
-                          json::array{{{"installId", "dau-inst-1"}, {"eventName", "app_session_start"}, {"timestamp", t}},
-                                      {{"installId", "dau-inst-1"}, {"eventName", "app_session_start"}},
-                                      {{"installId", "dau-inst-2"},
-                                       {"userId", "dau-user"},
-                                       {"eventName", "app_session_start"},
-                                       {"platform", "IOS"}},
-                                      {{"installId", "dau-inst-3"}, {"eventName", "app_session_start"},
-                                       {"platform", nullptr}},
-                                      {{"installId", "dau-inst-9"}, {"eventName", "page_view"}}})
+    ASSERT_EQ(post_events(
+                  c,
+                  {{"platform", "android"}},
+                  json::array{{{"installId", "dau-inst-1"}, {"eventName", "app_session_start"}, {"timestamp", t}},
+                              {{"installId", "dau-inst-1"}, {"eventName", "app_session_start"}},
+                              {{"installId", "dau-inst-2"},
+                               {"userId", "dau-user"},
+                               {"eventName", "app_session_start"},
+                               {"platform", "IOS"}},
+                              {{"installId", "dau-inst-3"}, {"eventName", "app_session_start"}, {"platform", nullptr}},
+                              {{"installId", "dau-inst-9"}, {"eventName", "page_view"}}})
                   .status,
               200);
     // The same user on another install is the same actor.
-    ASSERT_EQ(post_events(c, {{"installId", "dau-inst-4"}, {"userId", "dau-user"}, {"platform", "ios"}},
+    ASSERT_EQ(post_events(c,
+                          {{"installId", "dau-inst-4"}, {"userId", "dau-user"}, {"platform", "ios"}},
                           json::array{{{"eventName", "app_session_start"}}})
                   .status,
               200);
@@ -284,24 +298,26 @@ TEST_F(AdminTelemetryTest, DauValidatesItsRange) {
     EXPECT_EQ(body.at("timezone"), "UTC");
     EXPECT_TRUE(body.at("days").is_array());
     EXPECT_EQ(body.size(), 2u);
-    EXPECT_TRUE(IsProblem(c.get("/admin/telemetry/dau?from=2026-03-02&to=2026-03-01", admin()), 400, "validation",
-                          "from"));
+    EXPECT_TRUE(
+        IsProblem(c.get("/admin/telemetry/dau?from=2026-03-02&to=2026-03-01", admin()), 400, "validation", "from"));
     EXPECT_EQ(c.get("/admin/telemetry/dau?from=2025-03-01&to=2026-03-01", admin()).status, 200);  // 366 days
     EXPECT_TRUE(IsProblem(c.get("/admin/telemetry/dau?from=2025-02-28&to=2026-03-01", admin()), 400, "validation"));
     EXPECT_TRUE(IsProblem(c.get("/admin/telemetry/dau?from=2024-01-01&to=2026-01-01", admin()), 400, "validation"));
     for (const char* bad : {"2026-13-01", "2026-02-30", "yesterday", "2026-1-1", "20260101", "2026-01-01T00:00:00Z"}) {
         EXPECT_TRUE(IsProblem(c.get(std::string("/admin/telemetry/dau?from=") + qenc(bad) + "&to=2026-03-01", admin()),
-                              400, "validation", "from"))
+                              400,
+                              "validation",
+                              "from"))
             << bad;
-        EXPECT_TRUE(IsProblem(c.get(std::string("/admin/telemetry/dau?to=") + qenc(bad), admin()), 400, "validation",
-                              "to"))
+        EXPECT_TRUE(
+            IsProblem(c.get(std::string("/admin/telemetry/dau?to=") + qenc(bad), admin()), 400, "validation", "to"))
             << bad;
     }
     // Only to: from is 29 days before it (a 30-day range that never exceeds 366 days).
     EXPECT_EQ(c.get("/admin/telemetry/dau?to=2026-03-01", admin()).status, 200);
     // Only from, after today: from > to (today).
-    EXPECT_TRUE(IsProblem(c.get("/admin/telemetry/dau?from=" + day_of(now_ms() + 2 * kDayMs), admin()), 400,
-                          "validation", "from"));
+    EXPECT_TRUE(IsProblem(
+        c.get("/admin/telemetry/dau?from=" + day_of(now_ms() + 2 * kDayMs), admin()), 400, "validation", "from"));
 }
 
 TEST_F(AdminTelemetryTest, RollingAndNightlyJobsFillTheDauTable) {
@@ -316,16 +332,24 @@ TEST_F(AdminTelemetryTest, RollingAndNightlyJobsFillTheDauTable) {
     // Yesterday: actor A (android, CN) twice, actor B with no platform or region,
     // actor C only with a non-session event.
     auto r = ok_object(post_events(
-        c, {},
-        json::array{{{"installId", "night-a-1"}, {"platform", "android"}, {"region", "cn"},
-                     {"eventName", "app_session_start"}, {"timestamp", iso(yesterday_noon)}},
-                    {{"installId", "night-a-1"}, {"platform", "android"}, {"region", "CN"},
-                     {"eventName", "app_session_start"}, {"timestamp", yesterday_noon + 1000}},
+        c,
+        {},
+        json::array{{{"installId", "night-a-1"},
+                     {"platform", "android"},
+                     {"region", "cn"},
+                     {"eventName", "app_session_start"},
+                     {"timestamp", iso(yesterday_noon)}},
+                    {{"installId", "night-a-1"},
+                     {"platform", "android"},
+                     {"region", "CN"},
+                     {"eventName", "app_session_start"},
+                     {"timestamp", yesterday_noon + 1000}},
                     {{"installId", "night-b-1"}, {"eventName", "app_session_start"}, {"timestamp", yesterday_noon}},
                     {{"installId", "night-c-1"}, {"eventName", "purchase"}, {"timestamp", yesterday_noon}}}));
     ASSERT_EQ(r.at("accepted").as_int64(), 4);
     // Today: two actors.
-    r = ok_object(post_events(c, {{"platform", "ios"}, {"region", "us"}},
+    r = ok_object(post_events(c,
+                              {{"platform", "ios"}, {"region", "us"}},
                               json::array{{{"installId", "roll-1-aa"}, {"eventName", "app_session_start"}},
                                           {{"installId", "roll-2-aa"}, {"eventName", "app_session_start"}}}));
     ASSERT_EQ(r.at("accepted").as_int64(), 2);
@@ -366,16 +390,14 @@ TEST_F(AdminTelemetryTest, RollingAndNightlyJobsFillTheDauTable) {
 
     // The day must be before today.
     EXPECT_TRUE(IsProblem(c.post("/admin/jobs/nightly-dau/run?day=" + today, "", admin()), 400, "validation", "day"));
-    EXPECT_TRUE(IsProblem(c.post("/admin/jobs/nightly-dau/run?day=" + day_of(now + kDayMs), "", admin()), 400,
-                          "validation", "day"));
-    EXPECT_TRUE(IsProblem(c.post("/admin/jobs/nightly-dau/run?day=2026-02-30", "", admin()), 400, "validation",
-                          "day"));
+    EXPECT_TRUE(IsProblem(
+        c.post("/admin/jobs/nightly-dau/run?day=" + day_of(now + kDayMs), "", admin()), 400, "validation", "day"));
+    EXPECT_TRUE(IsProblem(c.post("/admin/jobs/nightly-dau/run?day=2026-02-30", "", admin()), 400, "validation", "day"));
     EXPECT_TRUE(IsProblem(c.post("/admin/jobs/nightly-dau/run?day=last-week", "", admin()), 400, "validation", "day"));
     // Without ?day: yesterday.
     night = ok_object(c.post("/admin/jobs/nightly-dau/run", "", admin()));
     EXPECT_EQ(night.at("result").at("day"), json::value(yesterday));
     EXPECT_EQ(c.post("/admin/jobs/nightly-dau/run?day=" + day_of(now - 20 * kDayMs), "", admin()).status, 200);
-
 }
 
 TEST_F(AdminTelemetryTest, ReportingTimeZoneDecidesTheDay) {
@@ -397,11 +419,14 @@ TEST_F(AdminTelemetryTest, ReportingTimeZoneDecidesTheDay) {
     // Five UTC days back: 16:30Z is 00:30 of the next local day; 15:30Z is 23:30 the same day.
     std::int64_t base = utc_midnight(now) - 5 * kDayMs;
     std::string utc_day = day_of(base), next_local = day_of(base + kDayMs);
-    ASSERT_EQ(post_events(c, {},
-                          json::array{{{"installId", "tz-late-1"}, {"platform", "android"},
+    ASSERT_EQ(post_events(c,
+                          {},
+                          json::array{{{"installId", "tz-late-1"},
+                                       {"platform", "android"},
                                        {"eventName", "app_session_start"},
                                        {"timestamp", iso(base + 16 * kHourMs + 30 * kMinuteMs)}},
-                                      {{"installId", "tz-early-1"}, {"platform", "ios"},
+                                      {{"installId", "tz-early-1"},
+                                       {"platform", "ios"},
                                        {"eventName", "app_session_start"},
                                        {"timestamp", iso_offset(base + 15 * kHourMs + 30 * kMinuteMs, kShanghai)}}})
                   .status,
@@ -423,8 +448,8 @@ TEST_F(AdminTelemetryTest, ReportingTimeZoneDecidesTheDay) {
     EXPECT_EQ(days[1].at("exact"), true);
 
     // "Today" is the local today: a nightly run for it is refused.
-    EXPECT_TRUE(IsProblem(c.post("/admin/jobs/nightly-dau/run?day=" + local_today, "", admin()), 400, "validation",
-                          "day"));
+    EXPECT_TRUE(
+        IsProblem(c.post("/admin/jobs/nightly-dau/run?day=" + local_today, "", admin()), 400, "validation", "day"));
 }
 
 // ---------------------------------------------------------------- admin events
@@ -433,21 +458,24 @@ TEST_F(AdminTelemetryTest, EventsListFilters) {
     std::string install = uid(), install2 = uid(), user = uid("u");
     auto t0 = now_ms() - 2 * kHourMs;
     t0 -= t0 % 1000;
-    ASSERT_EQ(post_events(client(), {{"installId", install}},
+    ASSERT_EQ(post_events(client(),
+                          {{"installId", install}},
                           json::array{{{"eventName", "alpha"}, {"timestamp", t0}},
                                       {{"eventName", "beta"}, {"timestamp", t0 + 1000}, {"userId", user}},
                                       {{"eventName", "alpha"}, {"timestamp", t0 + 2000}, {"userId", user}},
                                       {{"eventName", "gamma"}, {"timestamp", t0 + 3000}}})
                   .status,
               200);
-    ASSERT_EQ(post_events(client(), {{"installId", install2}, {"userId", user}},
+    ASSERT_EQ(post_events(client(),
+                          {{"installId", install2}, {"userId", user}},
                           json::array{{{"eventName", "alpha"}, {"timestamp", t0 + 1500}}})
                   .status,
               200);
 
     // Non-ASCII userIds and properties round-trip, and filter once percent-encoded.
     std::string unicode_user = "用户-" + uid("u") + " ✓";
-    ASSERT_EQ(post_events(client(), {{"installId", install2}, {"userId", unicode_user}},
+    ASSERT_EQ(post_events(client(),
+                          {{"installId", install2}, {"userId", unicode_user}},
                           json::array{{{"eventName", "intl"}, {"properties", {{"text", "héllo \"wörld\"\n\u00e9"}}}}})
                   .status,
               200);
@@ -474,10 +502,11 @@ TEST_F(AdminTelemetryTest, EventsListFilters) {
     EXPECT_EQ(listed("userId=" + qenc(user) + "&installId=" + qenc(install)).size(), 2u);
     EXPECT_TRUE(listed("installId=" + qenc(install) + "&eventName=delta").empty());
     // from inclusive, to exclusive; ISO with offsets and epoch ms both work.
-    auto window = listed("installId=" + qenc(install) + "&from=" + qenc(iso(t0 + 1000)) + "&to=" + qenc(iso(t0 + 3000)));
+    auto window =
+        listed("installId=" + qenc(install) + "&from=" + qenc(iso(t0 + 1000)) + "&to=" + qenc(iso(t0 + 3000)));
     EXPECT_EQ(names(window), (std::vector<std::string>{"alpha", "beta"}));
-    window = listed("installId=" + qenc(install) + "&from=" + std::to_string(t0 + 1000) + "&to=" +
-                    qenc(iso_offset(t0 + 3000, -300)));
+    window = listed("installId=" + qenc(install) + "&from=" + std::to_string(t0 + 1000) +
+                    "&to=" + qenc(iso_offset(t0 + 3000, -300)));
     EXPECT_EQ(names(window), (std::vector<std::string>{"alpha", "beta"}));
     window = listed("installId=" + qenc(install) + "&from=" + std::to_string(t0 + 3000));
     EXPECT_EQ(names(window), (std::vector<std::string>{"gamma"}));
@@ -486,25 +515,25 @@ TEST_F(AdminTelemetryTest, EventsListFilters) {
 
     // Bad parameters.
     for (const char* q : {"limit=0", "limit=501", "limit=-1", "limit=abc", "limit=", "limit=1.5"}) {
-        EXPECT_TRUE(IsProblem(client().get(std::string("/admin/telemetry/events?") + q, admin()), 400, "validation",
-                              "limit"))
+        EXPECT_TRUE(
+            IsProblem(client().get(std::string("/admin/telemetry/events?") + q, admin()), 400, "validation", "limit"))
             << q;
     }
     EXPECT_EQ(client().get("/admin/telemetry/events?limit=500", admin()).status, 200);
     EXPECT_EQ(ok_object(client().get("/admin/telemetry/events?limit=1", admin())).at("events").as_array().size(), 1u);
-    for (const char* q : {"cursor=abc", "cursor=c0", "cursor=c-5", "cursor=%00", "cursor=c12x",
-                          "cursor=c99999999999999999999999"}) {
-        EXPECT_TRUE(IsProblem(client().get(std::string("/admin/telemetry/events?") + q, admin()), 400, "validation",
-                              "cursor"))
+    for (const char* q :
+         {"cursor=abc", "cursor=c0", "cursor=c-5", "cursor=%00", "cursor=c12x", "cursor=c99999999999999999999999"}) {
+        EXPECT_TRUE(
+            IsProblem(client().get(std::string("/admin/telemetry/events?") + q, admin()), 400, "validation", "cursor"))
             << q;
     }
     for (const char* v : {"2026-01-01T00:00:00", "yesterday", "2026-01-01", "-5"}) {
-        EXPECT_TRUE(IsProblem(client().get(std::string("/admin/telemetry/events?from=") + qenc(v), admin()), 400,
-                              "validation", "from"))
+        EXPECT_TRUE(IsProblem(
+            client().get(std::string("/admin/telemetry/events?from=") + qenc(v), admin()), 400, "validation", "from"))
             << v;
     }
-    EXPECT_TRUE(IsProblem(client().get("/admin/telemetry/events?to=" + qenc("2026-01-01 10:00"), admin()), 400,
-                          "validation", "to"));
+    EXPECT_TRUE(IsProblem(
+        client().get("/admin/telemetry/events?to=" + qenc("2026-01-01 10:00"), admin()), 400, "validation", "to"));
 }
 
 TEST_F(AdminTelemetryTest, EventsCursorPaginationNeverRepeatsOrSkips) {
@@ -532,10 +561,11 @@ TEST_F(AdminTelemetryTest, EventsCursorPaginationNeverRepeatsOrSkips) {
         }
         if (page == 0) {
             // Newer events arriving meanwhile do not disturb the pages.
-            ASSERT_EQ(post_events(client(), {{"installId", install}},
-                                  json::array{{{"eventName", "late"}}, {{"eventName", "late"}}})
-                          .status,
-                      200);
+            ASSERT_EQ(
+                post_events(
+                    client(), {{"installId", install}}, json::array{{{"eventName", "late"}}, {{"eventName", "late"}}})
+                    .status,
+                200);
         }
         if (body.at("nextCursor").is_null()) {
             break;
@@ -550,8 +580,8 @@ TEST_F(AdminTelemetryTest, EventsCursorPaginationNeverRepeatsOrSkips) {
     EXPECT_EQ(std::set<std::int64_t>(ids.begin(), ids.end()).size(), 120u);
     // Every one of the 120 (and none of the late ones): compare with one big page.
     std::set<std::int64_t> truth;
-    auto one_page = ok_object(client().get(
-        "/admin/telemetry/events?limit=500&eventName=page_test&installId=" + qenc(install), admin()));
+    auto one_page = ok_object(
+        client().get("/admin/telemetry/events?limit=500&eventName=page_test&installId=" + qenc(install), admin()));
     for (const auto& e : one_page.at("events").as_array()) {
         truth.insert(e.at("id").as_int64());
     }
@@ -581,9 +611,8 @@ TEST_F(AdminTelemetryTest, OnlineHistoryFromSnapshots) {
 
     auto now = now_ms();
     auto from = now - 10 * kMinuteMs, to = now + kMinuteMs;
-    auto h = ok_object(c.get("/admin/telemetry/online/history?interval=1m&from=" + qenc(iso(from)) +
-                                 "&to=" + qenc(iso(to)),
-                             admin()));
+    auto h = ok_object(
+        c.get("/admin/telemetry/online/history?interval=1m&from=" + qenc(iso(from)) + "&to=" + qenc(iso(to)), admin()));
     EXPECT_EQ(h.at("interval"), "1m");
     const auto& points = h.at("points").as_array();
     ASSERT_FALSE(points.empty()) << json::serialize(h);
@@ -614,9 +643,10 @@ TEST_F(AdminTelemetryTest, OnlineHistoryFromSnapshots) {
     (void)snap2;
 
     // 1h buckets: one bucket holding all of them, aligned to the hour.
-    auto hourly = ok_object(c.get("/admin/telemetry/online/history?interval=1h&from=" + std::to_string(now - kHourMs * 3) +
-                                      "&to=" + std::to_string(to),
-                                  admin()));
+    auto hourly =
+        ok_object(c.get("/admin/telemetry/online/history?interval=1h&from=" + std::to_string(now - kHourMs * 3) +
+                            "&to=" + std::to_string(to),
+                        admin()));
     EXPECT_EQ(hourly.at("interval"), "1h");
     std::int64_t hourly_samples = 0;
     for (const auto& p : hourly.at("points").as_array()) {
@@ -671,8 +701,9 @@ TEST_F(AdminTelemetryTest, OnlineHistoryValidatesItsParameters) {
         EXPECT_TRUE(IsProblem(get(std::string("from=") + qenc(bad)), 400, "validation", "from")) << bad;
         EXPECT_TRUE(IsProblem(get(std::string("to=") + qenc(bad)), 400, "validation", "to")) << bad;
     }
-    EXPECT_EQ(get("from=" + qenc(iso_offset(now_ms() - kHourMs, 480)) + "&to=" + qenc(iso_offset(now_ms(), -60))).status,
-              200);
+    EXPECT_EQ(
+        get("from=" + qenc(iso_offset(now_ms() - kHourMs, 480)) + "&to=" + qenc(iso_offset(now_ms(), -60))).status,
+        200);
 }
 
 }  // namespace

@@ -39,10 +39,9 @@ TEST_F(ConcurrencyTest, ParallelBatchesAreStoredExactlyOnce) {
             json::array events;
             for (int k = 0; k < kEventsPerRequest; ++k) {
                 int id = (k == kEventsPerRequest - 1) ? 0 : k;
-                events.push_back(json::object{
-                    {"eventName", k % 5 == 0 ? "app_session_start" : "tap"},
-                    {"eventId", "e-" + std::to_string(ids_from) + "-" + std::to_string(id)},
-                    {"properties", {{"thread", t}, {"request", r}, {"k", k}}}});
+                events.push_back(json::object{{"eventName", k % 5 == 0 ? "app_session_start" : "tap"},
+                                              {"eventId", "e-" + std::to_string(ids_from) + "-" + std::to_string(id)},
+                                              {"properties", {{"thread", t}, {"request", r}, {"k", k}}}});
             }
             // Some requests carry a user token, some go gzip-compressed.
             Headers h;
@@ -71,8 +70,7 @@ TEST_F(ConcurrencyTest, ParallelBatchesAreStoredExactlyOnce) {
             rejected += static_cast<std::int64_t>(o.at("rejected").as_array().size());
             // Interleave reads with the writes.
             if (r % 10 == 0) {
-                if (c.get("/telemetry/online").status != 200 ||
-                    heartbeat(c, {{"installId", install}}).status != 200) {
+                if (c.get("/telemetry/online").status != 200 || heartbeat(c, {{"installId", install}}).status != 200) {
                     failures.fetch_add(1);
                 }
             }

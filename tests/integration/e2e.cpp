@@ -41,7 +41,9 @@ public:
 [[maybe_unused]] ::testing::Environment* const kSharedEnv =
     ::testing::AddGlobalTestEnvironment(new SharedServerEnvironment);
 
-std::string two(int v) { return (v < 10 ? "0" : "") + std::to_string(v); }
+std::string two(int v) {
+    return (v < 10 ? "0" : "") + std::to_string(v);
+}
 
 struct Civil {
     int y, m, d, hh, mm, ss, ms;
@@ -53,13 +55,18 @@ Civil civil(std::int64_t epoch_ms) {
     auto days = floor<std::chrono::days>(t);
     year_month_day ymd{days};
     hh_mm_ss<milliseconds> hms{t - days};
-    return {static_cast<int>(ymd.year()), static_cast<int>(static_cast<unsigned>(ymd.month())),
-            static_cast<int>(static_cast<unsigned>(ymd.day())), static_cast<int>(hms.hours().count()),
-            static_cast<int>(hms.minutes().count()), static_cast<int>(hms.seconds().count()),
+    return {static_cast<int>(ymd.year()),
+            static_cast<int>(static_cast<unsigned>(ymd.month())),
+            static_cast<int>(static_cast<unsigned>(ymd.day())),
+            static_cast<int>(hms.hours().count()),
+            static_cast<int>(hms.minutes().count()),
+            static_cast<int>(hms.seconds().count()),
             static_cast<int>(hms.subseconds().count())};
 }
 
-std::string date_text(const Civil& c) { return std::to_string(c.y) + "-" + two(c.m) + "-" + two(c.d); }
+std::string date_text(const Civil& c) {
+    return std::to_string(c.y) + "-" + two(c.m) + "-" + two(c.d);
+}
 
 std::string time_text(const Civil& c) {
     std::string ms = std::to_string(c.ms);
@@ -238,11 +245,17 @@ std::string uid(std::string_view prefix) {
            std::to_string(salt % 100000);
 }
 
-std::string admin_token() { return test::make_token(kSecret, "admin", true, std::chrono::hours(1)); }
+std::string admin_token() {
+    return test::make_token(kSecret, "admin", true, std::chrono::hours(1));
+}
 
-Headers admin() { return test::bearer(admin_token()); }
+Headers admin() {
+    return test::bearer(admin_token());
+}
 
-std::string user_token(std::string_view sub) { return test::make_token(kSecret, sub, false, std::chrono::hours(1)); }
+std::string user_token(std::string_view sub) {
+    return test::make_token(kSecret, sub, false, std::chrono::hours(1));
+}
 
 std::int64_t now_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -272,7 +285,9 @@ void avoid_day_boundary(int offset_minutes) {
     }
 }
 
-std::int64_t utc_midnight(std::int64_t epoch_ms) { return epoch_ms - (epoch_ms % kDayMs); }
+std::int64_t utc_midnight(std::int64_t epoch_ms) {
+    return epoch_ms - (epoch_ms % kDayMs);
+}
 
 std::string qenc(std::string_view s) {
     static constexpr char kHex[] = "0123456789ABCDEF";
@@ -349,7 +364,9 @@ std::int64_t wait_online(HttpClient& c, std::int64_t want, std::chrono::millisec
     return last;
 }
 
-::testing::AssertionResult IsProblem(const HttpResponse& r, int status, std::string_view slug,
+::testing::AssertionResult IsProblem(const HttpResponse& r,
+                                     int status,
+                                     std::string_view slug,
                                      std::optional<std::string_view> field) {
     auto fail = [&](const std::string& why) {
         return ::testing::AssertionFailure() << why << "\n--- response ---\n" << r.describe();

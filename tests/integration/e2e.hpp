@@ -21,8 +21,8 @@
 #include <string>
 #include <vector>
 
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
+#include <boost/json.hpp>
 
 #include "support/http_client.hpp"
 #include "support/jwt_mint.hpp"
@@ -144,7 +144,9 @@ HttpResponse post_events(HttpClient& c, const json::object& context, const json:
 HttpResponse heartbeat(HttpClient& c, const json::object& body, Headers h = {});
 // Every event the admin list returns for `query` ("installId=..."), following
 // nextCursor with `limit` per page (bounded to `max_pages`).
-std::vector<json::object> list_all_events(HttpClient& c, const std::string& query, int limit = 500,
+std::vector<json::object> list_all_events(HttpClient& c,
+                                          const std::string& query,
+                                          int limit = 500,
                                           int max_pages = 200);
 // GET /telemetry/online's count, polled until it equals `want` (the count
 // may be cached for 1 s) or `timeout` passes; returns the last value seen.
@@ -154,7 +156,9 @@ std::int64_t wait_online(HttpClient& c, std::int64_t want, std::chrono::millisec
 
 // A problem document with this status and slug; when `field` is given,
 // errors[0].field must equal it.
-::testing::AssertionResult IsProblem(const HttpResponse& r, int status, std::string_view slug,
+::testing::AssertionResult IsProblem(const HttpResponse& r,
+                                     int status,
+                                     std::string_view slug,
                                      std::optional<std::string_view> field = std::nullopt);
 
 // The JSON object body of a 200, or a failure and an empty object.

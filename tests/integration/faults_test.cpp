@@ -81,7 +81,6 @@ std::optional<std::map<std::string, int>> stored_event_ids(const std::string& ur
     return out;
 }
 
-
 // ---- what the client saw ----
 
 // Empty when `r` is an acceptable answer to a request that needs a missing

@@ -21,8 +21,12 @@ TEST_F(HttpCoreTest, RequestIdIsEchoedWhenValidAndReplacedOtherwise) {
         EXPECT_EQ(r.header("X-Request-Id").value_or(""), id);
         EXPECT_EQ(r.header_count("X-Request-Id"), 1u);
     }
-    for (std::string id : {std::string(129, 'x'), std::string("has space"), std::string("semi;colon"),
-                           std::string("slash/"), std::string("ünï"), std::string("a\"b")}) {
+    for (std::string id : {std::string(129, 'x'),
+                           std::string("has space"),
+                           std::string("semi;colon"),
+                           std::string("slash/"),
+                           std::string("ünï"),
+                           std::string("a\"b")}) {
         auto r = client().get("/healthz", {{"X-Request-Id", id}});
         auto got = r.header("X-Request-Id");
         ASSERT_TRUE(got) << id;
@@ -73,8 +77,9 @@ TEST_F(HttpCoreTest, KeepAliveServesManyRequestsOnOneConnection) {
 
     // Two requests in one write (pipelined): two responses, in order.
     RawConnection raw(shared().port());
-    ASSERT_TRUE(raw.send("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-Id: first\r\n\r\n"
-                         "GET /nope HTTP/1.1\r\nHost: x\r\nX-Request-Id: second\r\n\r\n"));
+    ASSERT_TRUE(
+        raw.send("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-Id: first\r\n\r\n"
+                 "GET /nope HTTP/1.1\r\nHost: x\r\nX-Request-Id: second\r\n\r\n"));
     auto r1 = raw.read_response(5s);
     auto r2 = raw.read_response(5s);
     ASSERT_TRUE(r1 && r2) << raw.error();
@@ -134,7 +139,8 @@ TEST_F(HttpCoreTest, OversizedHeadersGet431AndTheConnectionIsClosed) {
 }
 
 TEST_F(HttpCoreTest, MalformedRequestsGet400AndTheServerCarriesOn) {
-    for (std::string bad : {std::string("GARBAGE\r\n\r\n"), std::string("GET /healthz HTTP/9.9\r\n\r\n"),
+    for (std::string bad : {std::string("GARBAGE\r\n\r\n"),
+                            std::string("GET /healthz HTTP/9.9\r\n\r\n"),
                             std::string("GET  HTTP/1.1\r\nHost: x\r\n\r\n"),
                             std::string("GET /healthz HTTP/1.1\r\nBad Header\r\n\r\n"),
                             std::string("GET /healthz HTTP/1.1\r\nContent-Length: abc\r\n\r\n")}) {
@@ -196,9 +202,10 @@ TEST_F(HttpCoreTest, HeadOnGetRoutesHasContentLengthAndNoBody) {
 TEST_F(HttpCoreTest, ExpectContinueIsHonoured) {
     std::string body = json::serialize(json::object{{"installId", uid()}});
     RawConnection conn(shared().port());
-    ASSERT_TRUE(conn.send("POST /telemetry/heartbeat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                          "Expect: 100-continue\r\nContent-Length: " +
-                          std::to_string(body.size()) + "\r\n\r\n"));
+    ASSERT_TRUE(
+        conn.send("POST /telemetry/heartbeat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  "Expect: 100-continue\r\nContent-Length: " +
+                  std::to_string(body.size()) + "\r\n\r\n"));
     auto interim = conn.read_response(5s);
     ASSERT_TRUE(interim) << conn.error();
     EXPECT_EQ(interim->status, 100);
@@ -209,8 +216,9 @@ TEST_F(HttpCoreTest, ExpectContinueIsHonoured) {
 
     // Refused up front: no 100, straight to 413.
     RawConnection big(shared().port());
-    ASSERT_TRUE(big.send("POST /telemetry/heartbeat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                         "Expect: 100-continue\r\nContent-Length: 100000\r\n\r\n"));
+    ASSERT_TRUE(
+        big.send("POST /telemetry/heartbeat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                 "Expect: 100-continue\r\nContent-Length: 100000\r\n\r\n"));
     auto refused = big.read_response(5s);
     ASSERT_TRUE(refused) << big.error();
     EXPECT_TRUE(IsProblem(*refused, 413, "payload-too-large"));
@@ -251,7 +259,8 @@ TEST_F(HttpCoreTest, MetricsExposeTheRequiredFamilies) {
     auto& server = dedicated();
     auto c = server.client();
     ASSERT_EQ(heartbeat(c, {{"installId", "metrics-1"}}).status, 200);
-    ASSERT_EQ(post_events(c, {{"installId", "metrics-1"}},
+    ASSERT_EQ(post_events(c,
+                          {{"installId", "metrics-1"}},
                           json::array{{{"eventName", "a"}, {"eventId", "m-1"}},
                                       {{"eventName", "a"}, {"eventId", "m-1"}},
                                       {{"eventName", "bad name"}}})

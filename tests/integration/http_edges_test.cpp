@@ -43,13 +43,17 @@ std::string log_with(Server& s, std::string_view needle, std::chrono::millisecon
 }
 
 TEST_F(HttpEdgesTest, EveryRouteWithoutABodyRefusesADeclaredOneBeforeReadingIt) {
-    for (const char* target : {"/healthz", "/readyz", "/metrics", "/telemetry/online",
+    for (const char* target : {"/healthz",
+                               "/readyz",
+                               "/metrics",
+                               "/telemetry/online",
                                "/app/version/check?platform=android&current_version_code=1",
                                "/files/android/0000000000000000000000000000000000000000000000000000000000000000.apk"
                                "?expires=1&sig=00",
                                "/admin/jobs"}) {
         RawConnection conn(shared().port());
-        std::string auth = std::string(target) == "/admin/jobs" ? "Authorization: Bearer " + admin_token() + "\r\n" : "";
+        std::string auth =
+            std::string(target) == "/admin/jobs" ? "Authorization: Bearer " + admin_token() + "\r\n" : "";
         // 400 MiB declared, none of it sent: the answer must not wait for it.
         ASSERT_TRUE(conn.send(std::string("GET ") + target + " HTTP/1.1\r\nHost: x\r\n" + auth +
                               "Content-Length: 419430400\r\n\r\n"));
@@ -62,8 +66,9 @@ TEST_F(HttpEdgesTest, EveryRouteWithoutABodyRefusesADeclaredOneBeforeReadingIt) 
 
 TEST_F(HttpEdgesTest, AnImpossibleContentLengthIsA413NotA500AndNothingFollowsOnTheConnection) {
     RawConnection conn(shared().port());
-    ASSERT_TRUE(conn.send("GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000000000\r\n\r\n"
-                          "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+    ASSERT_TRUE(
+        conn.send("GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000000000\r\n\r\n"
+                  "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
     auto r = conn.read_response(5s);
     ASSERT_TRUE(r) << conn.error();
     EXPECT_TRUE(IsProblem(*r, 413, "payload-too-large")) << r->describe();
@@ -76,17 +81,18 @@ TEST_F(HttpEdgesTest, TransferEncodingThatIsNotChunkedLastIsRefusedAndTheBodyIsN
     const std::string smuggled = "GET /admin/jobs HTTP/1.1\r\nHost: x\r\n\r\n";
     for (std::string te : {"xchunked", "gzip", "identity", "chunked, identity"}) {
         RawConnection conn(shared().port());
-        ASSERT_TRUE(conn.send("POST /telemetry/heartbeat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                              "Transfer-Encoding: " +
-                              te + "\r\n\r\n" + smuggled));
+        ASSERT_TRUE(
+            conn.send("POST /telemetry/heartbeat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                      "Transfer-Encoding: " +
+                      te + "\r\n\r\n" + smuggled));
         auto r = conn.read_response(5s);
         ASSERT_TRUE(r) << te << ": " << conn.error();
         EXPECT_TRUE(IsProblem(*r, 400, "validation")) << te << " " << r->describe();
         EXPECT_TRUE(conn.wait_closed(10s)) << te;
         EXPECT_EQ(conn.pending().find("HTTP/1.1 401"), std::string::npos) << te << ": the body ran as a request";
     }
-    for (std::string framing : {"Content-Length: 2\r\nTransfer-Encoding: chunked\r\n",
-                                "Content-Length: 2\r\nContent-Length: 3\r\n"}) {
+    for (std::string framing :
+         {"Content-Length: 2\r\nTransfer-Encoding: chunked\r\n", "Content-Length: 2\r\nContent-Length: 3\r\n"}) {
         RawConnection conn(shared().port());
         ASSERT_TRUE(conn.send("POST /telemetry/heartbeat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
                               framing + "\r\n{}"));
@@ -107,9 +113,10 @@ TEST_F(HttpEdgesTest, AClientThatSendsItsWholeOversizedBatchBeforeReadingSeesThe
     body += "}";
     for (int attempt = 0; attempt < 3; ++attempt) {
         RawConnection conn(shared().port());
-        ASSERT_TRUE(conn.send("POST /telemetry/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                              "Content-Length: " +
-                              std::to_string(body.size()) + "\r\n\r\n" + body))
+        ASSERT_TRUE(
+            conn.send("POST /telemetry/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                      "Content-Length: " +
+                      std::to_string(body.size()) + "\r\n\r\n" + body))
             << conn.error();
         auto r = conn.read_response(10s);
         ASSERT_TRUE(r) << "attempt " << attempt << ": " << conn.error();
@@ -224,8 +231,8 @@ TEST_F(HttpEdgesTest, TheDefaultCapFollowsTheDescriptorLimit) {
     ASSERT_NE(ours.rlim_max, RLIM_INFINITY);
     std::uint64_t hard = ours.rlim_max;
     std::uint64_t cap = std::clamp<std::uint64_t>(hard > 64 ? (hard - 64) / 2 : 0, 16, 1'000'000);
-    std::string want = "at most " + std::to_string(cap) + " connections (file-descriptor limit " +
-                       std::to_string(hard) + ")";
+    std::string want =
+        "at most " + std::to_string(cap) + " connections (file-descriptor limit " + std::to_string(hard) + ")";
     std::string log = log_with(shared(), want);
     EXPECT_NE(log.find(want), std::string::npos) << want << "\n" << log;
 }

@@ -105,8 +105,7 @@ TEST_F(JobsTest, RunRejectsUnknownJobsAndMisplacedParameters) {
     EXPECT_TRUE(IsProblem(c.post("/admin/jobs/Rolling-DAU/run", "", admin()), 404, "not-found"));
     EXPECT_TRUE(IsProblem(c.post("/admin/jobs/%2e%2e/run", "", admin()), 404, "not-found"));
     EXPECT_TRUE(IsProblem(c.post("/admin/jobs//run", "", admin()), 404, "not-found"));
-    EXPECT_TRUE(IsProblem(c.post("/admin/jobs/rolling-dau/run?day=2026-01-01", "", admin()), 400, "validation",
-                          "day"));
+    EXPECT_TRUE(IsProblem(c.post("/admin/jobs/rolling-dau/run?day=2026-01-01", "", admin()), 400, "validation", "day"));
     auto r = c.get("/admin/jobs/rolling-dau/run", admin());
     EXPECT_TRUE(IsProblem(r, 405, "method-not-allowed"));
     EXPECT_EQ(r.header("Allow").value_or(""), "POST");

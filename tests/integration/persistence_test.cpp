@@ -36,7 +36,8 @@ TEST_F(PersistenceTest, EventsEstimateAndOnlineSetSurviveARestart) {
     {
         auto c = server.client();
         auto r = ok_object(post_events(
-            c, {{"platform", "android"}},
+            c,
+            {{"platform", "android"}},
             json::array{{{"installId", "keep-1-aaa"}, {"eventName", "app_session_start"}, {"eventId", "k-1"}},
                         {{"installId", "keep-2-aaa"}, {"eventName", "app_session_start"}, {"platform", "ios"}},
                         {{"installId", "keep-3-aaa"}, {"eventName", "app_session_start"}, {"region", "de"}},
@@ -67,8 +68,8 @@ TEST_F(PersistenceTest, EventsEstimateAndOnlineSetSurviveARestart) {
     EXPECT_EQ(rt.at("dauApproxByPlatform"), (json::object{{"android", 2}, {"ios", 1}}));
     EXPECT_EQ(wait_online(c, 2, 3s), 2);
     // Deduplication state survives too.
-    auto again = ok_object(post_events(c, {{"installId", "keep-1-aaa"}},
-                                       json::array{{{"eventName", "app_session_start"}, {"eventId", "k-1"}}}));
+    auto again = ok_object(post_events(
+        c, {{"installId", "keep-1-aaa"}}, json::array{{{"eventName", "app_session_start"}, {"eventId", "k-1"}}}));
     EXPECT_EQ(again.at("duplicates").as_int64(), 1);
     EXPECT_EQ(again.at("accepted").as_int64(), 0);
     // And the token secret (from the environment here) still verifies.
@@ -81,8 +82,8 @@ TEST_F(PersistenceTest, GeneratedSecretSurvivesARestart) {
                         "(AdminTelemetryTest.TokensFromTheCliAreAccepted checks that)";
     }
     auto& server = dedicated({}, {{"BEACON_JWT_SECRET", ""}});
-    auto token = test::run_command(beacon_binary(),
-                                   {"token", "--admin", "--data-dir", (server.dir() / "data").string()});
+    auto token =
+        test::run_command(beacon_binary(), {"token", "--admin", "--data-dir", (server.dir() / "data").string()});
     ASSERT_EQ(token.exit_code, 0) << token.err;
     std::string t = token.out.substr(0, token.out.find('\n'));
     EXPECT_EQ(server.client().get("/admin/jobs", test::bearer(t)).status, 200);
@@ -105,9 +106,10 @@ TEST_F(PersistenceTest, SigtermLetsInFlightRequestsFinish) {
     RawConnection conn(server.port());
     ASSERT_TRUE(conn.connected());
     std::size_t half = body.size() / 2;
-    ASSERT_TRUE(conn.send("POST /telemetry/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                          "Content-Length: " +
-                          std::to_string(body.size()) + "\r\n\r\n" + body.substr(0, half)));
+    ASSERT_TRUE(
+        conn.send("POST /telemetry/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  "Content-Length: " +
+                  std::to_string(body.size()) + "\r\n\r\n" + body.substr(0, half)));
     std::this_thread::sleep_for(300ms);  // the server is now reading the body
     ASSERT_TRUE(server.process().terminate());
 
@@ -155,9 +157,9 @@ TEST_F(PersistenceTest, SigtermWithConcurrentTrafficExitsZeroAndLosesNothingAckn
                 if (!conn.connected()) {
                     return;
                 }
-                std::string body = json::serialize(json::object{
-                    {"context", {{"installId", "busy-" + std::to_string(t) + "-aaaa"}}},
-                    {"events", json::array{{{"eventName", "busy"}, {"eventId", std::to_string(i)}}}}});
+                std::string body = json::serialize(
+                    json::object{{"context", {{"installId", "busy-" + std::to_string(t) + "-aaaa"}}},
+                                 {"events", json::array{{{"eventName", "busy"}, {"eventId", std::to_string(i)}}}}});
                 if (!conn.send("POST /telemetry/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                                "Content-Length: " +
                                std::to_string(body.size()) + "\r\n\r\n" + body)) {

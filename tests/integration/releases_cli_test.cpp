@@ -22,8 +22,18 @@ TEST_F(ReleaseCliTest, PublishesAnApkAndRefusesDuplicates) {
     auto bytes = apk({.package = "com.example.cli", .version_code = 210, .version_name = "2.1.0", .seed = 40});
     auto file = work_.path() / "cli.apk";
     test::write_bytes(file, bytes);
-    auto r = publish({file.string(), "--server", server_url(), "--token", admin_token(), "--channel", ch,
-                      "--changelog", "From the CLI", "--force", "--rollout", "40"});
+    auto r = publish({file.string(),
+                      "--server",
+                      server_url(),
+                      "--token",
+                      admin_token(),
+                      "--channel",
+                      ch,
+                      "--changelog",
+                      "From the CLI",
+                      "--force",
+                      "--rollout",
+                      "40"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     auto v = json::parse(r.out).as_object();
     EXPECT_EQ(v.at("platform").as_string(), "android");
@@ -67,8 +77,7 @@ TEST_F(ReleaseCliTest, ClearErrors) {
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_NE(r.err.find("cannot read the package's version; is it an APK or IPA?"), std::string::npos) << r.err;
 
-    ipa({.bundle_id = "com.example.cli.nov", .bundle_version = "1.0b", .short_version = "1"},
-                         "nov.ipa");
+    ipa({.bundle_id = "com.example.cli.nov", .bundle_version = "1.0b", .short_version = "1"}, "nov.ipa");
     r = publish({(work_.path() / "nov.ipa").string(), "--server", server_url(), "--token", admin_token()});
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_NE(r.err.find("cannot read the package's version"), std::string::npos) << r.err;

@@ -29,8 +29,8 @@ protected:
 
     std::string apk(test::ApkSpec spec, const std::string& name = "") {
         std::string err;
-        auto file = name.empty() ? "app-" + std::to_string(spec.version_code) + "-" + std::to_string(spec.seed) + ".apk"
-                                 : name;
+        auto file =
+            name.empty() ? "app-" + std::to_string(spec.version_code) + "-" + std::to_string(spec.seed) + ".apk" : name;
         auto p = test::build_apk(work_.path(), file, spec, &err);
         EXPECT_TRUE(p.has_value()) << err;
         return p ? test::read_bytes(*p) : std::string();
@@ -42,8 +42,11 @@ protected:
         return p ? test::read_bytes(*p) : std::string();
     }
 
-    static HttpResponse upload_raw(HttpClient& c, const std::string& bytes, const std::string& name,
-                                   const std::string& type = "application/octet-stream", Headers auth = admin()) {
+    static HttpResponse upload_raw(HttpClient& c,
+                                   const std::string& bytes,
+                                   const std::string& name,
+                                   const std::string& type = "application/octet-stream",
+                                   Headers auth = admin()) {
         Headers h = std::move(auth);
         h.emplace_back("Content-Type", type);
         if (!name.empty()) {

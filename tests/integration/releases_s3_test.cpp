@@ -23,8 +23,7 @@ std::pair<std::uint16_t, std::string> split_loopback(const std::string& url) {
     if (slash == std::string::npos) {
         return {0, ""};
     }
-    return {static_cast<std::uint16_t>(std::stoi(url.substr(prefix.size(), slash - prefix.size()))),
-            url.substr(slash)};
+    return {static_cast<std::uint16_t>(std::stoi(url.substr(prefix.size(), slash - prefix.size()))), url.substr(slash)};
 }
 
 TEST_F(ReleasesTest, S3StorageUploadCheckDownloadDelete) {
@@ -34,10 +33,12 @@ TEST_F(ReleasesTest, S3StorageUploadCheckDownloadDelete) {
     }
     const std::string bucket = env_or("BEACON_TEST_S3_BUCKET", "beacon-test");
     const std::string prefix = "e2e-" + uid("p");
-    auto& s = dedicated({}, {{"BEACON_STORAGE_URL", "s3://" + bucket + "/" + prefix + "?endpoint=" + endpoint +
-                                                        "&region=" + env_or("BEACON_TEST_S3_REGION", "us-east-1")},
-                             {"AWS_ACCESS_KEY_ID", env_or("BEACON_TEST_S3_ACCESS_KEY", "S3RVER")},
-                             {"AWS_SECRET_ACCESS_KEY", env_or("BEACON_TEST_S3_SECRET_KEY", "S3RVER")}});
+    auto& s = dedicated({},
+                        {{"BEACON_STORAGE_URL",
+                          "s3://" + bucket + "/" + prefix + "?endpoint=" + endpoint +
+                              "&region=" + env_or("BEACON_TEST_S3_REGION", "us-east-1")},
+                         {"AWS_ACCESS_KEY_ID", env_or("BEACON_TEST_S3_ACCESS_KEY", "S3RVER")},
+                         {"AWS_SECRET_ACCESS_KEY", env_or("BEACON_TEST_S3_SECRET_KEY", "S3RVER")}});
     auto c = s.client();
     auto ch = channel();
     struct Case {
@@ -46,14 +47,21 @@ TEST_F(ReleasesTest, S3StorageUploadCheckDownloadDelete) {
     };
     for (Case k : {Case{10, 0}, Case{20, 17u << 20}}) {  // the second takes the multipart path
         SCOPED_TRACE("versionCode " + std::to_string(k.code));
-        auto bytes = apk({.package = "com.example.s3", .version_code = k.code, .version_name = "s3",
-                          .pad_bytes = k.pad, .seed = static_cast<std::uint64_t>(50 + k.code)});
+        auto bytes = apk({.package = "com.example.s3",
+                          .version_code = k.code,
+                          .version_name = "s3",
+                          .pad_bytes = k.pad,
+                          .seed = static_cast<std::uint64_t>(50 + k.code)});
         auto up = upload_raw(c, bytes, "s3.apk");
         ASSERT_EQ(up.status, 201) << up.describe() << s.process().log();
         auto key = std::string(up.json().at("artifact").at("key").as_string());
         EXPECT_EQ(key, "android/" + test::sha256_hex(bytes) + ".apk");
-        auto v = create_ok(c, {{"platform", "android"}, {"versionCode", k.code}, {"versionName", "s3"},
-                               {"channel", ch}, {"artifactKey", key}});
+        auto v = create_ok(c,
+                           {{"platform", "android"},
+                            {"versionCode", k.code},
+                            {"versionName", "s3"},
+                            {"channel", ch},
+                            {"artifactKey", key}});
         auto r = check(c, "platform=android&channel=" + ch + "&current_version_code=" + std::to_string(k.code - 1));
         ASSERT_TRUE(r.at("needUpdate").as_bool());
         auto url = std::string(r.at("latest").at("downloadUrl").as_string());

@@ -21,8 +21,8 @@ using namespace std::chrono_literals;
 
 TEST_F(ReleasesTest, UploadRawApkDetectsManifestAndReuploadIsIdempotent) {
     auto& c = client();
-    auto bytes = apk({.package = "com.example.raw", .version_code = 210, .version_name = "2.1.0", .min_sdk = "24",
-                      .seed = 11});
+    auto bytes =
+        apk({.package = "com.example.raw", .version_code = 210, .version_name = "2.1.0", .min_sdk = "24", .seed = 11});
     ASSERT_FALSE(bytes.empty());
     auto r = upload_raw(c, bytes, "app-release.apk", "application/vnd.android.package-archive");
     ASSERT_EQ(r.status, 201) << r.describe();
@@ -54,8 +54,8 @@ TEST_F(ReleasesTest, UploadRawApkDetectsManifestAndReuploadIsIdempotent) {
 
 TEST_F(ReleasesTest, UploadMultipartLargeApkStreamsAndHashes) {
     auto& c = client();
-    auto bytes = apk({.package = "com.example.big", .version_code = 7, .version_name = "0.7", .pad_bytes = 6u << 20,
-                      .seed = 12});
+    auto bytes = apk(
+        {.package = "com.example.big", .version_code = 7, .version_name = "0.7", .pad_bytes = 6u << 20, .seed = 12});
     ASSERT_GT(bytes.size(), 6u << 20);
     auto r = upload_multipart(c, bytes, "dir/sub/big app.apk");
     ASSERT_EQ(r.status, 201) << r.describe();
@@ -69,8 +69,11 @@ TEST_F(ReleasesTest, UploadMultipartLargeApkStreamsAndHashes) {
 
 TEST_F(ReleasesTest, UploadIpaBinaryAndXmlPlist) {
     auto& c = client();
-    auto bin = ipa({.bundle_id = "com.example.ipa.bin", .bundle_version = "0042", .short_version = "4.2.0",
-                    .min_os = "15.0", .binary_plist = true},
+    auto bin = ipa({.bundle_id = "com.example.ipa.bin",
+                    .bundle_version = "0042",
+                    .short_version = "4.2.0",
+                    .min_os = "15.0",
+                    .binary_plist = true},
                    "bin.ipa");
     auto r = upload_raw(c, bin, "Bin.ipa", "application/octet-stream");
     ASSERT_EQ(r.status, 201) << r.describe();
@@ -82,8 +85,11 @@ TEST_F(ReleasesTest, UploadIpaBinaryAndXmlPlist) {
     EXPECT_EQ(d.at("versionName").as_string(), "4.2.0");
     EXPECT_EQ(d.at("minOsVersion").as_string(), "15.0");
 
-    auto xml = ipa({.bundle_id = "com.example.ipa.xml", .bundle_version = "1.2.3", .short_version = "1.2.3",
-                    .min_os = "14.0", .binary_plist = false},
+    auto xml = ipa({.bundle_id = "com.example.ipa.xml",
+                    .bundle_version = "1.2.3",
+                    .short_version = "1.2.3",
+                    .min_os = "14.0",
+                    .binary_plist = false},
                    "xml.ipa");
     r = upload_multipart(c, xml, "Xml.ipa");
     ASSERT_EQ(r.status, 201) << r.describe();
@@ -92,8 +98,8 @@ TEST_F(ReleasesTest, UploadIpaBinaryAndXmlPlist) {
     EXPECT_TRUE(d.at("versionCode").is_null()) << "non-integer CFBundleVersion";
     EXPECT_EQ(d.at("versionName").as_string(), "1.2.3");
 
-    auto none = ipa({.bundle_id = "com.example.ipa.nov", .bundle_version = std::nullopt, .short_version = "9"},
-                    "nov.ipa");
+    auto none =
+        ipa({.bundle_id = "com.example.ipa.nov", .bundle_version = std::nullopt, .short_version = "9"}, "nov.ipa");
     r = upload_raw(c, none, "nov.ipa");
     ASSERT_EQ(r.status, 201) << r.describe();
     EXPECT_TRUE(r.json().at("detected").at("versionCode").is_null());
@@ -119,8 +125,8 @@ TEST_F(ReleasesTest, UploadAuthAndMediaType) {
     auto& c = client();
     auto bytes = apk({.package = "com.example.auth", .version_code = 5, .seed = 14});
     EXPECT_TRUE(IsProblem(upload_raw(c, bytes, "a.apk", "application/octet-stream", {}), 401, "unauthorized"));
-    EXPECT_TRUE(IsProblem(upload_raw(c, bytes, "a.apk", "application/octet-stream", test::bearer(user_token("u1"))),
-                          403, "forbidden"));
+    EXPECT_TRUE(IsProblem(
+        upload_raw(c, bytes, "a.apk", "application/octet-stream", test::bearer(user_token("u1"))), 403, "forbidden"));
     EXPECT_TRUE(IsProblem(upload_raw(c, bytes, "a.apk", "text/plain"), 415, "unsupported-media-type"));
     EXPECT_TRUE(IsProblem(upload_raw(c, bytes, "a.apk", "application/json"), 415, "unsupported-media-type"));
 }
@@ -178,8 +184,11 @@ TEST_F(ReleasesTest, CreateVersionFromDetectedMetadataAndValidation) {
     auto det = up.json().at("detected").as_object();
     auto key = std::string(up.json().at("artifact").at("key").as_string());
 
-    json::object body{{"platform", det.at("platform")}, {"versionCode", det.at("versionCode")},
-                      {"versionName", det.at("versionName")}, {"channel", ch}, {"artifactKey", key},
+    json::object body{{"platform", det.at("platform")},
+                      {"versionCode", det.at("versionCode")},
+                      {"versionName", det.at("versionName")},
+                      {"channel", ch},
+                      {"artifactKey", key},
                       {"changelog", "fixes"}};
     auto r = create(c, body);
     ASSERT_EQ(r.status, 201) << r.describe();
@@ -238,9 +247,13 @@ TEST_F(ReleasesTest, ListPagesWithoutRepeatsOrSkipsAndFilters) {
     auto ch = channel();
     std::set<std::int64_t> ids;
     for (int i = 0; i < 7; ++i) {
-        auto v = create_ok(c, {{"platform", i % 2 ? "ios" : "android"}, {"versionCode", 100 + i},
-                               {"versionName", "1." + std::to_string(i)}, {"channel", ch},
-                               {"isEnabled", i != 3}, {"externalUrl", "https://example.com/" + std::to_string(i)}});
+        auto v = create_ok(c,
+                           {{"platform", i % 2 ? "ios" : "android"},
+                            {"versionCode", 100 + i},
+                            {"versionName", "1." + std::to_string(i)},
+                            {"channel", ch},
+                            {"isEnabled", i != 3},
+                            {"externalUrl", "https://example.com/" + std::to_string(i)}});
         ids.insert(v.at("id").as_int64());
     }
     std::set<std::int64_t> seen;
@@ -279,8 +292,12 @@ TEST_F(ReleasesTest, ListPagesWithoutRepeatsOrSkipsAndFilters) {
 TEST_F(ReleasesTest, PatchToggleWithIfMatch) {
     auto& c = client();
     auto ch = channel();
-    auto v = create_ok(c, {{"platform", "android"}, {"versionCode", 500}, {"versionName", "5.0"}, {"channel", ch},
-                           {"externalUrl", "https://example.com/5"}});
+    auto v = create_ok(c,
+                       {{"platform", "android"},
+                        {"versionCode", 500},
+                        {"versionName", "5.0"},
+                        {"channel", ch},
+                        {"externalUrl", "https://example.com/5"}});
     auto path = "/admin/versions/" + std::to_string(v.at("id").as_int64());
     auto patch = [&](const json::object& body, const std::string& if_match) {
         test::HttpRequest req{"PATCH", path, admin(), json::serialize(body)};
@@ -325,10 +342,15 @@ TEST_F(ReleasesTest, DeleteRemovesOnlyUnreferencedArtifacts) {
     auto bytes = apk({.package = "com.example.del", .version_code = 600, .seed = 21});
     auto key = upload_key(c, bytes, "del.apk");
     ASSERT_FALSE(key.empty());
-    auto v1 = create_ok(c, {{"platform", "android"}, {"versionCode", 600}, {"versionName", "6"}, {"channel", ch},
-                            {"artifactKey", key}});
-    auto v2 = create_ok(c, {{"platform", "android"}, {"versionCode", 600}, {"versionName", "6"},
-                            {"channel", ch + "-b"}, {"artifactKey", key}});
+    auto v1 = create_ok(
+        c,
+        {{"platform", "android"}, {"versionCode", 600}, {"versionName", "6"}, {"channel", ch}, {"artifactKey", key}});
+    auto v2 = create_ok(c,
+                        {{"platform", "android"},
+                         {"versionCode", 600},
+                         {"versionName", "6"},
+                         {"channel", ch + "-b"},
+                         {"artifactKey", key}});
     auto dl = c.get("/admin/versions/" + std::to_string(v1.at("id").as_int64()) + "/download", admin());
     ASSERT_EQ(dl.status, 302) << dl.describe();
     auto files_url = target_of(dl.header("Location").value_or(""));
@@ -344,23 +366,34 @@ TEST_F(ReleasesTest, DeleteRemovesOnlyUnreferencedArtifacts) {
     EXPECT_EQ(c.request(del).status, 204);
     EXPECT_TRUE(IsProblem(c.get(files_url), 404, "not-found"));
     // and the key is unknown now
-    EXPECT_TRUE(IsProblem(create(c, {{"platform", "android"}, {"versionCode", 601}, {"versionName", "6"},
-                                     {"channel", ch}, {"artifactKey", key}}),
-                          422, "unprocessable"));
+    EXPECT_TRUE(IsProblem(create(c,
+                                 {{"platform", "android"},
+                                  {"versionCode", 601},
+                                  {"versionName", "6"},
+                                  {"channel", ch},
+                                  {"artifactKey", key}}),
+                          422,
+                          "unprocessable"));
 }
 
 TEST_F(ReleasesTest, DownloadRedirectsAndDraftIs404) {
     auto& c = client();
     auto ch = channel();
-    auto ext = create_ok(c, {{"platform", "ios"}, {"versionCode", 700}, {"versionName", "7"}, {"channel", ch},
-                             {"externalUrl", "https://apps.apple.com/app/id123"}});
+    auto ext = create_ok(c,
+                         {{"platform", "ios"},
+                          {"versionCode", 700},
+                          {"versionName", "7"},
+                          {"channel", ch},
+                          {"externalUrl", "https://apps.apple.com/app/id123"}});
     auto r = c.get("/admin/versions/" + std::to_string(ext.at("id").as_int64()) + "/download", admin());
     ASSERT_EQ(r.status, 302);
     EXPECT_EQ(r.header("Location").value_or(""), "https://apps.apple.com/app/id123");
-    auto draft = create_ok(c, {{"platform", "ios"}, {"versionCode", 710}, {"versionName", "7.1"}, {"channel", ch},
-                               {"isForceUpdate", true}});
+    auto draft = create_ok(
+        c,
+        {{"platform", "ios"}, {"versionCode", 710}, {"versionName", "7.1"}, {"channel", ch}, {"isForceUpdate", true}});
     EXPECT_TRUE(IsProblem(c.get("/admin/versions/" + std::to_string(draft.at("id").as_int64()) + "/download", admin()),
-                          404, "not-found"));
+                          404,
+                          "not-found"));
     auto chk = check(c, "platform=ios&current_version_code=1&channel=" + ch);
     EXPECT_EQ(chk.at("latest").at("versionCode").as_int64(), 700) << "a draft is never offered";
     EXPECT_FALSE(chk.at("forceUpdate").as_bool()) << "a forced draft does not force";
@@ -372,8 +405,11 @@ TEST_F(ReleasesTest, UpdateCheckRules) {
     auto& c = client();
     auto ch = channel();
     auto mk = [&](std::int64_t code, json::object extra) {
-        json::object b{{"platform", "android"}, {"versionCode", code}, {"versionName", std::to_string(code)},
-                       {"channel", ch}, {"externalUrl", "https://example.com/" + std::to_string(code)}};
+        json::object b{{"platform", "android"},
+                       {"versionCode", code},
+                       {"versionName", std::to_string(code)},
+                       {"channel", ch},
+                       {"externalUrl", "https://example.com/" + std::to_string(code)}};
         for (auto& kv : extra) {
             b[kv.key()] = kv.value();
         }
@@ -403,7 +439,9 @@ TEST_F(ReleasesTest, UpdateCheckRules) {
     EXPECT_TRUE(r.at("latest").is_null());
 
     // Below minSupported forces; currentVersionCode alias; platform any case.
-    test::HttpRequest p{"PATCH", "/admin/versions/" + std::to_string(v120.at("id").as_int64()), admin(),
+    test::HttpRequest p{"PATCH",
+                        "/admin/versions/" + std::to_string(v120.at("id").as_int64()),
+                        admin(),
                         R"({"minSupportedVersionCode": 115})"};
     p.headers.emplace_back("Content-Type", "application/json");
     ASSERT_EQ(c.request(p).status, 200);
@@ -412,12 +450,17 @@ TEST_F(ReleasesTest, UpdateCheckRules) {
     r = check(c, "platform=android&channel=" + ch + "&currentVersionCode=115");
     EXPECT_FALSE(r.at("forceUpdate").as_bool());
     // Another channel sees none of these; default channel is stable.
-    EXPECT_FALSE(check(c, "platform=android&channel=" + ch + "-none&current_version_code=1").at("needUpdate").as_bool());
+    EXPECT_FALSE(
+        check(c, "platform=android&channel=" + ch + "-none&current_version_code=1").at("needUpdate").as_bool());
 
     EXPECT_TRUE(IsProblem(c.get("/app/version/check?platform=web&current_version_code=1"), 400, "validation"));
-    EXPECT_TRUE(IsProblem(c.get("/app/version/check?platform=android&current_version_code=-1"), 400, "validation",
+    EXPECT_TRUE(IsProblem(c.get("/app/version/check?platform=android&current_version_code=-1"),
+                          400,
+                          "validation",
                           "current_version_code"));
-    EXPECT_TRUE(IsProblem(c.get("/app/version/check?platform=android&current_version_code=abc"), 400, "validation",
+    EXPECT_TRUE(IsProblem(c.get("/app/version/check?platform=android&current_version_code=abc"),
+                          400,
+                          "validation",
                           "current_version_code"));
     EXPECT_TRUE(IsProblem(c.get("/app/version/check?platform=android"), 400, "validation"));
 }
@@ -425,8 +468,13 @@ TEST_F(ReleasesTest, UpdateCheckRules) {
 TEST_F(ReleasesTest, RolloutBucketsFollowTheDocumentedHash) {
     auto& c = client();
     auto ch = channel();
-    auto v = create_ok(c, {{"platform", "android"}, {"versionCode", 900}, {"versionName", "9"}, {"channel", ch},
-                           {"rolloutPercent", 30}, {"externalUrl", "https://example.com/9"}});
+    auto v = create_ok(c,
+                       {{"platform", "android"},
+                        {"versionCode", 900},
+                        {"versionName", "9"},
+                        {"channel", ch},
+                        {"rolloutPercent", 30},
+                        {"externalUrl", "https://example.com/9"}});
     auto id = v.at("id").as_int64();
     auto base = "platform=android&channel=" + ch + "&current_version_code=1";
     EXPECT_FALSE(check(c, base).at("needUpdate").as_bool()) << "no installId: only 100% versions cover";
@@ -442,8 +490,14 @@ TEST_F(ReleasesTest, RolloutBucketsFollowTheDocumentedHash) {
     EXPECT_GT(covered, n * 18 / 100);
     EXPECT_LT(covered, n * 42 / 100);
     // A forced version always covers.
-    create_ok(c, {{"platform", "android"}, {"versionCode", 890}, {"versionName", "8.9"}, {"channel", ch},
-                  {"rolloutPercent", 0}, {"isForceUpdate", true}, {"externalUrl", "https://example.com/89"}});
+    create_ok(c,
+              {{"platform", "android"},
+               {"versionCode", 890},
+               {"versionName", "8.9"},
+               {"channel", ch},
+               {"rolloutPercent", 0},
+               {"isForceUpdate", true},
+               {"externalUrl", "https://example.com/89"}});
     auto r = check(c, base);
     EXPECT_TRUE(r.at("needUpdate").as_bool());
     EXPECT_TRUE(r.at("forceUpdate").as_bool());
@@ -455,12 +509,13 @@ TEST_F(ReleasesTest, RolloutBucketsFollowTheDocumentedHash) {
 TEST_F(ReleasesTest, CheckDownloadUrlServesTheAdvertisedBytes) {
     auto& c = client();
     auto ch = channel();
-    auto bytes = apk({.package = "com.example.files", .version_code = 800, .version_name = "8.0", .pad_bytes = 200000,
-                      .seed = 30});
+    auto bytes = apk(
+        {.package = "com.example.files", .version_code = 800, .version_name = "8.0", .pad_bytes = 200000, .seed = 30});
     auto key = upload_key(c, bytes, "Beacon App 8.apk");
     ASSERT_FALSE(key.empty());
-    create_ok(c, {{"platform", "android"}, {"versionCode", 800}, {"versionName", "8.0"}, {"channel", ch},
-                  {"artifactKey", key}});
+    create_ok(
+        c,
+        {{"platform", "android"}, {"versionCode", 800}, {"versionName", "8.0"}, {"channel", ch}, {"artifactKey", key}});
     auto r = check(c, "platform=android&channel=" + ch + "&current_version_code=1");
     auto latest = r.at("latest").as_object();
     auto url = std::string(latest.at("downloadUrl").as_string());
@@ -545,8 +600,11 @@ TEST_F(ReleasesTest, VersionCreatedOnOneInstanceIsOfferedByAnotherWithin5s) {
     HttpClient ca = a.client(), cb(b.port());
     EXPECT_FALSE(check(cb, "platform=android&current_version_code=1").at("needUpdate").as_bool());
     auto start = std::chrono::steady_clock::now();
-    create_ok(ca, {{"platform", "android"}, {"versionCode", 42}, {"versionName", "4.2"},
-                   {"externalUrl", "https://example.com/42"}});
+    create_ok(ca,
+              {{"platform", "android"},
+               {"versionCode", 42},
+               {"versionName", "4.2"},
+               {"externalUrl", "https://example.com/42"}});
     bool seen = false;
     while (std::chrono::steady_clock::now() - start < 5s) {
         if (check(cb, "platform=android&current_version_code=1").at("needUpdate").as_bool()) {
@@ -570,7 +628,8 @@ std::size_t spooled_files(const std::filesystem::path& data_dir) {
     std::error_code ec;
     std::size_t n = 0;
     for (auto it = std::filesystem::directory_iterator(data_dir / "spool", ec);
-         !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+         !ec && it != std::filesystem::directory_iterator();
+         it.increment(ec)) {
         ++n;
     }
     return n;
@@ -603,7 +662,8 @@ TEST_F(ReleasesTest, InterruptedUploadLeavesNothingBehind) {
     std::error_code ec;
     std::size_t stored = 0;
     for (auto it = std::filesystem::recursive_directory_iterator(data_dir / "artifacts", ec);
-         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+         !ec && it != std::filesystem::recursive_directory_iterator();
+         it.increment(ec)) {
         stored += it->is_regular_file() ? 1 : 0;
     }
     EXPECT_EQ(stored, 0u) << "nothing may be stored from an interrupted upload";

@@ -118,7 +118,8 @@ TEST_F(ReplicasTest, OneSnapshotPerMinuteAcrossReplicas) {
     std::int64_t yesterday_noon = utc_midnight(now) - kDayMs + 12 * kHourMs;
     std::string i1 = uid("rev"), i2 = uid("rev");
     auto acc = ok_object(post_events(
-        ca, {{"platform", "android"}},
+        ca,
+        {{"platform", "android"}},
         json::array{{{"installId", i1}, {"eventName", "app_session_start"}, {"timestamp", yesterday_noon}},
                     {{"installId", i2}, {"eventName", "app_session_start"}, {"timestamp", yesterday_noon + 1000}},
                     {{"installId", i1}, {"eventName", "purchase"}, {"timestamp", yesterday_noon + 2000}}}));
@@ -305,7 +306,8 @@ TEST_F(ReplicasTest, VersionChangeOnAVisibleOnBWithin5s) {
     auto key = upload_key(ca, bytes, "rep.apk");
     ASSERT_FALSE(key.empty());
     auto start = std::chrono::steady_clock::now();
-    auto v = create_ok(ca, {{"platform", "android"}, {"versionCode", 77}, {"versionName", "7.7"}, {"artifactKey", key}});
+    auto v =
+        create_ok(ca, {{"platform", "android"}, {"versionCode", 77}, {"versionName", "7.7"}, {"artifactKey", key}});
     ASSERT_FALSE(v.empty());
     bool seen = within(6s, [&] { return check(cb, q).at("needUpdate").as_bool(); });
     auto took = std::chrono::steady_clock::now() - start;
@@ -324,7 +326,9 @@ TEST_F(ReplicasTest, VersionChangeOnAVisibleOnBWithin5s) {
         ADD_FAILURE() << "no downloadUrl: " << json::serialize(offered);
     }
 
-    test::HttpRequest req{"PATCH", "/admin/versions/" + std::to_string(v.at("id").as_int64()), admin(),
+    test::HttpRequest req{"PATCH",
+                          "/admin/versions/" + std::to_string(v.at("id").as_int64()),
+                          admin(),
                           json::serialize(json::object{{"isEnabled", false}})};
     req.headers.emplace_back("Content-Type", "application/json");
     auto p = ca.request(req);

@@ -51,8 +51,9 @@ class TelemetryClientTest : public E2eTest {};
 
 TEST_F(TelemetryClientTest, HeartbeatAnswersNextIntervalAndServerTime) {
     auto before = now_ms();
-    auto r = heartbeat(client(), {{"installId", uid()}, {"userId", "u-1"}, {"platform", "android"},
-                                  {"appVersion", "2.1.0"}, {"region", "CN"}});
+    auto r = heartbeat(
+        client(),
+        {{"installId", uid()}, {"userId", "u-1"}, {"platform", "android"}, {"appVersion", "2.1.0"}, {"region", "CN"}});
     auto body = ok_object(r);
     EXPECT_EQ(r.header("Content-Type").value_or(""), "application/json");
     EXPECT_EQ(body.at("nextHeartbeatSeconds").as_int64(), 60);
@@ -71,24 +72,23 @@ TEST_F(TelemetryClientTest, HeartbeatAcceptsPlatformInAnyCaseAndLowerCaseRegion)
         auto r = heartbeat(client(), {{"installId", uid()}, {"region", region}});
         EXPECT_EQ(r.status, 200) << region << "\n" << r.describe();
     }
-    EXPECT_TRUE(IsProblem(heartbeat(client(), {{"installId", uid()}, {"platform", "windows"}}), 400, "validation",
-                          "platform"));
+    EXPECT_TRUE(
+        IsProblem(heartbeat(client(), {{"installId", uid()}, {"platform", "windows"}}), 400, "validation", "platform"));
     EXPECT_TRUE(
         IsProblem(heartbeat(client(), {{"installId", uid()}, {"platform", ""}}), 400, "validation", "platform"));
     for (const char* region : {"CHN", "C", "c1", "ü"}) {
-        EXPECT_TRUE(IsProblem(heartbeat(client(), {{"installId", uid()}, {"region", region}}), 400, "validation",
-                              "region"))
+        EXPECT_TRUE(
+            IsProblem(heartbeat(client(), {{"installId", uid()}, {"region", region}}), 400, "validation", "region"))
             << region;
     }
 }
 
 TEST_F(TelemetryClientTest, HeartbeatValidatesInstallId) {
-    EXPECT_EQ(heartbeat(client(), {{"installId", "abcdefgh"}}).status, 200);                 // 8 characters
-    EXPECT_EQ(heartbeat(client(), {{"installId", std::string(128, 'a')}}).status, 200);      // 128 characters
-    EXPECT_EQ(heartbeat(client(), {{"installId", "A-z_0.9:x"}}).status, 200);                // every allowed class
+    EXPECT_EQ(heartbeat(client(), {{"installId", "abcdefgh"}}).status, 200);             // 8 characters
+    EXPECT_EQ(heartbeat(client(), {{"installId", std::string(128, 'a')}}).status, 200);  // 128 characters
+    EXPECT_EQ(heartbeat(client(), {{"installId", "A-z_0.9:x"}}).status, 200);            // every allowed class
     EXPECT_TRUE(IsProblem(heartbeat(client(), {{"installId", "abcdefg"}}), 400, "validation", "installId"));
-    EXPECT_TRUE(
-        IsProblem(heartbeat(client(), {{"installId", std::string(129, 'a')}}), 400, "validation", "installId"));
+    EXPECT_TRUE(IsProblem(heartbeat(client(), {{"installId", std::string(129, 'a')}}), 400, "validation", "installId"));
     for (const char* bad : {"abc defgh", "abcdefgh/", "abcdéfgh", "abcdefgh\n", "abc+defgh"}) {
         EXPECT_TRUE(IsProblem(heartbeat(client(), {{"installId", bad}}), 400, "validation", "installId")) << bad;
     }
@@ -100,14 +100,13 @@ TEST_F(TelemetryClientTest, HeartbeatRejectsWrongTypesNamingTheField) {
     EXPECT_TRUE(IsProblem(heartbeat(client(), {{"installId", 12345678}}), 400, "validation", "installId"));
     EXPECT_TRUE(IsProblem(heartbeat(client(), {{"installId", id}, {"userId", 7}}), 400, "validation", "userId"));
     EXPECT_TRUE(IsProblem(heartbeat(client(), {{"installId", id}, {"userId", ""}}), 400, "validation", "userId"));
-    EXPECT_TRUE(IsProblem(heartbeat(client(), {{"installId", id}, {"userId", std::string(129, 'u')}}), 400,
-                          "validation", "userId"));
-    EXPECT_TRUE(
-        IsProblem(heartbeat(client(), {{"installId", id}, {"userId", "a\x01z"}}), 400, "validation", "userId"));
+    EXPECT_TRUE(IsProblem(
+        heartbeat(client(), {{"installId", id}, {"userId", std::string(129, 'u')}}), 400, "validation", "userId"));
+    EXPECT_TRUE(IsProblem(heartbeat(client(), {{"installId", id}, {"userId", "a\x01z"}}), 400, "validation", "userId"));
     EXPECT_TRUE(IsProblem(heartbeat(client(), {{"installId", id}, {"platform", 1}}), 400, "validation", "platform"));
     EXPECT_TRUE(IsProblem(heartbeat(client(), {{"installId", id}, {"region", true}}), 400, "validation", "region"));
-    EXPECT_TRUE(IsProblem(heartbeat(client(), {{"installId", id}, {"appVersion", json::array{"2"}}}), 400,
-                          "validation", "appVersion"));
+    EXPECT_TRUE(IsProblem(
+        heartbeat(client(), {{"installId", id}, {"appVersion", json::array{"2"}}}), 400, "validation", "appVersion"));
     // Not an object at all.
     EXPECT_TRUE(IsProblem(client().post_json("/telemetry/heartbeat", "[1,2]"), 400, "validation"));
     EXPECT_TRUE(IsProblem(client().post_json("/telemetry/heartbeat", "\"abcdefgh\""), 400, "validation"));
@@ -119,10 +118,10 @@ TEST_F(TelemetryClientTest, HeartbeatRefusesAnInvalidTokenAndAcceptsAValidOne) {
     json::object body{{"installId", uid()}};
     auto r = heartbeat(client(), body, test::bearer("not.a.token"));
     EXPECT_TRUE(IsProblem(r, 401, "unauthorized"));
-    EXPECT_TRUE(IsProblem(heartbeat(client(), body, test::bearer(test::make_token("wrong-secret", "u", false))), 401,
-                          "unauthorized"));
-    EXPECT_TRUE(IsProblem(heartbeat(client(), body, test::bearer(test::make_token(kSecret, "u", false, -120s))),
-                          401, "unauthorized"));
+    EXPECT_TRUE(IsProblem(
+        heartbeat(client(), body, test::bearer(test::make_token("wrong-secret", "u", false))), 401, "unauthorized"));
+    EXPECT_TRUE(IsProblem(
+        heartbeat(client(), body, test::bearer(test::make_token(kSecret, "u", false, -120s))), 401, "unauthorized"));
     EXPECT_TRUE(IsProblem(heartbeat(client(), body, {{"Authorization", "Basic dXNlcjpwYXNz"}}), 401, "unauthorized"));
     EXPECT_EQ(heartbeat(client(), body, test::bearer(user_token("someone"))).status, 200);
     // An admin token is a valid token too.
@@ -165,9 +164,10 @@ TEST_F(TelemetryClientTest, ChunkedBodyOverTheLimitIsRefused) {
     std::string chunk(5000, ' ');
     char size_hex[16];
     std::snprintf(size_hex, sizeof size_hex, "%zx", chunk.size());
-    ASSERT_TRUE(conn.send("POST /telemetry/heartbeat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                          "Transfer-Encoding: chunked\r\n\r\n" +
-                          std::string(size_hex) + "\r\n" + chunk + "\r\n"));
+    ASSERT_TRUE(
+        conn.send("POST /telemetry/heartbeat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  "Transfer-Encoding: chunked\r\n\r\n" +
+                  std::string(size_hex) + "\r\n" + chunk + "\r\n"));
     auto r = conn.read_response(5s);
     ASSERT_TRUE(r) << conn.error();
     EXPECT_TRUE(IsProblem(*r, 413, "payload-too-large"));
@@ -181,9 +181,10 @@ TEST_F(TelemetryClientTest, ChunkedBodyWithinTheLimitIsAccepted) {
     char a[16], b[16];
     std::snprintf(a, sizeof a, "%zx", first.size());
     std::snprintf(b, sizeof b, "%zx", second.size());
-    ASSERT_TRUE(conn.send("POST /telemetry/heartbeat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                          "Transfer-Encoding: chunked\r\n\r\n" +
-                          std::string(a) + "\r\n" + first + "\r\n" + b + "\r\n" + second + "\r\n0\r\n\r\n"));
+    ASSERT_TRUE(
+        conn.send("POST /telemetry/heartbeat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  "Transfer-Encoding: chunked\r\n\r\n" +
+                  std::string(a) + "\r\n" + first + "\r\n" + b + "\r\n" + second + "\r\n0\r\n\r\n"));
     auto r = conn.read_response(5s);
     ASSERT_TRUE(r) << conn.error();
     EXPECT_EQ(r->status, 200) << r->describe();
@@ -198,14 +199,15 @@ TEST_F(TelemetryClientTest, GzipBodiesAreAcceptedAndBombsRefused) {
     // Small on the wire, far past 4 KiB once inflated.
     std::string bomb = test::gzip_compress(padded_heartbeat(id, 2 * 1024 * 1024));
     ASSERT_LT(bomb.size(), 4096u);
-    EXPECT_TRUE(IsProblem(client().post_json("/telemetry/heartbeat", bomb, {{"Content-Encoding", "gzip"}}), 413,
-                          "payload-too-large"));
+    EXPECT_TRUE(IsProblem(
+        client().post_json("/telemetry/heartbeat", bomb, {{"Content-Encoding", "gzip"}}), 413, "payload-too-large"));
     // Exactly the limit once inflated is fine.
-    EXPECT_EQ(client()
-                  .post_json("/telemetry/heartbeat", test::gzip_compress(padded_heartbeat(id, 4096)),
-                             {{"Content-Encoding", "gzip"}})
-                  .status,
-              200);
+    EXPECT_EQ(
+        client()
+            .post_json(
+                "/telemetry/heartbeat", test::gzip_compress(padded_heartbeat(id, 4096)), {{"Content-Encoding", "gzip"}})
+            .status,
+        200);
 
     // Corrupt and truncated gzip: 400.
     std::string corrupt = test::gzip_compress(plain);
@@ -219,28 +221,32 @@ TEST_F(TelemetryClientTest, GzipBodiesAreAcceptedAndBombsRefused) {
     EXPECT_EQ(client().post_json("/telemetry/heartbeat", plain, {{"Content-Encoding", "gzip"}}).status, 400);
 
     // Other encodings are not accepted.
-    EXPECT_TRUE(IsProblem(client().post_json("/telemetry/heartbeat", plain, {{"Content-Encoding", "br"}}), 415,
+    EXPECT_TRUE(IsProblem(client().post_json("/telemetry/heartbeat", plain, {{"Content-Encoding", "br"}}),
+                          415,
                           "unsupported-media-type"));
     EXPECT_EQ(client().post_json("/telemetry/heartbeat", plain, {{"Content-Encoding", "identity"}}).status, 200);
 }
 
 TEST_F(TelemetryClientTest, HeartbeatNeedsJsonContentType) {
     std::string body = json::serialize(json::object{{"installId", uid()}});
-    EXPECT_TRUE(IsProblem(client().post("/telemetry/heartbeat", body, {{"Content-Type", "text/plain"}}), 415,
-                          "unsupported-media-type"));
+    EXPECT_TRUE(IsProblem(
+        client().post("/telemetry/heartbeat", body, {{"Content-Type", "text/plain"}}), 415, "unsupported-media-type"));
     EXPECT_TRUE(IsProblem(client().post("/telemetry/heartbeat", body), 415, "unsupported-media-type"));
-    EXPECT_TRUE(IsProblem(client().post("/telemetry/heartbeat", body,
-                                        {{"Content-Type", "application/x-www-form-urlencoded"}}),
-                          415, "unsupported-media-type"));
-    EXPECT_EQ(
-        client().post("/telemetry/heartbeat", body, {{"Content-Type", "application/json; charset=utf-8"}}).status,
-        200);
+    EXPECT_TRUE(
+        IsProblem(client().post("/telemetry/heartbeat", body, {{"Content-Type", "application/x-www-form-urlencoded"}}),
+                  415,
+                  "unsupported-media-type"));
+    EXPECT_EQ(client().post("/telemetry/heartbeat", body, {{"Content-Type", "application/json; charset=utf-8"}}).status,
+              200);
     EXPECT_EQ(client().post("/telemetry/heartbeat", body, {{"Content-Type", "Application/JSON"}}).status, 200);
 }
 
 TEST_F(TelemetryClientTest, MalformedJsonAndInvalidUtf8AreInvalidJson) {
-    for (std::string bad : {std::string("{"), std::string("{\"installId\": }"), std::string(""),
-                            std::string("{\"installId\":\"abcdefgh\"} trailing"), std::string("nul")}) {
+    for (std::string bad : {std::string("{"),
+                            std::string("{\"installId\": }"),
+                            std::string(""),
+                            std::string("{\"installId\":\"abcdefgh\"} trailing"),
+                            std::string("nul")}) {
         EXPECT_TRUE(IsProblem(client().post_json("/telemetry/heartbeat", bad), 400, "invalid-json")) << bad;
         EXPECT_TRUE(IsProblem(client().post_json("/telemetry/events", bad), 400, "invalid-json")) << bad;
     }
@@ -250,8 +256,9 @@ TEST_F(TelemetryClientTest, MalformedJsonAndInvalidUtf8AreInvalidJson) {
     // Invalid UTF-8 in an unknown field (or in properties) still fails the body.
     std::string hidden = "{\"installId\":\"" + id + "\",\"ignored\":\"\xc3\x28\"}";
     EXPECT_TRUE(IsProblem(client().post_json("/telemetry/heartbeat", hidden), 400, "invalid-json"));
-    std::string events = "{\"context\":{\"installId\":\"" + id +
-                         "\"},\"events\":[{\"eventName\":\"ok\"},{\"eventName\":\"x\",\"properties\":{\"s\":\"\xed\xa0\x80\"}}]}";
+    std::string events =
+        "{\"context\":{\"installId\":\"" + id +
+        "\"},\"events\":[{\"eventName\":\"ok\"},{\"eventName\":\"x\",\"properties\":{\"s\":\"\xed\xa0\x80\"}}]}";
     EXPECT_TRUE(IsProblem(client().post_json("/telemetry/events", events), 400, "invalid-json"));
     EXPECT_TRUE(events_of(client(), id).empty()) << "nothing of an invalid body is stored";
 }
@@ -279,9 +286,9 @@ TEST_F(TelemetryClientTest, OnlineCountsDistinctActors) {
     EXPECT_EQ(wait_online(c, 4, 3s), 4);
 
     // A token's sub replaces the body's userId: this is user-1 again, not "body-user".
-    ASSERT_EQ(heartbeat(c, {{"installId", "install-d1"}, {"userId", "body-user"}}, test::bearer(user_token("user-1")))
-                  .status,
-              200);
+    ASSERT_EQ(
+        heartbeat(c, {{"installId", "install-d1"}, {"userId", "body-user"}}, test::bearer(user_token("user-1"))).status,
+        200);
     std::this_thread::sleep_for(1200ms);  // past the 1 s cache
     EXPECT_EQ(wait_online(c, 4, 0ms), 4);
     // Without the token the body's userId counts: a fifth actor.
@@ -308,9 +315,15 @@ TEST_F(TelemetryClientTest, OnlineWindowExpiresActors) {
 
 TEST_F(TelemetryClientTest, EventsMergeContextWithPerEventOverrides) {
     std::string install = uid(), other_install = uid(), user = uid("u");
-    json::object context{{"installId", install}, {"userId", user},        {"platform", "Android"},
-                         {"appVersion", "2.1.0"}, {"osVersion", "14"},    {"deviceModel", "Pixel 8"},
-                         {"region", "cn"},        {"sessionId", "s-1"},   {"unknownField", 1}};
+    json::object context{{"installId", install},
+                         {"userId", user},
+                         {"platform", "Android"},
+                         {"appVersion", "2.1.0"},
+                         {"osVersion", "14"},
+                         {"deviceModel", "Pixel 8"},
+                         {"region", "cn"},
+                         {"sessionId", "s-1"},
+                         {"unknownField", 1}};
     json::array events{
         json::object{{"eventName", "app_session_start"}, {"properties", {{"coldStart", true}}}},
         json::object{{"eventName", "page_view"},
@@ -377,38 +390,49 @@ TEST_F(TelemetryClientTest, EventsRejectOneEventWithItsFieldPath) {
     std::string install = uid();
     auto now = now_ms();
     json::array events{
-        json::object{{"eventName", "ok_0"}},                                   // 0
-        json::object{{"eventName", "bad name!"}},                              // 1
-        json::object{{"properties", {{"a", 1}}}},                              // 2 no eventName
-        json::object{{"eventName", "e3"}, {"timestamp", "yesterday"}},         // 3
-        json::value(42),                                                       // 4 not an object
-        json::object{{"eventName", "e5"}, {"platform", "windows"}},            // 5
-        json::object{{"eventName", "e6"}, {"region", "USA"}},                  // 6
-        json::object{{"eventName", "e7"}, {"properties", json::array{1}}},     // 7
-        json::object{{"eventName", "e8"}, {"eventId", ""}},                    // 8
-        json::object{{"eventName", std::string(65, 'n')}},                     // 9
-        json::object{{"eventName", std::string(64, 'n')}},                     // 10 ok
-        json::object{{"eventName", "e11"}, {"installId", "short"}},            // 11
+        json::object{{"eventName", "ok_0"}},                                       // 0
+        json::object{{"eventName", "bad name!"}},                                  // 1
+        json::object{{"properties", {{"a", 1}}}},                                  // 2 no eventName
+        json::object{{"eventName", "e3"}, {"timestamp", "yesterday"}},             // 3
+        json::value(42),                                                           // 4 not an object
+        json::object{{"eventName", "e5"}, {"platform", "windows"}},                // 5
+        json::object{{"eventName", "e6"}, {"region", "USA"}},                      // 6
+        json::object{{"eventName", "e7"}, {"properties", json::array{1}}},         // 7
+        json::object{{"eventName", "e8"}, {"eventId", ""}},                        // 8
+        json::object{{"eventName", std::string(65, 'n')}},                         // 9
+        json::object{{"eventName", std::string(64, 'n')}},                         // 10 ok
+        json::object{{"eventName", "e11"}, {"installId", "short"}},                // 11
         json::object{{"eventName", "e12"}, {"timestamp", "2026-01-01T00:00:00"}},  // 12 no zone
-        json::object{{"eventName", "e13"}, {"userId", 5}},                     // 13
-        json::object{{"eventName", "e14"}, {"eventId", std::string(65, 'x')}}, // 14
-        json::object{{"eventName", 14}},                                       // 15
-        json::object{{"eventName", "e16"}, {"timestamp", true}},               // 16
-        json::object{{"eventName", "e17"}, {"appVersion", ""}},                // 17
-        json::object{{"eventName", "ok:18.x-y"}, {"timestamp", now - 1000}},   // 18 ok
-        json::value("string item"),                                            // 19 not an object
-        json::value(nullptr),                                                  // 20 not an object
+        json::object{{"eventName", "e13"}, {"userId", 5}},                         // 13
+        json::object{{"eventName", "e14"}, {"eventId", std::string(65, 'x')}},     // 14
+        json::object{{"eventName", 14}},                                           // 15
+        json::object{{"eventName", "e16"}, {"timestamp", true}},                   // 16
+        json::object{{"eventName", "e17"}, {"appVersion", ""}},                    // 17
+        json::object{{"eventName", "ok:18.x-y"}, {"timestamp", now - 1000}},       // 18 ok
+        json::value("string item"),                                                // 19 not an object
+        json::value(nullptr),                                                      // 20 not an object
     };
     auto res = ok_object(post_events(client(), {{"installId", install}}, events));
     EXPECT_EQ(res.at("accepted").as_int64(), 3);
     EXPECT_EQ(res.at("duplicates").as_int64(), 0);
-    std::vector<std::pair<std::int64_t, std::string>> want{
-        {1, "events[1].eventName"},   {2, "events[2].eventName"},   {3, "events[3].timestamp"},
-        {4, "events[4]"},             {5, "events[5].platform"},    {6, "events[6].region"},
-        {7, "events[7].properties"},  {8, "events[8].eventId"},     {9, "events[9].eventName"},
-        {11, "events[11].installId"}, {12, "events[12].timestamp"}, {13, "events[13].userId"},
-        {14, "events[14].eventId"},   {15, "events[15].eventName"}, {16, "events[16].timestamp"},
-        {17, "events[17].appVersion"}, {19, "events[19]"},          {20, "events[20]"}};
+    std::vector<std::pair<std::int64_t, std::string>> want{{1, "events[1].eventName"},
+                                                           {2, "events[2].eventName"},
+                                                           {3, "events[3].timestamp"},
+                                                           {4, "events[4]"},
+                                                           {5, "events[5].platform"},
+                                                           {6, "events[6].region"},
+                                                           {7, "events[7].properties"},
+                                                           {8, "events[8].eventId"},
+                                                           {9, "events[9].eventName"},
+                                                           {11, "events[11].installId"},
+                                                           {12, "events[12].timestamp"},
+                                                           {13, "events[13].userId"},
+                                                           {14, "events[14].eventId"},
+                                                           {15, "events[15].eventName"},
+                                                           {16, "events[16].timestamp"},
+                                                           {17, "events[17].appVersion"},
+                                                           {19, "events[19]"},
+                                                           {20, "events[20]"}};
     const auto& rejected = res.at("rejected").as_array();
     ASSERT_EQ(rejected.size(), want.size()) << json::serialize(rejected);
     for (std::size_t i = 0; i < want.size(); ++i) {
@@ -426,9 +450,10 @@ TEST_F(TelemetryClientTest, EventsRejectOneEventWithItsFieldPath) {
 
 TEST_F(TelemetryClientTest, EventsNeedAnInstallIdAfterMerging) {
     std::string install = uid();
-    auto res = ok_object(post_events(client(), {{"platform", "web"}},
-                                     json::array{json::object{{"eventName", "has"}, {"installId", install}},
-                                                 json::object{{"eventName", "lacks"}}}));
+    auto res = ok_object(post_events(
+        client(),
+        {{"platform", "web"}},
+        json::array{json::object{{"eventName", "has"}, {"installId", install}}, json::object{{"eventName", "lacks"}}}));
     EXPECT_EQ(res.at("accepted").as_int64(), 1);
     ASSERT_EQ(res.at("rejected").as_array().size(), 1u);
     EXPECT_EQ(res.at("rejected").as_array()[0].at("field"), "events[1].installId");
@@ -465,8 +490,7 @@ TEST_F(TelemetryClientTest, EventsMalformedEnvelopeIsA400AndStoresNothing) {
         {json::serialize(json::object{{"events", nullptr}}), "events"},
     };
     for (const auto& c : cases) {
-        EXPECT_TRUE(IsProblem(client().post_json("/telemetry/events", c.body), 400, "validation", c.field))
-            << c.body;
+        EXPECT_TRUE(IsProblem(client().post_json("/telemetry/events", c.body), 400, "validation", c.field)) << c.body;
     }
     EXPECT_TRUE(IsProblem(client().post_json("/telemetry/events", json::serialize(one)), 400, "validation"));
     EXPECT_TRUE(events_of(client(), install).empty());
@@ -474,8 +498,8 @@ TEST_F(TelemetryClientTest, EventsMalformedEnvelopeIsA400AndStoresNothing) {
 
 TEST_F(TelemetryClientTest, EventsAllRejectedIsStillA200) {
     std::string install = uid();
-    auto res = ok_object(post_events(client(), {{"installId", install}},
-                                     json::array{json::object{{"eventName", "no spaces"}}, json::value(1)}));
+    auto res = ok_object(post_events(
+        client(), {{"installId", install}}, json::array{json::object{{"eventName", "no spaces"}}, json::value(1)}));
     EXPECT_EQ(res.at("accepted").as_int64(), 0);
     EXPECT_EQ(res.at("duplicates").as_int64(), 0);
     EXPECT_EQ(res.at("rejected").as_array().size(), 2u);
@@ -487,7 +511,7 @@ TEST_F(TelemetryClientTest, EventIdsDeduplicateWithinABatchAndAcrossRequests) {
     json::array events{json::object{{"eventName", "a"}, {"eventId", "evt-1"}},
                        json::object{{"eventName", "a"}, {"eventId", "evt-1"}},  // same batch
                        json::object{{"eventName", "b"}, {"eventId", "evt-2"}},
-                       json::object{{"eventName", "c"}},                          // no id: never a duplicate
+                       json::object{{"eventName", "c"}},  // no id: never a duplicate
                        json::object{{"eventName", "c"}}};
     auto first = ok_object(post_events(client(), {{"installId", install}}, events));
     EXPECT_EQ(first.at("accepted").as_int64(), 4);
@@ -499,13 +523,14 @@ TEST_F(TelemetryClientTest, EventIdsDeduplicateWithinABatchAndAcrossRequests) {
     EXPECT_EQ(retry.at("duplicates").as_int64(), 3);
 
     // The same eventId on another install is another event.
-    auto other = ok_object(post_events(client(), {{"installId", install2}},
-                                       json::array{json::object{{"eventName", "a"}, {"eventId", "evt-1"}}}));
+    auto other = ok_object(post_events(
+        client(), {{"installId", install2}}, json::array{json::object{{"eventName", "a"}, {"eventId", "evt-1"}}}));
     EXPECT_EQ(other.at("accepted").as_int64(), 1);
     EXPECT_EQ(other.at("duplicates").as_int64(), 0);
 
     // A rejected event does not claim its id.
-    auto mixed = ok_object(post_events(client(), {{"installId", install2}},
+    auto mixed = ok_object(post_events(client(),
+                                       {{"installId", install2}},
                                        json::array{json::object{{"eventName", "bad name"}, {"eventId", "evt-9"}},
                                                    json::object{{"eventName", "good"}, {"eventId", "evt-9"}}}));
     EXPECT_EQ(mixed.at("accepted").as_int64(), 1);
@@ -578,8 +603,9 @@ TEST_F(TelemetryClientTest, EventPropertiesDepthAndSizeLimits) {
     for (const auto& r : res.at("rejected").as_array()) {
         fields.emplace_back(r.at("field").as_string());
     }
-    EXPECT_EQ(fields, (std::vector<std::string>{"events[1].properties", "events[3].properties",
-                                                "events[5].properties", "events[6].properties"}));
+    EXPECT_EQ(fields,
+              (std::vector<std::string>{
+                  "events[1].properties", "events[3].properties", "events[5].properties", "events[6].properties"}));
     auto stored = events_of(client(), install);
     ASSERT_EQ(stored.size(), 4u);
     EXPECT_EQ(stored[0].at("properties"), nested_objects(8));
@@ -612,8 +638,8 @@ TEST_F(TelemetryClientTest, EventsBodyLimitIsOneMiBAfterDecompression) {
     ASSERT_GT(body.size(), 1024u * 1024u);
     std::string packed = test::gzip_compress(body);
     ASSERT_LT(packed.size(), 1024u * 1024u);
-    EXPECT_TRUE(IsProblem(client().post_json("/telemetry/events", packed, {{"Content-Encoding", "gzip"}}), 413,
-                          "payload-too-large"));
+    EXPECT_TRUE(IsProblem(
+        client().post_json("/telemetry/events", packed, {{"Content-Encoding", "gzip"}}), 413, "payload-too-large"));
     EXPECT_TRUE(events_of(client(), install).empty());
 
     // Just under the limit, gzip-compressed, is fine.
@@ -623,8 +649,8 @@ TEST_F(TelemetryClientTest, EventsBodyLimitIsOneMiBAfterDecompression) {
     }
     body = json::serialize(json::object{{"context", {{"installId", install}}}, {"events", events}});
     ASSERT_LT(body.size(), 1024u * 1024u);
-    auto ok = ok_object(
-        client().post_json("/telemetry/events", test::gzip_compress(body), {{"Content-Encoding", "gzip"}}));
+    auto ok =
+        ok_object(client().post_json("/telemetry/events", test::gzip_compress(body), {{"Content-Encoding", "gzip"}}));
     EXPECT_EQ(ok.at("accepted").as_int64(), 120);
     // And sent as it is: well above 64 KiB, below 1 MiB.
     auto plain = ok_object(client().post_json("/telemetry/events", body));
@@ -634,30 +660,33 @@ TEST_F(TelemetryClientTest, EventsBodyLimitIsOneMiBAfterDecompression) {
 
 TEST_F(TelemetryClientTest, EventsTokenSubOverridesUserId) {
     std::string install = uid(), sub = uid("sub");
-    auto res = ok_object(post_events(client(), {{"installId", install}, {"userId", "body-user"}},
-                                     json::array{json::object{{"eventName", "a"}},
-                                                 json::object{{"eventName", "b"}, {"userId", "event-user"}}},
-                                     test::bearer(user_token(sub))));
+    auto res = ok_object(post_events(
+        client(),
+        {{"installId", install}, {"userId", "body-user"}},
+        json::array{json::object{{"eventName", "a"}}, json::object{{"eventName", "b"}, {"userId", "event-user"}}},
+        test::bearer(user_token(sub))));
     EXPECT_EQ(res.at("accepted").as_int64(), 2);
     for (const auto& e : events_of(client(), install)) {
         EXPECT_EQ(e.at("userId"), json::value(sub));
     }
-    EXPECT_TRUE(IsProblem(post_events(client(), {{"installId", install}}, json::array{{{"eventName", "x"}}},
-                                      test::bearer("garbage")),
-                          401, "unauthorized"));
+    EXPECT_TRUE(IsProblem(
+        post_events(client(), {{"installId", install}}, json::array{{{"eventName", "x"}}}, test::bearer("garbage")),
+        401,
+        "unauthorized"));
     // A token without exp is invalid.
     auto no_exp = test::sign_jwt({{"alg", "HS256"}, {"typ", "JWT"}}, {{"sub", sub}}, kSecret);
-    EXPECT_TRUE(IsProblem(post_events(client(), {{"installId", install}}, json::array{{{"eventName", "x"}}},
-                                      test::bearer(no_exp)),
-                          401, "unauthorized"));
+    EXPECT_TRUE(IsProblem(
+        post_events(client(), {{"installId", install}}, json::array{{{"eventName", "x"}}}, test::bearer(no_exp)),
+        401,
+        "unauthorized"));
     EXPECT_EQ(events_of(client(), install).size(), 2u);
 }
 
 TEST_F(TelemetryClientTest, EventsOnEventsRouteNeedJsonContentType) {
     std::string body = json::serialize(
         json::object{{"context", {{"installId", uid()}}}, {"events", json::array{{{"eventName", "x"}}}}});
-    EXPECT_TRUE(IsProblem(client().post("/telemetry/events", body, {{"Content-Type", "text/plain"}}), 415,
-                          "unsupported-media-type"));
+    EXPECT_TRUE(IsProblem(
+        client().post("/telemetry/events", body, {{"Content-Type", "text/plain"}}), 415, "unsupported-media-type"));
     EXPECT_EQ(client().post("/telemetry/events", body, {{"Content-Type", "application/vnd.beacon+json"}}).status, 200);
 }
 

@@ -1,19 +1,19 @@
 #include "support/http_client.hpp"
 
 #include <arpa/inet.h>
-#include <cerrno>
-#include <cstring>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <cerrno>
+#include <cstring>
 
+#include <gtest/gtest.h>
+#include <zlib.h>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
-#include <gtest/gtest.h>
-#include <zlib.h>
 
 namespace beacon::test {
 namespace {
@@ -97,7 +97,9 @@ RawConnection::RawConnection(std::uint16_t port) {
     fd_ = fd;
 }
 
-RawConnection::~RawConnection() { close(); }
+RawConnection::~RawConnection() {
+    close();
+}
 
 void RawConnection::close() {
     if (fd_ >= 0) {
@@ -188,8 +190,8 @@ std::optional<HttpResponse> RawConnection::read_response(std::chrono::millisecon
                     break;
                 }
             }
-            error_ = n == 0 ? "connection closed before a complete response"
-                            : std::string("recv: ") + std::strerror(errno);
+            error_ =
+                n == 0 ? "connection closed before a complete response" : std::string("recv: ") + std::strerror(errno);
             return std::nullopt;
         }
         buffer_.append(chunk, static_cast<std::size_t>(n));
@@ -298,9 +300,13 @@ HttpResponse HttpClient::post_json(std::string target, const boost::json::object
     return post_json(std::move(target), boost::json::serialize(body), std::move(headers));
 }
 
-void HttpClient::close() { conn_.reset(); }
+void HttpClient::close() {
+    conn_.reset();
+}
 
-Headers bearer(const std::string& token) { return {{"Authorization", "Bearer " + token}}; }
+Headers bearer(const std::string& token) {
+    return {{"Authorization", "Bearer " + token}};
+}
 
 std::string gzip_compress(std::string_view data) {
     z_stream zs{};

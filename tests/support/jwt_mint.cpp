@@ -3,8 +3,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
+#include <boost/json.hpp>
 
 namespace beacon::test {
 
@@ -80,8 +80,12 @@ std::string sign_jwt(const boost::json::object& header,
     }
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int mac_len = 0;
-    if (HMAC(md, secret.data(), static_cast<int>(secret.size()),
-             reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size(), mac,
+    if (HMAC(md,
+             secret.data(),
+             static_cast<int>(secret.size()),
+             reinterpret_cast<const unsigned char*>(signing_input.data()),
+             signing_input.size(),
+             mac,
              &mac_len) == nullptr) {
         ADD_FAILURE() << "HMAC failed";
         return {};

@@ -30,11 +30,20 @@ std::string xml_escape(std::string_view s) {
     std::string out;
     for (char c : s) {
         switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&quot;"; break;
-            default: out.push_back(c);
+            case '&':
+                out += "&amp;";
+                break;
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
+            case '"':
+                out += "&quot;";
+                break;
+            default:
+                out.push_back(c);
         }
     }
     return out;
@@ -49,8 +58,8 @@ void set_error(std::string* error, std::string text) {
 }  // namespace
 
 bool run_shell(const std::filesystem::path& dir, const std::string& script, std::string* output) {
-    auto r = run_command("/bin/sh", {"-c", "cd " + shell_quote(dir.string()) + " && " + script}, {},
-                         std::chrono::seconds(60));
+    auto r = run_command(
+        "/bin/sh", {"-c", "cd " + shell_quote(dir.string()) + " && " + script}, {}, std::chrono::seconds(60));
     if (r.exit_code != 0 && output != nullptr) {
         *output = "`" + script + "` exited " + std::to_string(r.exit_code) + ": " + r.out + r.err;
     }
@@ -102,8 +111,10 @@ int expected_bucket(std::string_view install_id, std::int64_t version_id) {
     return static_cast<int>(v % 100);
 }
 
-std::optional<std::filesystem::path> build_apk(const std::filesystem::path& dir, const std::string& name,
-                                               const ApkSpec& spec, std::string* error) {
+std::optional<std::filesystem::path> build_apk(const std::filesystem::path& dir,
+                                               const std::string& name,
+                                               const ApkSpec& spec,
+                                               std::string* error) {
     auto work = dir / ("apk-src-" + name);
     std::filesystem::create_directories(work / "assets");
     std::ostringstream manifest;
@@ -115,15 +126,16 @@ std::optional<std::filesystem::path> build_apk(const std::filesystem::path& dir,
              << "  <application android:label=\"Beacon\"/>\n</manifest>\n";
     write_bytes(work / "AndroidManifest.xml", manifest.str());
     // Something per spec in every APK so that different specs never share bytes.
-    write_bytes(work / "assets" / "seed.txt", std::to_string(spec.seed) + ":" + spec.package + ":" +
-                                                  std::to_string(spec.version_code));
+    write_bytes(work / "assets" / "seed.txt",
+                std::to_string(spec.seed) + ":" + spec.package + ":" + std::to_string(spec.version_code));
     if (spec.pad_bytes > 0) {
         write_bytes(work / "assets" / "blob.bin", random_bytes(spec.pad_bytes, spec.seed));
     }
     auto out = dir / name;
-    std::string script = "aapt package -f -M AndroidManifest.xml -I "
-                         "/usr/share/android-framework-res/framework-res.apk -A assets -0 bin -F " +
-                         shell_quote(out.string());
+    std::string script =
+        "aapt package -f -M AndroidManifest.xml -I "
+        "/usr/share/android-framework-res/framework-res.apk -A assets -0 bin -F " +
+        shell_quote(out.string());
     std::string msg;
     if (!run_shell(work, script, &msg)) {
         set_error(error, msg);
@@ -132,8 +144,10 @@ std::optional<std::filesystem::path> build_apk(const std::filesystem::path& dir,
     return out;
 }
 
-std::optional<std::filesystem::path> build_ipa(const std::filesystem::path& dir, const std::string& name,
-                                               const IpaSpec& spec, std::string* error) {
+std::optional<std::filesystem::path> build_ipa(const std::filesystem::path& dir,
+                                               const std::string& name,
+                                               const IpaSpec& spec,
+                                               std::string* error) {
     auto work = dir / ("ipa-src-" + name);
     auto app = work / "Payload" / (spec.app_name + ".app");
     std::filesystem::create_directories(app);
@@ -225,8 +239,10 @@ std::string bplist_reference_bomb(int levels, std::string_view bundle_id) {
     return out;
 }
 
-std::optional<std::filesystem::path> build_plain_zip(const std::filesystem::path& dir, const std::string& name,
-                                                     const std::string& content, std::string* error) {
+std::optional<std::filesystem::path> build_plain_zip(const std::filesystem::path& dir,
+                                                     const std::string& name,
+                                                     const std::string& content,
+                                                     std::string* error) {
     auto work = dir / ("zip-src-" + name);
     std::filesystem::create_directories(work);
     write_bytes(work / "readme.txt", content);
@@ -240,8 +256,11 @@ std::optional<std::filesystem::path> build_plain_zip(const std::filesystem::path
     return out;
 }
 
-std::string multipart_body(std::string_view boundary, std::string_view field, std::string_view file_name,
-                           std::string_view content, std::string_view content_type) {
+std::string multipart_body(std::string_view boundary,
+                           std::string_view field,
+                           std::string_view file_name,
+                           std::string_view content,
+                           std::string_view content_type) {
     std::string b;
     b += "--";
     b += boundary;

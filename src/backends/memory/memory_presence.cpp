@@ -91,7 +91,9 @@ constexpr int kShardShift = 64 - std::countr_zero(MemoryPresence::kShards);
 // so the map uses it as its own hash (std::hash of an integer is the
 // identity), and the shard comes from its top bits, the bucket from its
 // low ones.
-std::uint64_t actor_hash(std::string_view actor) { return XXH3_64bits(actor.data(), actor.size()); }
+std::uint64_t actor_hash(std::string_view actor) {
+    return XXH3_64bits(actor.data(), actor.size());
+}
 
 struct Slot {
     std::int64_t expiry_ms = 0;
@@ -501,7 +503,8 @@ private:
 };
 
 Error io_error(std::string_view what, const std::filesystem::path& path, int err) {
-    return unavailable("presence", std::string(what) + " " + path.string() + ": " + std::system_category().message(err));
+    return unavailable("presence",
+                       std::string(what) + " " + path.string() + ": " + std::system_category().message(err));
 }
 
 Error corrupt(std::string_view why) {

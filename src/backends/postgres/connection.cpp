@@ -171,7 +171,8 @@ Result<std::unique_ptr<PgConnection>> PgConnection::connect(const ConnectSetting
     if (PQstatus(raw) != CONNECTION_OK) {
         // libpq's parse errors quote the URI or a piece of it (password included).
         Error e = unavailable(
-            "database", "postgres: cannot connect: " + redact_secrets(first_line(PQerrorMessage(raw)), secrets_in(settings.url)));
+            "database",
+            "postgres: cannot connect: " + redact_secrets(first_line(PQerrorMessage(raw)), secrets_in(settings.url)));
         PQfinish(raw);
         return e;
     }
@@ -396,8 +397,9 @@ Result<ConnectionPool::Lease> ConnectionPool::acquire() {
     std::unique_lock lock(mutex_);
     for (;;) {
         if (SteadyClock::now() < quiet_until_) {
-            return unavailable("database", "postgres: the server did not answer in time; calls are held off for " +
-                                  std::to_string(settings_.hold_off.count()) + " ms");
+            return unavailable("database",
+                               "postgres: the server did not answer in time; calls are held off for " +
+                                   std::to_string(settings_.hold_off.count()) + " ms");
         }
         if (!idle_.empty()) {
             std::unique_ptr<PgConnection> conn = std::move(idle_.back());

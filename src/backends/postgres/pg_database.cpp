@@ -106,8 +106,9 @@ Result<int> apply_migrations(PgConnection& c, Millis timeout) {
         return std::move(listed).error();
     }
     if (!applied.empty() && applied.back() > migrations.back().version) {
-        return unavailable("database", "postgres: the database has schema version " + std::to_string(applied.back()) +
-                              ", newer than this binary knows (" + std::to_string(migrations.back().version) + ")");
+        return unavailable("database",
+                           "postgres: the database has schema version " + std::to_string(applied.back()) +
+                               ", newer than this binary knows (" + std::to_string(migrations.back().version) + ")");
     }
     int count = 0;
     for (const Migration& m : migrations) {
@@ -654,8 +655,9 @@ Result<std::int64_t> PgDatabase::delete_events_before(TimePoint t) {
         }
     }
     if (!keys_done) {
-        return unavailable("database", "deleting the dedup keys of expired months: more than this run's bound; "
-                          "the next run continues");
+        return unavailable("database",
+                           "deleting the dedup keys of expired months: more than this run's bound; "
+                           "the next run continues");
     }
     const Millis long_wait = options_.maintenance_timeout + kClientGrace;
     std::int64_t total = 0;

@@ -12,10 +12,10 @@ namespace beacon::backends::postgres::sql {
 // --- app_versions -----------------------------------------------------------
 
 // The columns every version query returns, in the order read_version() reads.
-#define BEACON_PG_VERSION_COLUMNS                                                                          \
-    "id, platform, channel, version_code, version_name, changelog, is_force_update, is_enabled,"           \
-    " min_supported_version_code, rollout_percent, artifact_key, artifact_file_name, artifact_file_size,"  \
-    " artifact_sha256, artifact_content_type, artifact_package_name, external_url,"                        \
+#define BEACON_PG_VERSION_COLUMNS                                                                         \
+    "id, platform, channel, version_code, version_name, changelog, is_force_update, is_enabled,"          \
+    " min_supported_version_code, rollout_percent, artifact_key, artifact_file_name, artifact_file_size," \
+    " artifact_sha256, artifact_content_type, artifact_package_name, external_url,"                       \
     " (extract(epoch FROM released_at) * 1000)::bigint, (extract(epoch FROM created_at) * 1000)::bigint," \
     " (extract(epoch FROM updated_at) * 1000)::bigint, revision"
 
@@ -82,8 +82,8 @@ inline constexpr std::string_view kBeginSnapshot = "BEGIN ISOLATION LEVEL REPEAT
 
 // --- artifacts --------------------------------------------------------------
 
-#define BEACON_PG_ARTIFACT_COLUMNS                                                                   \
-    "key, file_name, file_size, sha256, content_type, package_name, detected::text,"                 \
+#define BEACON_PG_ARTIFACT_COLUMNS                                                   \
+    "key, file_name, file_size, sha256, content_type, package_name, detected::text," \
     " (extract(epoch FROM created_at) * 1000)::bigint, (extract(epoch FROM unreferenced_since) * 1000)::bigint"
 
 // Idempotent by key. A new record is unreferenced from its creation unless
@@ -122,8 +122,7 @@ inline constexpr std::string_view kListUnreferencedArtifacts =
 // The cleanup's delete is two statements in one transaction: the row lock
 // first (waiting for a version write that claimed the artifact to commit),
 // then the delete, whose fresh READ COMMITTED snapshot sees that version.
-inline constexpr std::string_view kLockArtifactForDelete =
-    "SELECT 1 FROM artifacts WHERE key = $1::text FOR UPDATE";
+inline constexpr std::string_view kLockArtifactForDelete = "SELECT 1 FROM artifacts WHERE key = $1::text FOR UPDATE";
 // $2 NULL: whenever it became unreferenced.
 inline constexpr std::string_view kDeleteUnreferencedArtifact =
     "DELETE FROM artifacts WHERE key = $1::text"

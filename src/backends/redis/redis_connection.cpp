@@ -19,7 +19,9 @@
 namespace beacon::backends::redis {
 namespace {
 
-Error redis_down(std::string message) { return unavailable("presence", std::move(message)); }
+Error redis_down(std::string message) {
+    return unavailable("presence", std::move(message));
+}
 
 Error bad_url(std::string_view why) {
     return make_error(ErrorCode::InvalidArgument, "redis URL: " + std::string(why));
@@ -375,7 +377,7 @@ Result<std::unique_ptr<RedisConnection>> RedisPool::acquire() {
         std::unique_lock lock(mu_);
         if (!freed_.wait_for(lock, endpoint_.command_timeout, [&] { return leased_ < size_; })) {
             return redis_down("Redis at " + endpoint_.describe() + ": all " + std::to_string(size_) +
-                               " connections busy for " + std::to_string(endpoint_.command_timeout.count()) + " ms");
+                              " connections busy for " + std::to_string(endpoint_.command_timeout.count()) + " ms");
         }
         ++leased_;
     }

@@ -165,7 +165,9 @@ std::string canonical_query_string(const QueryParams& query) {
     return out;
 }
 
-std::string format_amz_date(TimePoint t) { return format_iso8601_basic(t); }
+std::string format_amz_date(TimePoint t) {
+    return format_iso8601_basic(t);
+}
 
 SignedRequest sign_request(const SigV4Request& request,
                            const AwsCredentials& credentials,

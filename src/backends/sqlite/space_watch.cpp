@@ -38,7 +38,8 @@ Result<void> SpaceWatch::check() {
     const auto free_now = free_bytes_();
     auto down = [this](std::uint64_t free) {
         return unavailable(
-            "database", "sqlite: no space left on the file system of " + where_ + " (" + std::to_string(free) + " bytes free)");
+            "database",
+            "sqlite: no space left on the file system of " + where_ + " (" + std::to_string(free) + " bytes free)");
     };
     if (free_now && *free_now < kLowSpace) {
         return down(*free_now);

@@ -46,7 +46,8 @@ Result<std::unique_ptr<Connection>> open_writer(const std::filesystem::path& fil
         return std::move(mode).error().with_context("enabling WAL on " + file.string());
     }
     if (*mode != "wal") {
-        return unavailable("database", "sqlite: " + file.string() + " cannot use WAL (journal mode is '" + *mode + "')");
+        return unavailable("database",
+                           "sqlite: " + file.string() + " cannot use WAL (journal mode is '" + *mode + "')");
     }
     if (auto r = (*conn)->exec(sql::kPragmaWriter); !r) {
         return std::move(r).error().with_context("configuring " + file.string());
@@ -72,8 +73,9 @@ Result<int> apply_migrations(Connection& c) {
         return std::move(listed).error();
     }
     if (!applied.empty() && applied.back() > migrations.back().version) {
-        return unavailable("database", "sqlite: the database has schema version " + std::to_string(applied.back()) +
-                              ", newer than this binary knows (" + std::to_string(migrations.back().version) + ")");
+        return unavailable("database",
+                           "sqlite: the database has schema version " + std::to_string(applied.back()) +
+                               ", newer than this binary knows (" + std::to_string(migrations.back().version) + ")");
     }
     int count = 0;
     for (const Migration& m : migrations) {

@@ -3,8 +3,8 @@
 #include <chrono>
 #include <string>
 
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
+#include <boost/json.hpp>
 
 namespace beacon::http {
 namespace {

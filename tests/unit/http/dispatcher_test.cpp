@@ -5,11 +5,11 @@
 // answers are Responses.
 #include "http/dispatcher.hpp"
 
+#include <gtest/gtest.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 #include <boost/json.hpp>
-#include <gtest/gtest.h>
 
 #include "backends/memory/memory_presence.hpp"
 #include "http/telemetry_routes.hpp"
@@ -45,7 +45,9 @@ protected:
     }
 
     // One request through the dispatcher, run to its answer.
-    Response call(bh::verb method, std::string target, std::string body = {},
+    Response call(bh::verb method,
+                  std::string target,
+                  std::string body = {},
                   std::vector<std::pair<std::string, std::string>> headers = {}) {
         RequestHeader h;
         h.method(method);
@@ -66,9 +68,7 @@ protected:
 
     static json::value body_of(const Response& r) { return json::parse(r.body()); }
 
-    std::string admin() {
-        return "Bearer " + test::make_token(kSecret, "admin", true);
-    }
+    std::string admin() { return "Bearer " + test::make_token(kSecret, "admin", true); }
 
     telemetry::TelemetrySettings settings_;
     ManualClock clock_;
@@ -117,7 +117,8 @@ TEST_F(DispatcherTest, TheOrderOfChecksIsRouteThenAuthThenBodyThenValidation) {
 }
 
 TEST_F(DispatcherTest, EventsAreCommittedBeforeTheAnswerWithPerEventRejections) {
-    auto r = call(bh::verb::post, "/telemetry/events",
+    auto r = call(bh::verb::post,
+                  "/telemetry/events",
                   R"({"context":{"installId":"i-12345678"},"events":[{"eventName":"a"},{"eventName":"bad name"}]})");
     ASSERT_EQ(r.result(), bh::status::ok) << r.body();
     EXPECT_EQ(body_of(r).at("accepted"), 1);
@@ -126,12 +127,12 @@ TEST_F(DispatcherTest, EventsAreCommittedBeforeTheAnswerWithPerEventRejections) 
 }
 
 TEST_F(DispatcherTest, TheDauRangeRulesAreTheServicesAndReachTheAnswer) {
-    auto too_long = call(bh::verb::get, "/admin/telemetry/dau?from=2025-01-01&to=2026-11-25", {},
-                         {{"Authorization", admin()}});
+    auto too_long =
+        call(bh::verb::get, "/admin/telemetry/dau?from=2025-01-01&to=2026-11-25", {}, {{"Authorization", admin()}});
     EXPECT_EQ(too_long.result(), bh::status::bad_request);
     EXPECT_EQ(body_of(too_long).at("errors").at(0).at("field"), "from");
-    auto reversed = call(bh::verb::get, "/admin/telemetry/dau?from=2026-11-25&to=2026-11-24", {},
-                         {{"Authorization", admin()}});
+    auto reversed =
+        call(bh::verb::get, "/admin/telemetry/dau?from=2026-11-25&to=2026-11-24", {}, {{"Authorization", admin()}});
     EXPECT_EQ(body_of(reversed).at("errors").at(0).at("field"), "from");
     auto bad_day = call(bh::verb::get, "/admin/telemetry/dau?to=yesterday", {}, {{"Authorization", admin()}});
     EXPECT_EQ(body_of(bad_day).at("errors").at(0).at("field"), "to");
@@ -142,8 +143,8 @@ TEST_F(DispatcherTest, TheDauRangeRulesAreTheServicesAndReachTheAnswer) {
 
 TEST_F(DispatcherTest, TheEventListingLimitIsCheckedByTheDomain) {
     for (const char* limit : {"0", "501", "-1", "99999999999999999999", "abc"}) {
-        auto r = call(bh::verb::get, std::string("/admin/telemetry/events?limit=") + limit, {},
-                      {{"Authorization", admin()}});
+        auto r = call(
+            bh::verb::get, std::string("/admin/telemetry/events?limit=") + limit, {}, {{"Authorization", admin()}});
         EXPECT_EQ(r.result(), bh::status::bad_request) << limit;
         EXPECT_EQ(body_of(r).at("errors").at(0).at("field"), "limit") << limit;
     }

@@ -89,9 +89,8 @@ TEST(Multipart, OversizedPartHeadersAreRefused) {
 
 TEST(Multipart, SinkErrorsStopTheRead) {
     std::string body = body_with("b", std::string(1000, 'z'));
-    MultipartFileReader r("b", [](std::string_view) -> Result<void> {
-        return make_error(ErrorCode::PayloadTooLarge, "too big");
-    });
+    MultipartFileReader r(
+        "b", [](std::string_view) -> Result<void> { return make_error(ErrorCode::PayloadTooLarge, "too big"); });
     auto res = r.feed(body);
     ASSERT_FALSE(res);
     EXPECT_EQ(res.error().code, ErrorCode::PayloadTooLarge);

@@ -46,11 +46,13 @@ protected:
         router_.add("GET", "/draining", {}, [](Request&) -> asio::awaitable<Response> {
             co_return problem_response(make_error(ErrorCode::Unavailable, "the server is shutting down"));
         });
-        router_.add("POST", "/json", {.body = BodyKind::Json, .body_limit = 3000},
-                    [](Request& r) -> asio::awaitable<Response> {
-                        co_return json_response(bh::status::ok, "{\"bytes\":" + std::to_string(r.body.size()) + "}");
-                    });
-        router_.add("POST", "/stream", {.body = BodyKind::Stream, .body_limit = 100000},
+        router_.add(
+            "POST", "/json", {.body = BodyKind::Json, .body_limit = 3000}, [](Request& r) -> asio::awaitable<Response> {
+                co_return json_response(bh::status::ok, "{\"bytes\":" + std::to_string(r.body.size()) + "}");
+            });
+        router_.add("POST",
+                    "/stream",
+                    {.body = BodyKind::Stream, .body_limit = 100000},
                     [](Request& r) -> asio::awaitable<Response> {
                         std::string chunk;
                         std::size_t total = 0;
@@ -123,7 +125,9 @@ public:
         connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
     }
     ~SlowReader() { ::close(fd_); }
-    bool send(std::string_view s) { return connected_ && ::send(fd_, s.data(), s.size(), MSG_NOSIGNAL) == ssize_t(s.size()); }
+    bool send(std::string_view s) {
+        return connected_ && ::send(fd_, s.data(), s.size(), MSG_NOSIGNAL) == ssize_t(s.size());
+    }
     // Reads up to `n` bytes; 0 at EOF, -1 on error or timeout.
     ssize_t read(std::size_t n) {
         std::string buf(n, '\0');
@@ -238,8 +242,9 @@ TEST_F(ServerTest, ARouteWithoutABodyRefusesADeclaredBodyBeforeReadingIt) {
     EXPECT_EQ(r->status, 413);
     // A huge declared length on a route with a body: 413 too, never a 500.
     RawConnection huge(port_);
-    ASSERT_TRUE(huge.send(
-        "POST /json HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000000000000000\r\n\r\n"));
+    ASSERT_TRUE(
+        huge.send("POST /json HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
+                  "1000000000000000\r\n\r\n"));
     auto h = huge.read_response(3s);
     ASSERT_TRUE(h) << huge.error();
     EXPECT_EQ(h->status, 413);
@@ -252,7 +257,8 @@ TEST_F(ServerTest, FramingThatCouldSmuggleARequestIsA400AndTheConnectionCloses) 
         int status;
     };
     const std::string smuggled = "GET /none HTTP/1.1\r\nHost: x\r\n\r\n";
-    for (const Case& c : {Case{"Transfer-Encoding: xchunked\r\n", 400}, Case{"Transfer-Encoding: gzip\r\n", 400},
+    for (const Case& c : {Case{"Transfer-Encoding: xchunked\r\n", 400},
+                          Case{"Transfer-Encoding: gzip\r\n", 400},
                           Case{"Transfer-Encoding: identity\r\n", 400},
                           Case{"Transfer-Encoding: chunked, identity\r\n", 400},
                           Case{"Transfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n", 400},
@@ -273,16 +279,18 @@ TEST_F(ServerTest, FramingThatCouldSmuggleARequestIsA400AndTheConnectionCloses) 
     }
     // An invalid chunk size.
     RawConnection bad(port_);
-    ASSERT_TRUE(bad.send("POST /json HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                         "Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n"));
+    ASSERT_TRUE(
+        bad.send("POST /json HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                 "Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n"));
     auto r = bad.read_response(3s);
     ASSERT_TRUE(r) << bad.error();
     EXPECT_EQ(r->status, 400);
     EXPECT_TRUE(bad.wait_closed(5s));
     // A sound chunked body is served.
     RawConnection good(port_);
-    ASSERT_TRUE(good.send("POST /json HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                          "Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n"));
+    ASSERT_TRUE(
+        good.send("POST /json HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  "Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n"));
     auto ok = good.read_response(3s);
     ASSERT_TRUE(ok) << good.error();
     EXPECT_EQ(ok->status, 200) << ok->describe();
@@ -307,9 +315,10 @@ TEST_F(ServerTest, AClientThatWritesItsWholeOversizedBodyFirstStillReadsThe413) 
     for (int i = 0; i < 10; ++i) {
         body += "3e8\r\n" + std::string(1000, ' ') + "\r\n";
     }
-    ASSERT_TRUE(chunked.send("POST /json HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                             "Transfer-Encoding: chunked\r\n\r\n" +
-                             body + "0\r\n\r\n"));
+    ASSERT_TRUE(
+        chunked.send("POST /json HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     "Transfer-Encoding: chunked\r\n\r\n" +
+                     body + "0\r\n\r\n"));
     auto r = chunked.read_response(5s);
     ASSERT_TRUE(r) << chunked.error();
     EXPECT_EQ(r->status, 413);
@@ -398,7 +407,8 @@ TEST_F(ServerTest, BufferedBodiesShareABoundedBudget) {
     ASSERT_TRUE(done) << holder.error();
     EXPECT_EQ(done->status, 200);
     RawConnection third(port_);
-    ASSERT_TRUE(third.send("POST /json HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"));
+    ASSERT_TRUE(
+        third.send("POST /json HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"));
     auto ok = third.read_response(3s);
     ASSERT_TRUE(ok) << third.error();
     EXPECT_EQ(ok->status, 200);
@@ -407,9 +417,10 @@ TEST_F(ServerTest, BufferedBodiesShareABoundedBudget) {
 TEST_F(ServerTest, AStreamedBodyIsReadInChunksWithinItsLimit) {
     start();
     RawConnection conn(port_);
-    ASSERT_TRUE(conn.send("POST /stream HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
-                          "Content-Length: 90000\r\n\r\n" +
-                          std::string(90000, 'z')));
+    ASSERT_TRUE(
+        conn.send("POST /stream HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
+                  "Content-Length: 90000\r\n\r\n" +
+                  std::string(90000, 'z')));
     auto r = conn.read_response(5s);
     ASSERT_TRUE(r) << conn.error();
     EXPECT_EQ(r->body, "{\"bytes\":90000}");
@@ -419,9 +430,10 @@ TEST_F(ServerTest, AStreamedBodyIsReadInChunksWithinItsLimit) {
     for (int i = 0; i < 30; ++i) {
         body += "1000\r\n" + std::string(0x1000, 'z') + "\r\n";
     }
-    ASSERT_TRUE(over.send("POST /stream HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
-                          "Transfer-Encoding: chunked\r\n\r\n" +
-                          body + "0\r\n\r\n"));
+    ASSERT_TRUE(
+        over.send("POST /stream HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
+                  "Transfer-Encoding: chunked\r\n\r\n" +
+                  body + "0\r\n\r\n"));
     auto big = over.read_response(5s);
     ASSERT_TRUE(big) << over.error();
     EXPECT_EQ(big->status, 413);

@@ -8,11 +8,11 @@
 #include <future>
 #include <thread>
 
+#include <gtest/gtest.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
-#include <gtest/gtest.h>
 
 #include "contract/releases/memory_version_repository.hpp"
 #include "http/release_routes.hpp"
@@ -32,8 +32,8 @@ public:
     Result<void> put_file(std::string_view, const fs::path&, std::string_view) override { return ok(); }
     Result<bool> exists(std::string_view) override { return false; }
     Result<void> remove(std::string_view) override { return ok(); }
-    Result<releases::SignedUrl> signed_url(std::string_view, std::string_view, std::chrono::seconds, TimePoint,
-                                           std::string_view) override {
+    Result<releases::SignedUrl> signed_url(
+        std::string_view, std::string_view, std::chrono::seconds, TimePoint, std::string_view) override {
         return make_error(ErrorCode::Internal, "not used");
     }
 };

@@ -24,8 +24,8 @@ using test::MemoryVersionRepository;
 const TimePoint kT0 = from_epoch_ms(1'795'600'000'000);  // 2026-11-25, mid-morning UTC
 // Links are signed once a minute, from the minute's start, for the TTL (2 h
 // here) plus that minute: valid at least the TTL from any moment in it.
-const TimePoint kLinkExpiry = std::chrono::floor<std::chrono::minutes>(kT0) + std::chrono::hours(2) +
-                              std::chrono::minutes(1);
+const TimePoint kLinkExpiry =
+    std::chrono::floor<std::chrono::minutes>(kT0) + std::chrono::hours(2) + std::chrono::minutes(1);
 
 // Signs deterministic fake links; removal can be made to fail.
 class FakeArtifactStore final : public ArtifactStore {

@@ -75,7 +75,9 @@ struct Waiting {
     }
 };
 
-HeartbeatMark mark(std::string actor, TimePoint until) { return HeartbeatMark{std::move(actor), until}; }
+HeartbeatMark mark(std::string actor, TimePoint until) {
+    return HeartbeatMark{std::move(actor), until};
+}
 
 TEST(HeartbeatBatcher, MarksQueuedDuringAWriteGoOutTogether) {
     RecordingStore store;
