@@ -3,7 +3,8 @@
 # that hold them (the tsan preset: build/tsan, BEACON_TSAN) and runs the suites
 # of the event ingestor (group commit thread), the heartbeat batcher (writer
 # thread), presence (the service's cache, the sharded memory store), the
-# scheduler (a thread per job, run claims) and the server (I/O threads, drain).
+# scheduler (a thread per job, run claims), the server (I/O threads, drain) and
+# the dispatcher (handlers awaiting the group commit from its writer thread).
 # Any race report fails the run. `make tsan`; part of .ci/run.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -16,7 +17,7 @@ suites=(
     "unit_telemetry EventIngestorTest.*:HeartbeatBatcher.*:PresenceServiceTest.*:Heartbeat.*"
     "unit_backends MemoryPresence.*"
     "unit_jobs SchedulerTest.*:NextMultiple.*"
-    "unit_http ServerTest.*:ConnectionCap.*"
+    "unit_http ServerTest.*:ConnectionCap.*:DispatcherTest.*"
 )
 status=0
 for entry in "${suites[@]}"; do

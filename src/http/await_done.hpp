@@ -49,8 +49,8 @@ boost::asio::awaitable<T> await_done(Start start) {
         }
     }
     // A named initiation, not a lambda temporary in the co_await expression:
-    // g++ 12 destroys such temporaries twice (GCC bug 99576), which freed
-    // `state` twice.
+    // g++ 12 destroyed such a temporary twice here, and with it the captured
+    // `state` (ASan: heap-use-after-free).
     auto initiation = [state](auto handler) {
         // The wait is outstanding work of the coroutine's executor, as for
         // any Asio operation: its io_context does not run out of work

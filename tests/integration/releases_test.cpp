@@ -1014,13 +1014,16 @@ TEST_F(ReleasesTest, UnstorableTextIsRefusedOrCleanedNeverA500) {
 TEST_F(ReleasesTest, SpoolLeftoversAreSweptAtStartAndByCleanup) {
     auto& s = dedicated();
     const auto spool = s.process().data_dir() / "spool";
-    auto count = [&] {
+    // Files in the spool; with a suffix, only those (an upload's file is
+    // created as .new and renamed to .part at once: wait for the .part, so the
+    // kill never falls between the two).
+    auto count = [&](std::string_view suffix = "") {
         std::error_code ec;
         std::size_t n = 0;
         for (auto it = std::filesystem::directory_iterator(spool, ec);
              !ec && it != std::filesystem::directory_iterator();
              it.increment(ec)) {
-            ++n;
+            n += it->path().filename().string().ends_with(suffix) ? 1 : 0;
         }
         return n;
     };
@@ -1032,7 +1035,7 @@ TEST_F(ReleasesTest, SpoolLeftoversAreSweptAtStartAndByCleanup) {
                               "\r\nContent-Type: application/octet-stream\r\nContent-Length: 1048576\r\n\r\n" +
                               std::string(300 * 1024, 'z')));
         auto deadline = std::chrono::steady_clock::now() + 10s;
-        while (count() == 0 && std::chrono::steady_clock::now() < deadline) {
+        while (count(".part") == 0 && std::chrono::steady_clock::now() < deadline) {
             std::this_thread::sleep_for(20ms);
         }
         ASSERT_EQ(count(), 1u);

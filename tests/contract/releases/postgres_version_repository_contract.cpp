@@ -53,6 +53,10 @@ VersionRepositoryAdapter postgres_version_repository() {
                     return instance;
                 }
                 fixture->repo = std::move(repo).value();
+                instance.open_another = [url = fixture->url]() -> std::unique_ptr<releases::VersionRepository> {
+                    auto another = PgVersionRepository::open(url);
+                    return another.ok() ? std::move(another).value() : nullptr;
+                };
                 instance.port = fixture->repo.get();
                 instance.owner = std::move(fixture);
                 return instance;

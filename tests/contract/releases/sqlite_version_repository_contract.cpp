@@ -38,6 +38,10 @@ VersionRepositoryAdapter sqlite_version_repository() {
                     return instance;
                 }
                 fixture->repo = std::move(repo).value();
+                instance.open_another = [file]() -> std::unique_ptr<releases::VersionRepository> {
+                    auto another = SqliteVersionRepository::open(file);
+                    return another.ok() ? std::move(another).value() : nullptr;
+                };
                 instance.port = fixture->repo.get();
                 instance.owner = std::move(fixture);
                 return instance;

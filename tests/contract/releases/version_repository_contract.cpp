@@ -652,5 +652,67 @@ TEST_P(VersionRepositoryContract, UpdateToAnUnknownArtifactIsUnprocessableAndCha
     EXPECT_FALSE(got.artifact);
 }
 
+// ---- Several openers of one store (replicas, or two processes on one file) ----
+
+// Each sees the other's writes and catalog revision, and the compare-and-set
+// holds across them.
+TEST_P(VersionRepositoryContract, TwoOpenersSeeEachOthersWrites) {
+    if (!instance().open_another) {
+        GTEST_SKIP() << GetParam().name << " lives in one process's memory: there is no second opener";
+    }
+    auto second = instance().open_another();
+    ASSERT_NE(second, nullptr);
+
+    const auto before = second->catalog_revision();
+    ASSERT_TRUE(before.ok());
+    auto created = repo().create(version(210));
+    ASSERT_TRUE(created.ok()) << created.error().message;
+    const auto after = second->catalog_revision();
+    ASSERT_TRUE(after.ok());
+    EXPECT_NE(*after, *before);
+    auto seen = second->get(created->id);
+    ASSERT_TRUE(seen.ok());
+    EXPECT_EQ(seen->version_code, 210);
+
+    auto won = second->update(*seen, 1);
+    ASSERT_TRUE(won.ok()) << won.error().message;
+    auto lost = repo().update(*created, 1);
+    ASSERT_FALSE(lost.ok());
+    EXPECT_EQ(lost.error().code, ErrorCode::PreconditionFailed);
+}
+
+TEST_P(VersionRepositoryContract, ConcurrentWritersAndReadersOnTwoOpeners) {
+    if (!instance().open_another) {
+        GTEST_SKIP() << GetParam().name << " lives in one process's memory: there is no second opener";
+    }
+    auto second = instance().open_another();
+    ASSERT_NE(second, nullptr);
+    const auto start = repo().catalog_revision();
+    ASSERT_TRUE(start.ok());
+    std::vector<std::thread> threads;
+    std::atomic<int> failures{0};
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&, t] {
+            releases::VersionRepository& r = t % 2 == 0 ? repo() : *second;
+            for (int i = 0; i < 25; ++i) {
+                if (!r.create(version(t * 1000 + i)).ok()) {
+                    ++failures;
+                }
+                if (!r.catalog_revision().ok() || !r.load_catalog().ok()) {
+                    ++failures;
+                }
+            }
+        });
+    }
+    for (auto& t : threads) {
+        t.join();
+    }
+    EXPECT_EQ(failures.load(), 0);
+    auto catalog = repo().load_catalog();
+    ASSERT_TRUE(catalog.ok());
+    EXPECT_EQ(catalog->enabled_versions.size(), 100u);
+    EXPECT_EQ(catalog->revision, *start + 100);
+}
+
 }  // namespace
 }  // namespace beacon::contract

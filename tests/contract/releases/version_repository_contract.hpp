@@ -12,10 +12,21 @@
 //                            ::testing::Values(postgres_version_repository()),
 //                            store_adapter_name<releases::VersionRepository>);
 
+#include <functional>
+#include <memory>
+
 #include "contract/adapter_contract.hpp"
 #include "releases/version_repository.hpp"
 
 namespace beacon::contract {
+
+template <>
+struct AdapterTraits<releases::VersionRepository> {
+    // Opens a second repository on the same storage, as another replica or
+    // process would (the same database file, the same PostgreSQL schema).
+    // Unset for an adapter that lives in one process's memory.
+    std::function<std::unique_ptr<releases::VersionRepository>()> open_another;
+};
 
 using VersionRepositoryAdapter = StoreAdapter<releases::VersionRepository>;
 
