@@ -136,6 +136,18 @@ Result<void> query(Connection& c, std::string_view sql, std::string_view what, B
     }
 }
 
+// query() for at most one row: what `read` made of it, or nullopt for none.
+template <typename T, typename Bind, typename Read>
+Result<std::optional<T>> query_one(
+    Connection& c, std::string_view sql, std::string_view what, Bind&& bind, Read&& read) {
+    std::optional<T> out;
+    auto r = query(c, sql, what, std::forward<Bind>(bind), [&](Statement& row) { out = read(row); });
+    if (!r) {
+        return std::move(r).error();
+    }
+    return out;
+}
+
 // Like query() for statements that change rows; returns how many changed.
 template <typename Bind>
 Result<std::int64_t> execute(Connection& c, std::string_view sql, std::string_view what, Bind&& bind) {

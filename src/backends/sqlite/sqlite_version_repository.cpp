@@ -257,20 +257,15 @@ Result<ReleaseVersion> SqliteVersionRepository::create(const ReleaseVersion& ver
 
 Result<ReleaseVersion> SqliteVersionRepository::get(std::int64_t id) {
     std::lock_guard lock(reader_mutex_);
-    std::optional<ReleaseVersion> out;
-    auto r = query(
-        *reader_,
-        sql::kSelectVersion,
-        "reading version",
-        [&](Statement& s) { s.bind(1, id); },
-        [&](Statement& row) { out = read_version(row); });
-    if (!r) {
-        return std::move(r).error();
-    }
+    auto out = query_one<ReleaseVersion>(
+        *reader_, sql::kSelectVersion, "reading version", [&](Statement& s) { s.bind(1, id); }, read_version);
     if (!out) {
+        return std::move(out).error();
+    }
+    if (!*out) {
         return version_not_found(id);
     }
-    return std::move(*out);
+    return std::move(**out);
 }
 
 Result<VersionPage> SqliteVersionRepository::list(const VersionFilter& filter,
@@ -510,20 +505,15 @@ Result<PutArtifactResult> SqliteVersionRepository::put_artifact(const ArtifactRe
 
 Result<ArtifactRecord> SqliteVersionRepository::get_artifact(std::string_view key) {
     std::lock_guard lock(reader_mutex_);
-    std::optional<ArtifactRecord> out;
-    auto r = query(
-        *reader_,
-        sql::kSelectArtifact,
-        "reading artifact",
-        [&](Statement& s) { s.bind(1, key); },
-        [&](Statement& row) { out = read_artifact(row); });
-    if (!r) {
-        return std::move(r).error();
-    }
+    auto out = query_one<ArtifactRecord>(
+        *reader_, sql::kSelectArtifact, "reading artifact", [&](Statement& s) { s.bind(1, key); }, read_artifact);
     if (!out) {
+        return std::move(out).error();
+    }
+    if (!*out) {
         return releases::artifact_not_found(key);
     }
-    return std::move(*out);
+    return std::move(**out);
 }
 
 Result<std::int64_t> SqliteVersionRepository::count_versions_using(std::string_view key) {
