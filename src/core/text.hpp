@@ -18,5 +18,7 @@ std::string to_lower(std::string_view s);
 std::string_view trim(std::string_view s);
 // ASCII case-insensitive equality.
 bool iequals(std::string_view a, std::string_view b);
+// `s` as XML character data or an attribute value: & < > " escaped.
+std::string xml_escape(std::string_view s);
 
 }  // namespace beacon

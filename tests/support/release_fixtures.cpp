@@ -8,6 +8,7 @@
 #include <sstream>
 #include <vector>
 
+#include "core/text.hpp"
 #include "support/server_process.hpp"
 
 namespace beacon::test {
@@ -23,29 +24,6 @@ std::string shell_quote(std::string_view s) {
         }
     }
     out += "'";
-    return out;
-}
-
-std::string xml_escape(std::string_view s) {
-    std::string out;
-    for (char c : s) {
-        switch (c) {
-            case '&':
-                out += "&amp;";
-                break;
-            case '<':
-                out += "&lt;";
-                break;
-            case '>':
-                out += "&gt;";
-                break;
-            case '"':
-                out += "&quot;";
-                break;
-            default:
-                out.push_back(c);
-        }
-    }
     return out;
 }
 

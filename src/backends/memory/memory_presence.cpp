@@ -666,24 +666,24 @@ std::size_t MemoryPresence::kept_actors_for_test() {
     return n;
 }
 
-Result<std::int64_t> MemoryPresence::count_online(TimePoint now) {
-    const std::int64_t now_ms = to_epoch_ms(now);
+template <typename PerShard>
+std::int64_t MemoryPresence::sum_over_shards(PerShard&& per_shard) {
     std::int64_t total = 0;
     for (std::size_t i = 0; i < kShards; ++i) {
         std::lock_guard lock(shards_[i].mu);
-        total += shards_[i].count(now_ms);
+        total += per_shard(shards_[i]);
     }
     return total;
 }
 
+Result<std::int64_t> MemoryPresence::count_online(TimePoint now) {
+    const std::int64_t now_ms = to_epoch_ms(now);
+    return sum_over_shards([now_ms](Shard& shard) { return shard.count(now_ms); });
+}
+
 Result<std::int64_t> MemoryPresence::remove_expired(TimePoint now) {
     const std::int64_t now_ms = to_epoch_ms(now);
-    std::int64_t total = 0;
-    for (std::size_t i = 0; i < kShards; ++i) {
-        std::lock_guard lock(shards_[i].mu);
-        total += shards_[i].remove(now_ms);
-    }
-    return total;
+    return sum_over_shards([now_ms](Shard& shard) { return shard.remove(now_ms); });
 }
 
 Result<void> MemoryPresence::add_to_dau(std::span<const telemetry::DauMark> marks) {

@@ -116,6 +116,9 @@ private:
     struct DaySketches;
 
     Shard& shard_for(std::uint64_t hash);
+    // per_shard(shard) under each shard's lock in turn, summed.
+    template <typename PerShard>
+    std::int64_t sum_over_shards(PerShard&& per_shard);
     Result<void> load(const std::filesystem::path& path);
     Result<void> parse_snapshot(std::span<const std::uint8_t> bytes);
     std::string serialize(std::int64_t now_ms);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "backends/s3/s3_client.hpp"
+#include "core/text.hpp"
 #include "releases/artifact_key.hpp"
 #include "releases/sha256_stream.hpp"
 
@@ -64,29 +65,6 @@ Result<std::string> sha256_of_range(int fd, std::uint64_t offset, std::uint64_t 
         done += static_cast<std::uint64_t>(n);
     }
     return hash.hex_digest();
-}
-
-std::string xml_escape(std::string_view s) {
-    std::string out;
-    for (char c : s) {
-        switch (c) {
-            case '&':
-                out += "&amp;";
-                break;
-            case '<':
-                out += "&lt;";
-                break;
-            case '>':
-                out += "&gt;";
-                break;
-            case '"':
-                out += "&quot;";
-                break;
-            default:
-                out += c;
-        }
-    }
-    return out;
 }
 
 // "http(s)://authority" -> scheme, authority; no path, query or credentials.
