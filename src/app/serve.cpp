@@ -10,6 +10,7 @@
 
 #include "app/backends.hpp"
 #include "auth/jwt.hpp"
+#include "http/audience_routes.hpp"
 #include "http/job_routes.hpp"
 #include "http/release_routes.hpp"
 #include "http/server.hpp"
@@ -187,6 +188,8 @@ int serve(Config config) {
         files.path_for = b.file_path;
     }
     http::add_release_routes(router, release_api);
+    http::AudienceApi audience_api{presence_service, *b.events, release_service, clock, settings};
+    http::add_audience_routes(router, audience_api);
     if (b.verify_file_link) {
         http::add_file_routes(router, files);
     }

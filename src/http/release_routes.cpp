@@ -26,15 +26,6 @@ Response version_response(bh::status status, const ReleaseVersion& v) {
     return res;
 }
 
-std::optional<std::int64_t> parse_id(std::string_view s) {
-    std::int64_t id = 0;
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), id);
-    if (ec != std::errc{} || p != s.data() + s.size() || id <= 0) {
-        return std::nullopt;
-    }
-    return id;
-}
-
 // The version a /admin/versions/{id}... request names, and its If-Match
 // revision (`"<revision>"`, quotes optional, W/ tolerated; `*` or absent: no
 // check) when `with_if_match`. NotFound for an id that is not a positive
@@ -44,7 +35,7 @@ struct VersionTarget {
     std::optional<std::int64_t> if_match;
 };
 Result<VersionTarget> version_target(const Request& req, bool with_if_match) {
-    auto id = parse_id(req.params[0]);
+    auto id = parse_version_id(req.params[0]);
     if (!id) {
         return make_error(ErrorCode::NotFound, "no version with that id");
     }
@@ -59,7 +50,7 @@ Result<VersionTarget> version_target(const Request& req, bool with_if_match) {
     if (v.size() >= 2 && v.front() == '"' && v.back() == '"') {
         v = v.substr(1, v.size() - 2);
     }
-    t.if_match = parse_id(v);
+    t.if_match = parse_version_id(v);
     if (!t.if_match) {
         return invalid_field("If-Match", "must be the version's ETag, e.g. \"3\"");
     }
@@ -302,6 +293,15 @@ asio::awaitable<Response> check_update(ReleaseApi& api, Request& req) {
 }
 
 }  // namespace
+
+std::optional<std::int64_t> parse_version_id(std::string_view s) {
+    std::int64_t id = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), id);
+    if (ec != std::errc{} || p != s.data() + s.size() || id <= 0) {
+        return std::nullopt;
+    }
+    return id;
+}
 
 void add_release_routes(Router& router, ReleaseApi& api) {
     auto bind = [&api](auto fn) { return [&api, fn](Request& r) { return fn(api, r); }; };

@@ -1,6 +1,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
 
 #include <boost/asio/thread_pool.hpp>
 
@@ -28,6 +31,9 @@ struct ReleaseApi {
 
 // /admin/versions* (the upload included) and GET /app/version/check.
 void add_release_routes(Router& router, ReleaseApi& api);
+
+// The {id} of /admin/versions/{id}...: a positive integer, else nullopt (a 404).
+std::optional<std::int64_t> parse_version_id(std::string_view s);
 
 // POST /admin/versions/upload's handler (http/artifact_upload.cpp).
 boost::asio::awaitable<Response> upload_artifact(ReleaseApi& api, Request& req);

@@ -13,6 +13,7 @@
 #include "telemetry/event_batch.hpp"
 #include "telemetry/event_listing.hpp"
 #include "telemetry/history.hpp"
+#include "telemetry/version_reports.hpp"
 
 namespace beacon::http {
 namespace {
@@ -39,6 +40,7 @@ json::object event_json(const telemetry::Event& e) {
     o["deviceModel"] = opt_json(e.device_model);
     o["region"] = opt_json(e.region);
     o["sessionId"] = opt_json(e.session_id);
+    o["versionCode"] = e.version_code ? json::value(*e.version_code) : json::value(nullptr);
     o["timestamp"] = format_iso8601(e.event_time);
     o["receivedAt"] = format_iso8601(e.received_at);
     if (e.properties_json.empty()) {
@@ -249,6 +251,28 @@ asio::awaitable<Response> history(TelemetryApi& api, Request& req) {
         json::object{{"interval", telemetry::history_interval_name(h->interval)}, {"points", std::move(points)}});
 }
 
+asio::awaitable<Response> peaks(TelemetryApi& api, Request& req) {
+    auto to = day_param(req, "to");
+    if (!to) {
+        co_return problem_response(to.error());
+    }
+    auto from = day_param(req, "from");
+    if (!from) {
+        co_return problem_response(from.error());
+    }
+    auto days = telemetry::online_peaks(api.snapshots, *from, *to, api.clock.now(), api.settings.tz);
+    if (!days) {
+        co_return problem_response(days.error());
+    }
+    json::array out;
+    for (const auto& d : *days) {
+        out.push_back(
+            json::object{{"day", format_day(d.day)}, {"peak", d.peak.online}, {"at", format_iso8601(d.peak.at)}});
+    }
+    co_return json_response(bh::status::ok,
+                            json::object{{"timezone", api.settings.tz.name()}, {"days", std::move(out)}});
+}
+
 }  // namespace
 
 void add_telemetry_routes(Router& router, TelemetryApi& api) {
@@ -266,6 +290,7 @@ void add_telemetry_routes(Router& router, TelemetryApi& api) {
     router.add("GET", "/admin/telemetry/dau", admin_read, bind(dau));
     router.add("GET", "/admin/telemetry/events", admin_read, bind(list_events));
     router.add("GET", "/admin/telemetry/online/history", admin_read, bind(history));
+    router.add("GET", "/admin/telemetry/online/peaks", admin_read, bind(peaks));
 }
 
 }  // namespace beacon::http

@@ -628,6 +628,11 @@ Result<bool> ReleaseService::refresh_if_stale() {
     return true;
 }
 
+Result<std::map<std::int64_t, std::string>> ReleaseService::version_names(Platform platform,
+                                                                          std::span<const std::int64_t> codes) {
+    return repository_.version_names(platform, codes);
+}
+
 std::optional<std::int64_t> ReleaseService::snapshot_revision() const {
     return snapshot_.load(std::memory_order_acquire)->revision;
 }

@@ -27,9 +27,11 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -167,6 +169,9 @@ public:
     Result<ReleaseVersion> get(std::int64_t id);
 
     Result<VersionListing> list(const VersionListQuery& query);
+
+    // The catalog's name of each of `codes` on `platform` (VersionRepository::version_names).
+    Result<std::map<std::int64_t, std::string>> version_names(Platform platform, std::span<const std::int64_t> codes);
 
     // Applies `patch`; the create rules apply to the merged version. With
     // `if_match`, a stored revision other than it is PreconditionFailed and

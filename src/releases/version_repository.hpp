@@ -1,7 +1,9 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -123,6 +125,12 @@ public:
     virtual Result<ReleaseVersion> remove(std::int64_t id,
                                           std::optional<std::int64_t> expected_revision,
                                           TimePoint now) = 0;
+
+    // The name of each of `codes` on `platform`: of its version on channel
+    // "stable", else on the first channel by name; codes without a version
+    // are left out. At most a few thousand codes.
+    virtual Result<std::map<std::int64_t, std::string>> version_names(Platform platform,
+                                                                      std::span<const std::int64_t> codes) = 0;
 
     // The current catalog revision (see above).
     virtual Result<std::int64_t> catalog_revision() = 0;

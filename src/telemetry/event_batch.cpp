@@ -10,6 +10,7 @@
 #include "core/json_write.hpp"
 #include "core/time_format.hpp"
 #include "telemetry/properties_spans.hpp"
+#include "telemetry/version_code.hpp"
 
 namespace beacon::telemetry {
 namespace {
@@ -28,6 +29,7 @@ struct Context {
     std::optional<std::string> device_model;
     std::optional<std::string> region;
     std::optional<std::string> session_id;
+    std::optional<VersionCode> version_code;
 };
 
 // Reads one context field from `obj` into `ctx`. Returns an error message, or
@@ -36,6 +38,10 @@ std::string read_context_field(const json::object& obj, std::string_view key, Co
     const json::value* v = obj.if_contains(key);
     if (v == nullptr || v->is_null()) {
         return {};
+    }
+    if (key == "versionCode") {  // the one context field that is a number
+        ctx.version_code = read_version_code(*v);
+        return ctx.version_code ? std::string() : std::string(kVersionCodeRule);
     }
     const json::string* s = v->if_string();
     if (s == nullptr) {
@@ -78,7 +84,7 @@ std::string read_context_field(const json::object& obj, std::string_view key, Co
 }
 
 constexpr std::string_view kContextKeys[] = {
-    "installId", "userId", "platform", "appVersion", "osVersion", "deviceModel", "region", "sessionId"};
+    "installId", "userId", "platform", "appVersion", "osVersion", "deviceModel", "region", "sessionId", "versionCode"};
 
 // Fills `ctx` from `obj`; on the first bad field returns its key and message.
 std::optional<std::pair<std::string_view, std::string>> read_context(const json::object& obj, Context& ctx) {
@@ -228,6 +234,7 @@ std::optional<Rejection> parse_event(std::size_t index,
     out.device_model = std::move(ctx.device_model);
     out.region = std::move(ctx.region);
     out.session_id = std::move(ctx.session_id);
+    out.version_code = ctx.version_code;
     out.properties_json = std::move(properties);
     return std::nullopt;
 }

@@ -131,9 +131,11 @@ std::optional<Error> EventIngestor::commit(std::vector<Pending>& group) {
     std::vector<DauMark> marks;
     for (std::size_t i = 0; i < all.size(); ++i) {
         const Event& e = all[i];
-        if ((*stored)[i] && e.event_name == "app_session_start") {
-            marks.push_back(DauMark{
-                tz_.day_of(e.event_time), e.platform.value_or(Platform::Unknown), actor_key(e.install_id, e.user_id)});
+        if ((*stored)[i] && e.event_name == kSessionStart) {
+            marks.push_back(DauMark{tz_.day_of(e.event_time),
+                                    e.platform.value_or(Platform::Unknown),
+                                    actor_key(e.install_id, e.user_id),
+                                    e.version_code});
         }
     }
     if (!marks.empty()) {

@@ -25,6 +25,21 @@ struct EventPage {
     bool has_more = false;      // more rows match past the last one returned
 };
 
+// Of the actors of one platform with an app_session_start at or after some
+// time, how many were last seen below a version code.
+struct LeftBehindCounts {
+    std::int64_t actors = 0;
+    std::int64_t below = 0;    // latest session start's code < the code asked
+    std::int64_t unknown = 0;  // latest session start had no code
+};
+
+// One bucket of a version's adoption.
+struct AdoptionCounts {
+    TimePoint at;                        // the bucket's start
+    std::int64_t installs = 0;           // distinct installs at the version
+    std::int64_t platform_installs = 0;  // distinct installs of the platform
+};
+
 // Port: the append-only event log (telemetry_events).
 // Thread-safe. Errors: Unavailable when the database cannot be reached.
 class EventStore {
@@ -44,6 +59,21 @@ public:
     // event_time in [from, to): overall, by platform and by region, absent
     // values counted under "unknown".
     virtual Result<DailyCounts> count_session_actors(TimePoint from, TimePoint to) = 0;
+
+    // Of the actors whose latest app_session_start on `platform` (events
+    // with no platform: Platform::Unknown) has event_time >= since, how many
+    // had a version code below `code` in it, and how many none. An actor's
+    // latest session start is the one with the greatest event_time; on a
+    // tie, the one stored last. Exact.
+    virtual Result<LeftBehindCounts> count_left_behind(Platform platform, TimePoint since, VersionCode code) = 0;
+
+    // Per bucket, distinct installs with an app_session_start on `platform`
+    // at version `code` in it, and distinct installs with one on `platform`
+    // at all. Buckets must be sorted and disjoint; those without any session
+    // start are left out; the rest come in bucket order.
+    virtual Result<std::vector<AdoptionCounts>> count_adoption(Platform platform,
+                                                               VersionCode code,
+                                                               std::span<const TimeRange> buckets) = 0;
 
     // Retention: removes events with event_time < t; returns how many. An
     // adapter may remove whole periods instead (PostgreSQL: calendar months

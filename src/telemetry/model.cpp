@@ -1,5 +1,6 @@
 #include "telemetry/model.hpp"
 
+#include <algorithm>
 #include <array>
 
 #include "core/text.hpp"
@@ -113,6 +114,15 @@ std::optional<std::string> normalize_region(std::string_view s) {
         out[i] = c;
     }
     return out;
+}
+
+void sort_version_counts(std::vector<VersionCount>& counts) {
+    std::sort(counts.begin(), counts.end(), [](const VersionCount& a, const VersionCount& b) {
+        if (a.version_code.has_value() != b.version_code.has_value()) {
+            return a.version_code.has_value();  // the null group last
+        }
+        return a.version_code > b.version_code;
+    });
 }
 
 }  // namespace beacon::telemetry

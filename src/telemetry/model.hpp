@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/clock.hpp"
 
@@ -17,6 +18,21 @@ enum class Platform : std::uint8_t { Android, Ios, Web, Desktop, Other, Unknown 
 // Case-insensitive; nullopt for anything but android, ios, web, desktop, other.
 std::optional<Platform> parse_platform(std::string_view text);
 std::string_view to_string(Platform p);
+
+// An app's build number (Android versionCode, iOS CFBundleVersion) as
+// telemetry carries it: 0 to 2147483647.
+using VersionCode = std::int32_t;
+inline constexpr std::int64_t kMaxVersionCode = 2147483647;
+
+// Actors counted per build: `version_code` nullopt is the group of actors
+// that named none.
+struct VersionCount {
+    std::optional<VersionCode> version_code;
+    std::int64_t count = 0;
+};
+// Highest code first, the group without a code last: the order of every
+// per-version listing.
+void sort_version_counts(std::vector<VersionCount>& counts);
 
 // The identity online counts and DAU deduplicate on: the userId when present,
 // else the installId. Prefixes keep the two spaces apart ("u:" / "i:"), so a
@@ -37,6 +53,9 @@ bool is_valid_event_name(std::string_view s);  // 1..64 of [A-Za-z0-9_.:-]
 // Two ASCII letters; returns the upper-cased form.
 std::optional<std::string> normalize_region(std::string_view s);
 
+// The event that starts a session: DAU, versions and adoption count these.
+inline constexpr std::string_view kSessionStart = "app_session_start";
+
 // One stored telemetry event (a row of telemetry_events).
 struct Event {
     std::int64_t id = 0;  // assigned by the store; increasing
@@ -52,7 +71,14 @@ struct Event {
     std::optional<std::string> device_model;
     std::optional<std::string> region;
     std::optional<std::string> session_id;
+    std::optional<VersionCode> version_code;
     std::string properties_json;  // serialized JSON object; empty when absent
+};
+
+// A half-open span of time [from, to): one bucket or one day of a listing.
+struct TimeRange {
+    TimePoint from;
+    TimePoint to;
 };
 
 // Distinct-actor counts for one day. Keys of the maps are platform names
@@ -76,6 +102,12 @@ struct OnlineSnapshot {
     TimePoint ts;
     std::int64_t online = 0;
     std::int64_t window_seconds = 0;
+};
+
+// The highest snapshot of a span of time.
+struct OnlinePeak {
+    std::int64_t online = 0;
+    TimePoint at;  // the first snapshot with that count
 };
 
 // One aggregated bucket of snapshots.

@@ -4,6 +4,8 @@
 
 #include <boost/json.hpp>
 
+#include "telemetry/version_code.hpp"
+
 namespace beacon::telemetry {
 namespace {
 
@@ -84,6 +86,13 @@ Result<Heartbeat> parse_heartbeat(const json::value& body, const std::optional<s
             return invalid_field("region", "must be two ASCII letters (ISO 3166-1 alpha-2)");
         }
     }
+
+    if (const json::value* code = o->if_contains("versionCode"); code != nullptr && !code->is_null()) {
+        hb.version_code = read_version_code(*code);
+        if (!hb.version_code) {
+            return invalid_field("versionCode", std::string(kVersionCodeRule));
+        }
+    }
     return hb;
 }
 
@@ -108,7 +117,10 @@ void PresenceService::stop() {
 }
 
 HeartbeatMark PresenceService::mark(const Heartbeat& hb, TimePoint now) const {
-    return HeartbeatMark{actor_key(hb.install_id, hb.user_id), now + std::chrono::seconds(settings_.online_window_s)};
+    return HeartbeatMark{actor_key(hb.install_id, hb.user_id),
+                         now + std::chrono::seconds(settings_.online_window_s),
+                         hb.platform.value_or(Platform::Unknown),
+                         hb.version_code};
 }
 
 void PresenceService::record(const Heartbeat& hb, HeartbeatDone done) {
@@ -120,7 +132,7 @@ void PresenceService::record(const Heartbeat& hb, HeartbeatDone done) {
         });
         return;
     }
-    auto r = store_.record_heartbeat(m.actor, m.expires_at);
+    auto r = store_.record_heartbeat(m);
     done(r ? Result<TimePoint>(now) : Result<TimePoint>(std::move(r).error()));
 }
 
@@ -158,6 +170,33 @@ Result<Realtime> PresenceService::realtime() {
         return std::move(dau).error();
     }
     return Realtime{*online_now, today, std::move(*dau)};
+}
+
+Result<VersionAudience> PresenceService::versions(Platform platform) {
+    VersionAudience audience;
+    audience.at = clock_.now();
+    audience.day = settings_.tz.day_of(audience.at);
+    auto online = store_.count_online_by_version(platform, audience.at);
+    if (!online) {
+        return std::move(online).error();
+    }
+    auto dau = store_.estimate_dau(audience.day);
+    if (!dau) {
+        return std::move(dau).error();
+    }
+    auto dau_by_version = store_.estimate_dau_by_version(audience.day, platform);
+    if (!dau_by_version) {
+        return std::move(dau_by_version).error();
+    }
+    for (const VersionCount& v : *online) {
+        audience.online += v.count;
+    }
+    if (auto it = dau->by_platform.find(std::string(to_string(platform))); it != dau->by_platform.end()) {
+        audience.dau_approx = it->second;
+    }
+    audience.online_by_version = std::move(*online);
+    audience.dau_by_version = std::move(*dau_by_version);
+    return audience;
 }
 
 }  // namespace beacon::telemetry

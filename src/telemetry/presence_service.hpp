@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <boost/json/value.hpp>
 
@@ -24,11 +25,12 @@ struct Heartbeat {
     std::optional<Platform> platform;
     std::optional<std::string> app_version;
     std::optional<std::string> region;
+    std::optional<VersionCode> version_code;
 };
 
 // Validates a heartbeat body ({"installId", "userId"?, "platform"?,
-// "appVersion"?, "region"?}); `token_user` overrides userId. InvalidArgument
-// names the field.
+// "appVersion"?, "region"?, "versionCode"?}); `token_user` overrides userId.
+// InvalidArgument names the field.
 Result<Heartbeat> parse_heartbeat(const boost::json::value& body, const std::optional<std::string>& token_user);
 
 struct OnlineCount {
@@ -41,6 +43,15 @@ struct Realtime {
     OnlineCount online;
     Day day;
     DauEstimate dau;
+};
+
+struct VersionAudience {
+    TimePoint at;
+    Day day;                      // today in the reporting zone
+    std::int64_t online = 0;      // the platform's actors online now
+    std::int64_t dau_approx = 0;  // the platform's estimate of today
+    std::vector<VersionCount> online_by_version;
+    std::vector<VersionCount> dau_by_version;
 };
 
 // How heartbeats reach the presence store: chosen once, by whoever picks
@@ -79,6 +90,9 @@ public:
     Result<OnlineCount> online();
     // Online count plus today's DAU estimate (today in the reporting zone).
     Result<Realtime> realtime();
+    // GET /admin/telemetry/versions without the names: the platform's online
+    // actors and today's estimate, in total and per version code.
+    Result<VersionAudience> versions(Platform platform);
 
     std::int64_t heartbeat_interval_s() const { return settings_.heartbeat_interval_s; }
     std::int64_t window_s() const { return settings_.online_window_s; }

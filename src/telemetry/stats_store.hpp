@@ -1,5 +1,7 @@
 #pragma once
 
+#include <optional>
+#include <span>
 #include <vector>
 
 #include "core/result.hpp"
@@ -26,6 +28,9 @@ public:
     // aligned to the Unix epoch (UTC); empty buckets omitted; sorted by time;
     // avg rounded to 2 decimals.
     virtual Result<std::vector<SnapshotBucket>> buckets(Millis interval, TimePoint from, TimePoint to) = 0;
+    // Per range, the highest snapshot in it and the earliest ts that
+    // reached it; nullopt for a range without snapshots. Parallel to `ranges`.
+    virtual Result<std::vector<std::optional<OnlinePeak>>> peaks(std::span<const TimeRange> ranges) = 0;
     // Retention: removes snapshots with ts < t; returns how many.
     virtual Result<std::int64_t> delete_snapshots_before(TimePoint t) = 0;
 };

@@ -7,6 +7,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -254,6 +255,7 @@ TEST_P(EventStoreContract, ListRoundTripsEveryField) {
     full.device_model = "iPhone15,2";
     full.region = "CN";
     full.session_id = "s-1";
+    full.version_code = 2147483647;
     full.properties_json = R"({"coupon":"X1","amount":12.5,"nested":{"a":[1,2]}})";
     Event bare = event("install-0002", std::nullopt, "page_view", kT0);
     append(store(), {full, bare});
@@ -276,6 +278,7 @@ TEST_P(EventStoreContract, ListRoundTripsEveryField) {
     EXPECT_EQ(f.device_model, full.device_model);
     EXPECT_EQ(f.region, full.region);
     EXPECT_EQ(f.session_id, full.session_id);
+    EXPECT_EQ(f.version_code, full.version_code);
     // The same JSON value; PostgreSQL's jsonb may reorder keys and spacing.
     EXPECT_EQ(boost::json::parse(f.properties_json), boost::json::parse(full.properties_json));
 
@@ -287,6 +290,7 @@ TEST_P(EventStoreContract, ListRoundTripsEveryField) {
     EXPECT_EQ(b.device_model, std::nullopt);
     EXPECT_EQ(b.region, std::nullopt);
     EXPECT_EQ(b.session_id, std::nullopt);
+    EXPECT_EQ(b.version_code, std::nullopt);
     EXPECT_EQ(b.properties_json, "");
 }
 
@@ -559,6 +563,129 @@ TEST_P(EventStoreContract, DeleteBeforeAMonthStartRemovesExactlyTheMonthsBefore)
     ASSERT_TRUE(deleted.ok()) << deleted.error().message;
     EXPECT_EQ(*deleted, 2) << "the same for exact and month-granular adapters";
     EXPECT_EQ(names(all_events(store())), (std::vector<std::string>{"nov"}));
+}
+
+// ---- versions: who is left behind, adoption ----
+
+Event start(std::string install_id,
+            std::optional<std::string> user_id,
+            Platform platform,
+            std::optional<telemetry::VersionCode> code,
+            TimePoint at) {
+    Event e = session(std::move(install_id), std::move(user_id), platform, std::nullopt, at);
+    e.version_code = code;
+    return e;
+}
+
+telemetry::LeftBehindCounts left_behind(telemetry::EventStore& s,
+                                        Platform platform,
+                                        TimePoint since,
+                                        telemetry::VersionCode code) {
+    auto r = s.count_left_behind(platform, since, code);
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+    return r.ok() ? *r : telemetry::LeftBehindCounts{-1, -1, -1};
+}
+
+std::tuple<std::int64_t, std::int64_t, std::int64_t> tie(const telemetry::LeftBehindCounts& c) {
+    return {c.actors, c.below, c.unknown};
+}
+
+TEST_P(EventStoreContract, LeftBehindCountsEachActorAtItsLatestSessionStart) {
+    append(store(),
+           {start("install-0001", std::nullopt, Platform::Android, 190, kT0 - 3h),
+            start("install-0001", std::nullopt, Platform::Android, 210, kT0 - 1h),  // upgraded: not below
+            start("install-0002", std::nullopt, Platform::Android, 190, kT0 - 2h),
+            start("install-0003", std::nullopt, Platform::Android, std::nullopt, kT0),  // unknown
+            start("install-0004", "user-1", Platform::Android, 150, kT0),
+            start("install-0005", "user-1", Platform::Android, 220, kT0 - 1min),  // same actor, earlier
+            start("install-0006", std::nullopt, Platform::Ios, 100, kT0),         // another platform
+            event("install-0007", std::nullopt, "page_view", kT0)});
+    EXPECT_EQ(tie(left_behind(store(), Platform::Android, kT0 - 1h, 200)), std::make_tuple(3, 1, 1))
+        << "install-0002's only session start is before the window, whose start is inclusive";
+    EXPECT_EQ(tie(left_behind(store(), Platform::Android, kT0 - 1h + 1ms, 200)), std::make_tuple(2, 1, 1))
+        << "install-0001's latest session start is just before the window";
+    EXPECT_EQ(tie(left_behind(store(), Platform::Android, kT0 - 24h, 200)), std::make_tuple(4, 2, 1));
+    EXPECT_EQ(tie(left_behind(store(), Platform::Android, kT0 - 24h, 150)), std::make_tuple(4, 0, 1))
+        << "below is strict";
+    EXPECT_EQ(tie(left_behind(store(), Platform::Ios, kT0 - 24h, 200)), std::make_tuple(1, 1, 0));
+    EXPECT_EQ(tie(left_behind(store(), Platform::Web, kT0 - 24h, 200)), std::make_tuple(0, 0, 0));
+}
+
+TEST_P(EventStoreContract, LeftBehindFollowsLaterAppendsAndIgnoresOlderOnes) {
+    append(store(), {start("install-0001", std::nullopt, Platform::Android, 210, kT0)});
+    // A late-arriving older session start does not move the actor back.
+    append(store(), {start("install-0001", std::nullopt, Platform::Android, 190, kT0 - 1h)});
+    EXPECT_EQ(tie(left_behind(store(), Platform::Android, kT0 - 24h, 200)), std::make_tuple(1, 0, 0));
+    // A newer one does; on a tie, the one stored last wins.
+    append(store(), {start("install-0001", std::nullopt, Platform::Android, 180, kT0 + 1min)});
+    EXPECT_EQ(tie(left_behind(store(), Platform::Android, kT0 - 24h, 200)), std::make_tuple(1, 1, 0));
+    append(store(), {start("install-0001", std::nullopt, Platform::Android, std::nullopt, kT0 + 1min)});
+    EXPECT_EQ(tie(left_behind(store(), Platform::Android, kT0 - 24h, 200)), std::make_tuple(1, 0, 1));
+    // Within one append, the later of two for one actor.
+    append(store(),
+           {start("install-0009", std::nullopt, Platform::Android, 100, kT0 + 2min),
+            start("install-0009", std::nullopt, Platform::Android, 300, kT0 + 1min)});
+    EXPECT_EQ(tie(left_behind(store(), Platform::Android, kT0 - 24h, 200)), std::make_tuple(2, 1, 1));
+    // A duplicate (same eventId) changes nothing.
+    Event dup = start("install-0009", std::nullopt, Platform::Android, 100, kT0 + 3min);
+    dup.event_id = "e-1";
+    append(store(), {dup});
+    Event again = start("install-0009", std::nullopt, Platform::Android, 900, kT0 + 4min);
+    again.event_id = "e-1";
+    append(store(), {again});
+    EXPECT_EQ(tie(left_behind(store(), Platform::Android, kT0 - 24h, 200)), std::make_tuple(2, 1, 1));
+}
+
+TEST_P(EventStoreContract, LeftBehindForgetsActorsWithTheEventsRetentionRemoves) {
+    const TimePoint nov1 = std::chrono::sys_days{std::chrono::year{2026} / 11 / 1};
+    append(store(),
+           {start("install-0001", std::nullopt, Platform::Android, 100, nov1 - std::chrono::days(40)),
+            start("install-0002", std::nullopt, Platform::Android, 100, nov1)});
+    ASSERT_TRUE(store().delete_events_before(nov1).ok());
+    EXPECT_EQ(tie(left_behind(store(), Platform::Android, nov1 - std::chrono::days(60), 200)),
+              std::make_tuple(1, 1, 0));
+}
+
+std::vector<std::tuple<TimePoint, std::int64_t, std::int64_t>> adoption(telemetry::EventStore& s,
+                                                                        Platform platform,
+                                                                        telemetry::VersionCode code,
+                                                                        const std::vector<telemetry::TimeRange>& b) {
+    auto r = s.count_adoption(platform, code, b);
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+    std::vector<std::tuple<TimePoint, std::int64_t, std::int64_t>> out;
+    if (r.ok()) {
+        for (const auto& c : *r) {
+            out.emplace_back(c.at, c.installs, c.platform_installs);
+        }
+    }
+    return out;
+}
+
+TEST_P(EventStoreContract, AdoptionCountsDistinctInstallsPerBucket) {
+    const TimePoint h0 = kT0 - 2h;
+    append(store(),
+           {start("install-0001", std::nullopt, Platform::Android, 210, h0),
+            start("install-0001", std::nullopt, Platform::Android, 210, h0 + 10min),  // same install, same bucket
+            start("install-0002", "user-1", Platform::Android, 200, h0 + 20min),
+            start("install-0003", "user-1", Platform::Android, 210, h0 + 59min),   // installs, not actors
+            start("install-0004", std::nullopt, Platform::Ios, 210, h0 + 30min),   // another platform
+            start("install-0002", std::nullopt, Platform::Android, 210, h0 + 1h),  // upgraded in bucket 2
+            start("install-0005", std::nullopt, Platform::Android, std::nullopt, h0 + 1h + 1min),
+            start("install-0006", std::nullopt, Platform::Android, 210, h0 + 2h),  // = end of bucket 2
+            event("install-0007", std::nullopt, "page_view", h0 + 5min)});
+    Event no_platform = start("install-0008", std::nullopt, Platform::Android, 210, h0);
+    no_platform.platform.reset();
+    append(store(), {no_platform});
+    const std::vector<telemetry::TimeRange> buckets{
+        {h0 - 1h, h0}, {h0, h0 + 1h}, {h0 + 1h, h0 + 2h}, {h0 + 3h, h0 + 4h}};
+    EXPECT_EQ(adoption(store(), Platform::Android, 210, buckets),
+              (std::vector<std::tuple<TimePoint, std::int64_t, std::int64_t>>{{h0, 2, 3}, {h0 + 1h, 1, 2}}))
+        << "empty buckets are left out; an install counts once per bucket";
+    EXPECT_EQ(adoption(store(), Platform::Ios, 210, buckets),
+              (std::vector<std::tuple<TimePoint, std::int64_t, std::int64_t>>{{h0, 1, 1}}));
+    EXPECT_EQ(adoption(store(), Platform::Android, 999, buckets),
+              (std::vector<std::tuple<TimePoint, std::int64_t, std::int64_t>>{{h0, 0, 3}, {h0 + 1h, 0, 2}}));
+    EXPECT_TRUE(adoption(store(), Platform::Android, 210, {}).empty());
 }
 
 }  // namespace

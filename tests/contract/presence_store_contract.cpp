@@ -282,6 +282,117 @@ TEST_P(PresenceStoreContract, DropDauBeforeForgetsOldDays) {
     EXPECT_EQ(estimate(store(), kYesterday).total, 6);
 }
 
+// ---- versions ----
+
+using telemetry::VersionCount;
+
+void beat_at(PresenceStore& s,
+             std::string_view actor,
+             TimePoint expires_at,
+             Platform platform,
+             std::optional<telemetry::VersionCode> code) {
+    auto r = s.record_heartbeat(telemetry::HeartbeatMark{std::string(actor), expires_at, platform, code});
+    ASSERT_TRUE(r.ok()) << r.error().message;
+}
+
+// (code or -1 for none, count) pairs, in the port's order.
+std::vector<std::pair<std::int64_t, std::int64_t>> flat(const Result<std::vector<VersionCount>>& r) {
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+    std::vector<std::pair<std::int64_t, std::int64_t>> out;
+    if (r.ok()) {
+        for (const VersionCount& v : *r) {
+            out.emplace_back(v.version_code ? std::int64_t{*v.version_code} : -1, v.count);
+        }
+    }
+    return out;
+}
+
+using Pairs = std::vector<std::pair<std::int64_t, std::int64_t>>;
+
+TEST_P(PresenceStoreContract, OnlineByVersionCountsEachActorAtItsLatestHeartbeat) {
+    beat_at(store(), "u:alice", kT0 + 180s, Platform::Android, 200);
+    beat_at(store(), "u:bob", kT0 + 180s, Platform::Android, 210);
+    beat_at(store(), "u:carol", kT0 + 180s, Platform::Android, 210);
+    beat_at(store(), "u:dave", kT0 + 180s, Platform::Android, std::nullopt);
+    beat_at(store(), "u:erin", kT0 + 180s, Platform::Ios, 5000);
+    beat_at(store(), "u:frank", kT0 + 180s, Platform::Unknown, 210);
+    EXPECT_EQ(flat(store().count_online_by_version(Platform::Android, kT0)), (Pairs{{210, 2}, {200, 1}, {-1, 1}}))
+        << "highest code first, the group without a code last";
+    EXPECT_EQ(flat(store().count_online_by_version(Platform::Ios, kT0)), (Pairs{{5000, 1}}));
+    EXPECT_TRUE(flat(store().count_online_by_version(Platform::Web, kT0)).empty());
+    EXPECT_EQ(flat(store().count_online_by_version(Platform::Unknown, kT0)), (Pairs{{210, 1}}));
+}
+
+TEST_P(PresenceStoreContract, AnUpgradeMovesTheActorAtOnce) {
+    beat_at(store(), "u:alice", kT0 + 180s, Platform::Android, 200);
+    beat_at(store(), "u:alice", kT0 + 200s, Platform::Android, 210);
+    EXPECT_EQ(flat(store().count_online_by_version(Platform::Android, kT0)), (Pairs{{210, 1}}))
+        << "counted once, at its latest build, within the window of the first heartbeat";
+    beat_at(store(), "u:alice", kT0 + 220s, Platform::Android, std::nullopt);
+    EXPECT_EQ(flat(store().count_online_by_version(Platform::Android, kT0)), (Pairs{{-1, 1}}))
+        << "a heartbeat without a code moves the actor to the null group";
+    beat_at(store(), "u:alice", kT0 + 240s, Platform::Ios, 5000);
+    EXPECT_TRUE(flat(store().count_online_by_version(Platform::Android, kT0)).empty());
+    EXPECT_EQ(flat(store().count_online_by_version(Platform::Ios, kT0)), (Pairs{{5000, 1}}));
+    EXPECT_EQ(online(store(), kT0), 1);
+}
+
+TEST_P(PresenceStoreContract, OnlineByVersionFollowsTheWindowAndExpiry) {
+    beat_at(store(), "u:alice", kT0 + 60s, Platform::Android, 200);
+    beat_at(store(), "u:bob", kT0 + 180s, Platform::Android, 200);
+    EXPECT_EQ(flat(store().count_online_by_version(Platform::Android, kT0 + 100s)), (Pairs{{200, 1}}));
+    EXPECT_EQ(flat(store().count_online_by_version(Platform::Android, kT0)), (Pairs{{200, 2}}))
+        << "a count at an earlier time still sees both";
+    EXPECT_EQ(remove_expired(store(), kT0 + 100s), 1);
+    EXPECT_EQ(flat(store().count_online_by_version(Platform::Android, kT0)), (Pairs{{200, 1}}));
+    EXPECT_TRUE(flat(store().count_online_by_version(Platform::Android, kT0 + 180s)).empty());
+    // An expired actor that comes back is counted at its new build only.
+    beat_at(store(), "u:alice", kT0 + 400s, Platform::Android, 210);
+    EXPECT_EQ(flat(store().count_online_by_version(Platform::Android, kT0 + 200s)), (Pairs{{210, 1}}));
+}
+
+TEST_P(PresenceStoreContract, ManyHeartbeatsAtOnceKeepTheirVersions) {
+    std::vector<telemetry::HeartbeatMark> marks;
+    for (int i = 0; i < 2100; ++i) {
+        marks.push_back(
+            telemetry::HeartbeatMark{"i:device-" + std::to_string(i), kT0 + 180s, Platform::Android, 200 + (i % 3)});
+    }
+    marks.push_back(telemetry::HeartbeatMark{"i:device-0", kT0 + 180s, Platform::Android, 299});
+    auto r = store().record_heartbeats(marks);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(flat(store().count_online_by_version(Platform::Android, kT0)),
+              (Pairs{{299, 1}, {202, 700}, {201, 700}, {200, 699}}));
+}
+
+TEST_P(PresenceStoreContract, DauEstimateByVersionCountsEachCodeOfTheDay) {
+    std::vector<DauMark> batch;
+    for (int i = 0; i < 40; ++i) {
+        batch.push_back(DauMark{kToday, Platform::Android, "u:" + std::to_string(i), 210});
+    }
+    for (int i = 30; i < 50; ++i) {  // ten of them used 200 earlier today
+        batch.push_back(DauMark{kToday, Platform::Android, "u:" + std::to_string(i), 200});
+    }
+    batch.push_back(DauMark{kToday, Platform::Android, "u:nocode", std::nullopt});
+    batch.push_back(DauMark{kToday, Platform::Ios, "u:0", 5000});
+    batch.push_back(DauMark{kYesterday, Platform::Android, "u:old", 190});
+    add(store(), batch);
+    const auto today = flat(store().estimate_dau_by_version(kToday, Platform::Android));
+    ASSERT_EQ(today.size(), 3u);
+    EXPECT_EQ(today[0].first, 210);
+    expect_estimate(today[0].second, 40, "code 210");
+    EXPECT_EQ(today[1].first, 200);
+    expect_estimate(today[1].second, 20, "code 200");
+    EXPECT_EQ(today[2], (std::pair<std::int64_t, std::int64_t>{-1, 1}));
+    EXPECT_EQ(flat(store().estimate_dau_by_version(kToday, Platform::Ios)), (Pairs{{5000, 1}}));
+    EXPECT_EQ(flat(store().estimate_dau_by_version(kYesterday, Platform::Android)), (Pairs{{190, 1}}));
+    EXPECT_TRUE(flat(store().estimate_dau_by_version(kTomorrow, Platform::Android)).empty());
+    expect_estimate(estimate(store(), kToday).by_platform.at("android"), 51, "the platform counts each actor once");
+
+    ASSERT_TRUE(store().drop_dau_before(kToday).ok());
+    EXPECT_TRUE(flat(store().estimate_dau_by_version(kYesterday, Platform::Android)).empty());
+    EXPECT_EQ(flat(store().estimate_dau_by_version(kToday, Platform::Ios)), (Pairs{{5000, 1}}));
+}
+
 // ---- adapters ----
 
 INSTANTIATE_TEST_SUITE_P(Memory,

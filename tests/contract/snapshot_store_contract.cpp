@@ -120,6 +120,31 @@ TEST_P(SnapshotStoreContract, RangeIsFromInclusiveToExclusive) {
     EXPECT_EQ(bs[0].max, 2);
 }
 
+TEST_P(SnapshotStoreContract, PeaksAreTheHighestSnapshotFirstReachedPerRange) {
+    insert(store(), kT0, 5);
+    insert(store(), kT0 + 1min, 9);
+    insert(store(), kT0 + 2min, 9);  // as high, later: the first one counts
+    insert(store(), kT0 + 3min, 2);
+    insert(store(), kT0 + 1h, 4);  // = the first range's end: the second range's
+    insert(store(), kT0 + 3h, 7);
+    const std::vector<telemetry::TimeRange> ranges{
+        {kT0, kT0 + 1h}, {kT0 + 1h, kT0 + 2h}, {kT0 + 2h, kT0 + 3h}, {kT0 - 1h, kT0}};
+    auto r = store().peaks(ranges);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    ASSERT_EQ(r->size(), 4u);
+    ASSERT_TRUE((*r)[0]);
+    EXPECT_EQ((*r)[0]->online, 9);
+    EXPECT_EQ((*r)[0]->at, kT0 + 1min);
+    ASSERT_TRUE((*r)[1]);
+    EXPECT_EQ((*r)[1]->online, 4);
+    EXPECT_EQ((*r)[1]->at, kT0 + 1h);
+    EXPECT_FALSE((*r)[2]) << "a range without snapshots has no peak";
+    EXPECT_FALSE((*r)[3]) << "ranges need not be in order";
+    auto none = store().peaks({});
+    ASSERT_TRUE(none.ok());
+    EXPECT_TRUE(none->empty());
+}
+
 TEST_P(SnapshotStoreContract, DeleteBeforeRemovesOnlyOlderSnapshots) {
     insert(store(), kT0 - 2h, 1);
     insert(store(), kT0 - 1ms, 2);

@@ -80,6 +80,57 @@ public:
         return c;
     }
 
+    // The port's rules over the stored events (the adapters keep a summary
+    // table; this reads the events themselves, as the definition does).
+    Result<LeftBehindCounts> count_left_behind(Platform platform, TimePoint since, VersionCode code) override {
+        std::lock_guard lock(mu_);
+        std::map<std::string, const Event*> latest;
+        for (const Event& e : stored_) {
+            if (e.event_name != kSessionStart || e.platform.value_or(Platform::Unknown) != platform) {
+                continue;
+            }
+            const Event*& slot = latest[actor_key(e.install_id, e.user_id)];
+            if (slot == nullptr || e.event_time >= slot->event_time) {
+                slot = &e;
+            }
+        }
+        LeftBehindCounts c;
+        for (const auto& [actor, e] : latest) {
+            if (e->event_time < since) {
+                continue;
+            }
+            ++c.actors;
+            c.below += e->version_code && *e->version_code < code ? 1 : 0;
+            c.unknown += e->version_code ? 0 : 1;
+        }
+        return c;
+    }
+
+    Result<std::vector<AdoptionCounts>> count_adoption(Platform platform,
+                                                       VersionCode code,
+                                                       std::span<const TimeRange> buckets) override {
+        std::lock_guard lock(mu_);
+        std::vector<AdoptionCounts> out;
+        for (const TimeRange& b : buckets) {
+            std::set<std::string> at_code;
+            std::set<std::string> all;
+            for (const Event& e : stored_) {
+                if (e.event_name == kSessionStart && e.platform.value_or(Platform::Unknown) == platform &&
+                    e.event_time >= b.from && e.event_time < b.to) {
+                    all.insert(e.install_id);
+                    if (e.version_code == code) {
+                        at_code.insert(e.install_id);
+                    }
+                }
+            }
+            if (!all.empty()) {
+                out.push_back(AdoptionCounts{
+                    b.from, static_cast<std::int64_t>(at_code.size()), static_cast<std::int64_t>(all.size())});
+            }
+        }
+        return out;
+    }
+
     Result<std::int64_t> delete_events_before(TimePoint t) override {
         std::lock_guard lock(mu_);
         auto n = std::erase_if(stored_, [t](const Event& e) { return e.event_time < t; });
@@ -185,6 +236,21 @@ public:
     Result<std::vector<SnapshotBucket>> buckets(Millis interval, TimePoint from, TimePoint to) override {
         calls.push_back({interval, from, to});
         return std::vector<SnapshotBucket>{SnapshotBucket{from, 1.0, 1, 1, 1}};
+    }
+    // The port's rule over `inserted`.
+    Result<std::vector<std::optional<OnlinePeak>>> peaks(std::span<const TimeRange> ranges) override {
+        std::vector<std::optional<OnlinePeak>> out;
+        for (const TimeRange& r : ranges) {
+            std::optional<OnlinePeak> peak;
+            for (const OnlineSnapshot& s : inserted) {
+                if (s.ts >= r.from && s.ts < r.to &&
+                    (!peak || s.online > peak->online || (s.online == peak->online && s.ts < peak->at))) {
+                    peak = OnlinePeak{s.online, s.ts};
+                }
+            }
+            out.push_back(peak);
+        }
+        return out;
     }
     Result<std::int64_t> delete_snapshots_before(TimePoint t) override {
         auto n = std::erase_if(inserted, [t](const OnlineSnapshot& s) { return s.ts < t; });

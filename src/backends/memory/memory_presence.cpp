@@ -26,18 +26,26 @@
 // still kept (ZREMRANGEBYSCORE). After a crowd leaves, the map's bucket array
 // and the heaps' capacity are given back too (compact()).
 //
-// Snapshot file format, version 2 (all integers little-endian)
+// Versions: each shard also counts its live actors per group (platform and
+// version code of their latest heartbeat), kept in step with every move
+// between the heaps and every heartbeat that changes an actor's group, so
+// count_online_by_version() reads the counters and never walks the actors.
+//
+// Snapshot file format, version 3 (all integers little-endian)
 // -----------------------------------------------------------
 //   magic        8 bytes  "BCNPRSNC"
-//   version      u32      2 (1 is still read)
+//   version      u32      3 (1 and 2 are still read)
 //   actor_count  u64
-//   actor_count x { actor u64 (XXH3_64bits of its name); expiry i64 epoch ms }
-//                (version 1, still read: { len varint (LEB128); len bytes
-//                name; expiry i64 })
+//   actor_count x { actor u64 (XXH3_64bits of its name); expiry i64 epoch ms;
+//                   platform u8; version code + 1 u32 (0: none) }
+//                (version 2: without platform and code; version 1: { len
+//                varint (LEB128); len bytes name; expiry i64 })
 //   day_count    varint
 //   day_count x { day i32 (days since 1970-01-01); platforms u8 (bit i set:
 //                 sketch for Platform(i) follows); total sketch;
-//                 one sketch per set bit, lowest bit first }
+//                 one sketch per set bit, lowest bit first;
+//                 version 3: versions varint; versions x { platform u8;
+//                 version code + 1 u32; sketch }, in increasing order }
 //   checksum     u64      XXH3_64bits of every byte before it
 // A sketch is { encoding u8; ... }: 0 = sparse { n varint; n x { index u16;
 // value u8 } } with indices increasing and values 1..51; 1 = dense, the 16384
@@ -95,11 +103,33 @@ std::uint64_t actor_hash(std::string_view actor) {
     return XXH3_64bits(actor.data(), actor.size());
 }
 
+// The group of an actor's latest heartbeat: platform and version code + 1
+// (0: none) in one integer, ordered by platform, then code.
+using Group = std::uint64_t;
+
+Group group_of(Platform platform, std::optional<telemetry::VersionCode> code) {
+    return (static_cast<Group>(platform) << 32) | (code ? static_cast<Group>(*code) + 1 : 0);
+}
+Platform platform_of(Group g) {
+    return static_cast<Platform>(g >> 32);
+}
+std::optional<telemetry::VersionCode> code_of(Group g) {
+    const auto low = static_cast<std::uint32_t>(g & 0xffffffffu);
+    return low == 0 ? std::nullopt : std::optional<telemetry::VersionCode>(static_cast<std::int32_t>(low - 1));
+}
+
+// 24 bytes, so a map node (next pointer, key, slot: 40 bytes) still takes the
+// same 48-byte malloc chunk as before platform and code were kept.
 struct Slot {
     std::int64_t expiry_ms = 0;
-    std::uint32_t pos = 0;  // index in Shard::live (when live) or Shard::expired
+    std::uint32_t pos = 0;      // index in Shard::live (when live) or Shard::expired
+    std::uint32_t code_p1 = 0;  // version code + 1; 0: none
+    std::uint8_t platform = 0;  // telemetry::Platform
     bool live = false;
+
+    Group group() const { return (static_cast<Group>(platform) << 32) | code_p1; }
 };
+static_assert(sizeof(Slot) == 24);
 
 // Forgotten per heartbeat, at most: two per new actor keeps the expired ones
 // from piling up however fast installs come and go, at a cost of a compare
@@ -215,14 +245,20 @@ struct alignas(64) MemoryPresence::Shard {
     NodeHeap live;     // expiry > watermark
     NodeHeap expired;  // expiry <= watermark, not yet forgotten
     std::int64_t watermark = std::numeric_limits<std::int64_t>::min();
+    // Actors in `live` per group; groups at zero are erased.
+    std::unordered_map<Group, std::int64_t> live_groups;
 
-    void upsert(std::uint64_t actor, std::int64_t expiry) {
+    void upsert(std::uint64_t actor, std::int64_t expiry, Group group) {
         auto it = actors.find(actor);
+        const bool now_live = expiry > watermark;
         if (it == actors.end()) {
-            it = actors.emplace(actor, Slot{expiry, 0, false}).first;
+            it = actors.emplace(actor, Slot{}).first;
             Node* node = &*it;
-            if (expiry > watermark) {
+            set_group(node->second, group);
+            node->second.expiry_ms = expiry;
+            if (now_live) {
                 live.push(node, true);
+                ++live_groups[group];
             } else {
                 expired.push(node, false);
             }
@@ -231,8 +267,15 @@ struct alignas(64) MemoryPresence::Shard {
         Node* node = &*it;
         Slot& slot = node->second;
         const bool was_live = slot.live;
+        if (was_live) {
+            leave_live(slot.group());
+        }
+        set_group(slot, group);
+        if (now_live) {
+            ++live_groups[group];
+        }
         slot.expiry_ms = expiry;
-        if (was_live == (expiry > watermark)) {
+        if (was_live == now_live) {
             (was_live ? live : expired).update(slot.pos);
             return;
         }
@@ -250,6 +293,25 @@ struct alignas(64) MemoryPresence::Shard {
             n += item.expiry_ms > now ? 1 : 0;
         }
         return n;
+    }
+
+    // count(now)'s actors of `platform`, added into `out` per group.
+    void count_groups(Platform platform, std::int64_t now, std::unordered_map<Group, std::int64_t>& out) {
+        if (now >= watermark) {
+            advance(now);
+        } else {
+            for (const HeapItem& item : expired.items()) {
+                const Slot& slot = item.node->second;
+                if (item.expiry_ms > now && static_cast<Platform>(slot.platform) == platform) {
+                    ++out[slot.group()];
+                }
+            }
+        }
+        for (const auto& [group, n] : live_groups) {
+            if (platform_of(group) == platform) {
+                out[group] += n;
+            }
+        }
     }
 
     // Forgets every actor whose expiry is at or before `now`: the expired
@@ -291,6 +353,7 @@ struct alignas(64) MemoryPresence::Shard {
         while (!live.empty() && live.top().expiry_ms <= now) {
             Node* node = live.top().node;
             live.erase(0);
+            leave_live(node->second.group());
             expired.push(node, false);
         }
     }
@@ -306,6 +369,19 @@ struct alignas(64) MemoryPresence::Shard {
     }
 
 private:
+    static void set_group(Slot& slot, Group group) {
+        slot.platform = static_cast<std::uint8_t>(group >> 32);
+        slot.code_p1 = static_cast<std::uint32_t>(group & 0xffffffffu);
+    }
+
+    void leave_live(Group group) {
+        auto it = live_groups.find(group);
+        assert(it != live_groups.end() && it->second > 0);
+        if (--it->second == 0) {
+            live_groups.erase(it);
+        }
+    }
+
     void forget_top() {
         Node* node = expired.top().node;
         expired.erase(0);
@@ -341,6 +417,7 @@ struct Sketch {
 struct MemoryPresence::DaySketches {
     Sketch total;
     std::array<std::unique_ptr<Sketch>, kPlatformCount> by_platform;
+    std::map<Group, std::unique_ptr<Sketch>> by_version;  // per platform and code
 };
 
 // ---- snapshot encoding ------------------------------------------------------
@@ -348,7 +425,7 @@ struct MemoryPresence::DaySketches {
 namespace {
 
 constexpr char kMagic[8] = {'B', 'C', 'N', 'P', 'R', 'S', 'N', 'C'};
-constexpr std::uint32_t kVersion = 2;  // 1 (actor names) is still read
+constexpr std::uint32_t kVersion = 3;  // 1 (actor names) and 2 (no groups) are still read
 constexpr std::uint8_t kSparse = 0;
 constexpr std::uint8_t kDense = 1;
 
@@ -551,6 +628,14 @@ Result<void> write_atomically(const std::filesystem::path& path, std::string_vie
     return ok();
 }
 
+// One actor of the snapshot (version 3).
+void write_actor(Writer& w, const Node& node) {
+    w.u64(node.first);
+    w.u64(static_cast<std::uint64_t>(node.second.expiry_ms));
+    w.u8(node.second.platform);
+    w.u32(node.second.code_p1);
+}
+
 // Reads the whole file; nullopt (with ok) when it does not exist.
 Result<std::optional<std::vector<std::uint8_t>>> read_file(const std::filesystem::path& path) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -648,11 +733,12 @@ MemoryPresence::Shard& MemoryPresence::shard_for(std::uint64_t hash) {
     return shards_[hash >> kShardShift];
 }
 
-Result<void> MemoryPresence::record_heartbeat(std::string_view actor, TimePoint expires_at) {
-    const std::uint64_t key = actor_hash(actor);
+Result<void> MemoryPresence::record_heartbeat(const telemetry::HeartbeatMark& mark) {
+    const std::uint64_t key = actor_hash(mark.actor);
+    const Group group = group_of(mark.platform, mark.version_code);
     Shard& shard = shard_for(key);
     std::lock_guard lock(shard.mu);
-    shard.upsert(key, to_epoch_ms(expires_at));
+    shard.upsert(key, to_epoch_ms(mark.expires_at), group);
     (void)shard.purge(grace_ms_, kPurgePerHeartbeat);
     return ok();
 }
@@ -679,6 +765,22 @@ std::int64_t MemoryPresence::sum_over_shards(PerShard&& per_shard) {
 Result<std::int64_t> MemoryPresence::count_online(TimePoint now) {
     const std::int64_t now_ms = to_epoch_ms(now);
     return sum_over_shards([now_ms](Shard& shard) { return shard.count(now_ms); });
+}
+
+Result<std::vector<telemetry::VersionCount>> MemoryPresence::count_online_by_version(Platform platform, TimePoint now) {
+    const std::int64_t now_ms = to_epoch_ms(now);
+    std::unordered_map<Group, std::int64_t> groups;
+    for (std::size_t i = 0; i < kShards; ++i) {
+        std::lock_guard lock(shards_[i].mu);
+        shards_[i].count_groups(platform, now_ms, groups);
+    }
+    std::vector<telemetry::VersionCount> counts;
+    counts.reserve(groups.size());
+    for (const auto& [group, n] : groups) {
+        counts.push_back(telemetry::VersionCount{code_of(group), n});
+    }
+    telemetry::sort_version_counts(counts);
+    return counts;
 }
 
 Result<std::int64_t> MemoryPresence::remove_expired(TimePoint now) {
@@ -715,8 +817,13 @@ Result<void> MemoryPresence::add_to_dau(std::span<const telemetry::DauMark> mark
             if (!platform) {
                 platform = std::make_unique<Sketch>();
             }
+            auto& version = day->by_version[group_of(mark.platform, mark.version_code)];
+            if (!version) {
+                version = std::make_unique<Sketch>();
+            }
             day->total.add_hash(hashes[i]);
             platform->add_hash(hashes[i]);
+            version->add_hash(hashes[i]);
         }
     }
     return ok();
@@ -738,6 +845,23 @@ Result<telemetry::DauEstimate> MemoryPresence::estimate_dau(Day day) {
         }
     }
     return estimate;
+}
+
+Result<std::vector<telemetry::VersionCount>> MemoryPresence::estimate_dau_by_version(Day day, Platform platform) {
+    std::vector<telemetry::VersionCount> counts;
+    std::lock_guard lock(dau_mu_);
+    auto it = days_.find(day);
+    if (it == days_.end()) {
+        return counts;
+    }
+    auto& by_version = it->second->by_version;
+    for (auto v = by_version.lower_bound(group_of(platform, std::nullopt));
+         v != by_version.end() && platform_of(v->first) == platform;
+         ++v) {
+        counts.push_back(telemetry::VersionCount{code_of(v->first), v->second->count()});
+    }
+    telemetry::sort_version_counts(counts);
+    return counts;
 }
 
 Result<void> MemoryPresence::drop_dau_before(Day day) {
@@ -778,15 +902,13 @@ std::string MemoryPresence::serialize(std::int64_t now_ms) {
         shard.advance(now_ms);
         for (const HeapItem& item : shard.live.items()) {
             if (item.expiry_ms > now_ms) {
-                w.u64(item.node->first);
-                w.u64(static_cast<std::uint64_t>(item.expiry_ms));
+                write_actor(w, *item.node);
                 ++actors;
             }
         }
         for (const HeapItem& item : shard.expired.items()) {
             if (item.expiry_ms > now_ms) {  // a `now` behind the watermark (clock step)
-                w.u64(item.node->first);
-                w.u64(static_cast<std::uint64_t>(item.expiry_ms));
+                write_actor(w, *item.node);
                 ++actors;
             }
         }
@@ -816,6 +938,12 @@ std::string MemoryPresence::serialize(std::int64_t now_ms) {
                 if (sketches->by_platform[p]) {
                     w.sketch(sketches->by_platform[p]->hll);
                 }
+            }
+            w.varint(sketches->by_version.size());
+            for (const auto& [group, sketch] : sketches->by_version) {
+                w.u8(static_cast<std::uint8_t>(platform_of(group)));
+                w.u32(static_cast<std::uint32_t>(group & 0xffffffffu));
+                w.sketch(sketch->hll);
             }
         }
     }
@@ -854,7 +982,7 @@ Result<void> MemoryPresence::parse_snapshot(std::span<const std::uint8_t> bytes)
     std::uint32_t version = 0;
     (void)r.bytes(sizeof kMagic, skip);
     (void)r.u32(version);
-    if (version != kVersion && version != 1) {
+    if (version < 1 || version > kVersion) {
         return corrupt("unsupported version " + std::to_string(version));
     }
     if (XXH3_64bits(body.data(), body.size()) != stored_sum) {
@@ -882,6 +1010,18 @@ Result<void> MemoryPresence::parse_snapshot(std::span<const std::uint8_t> bytes)
         if (!r.u64(expiry)) {
             return corrupt("actor entry " + std::to_string(i) + " is cut short");
         }
+        Group group = group_of(Platform::Unknown, std::nullopt);
+        if (version >= 3) {
+            std::uint8_t platform = 0;
+            std::uint32_t code_p1 = 0;
+            if (!r.u8(platform) || !r.u32(code_p1)) {
+                return corrupt("actor entry " + std::to_string(i) + " is cut short");
+            }
+            if (platform >= kPlatformCount || code_p1 > static_cast<std::uint32_t>(telemetry::kMaxVersionCode) + 1) {
+                return corrupt("actor entry " + std::to_string(i) + " names an unknown platform or version code");
+            }
+            group = (static_cast<Group>(platform) << 32) | code_p1;
+        }
         // Snapshots of earlier versions carried expired actors: leave out
         // those that would be forgotten at once anyway.
         if (static_cast<std::int64_t>(expiry) <= forget_before) {
@@ -889,7 +1029,7 @@ Result<void> MemoryPresence::parse_snapshot(std::span<const std::uint8_t> bytes)
         }
         Shard& shard = shard_for(key);
         std::lock_guard lock(shard.mu);
-        shard.upsert(key, static_cast<std::int64_t>(expiry));
+        shard.upsert(key, static_cast<std::int64_t>(expiry), group);
     }
 
     std::uint64_t day_count = 0;
@@ -922,6 +1062,30 @@ Result<void> MemoryPresence::parse_snapshot(std::span<const std::uint8_t> bytes)
                 return corrupt("bad sketch in day entry " + std::to_string(i));
             }
             sketches->by_platform[p] = std::move(sketch);
+        }
+        if (version >= 3) {
+            std::uint64_t versions = 0;
+            if (!r.varint(versions)) {
+                return corrupt("day entry " + std::to_string(i) + " is cut short");
+            }
+            std::optional<Group> previous_group;
+            for (std::uint64_t v = 0; v < versions; ++v) {
+                std::uint8_t platform = 0;
+                std::uint32_t code_p1 = 0;
+                auto sketch = std::make_unique<Sketch>();
+                if (!r.u8(platform) || !r.u32(code_p1) || !r.sketch(sketch->hll)) {
+                    return corrupt("bad version sketch in day entry " + std::to_string(i));
+                }
+                const Group group = (static_cast<Group>(platform) << 32) | code_p1;
+                if (platform >= kPlatformCount ||
+                    code_p1 > static_cast<std::uint32_t>(telemetry::kMaxVersionCode) + 1 ||
+                    (previous_group && group <= *previous_group)) {
+                    return corrupt("version sketch " + std::to_string(v) + " of day entry " + std::to_string(i) +
+                                   " is out of order or out of range");
+                }
+                previous_group = group;
+                sketches->by_version.emplace(group, std::move(sketch));
+            }
         }
         days_[day] = std::move(sketches);
     }

@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "backends/memory/hyperloglog.hpp"
 #include "core/clock.hpp"
@@ -47,8 +48,13 @@ struct MemoryPresenceOptions {
 // forget anyone by themselves; remove_expired(now) forgets the kept actors
 // whose expiry is at or before `now` and returns how many it forgot.
 //
-// DAU: one HyperLogLog (P=14, as Redis) per day overall and one per (day,
-// platform), behind one mutex; add_to_dau() hashes outside it.
+// Versions: each actor keeps the platform and version code of its latest
+// heartbeat, and each shard counts its live actors per (platform, code), so
+// count_online_by_version() costs O(shards + groups), like count_online().
+//
+// DAU: one HyperLogLog (P=14, as Redis) per day overall, one per (day,
+// platform) and one per (day, platform, version code), behind one mutex;
+// add_to_dau() hashes outside it.
 //
 // Persistence (optional): flush() writes the actors online at the clock's now
 // (never an expired one) and every day's sketches to `snapshot_path`
@@ -91,11 +97,16 @@ public:
     MemoryPresence& operator=(const MemoryPresence&) = delete;
 
     // telemetry::PresenceStore (never fails)
-    Result<void> record_heartbeat(std::string_view actor, TimePoint expires_at) override;
+    using telemetry::PresenceStore::record_heartbeat;
+    Result<void> record_heartbeat(const telemetry::HeartbeatMark& mark) override;
     Result<std::int64_t> count_online(TimePoint now) override;
+    Result<std::vector<telemetry::VersionCount>> count_online_by_version(telemetry::Platform platform,
+                                                                         TimePoint now) override;
     Result<std::int64_t> remove_expired(TimePoint now) override;
     Result<void> add_to_dau(std::span<const telemetry::DauMark> marks) override;
     Result<telemetry::DauEstimate> estimate_dau(Day day) override;
+    Result<std::vector<telemetry::VersionCount>> estimate_dau_by_version(Day day,
+                                                                         telemetry::Platform platform) override;
     Result<void> drop_dau_before(Day day) override;
 
     // HealthProbe

@@ -165,6 +165,10 @@ public:
         }
         out_ += '"';
     }
+    void add_null() {
+        separate();
+        out_ += "NULL";
+    }
     std::string finish() {
         out_ += '}';
         return std::move(out_);
@@ -237,7 +241,60 @@ void append_copy_row(std::string& out, const Event& e) {
     copy_field(out, view(e.device_model));
     copy_field(out, view(e.region));
     copy_field(out, view(e.session_id));
-    copy_field(out, properties_text(e), true);
+    copy_field(out, properties_text(e));
+    const std::string code = e.version_code ? std::to_string(*e.version_code) : std::string();
+    copy_field(out, e.version_code ? std::optional<std::string_view>(code) : std::nullopt, true);
+}
+
+// The actor_last_sessions rows of the stored app_session_starts: per
+// (platform, actor) the latest, a later one in the batch winning a tie, as
+// the four arrays of kUpsertLastSessions. Empty when there is none.
+std::optional<Params> last_sessions(std::span<const Event> events, const std::vector<bool>& stored) {
+    std::map<std::pair<std::string_view, std::string>, const Event*> latest;
+    for (std::size_t i = 0; i < events.size(); ++i) {
+        const Event& e = events[i];
+        if (!stored[i] || e.event_name != telemetry::kSessionStart) {
+            continue;
+        }
+        const std::string_view platform = telemetry::to_string(e.platform.value_or(telemetry::Platform::Unknown));
+        auto [it, fresh] = latest.try_emplace({platform, telemetry::actor_key(e.install_id, e.user_id)}, &e);
+        if (!fresh && e.event_time >= it->second->event_time) {
+            it->second = &e;
+        }
+    }
+    if (latest.empty()) {
+        return std::nullopt;
+    }
+    ArrayLiteral platforms;
+    ArrayLiteral actors;
+    ArrayLiteral times;
+    ArrayLiteral codes;
+    for (const auto& [key, e] : latest) {
+        platforms.add(key.first);
+        actors.add(key.second);
+        times.add(std::string_view(format_iso8601(e->event_time)));
+        if (e->version_code) {
+            codes.add(std::string_view(std::to_string(*e->version_code)));
+        } else {
+            codes.add_null();
+        }
+    }
+    Params p;
+    p.add(platforms.finish()).add(actors.finish()).add(times.finish()).add(codes.finish());
+    return p;
+}
+
+// Two parallel timestamptz arrays of the starts and ends of `ranges`.
+Params range_arrays(std::span<const telemetry::TimeRange> ranges) {
+    ArrayLiteral starts;
+    ArrayLiteral ends;
+    for (const telemetry::TimeRange& r : ranges) {
+        starts.add(std::string_view(format_iso8601(r.from)));
+        ends.add(std::string_view(format_iso8601(r.to)));
+    }
+    Params p;
+    p.add(starts.finish()).add(ends.finish());
+    return p;
 }
 
 // All 64 shapes of the listing query, indexed by the mask of present filters
@@ -288,6 +345,9 @@ Event read_event(const PgResult& r, int row) {
     e.session_id = r.optional_text(row, 12);
     if (!r.is_null(row, 13)) {
         e.properties_json = std::string(r.text(row, 13));
+    }
+    if (!r.is_null(row, 14)) {
+        e.version_code = static_cast<telemetry::VersionCode>(r.int64(row, 14));
     }
     return e;
 }
@@ -530,6 +590,17 @@ Result<void> PgDatabase::append_once(PgConnection& c,
                 return std::move(copied).error();
             }
         }
+        // What stored[] will say once the events without an eventId (always
+        // stored) are marked: append() does that after this transaction.
+        std::vector<bool> stored_now = stored;
+        for (std::size_t i : candidates) {
+            stored_now[i] = stored_now[i] || !events[i].event_id;
+        }
+        if (auto sessions = last_sessions(events, stored_now)) {
+            if (auto r = c.exec(sql::kUpsertLastSessions, *sessions, what); !r) {
+                return std::move(r).error();
+            }
+        }
         if (inject_failure) {
             return injected_failure();
         }
@@ -610,6 +681,43 @@ Result<DailyCounts> PgDatabase::count_session_actors(TimePoint from, TimePoint t
     return counts;
 }
 
+Result<telemetry::LeftBehindCounts> PgDatabase::count_left_behind(telemetry::Platform platform,
+                                                                  TimePoint since,
+                                                                  telemetry::VersionCode code) {
+    Params p;
+    p.add(telemetry::to_string(platform)).add(since).add(std::int64_t{code});
+    auto lease = pool_->acquire();
+    if (!lease) {
+        return std::move(lease).error();
+    }
+    auto rows = (*lease)->exec(sql::kCountLeftBehind, p, "counting actors left behind");
+    if (!rows) {
+        return std::move(rows).error();
+    }
+    return telemetry::LeftBehindCounts{rows->int64(0, 0), rows->int64(0, 1), rows->int64(0, 2)};
+}
+
+Result<std::vector<telemetry::AdoptionCounts>> PgDatabase::count_adoption(
+    telemetry::Platform platform, telemetry::VersionCode code, std::span<const telemetry::TimeRange> buckets) {
+    Params p = range_arrays(buckets);
+    p.add(telemetry::to_string(platform)).add(std::int64_t{code});
+    auto lease = pool_->acquire();
+    if (!lease) {
+        return std::move(lease).error();
+    }
+    auto rows = (*lease)->exec(sql::kCountAdoption, p, "counting adoption");
+    if (!rows) {
+        return std::move(rows).error();
+    }
+    std::vector<telemetry::AdoptionCounts> out;
+    out.reserve(static_cast<std::size_t>(rows->rows()));
+    for (int i = 0; i < rows->rows(); ++i) {
+        out.push_back(
+            telemetry::AdoptionCounts{from_epoch_ms(rows->int64(i, 0)), rows->int64(i, 1), rows->int64(i, 2)});
+    }
+    return out;
+}
+
 Result<std::int64_t> PgDatabase::delete_events_before(TimePoint t) {
     auto lease = pool_->acquire();
     if (!lease) {
@@ -651,6 +759,19 @@ Result<std::int64_t> PgDatabase::delete_events_before(TimePoint t) {
         }
         if (deleted->affected() < kRetentionSlice) {
             keys_done = true;
+            break;
+        }
+    }
+    // The latest session starts of those months: no partition depends on
+    // them, so a run that hits its bounds leaves the rest to the next one.
+    for (int slice = 0; keys_done && slice < kRetentionMaxSlices && std::chrono::steady_clock::now() < keys_deadline;
+         ++slice) {
+        auto deleted =
+            c.exec(sql::kDeleteLastSessionsBefore, p, "deleting the latest session starts of expired months");
+        if (!deleted) {
+            return std::move(deleted).error();
+        }
+        if (deleted->affected() < kRetentionSlice) {
             break;
         }
     }
@@ -782,6 +903,28 @@ Result<std::vector<SnapshotBucket>> PgDatabase::buckets(Millis interval, TimePoi
         // Half away from zero, as SQLite's adapter does.
         b.avg = std::round(static_cast<double>(sum) * 100.0 / static_cast<double>(b.samples)) / 100.0;
         out.push_back(b);
+    }
+    return out;
+}
+
+Result<std::vector<std::optional<telemetry::OnlinePeak>>> PgDatabase::peaks(
+    std::span<const telemetry::TimeRange> ranges) {
+    Params p = range_arrays(ranges);
+    auto lease = pool_->acquire();
+    if (!lease) {
+        return std::move(lease).error();
+    }
+    auto rows = (*lease)->exec(sql::kSnapshotPeaks, p, "reading online peaks");
+    if (!rows) {
+        return std::move(rows).error();
+    }
+    std::vector<std::optional<telemetry::OnlinePeak>> out(ranges.size());
+    for (int i = 0; i < rows->rows(); ++i) {
+        const std::int64_t index = rows->int64(i, 0) - 1;
+        if (index >= 0 && static_cast<std::size_t>(index) < out.size()) {
+            out[static_cast<std::size_t>(index)] =
+                telemetry::OnlinePeak{rows->int64(i, 1), from_epoch_ms(rows->int64(i, 2))};
+        }
     }
     return out;
 }

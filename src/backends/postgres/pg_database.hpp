@@ -103,6 +103,13 @@ public:
     // the rows of the month holding `t` stay until that month is wholly
     // before a later cutoff. Then creates the partitions ahead. No event row
     // is deleted one by one.
+    Result<telemetry::LeftBehindCounts> count_left_behind(telemetry::Platform platform,
+                                                          TimePoint since,
+                                                          telemetry::VersionCode code) override;
+    Result<std::vector<telemetry::AdoptionCounts>> count_adoption(
+        telemetry::Platform platform,
+        telemetry::VersionCode code,
+        std::span<const telemetry::TimeRange> buckets) override;
     Result<std::int64_t> delete_events_before(TimePoint t) override;
 
     // telemetry::DailyStatsStore
@@ -112,6 +119,8 @@ public:
     // telemetry::SnapshotStore
     Result<void> insert(const telemetry::OnlineSnapshot& s) override;
     Result<std::vector<telemetry::SnapshotBucket>> buckets(Millis interval, TimePoint from, TimePoint to) override;
+    Result<std::vector<std::optional<telemetry::OnlinePeak>>> peaks(
+        std::span<const telemetry::TimeRange> ranges) override;
     Result<std::int64_t> delete_snapshots_before(TimePoint t) override;
 
     // jobs::JobLedger: a claim is a row of job_claims, inserted with

@@ -393,6 +393,33 @@ Result<ReleaseVersion> PgVersionRepository::remove(std::int64_t id,
     });
 }
 
+Result<std::map<std::int64_t, std::string>> PgVersionRepository::version_names(releases::Platform platform,
+                                                                               std::span<const std::int64_t> codes) {
+    std::map<std::int64_t, std::string> names;
+    if (codes.empty()) {
+        return names;
+    }
+    std::string list = "{";
+    for (std::int64_t code : codes) {
+        list += (list.size() > 1 ? "," : "") + std::to_string(code);
+    }
+    list += '}';
+    Params p;
+    p.add(releases::to_string(platform)).add(list);
+    auto lease = pool_->acquire();
+    if (!lease) {
+        return std::move(lease).error();
+    }
+    auto r = (*lease)->exec(sql::kSelectVersionNames, p, "reading version names");
+    if (!r) {
+        return std::move(r).error();
+    }
+    for (int i = 0; i < r->rows(); ++i) {
+        names.try_emplace(r->int64(i, 0), std::string(r->text(i, 1)));
+    }
+    return names;
+}
+
 Result<std::int64_t> PgVersionRepository::catalog_revision() {
     auto lease = pool_->acquire();
     if (!lease) {

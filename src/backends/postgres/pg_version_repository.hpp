@@ -52,6 +52,8 @@ public:
     Result<releases::ReleaseVersion> remove(std::int64_t id,
                                             std::optional<std::int64_t> expected_revision,
                                             TimePoint now) override;
+    Result<std::map<std::int64_t, std::string>> version_names(releases::Platform platform,
+                                                              std::span<const std::int64_t> codes) override;
     Result<std::int64_t> catalog_revision() override;
     Result<releases::CatalogSnapshot> load_catalog() override;
 

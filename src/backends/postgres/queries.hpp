@@ -58,7 +58,18 @@ inline constexpr std::string_view kInsertEventKeys =
     " ON CONFLICT DO NOTHING RETURNING install_id, event_id";
 inline constexpr std::string_view kCopyEvents =
     "COPY telemetry_events (event_id, install_id, user_id, event_name, event_time, received_at,"
-    " platform, app_version, os_version, device_model, region, session_id, properties) FROM STDIN";
+    " platform, app_version, os_version, device_model, region, session_id, properties, version_code) FROM STDIN";
+
+// After the COPY, in its transaction: the stored app_session_starts, one row
+// per (platform, actor) (the adapter keeps the latest of a batch), sorted so
+// that concurrent appends lock rows in one order. Keeps the later of the
+// stored row and the new one (>=: on a tie the event stored last).
+inline constexpr std::string_view kUpsertLastSessions =
+    "INSERT INTO actor_last_sessions (platform, actor, event_time, version_code)"
+    " SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::integer[])"
+    " AS s(platform, actor, event_time, version_code) ORDER BY platform, actor"
+    " ON CONFLICT (platform, actor) DO UPDATE SET event_time = excluded.event_time,"
+    " version_code = excluded.version_code WHERE excluded.event_time >= actor_last_sessions.event_time";
 
 // --- telemetry_events: reads ------------------------------------------------
 
@@ -68,7 +79,7 @@ inline constexpr std::string_view kCopyEvents =
 inline constexpr std::string_view kListEventsHead =
     "SELECT id, event_id, install_id, user_id, event_name,"
     " (extract(epoch FROM event_time) * 1000)::bigint, (extract(epoch FROM received_at) * 1000)::bigint,"
-    " platform, app_version, os_version, device_model, region, session_id, properties::text"
+    " platform, app_version, os_version, device_model, region, session_id, properties::text, version_code"
     " FROM telemetry_events";
 inline constexpr std::string_view kListFilterEventName = "event_name = $";
 inline constexpr std::string_view kListFilterUserId = "user_id = $";
@@ -93,6 +104,24 @@ inline constexpr std::string_view kCountSessionActors =
     " SELECT GROUPING(platform, region), platform, region, COUNT(DISTINCT actor) FROM a"
     " GROUP BY GROUPING SETS ((), (platform), (region))";
 
+// Actors of platform $1 last seen at or after $2: all, below code $3, without
+// a code. An index-only range scan of ix_actor_last_sessions_time.
+inline constexpr std::string_view kCountLeftBehind =
+    "SELECT count(*), count(*) FILTER (WHERE version_code < $3), count(*) FILTER (WHERE version_code IS NULL)"
+    " FROM actor_last_sessions WHERE platform = $1 AND event_time >= $2";
+
+// Buckets [$1[i], $2[i]), platform $3, code $4: per bucket with session
+// starts, its start (epoch ms), distinct installs at the code, and distinct
+// installs of the platform. Each bucket is an index-only range scan of the
+// partial index ix_telemetry_events_sessions (per partition it touches).
+inline constexpr std::string_view kCountAdoption =
+    "SELECT (extract(epoch FROM b.s) * 1000)::bigint,"
+    " count(DISTINCT t.install_id) FILTER (WHERE t.version_code = $4), count(DISTINCT t.install_id)"
+    " FROM unnest($1::timestamptz[], $2::timestamptz[]) AS b(s, e)"
+    " JOIN telemetry_events t ON t.event_name = 'app_session_start' AND t.platform = $3"
+    "  AND t.event_time >= b.s AND t.event_time < b.e"
+    " GROUP BY b.s ORDER BY b.s";
+
 // --- telemetry_events: retention --------------------------------------------
 
 // Retention drops whole monthly partitions (partitions.cpp has the DDL) and
@@ -101,6 +130,10 @@ inline constexpr std::string_view kCountSessionActors =
 inline constexpr std::string_view kDeleteEventKeysBefore =
     "DELETE FROM event_keys"
     " WHERE ctid = ANY (ARRAY(SELECT ctid FROM event_keys WHERE event_time < $1 LIMIT $2))";
+// The latest session starts of the dropped months go the same way.
+inline constexpr std::string_view kDeleteLastSessionsBefore =
+    "DELETE FROM actor_last_sessions"
+    " WHERE ctid = ANY (ARRAY(SELECT ctid FROM actor_last_sessions WHERE event_time < $1 LIMIT $2))";
 
 // --- daily_active_stats -----------------------------------------------------
 
@@ -127,6 +160,14 @@ inline constexpr std::string_view kSnapshotBuckets =
     "       WHERE ts >= $2 AND ts < $3) s"
     " GROUP BY bucket ORDER BY bucket";
 inline constexpr std::string_view kDeleteSnapshotsBefore = "DELETE FROM online_snapshots WHERE ts < $1";
+// Per range [$1[i], $2[i]): i (from 1), the highest snapshot in it and the
+// earliest ts with that count; ranges without snapshots give no row.
+inline constexpr std::string_view kSnapshotPeaks =
+    "SELECT b.i, p.online_count, (extract(epoch FROM p.ts) * 1000)::bigint"
+    " FROM unnest($1::timestamptz[], $2::timestamptz[]) WITH ORDINALITY AS b(s, e, i)"
+    " CROSS JOIN LATERAL (SELECT online_count, ts FROM online_snapshots WHERE ts >= b.s AND ts < b.e"
+    "  ORDER BY online_count DESC, ts LIMIT 1) p"
+    " ORDER BY b.i";
 
 // --- job_claims, job_runs ---------------------------------------------------
 

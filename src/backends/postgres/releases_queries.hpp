@@ -72,6 +72,13 @@ inline constexpr std::string_view kSelectEnabledVersions =
 
 #undef BEACON_PG_VERSION_COLUMNS
 
+// Names of the codes in $2 on platform $1, per code "stable" first, then by
+// channel name: the adapter keeps each code's first row.
+inline constexpr std::string_view kSelectVersionNames =
+    "SELECT version_code, version_name FROM app_versions"
+    " WHERE platform = $1 AND version_code = ANY ($2::bigint[])"
+    " ORDER BY version_code, channel <> 'stable', channel";
+
 // --- catalog_state ----------------------------------------------------------
 
 inline constexpr std::string_view kSelectCatalogRevision = "SELECT revision FROM catalog_state WHERE id = 1";

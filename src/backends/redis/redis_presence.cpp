@@ -7,6 +7,8 @@
 #include <map>
 #include <utility>
 
+#include <hiredis/hiredis.h>
+
 namespace beacon::backends::redis {
 namespace {
 
@@ -15,6 +17,164 @@ using telemetry::Platform;
 constexpr std::size_t kPlatformCount = static_cast<std::size_t>(Platform::Unknown) + 1;
 // Members per PFADD, so a large batch never becomes one huge command.
 constexpr std::size_t kPfaddChunk = 4096;
+// Actors forgotten per remove_expired script call, so Redis is never busy
+// with one call for long; and the calls per remove_expired, at most.
+constexpr std::size_t kForgetChunk = 1000;
+constexpr std::size_t kMaxForgetCalls = 100000;
+
+// The scripts touch only keys that share KEYS[1]'s hash tag (they build the
+// group keys from it), so on Redis Cluster they stay in its slot.
+//
+// Heartbeats: ARGV = (actor, expiry ms, group) triples, applied in order.
+// The actor's group ("<platform>:<code>" or "<platform>:-") is remembered
+// in the :where hash, so a heartbeat that changes it takes the actor out of
+// its old group's sorted set first: each actor is in exactly one.
+constexpr std::string_view kHeartbeatScript = R"lua(
+local online = KEYS[1]
+local where = online .. ':where'
+for i = 1, #ARGV, 3 do
+  local actor, expiry, group = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  redis.call('ZADD', online, expiry, actor)
+  local old = redis.call('HGET', where, actor)
+  if old ~= group then
+    if old then redis.call('ZREM', online .. ':v:' .. old, actor) end
+    redis.call('HSET', where, actor, group)
+    redis.call('SADD', online .. ':groups', group)
+  end
+  redis.call('ZADD', online .. ':v:' .. group, expiry, actor)
+end
+return #ARGV / 3
+)lua";
+
+// ARGV = platform, the exclusive minimum expiry ("(<now ms>"): the
+// platform's groups with their online counts, as (group, count) pairs.
+constexpr std::string_view kCountGroupsScript = R"lua(
+local online = KEYS[1]
+local prefix = ARGV[1] .. ':'
+local out = {}
+for _, g in ipairs(redis.call('SMEMBERS', online .. ':groups')) do
+  if string.sub(g, 1, #prefix) == prefix then
+    local n = redis.call('ZCOUNT', online .. ':v:' .. g, ARGV[2], '+inf')
+    if n > 0 then
+      out[#out + 1] = g
+      out[#out + 1] = n
+    end
+  end
+end
+return out
+)lua";
+
+// ARGV = the inclusive maximum expiry (now ms), a limit: forgets at most
+// `limit` expired actors everywhere (the online set, their group, :where),
+// and a group that became empty; returns how many it forgot.
+constexpr std::string_view kForgetScript = R"lua(
+local online = KEYS[1]
+local where = online .. ':where'
+local gone = redis.call('ZRANGEBYSCORE', online, '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+for _, actor in ipairs(gone) do
+  local g = redis.call('HGET', where, actor)
+  if g then
+    local key = online .. ':v:' .. g
+    redis.call('ZREM', key, actor)
+    if redis.call('ZCARD', key) == 0 then redis.call('SREM', online .. ':groups', g) end
+    redis.call('HDEL', where, actor)
+  end
+  redis.call('ZREM', online, actor)
+end
+return #gone
+)lua";
+
+// KEYS[1] = a day's platform key: its per-version estimates, as (code or
+// "-", count) pairs.
+constexpr std::string_view kDauVersionsScript = R"lua(
+local base = KEYS[1]
+local out = {}
+for _, c in ipairs(redis.call('SMEMBERS', base .. ':versions')) do
+  out[#out + 1] = c
+  out[#out + 1] = redis.call('PFCOUNT', base .. ':v:' .. c)
+end
+return out
+)lua";
+
+// KEYS[1] = a day's key, ARGV = the platform names: deletes the day's
+// per-version estimates.
+constexpr std::string_view kDropDauVersionsScript = R"lua(
+for _, p in ipairs(ARGV) do
+  local base = KEYS[1] .. ':' .. p
+  for _, c in ipairs(redis.call('SMEMBERS', base .. ':versions')) do
+    redis.call('DEL', base .. ':v:' .. c)
+  end
+  redis.call('DEL', base .. ':versions')
+end
+return 0
+)lua";
+
+std::string code_text(std::optional<telemetry::VersionCode> code) {
+    return code ? std::to_string(*code) : std::string("-");
+}
+
+std::string group_text(Platform platform, std::optional<telemetry::VersionCode> code) {
+    std::string g(telemetry::to_string(platform));
+    g += ':';
+    g += code_text(code);
+    return g;
+}
+
+// The inverse of code_text: nullopt for "-"; false for anything else that
+// is no version code (a key written by something else).
+bool parse_code(std::string_view text, std::optional<telemetry::VersionCode>& code) {
+    if (text == "-") {
+        code.reset();
+        return true;
+    }
+    std::int64_t v = 0;
+    if (text.empty() || text.size() > 10) {
+        return false;
+    }
+    for (char c : text) {
+        if (c < '0' || c > '9') {
+            return false;
+        }
+        v = v * 10 + (c - '0');
+    }
+    if (v > telemetry::kMaxVersionCode) {
+        return false;
+    }
+    code = static_cast<telemetry::VersionCode>(v);
+    return true;
+}
+
+// (code text, count) pairs of a script's array reply, after `skip` bytes of
+// each text (the group's "<platform>:").
+Result<std::vector<telemetry::VersionCount>> version_counts(const redisReply& reply,
+                                                            std::size_t skip,
+                                                            std::string_view what) {
+    auto bad = [&] { return make_error(ErrorCode::Unavailable, std::string(what) + ": unexpected reply from Redis"); };
+    if (reply.type == REDIS_REPLY_ERROR) {
+        return check_reply(reply, what).error();
+    }
+    if (reply.type != REDIS_REPLY_ARRAY || reply.elements % 2 != 0) {
+        return bad();
+    }
+    std::vector<telemetry::VersionCount> counts;
+    for (std::size_t i = 0; i < reply.elements; i += 2) {
+        const redisReply* name = reply.element[i];
+        const redisReply* n = reply.element[i + 1];
+        if (name->type != REDIS_REPLY_STRING || n->type != REDIS_REPLY_INTEGER || name->len < skip) {
+            return bad();
+        }
+        telemetry::VersionCount vc;
+        if (!parse_code(std::string_view(name->str + skip, name->len - skip), vc.version_code)) {
+            continue;  // not ours
+        }
+        vc.count = n->integer;
+        if (vc.count > 0) {
+            counts.push_back(vc);
+        }
+    }
+    telemetry::sort_version_counts(counts);
+    return counts;
+}
 
 std::string day_text(Day day) {
     const std::chrono::year_month_day ymd{day};
@@ -81,46 +241,43 @@ RedisPresence::Stats RedisPresence::stats() const {
 
 // ---- online set -------------------------------------------------------------
 
-Result<void> RedisPresence::record_heartbeat(std::string_view actor, TimePoint expires_at) {
-    heartbeats_.fetch_add(1, std::memory_order_relaxed);
-    const std::pair<std::string_view, std::int64_t> alone{actor, to_epoch_ms(expires_at)};
-    return write_heartbeats(std::span(&alone, 1));
+Result<void> RedisPresence::record_heartbeat(const telemetry::HeartbeatMark& mark) {
+    return record_heartbeats(std::span(&mark, 1));
 }
 
 Result<void> RedisPresence::record_heartbeats(std::span<const telemetry::HeartbeatMark> marks) {
     heartbeats_.fetch_add(marks.size(), std::memory_order_relaxed);
-    std::vector<std::pair<std::string_view, std::int64_t>> pairs;
     for (std::size_t start = 0; start < marks.size(); start += options_.max_heartbeat_batch) {
         const std::size_t end = std::min(marks.size(), start + options_.max_heartbeat_batch);
-        pairs.clear();
-        for (std::size_t i = start; i < end; ++i) {
-            pairs.emplace_back(marks[i].actor, to_epoch_ms(marks[i].expires_at));
-        }
-        if (auto r = write_heartbeats(pairs); !r) {
+        if (auto r = write_heartbeats(marks.subspan(start, end - start)); !r) {
             return r;
         }
     }
     return ok();
 }
 
-Result<void> RedisPresence::write_heartbeats(std::span<const std::pair<std::string_view, std::int64_t>> batch) {
-    std::vector<std::string> scores;
-    scores.reserve(batch.size());  // no reallocation: the command views into it
-    Command zadd;
-    zadd.reserve(2 + 2 * batch.size());
-    zadd.push_back("ZADD");
-    zadd.push_back(online_key_);
-    for (const auto& [actor, expiry_ms] : batch) {
-        scores.push_back(std::to_string(expiry_ms));
-        zadd.push_back(scores.back());
-        zadd.push_back(actor);
+Result<void> RedisPresence::write_heartbeats(std::span<const telemetry::HeartbeatMark> batch) {
+    std::vector<std::string> texts;
+    texts.reserve(2 * batch.size());  // no reallocation: the command views into it
+    Command eval;
+    eval.reserve(4 + 3 * batch.size());
+    eval.push_back("EVAL");
+    eval.push_back(kHeartbeatScript);
+    eval.push_back("1");
+    eval.push_back(online_key_);
+    for (const telemetry::HeartbeatMark& mark : batch) {
+        eval.push_back(mark.actor);
+        texts.push_back(std::to_string(to_epoch_ms(mark.expires_at)));
+        eval.push_back(texts.back());
+        texts.push_back(group_text(mark.platform, mark.version_code));
+        eval.push_back(texts.back());
     }
     heartbeat_writes_.fetch_add(1, std::memory_order_relaxed);
-    auto replies = pool_.run(zadd);
+    auto replies = pool_.run(eval);
     if (!replies) {
         return std::move(replies).error().with_context("recording heartbeat");
     }
-    auto added = integer_reply(*replies->front(), "ZADD");
+    auto added = integer_reply(*replies->front(), "EVAL heartbeats");
     if (!added) {
         return std::move(added).error().with_context("recording heartbeat");
     }
@@ -142,15 +299,38 @@ Result<std::int64_t> RedisPresence::count_online(TimePoint now) {
     return count;
 }
 
+Result<std::vector<telemetry::VersionCount>> RedisPresence::count_online_by_version(Platform platform, TimePoint now) {
+    std::string min = "(";
+    min += std::to_string(to_epoch_ms(now));
+    const std::string_view name = telemetry::to_string(platform);
+    auto replies = pool_.run(Command{"EVAL", kCountGroupsScript, "1", online_key_, name, min});
+    if (!replies) {
+        return std::move(replies).error().with_context("counting online actors per version");
+    }
+    auto counts = version_counts(*replies->front(), name.size() + 1, "counting online actors per version");
+    if (!counts) {
+        return std::move(counts).error();
+    }
+    return counts;
+}
+
 Result<std::int64_t> RedisPresence::remove_expired(TimePoint now) {
     const std::string max = std::to_string(to_epoch_ms(now));  // inclusive: expiry at now is expired
-    auto replies = pool_.run(Command{"ZREMRANGEBYSCORE", online_key_, "-inf", max});
-    if (!replies) {
-        return std::move(replies).error().with_context("removing expired actors");
-    }
-    auto removed = integer_reply(*replies->front(), "ZREMRANGEBYSCORE");
-    if (!removed) {
-        return std::move(removed).error().with_context("removing expired actors");
+    const std::string limit = std::to_string(kForgetChunk);
+    std::int64_t removed = 0;
+    for (std::size_t call = 0; call < kMaxForgetCalls; ++call) {
+        auto replies = pool_.run(Command{"EVAL", kForgetScript, "1", online_key_, max, limit});
+        if (!replies) {
+            return std::move(replies).error().with_context("removing expired actors");
+        }
+        auto gone = integer_reply(*replies->front(), "EVAL forget");
+        if (!gone) {
+            return std::move(gone).error().with_context("removing expired actors");
+        }
+        removed += *gone;
+        if (static_cast<std::size_t>(*gone) < kForgetChunk) {
+            break;
+        }
     }
     return removed;
 }
@@ -164,18 +344,24 @@ Result<void> RedisPresence::add_to_dau(std::span<const telemetry::DauMark> marks
     struct DayMembers {
         std::vector<std::string_view> all;
         std::array<std::vector<std::string_view>, kPlatformCount> by_platform;
+        std::map<std::pair<Platform, std::optional<telemetry::VersionCode>>, std::vector<std::string_view>> by_version;
     };
     std::map<Day, DayMembers> days;
+    std::size_t key_count = 0;
     for (const telemetry::DauMark& mark : marks) {
         const auto p = static_cast<std::size_t>(mark.platform);
         assert(p < kPlatformCount);
         DayMembers& day = days[mark.day];
         day.all.push_back(mark.actor);
         day.by_platform[p].push_back(mark.actor);
+        day.by_version[{mark.platform, mark.version_code}].push_back(mark.actor);
+    }
+    for (const auto& [day, members] : days) {
+        key_count += 1 + kPlatformCount + 3 * members.by_version.size();
     }
 
     std::vector<std::string> keys;
-    keys.reserve(days.size() * (1 + kPlatformCount));  // no reallocation: commands view into it
+    keys.reserve(key_count);  // no reallocation: commands view into it
     std::vector<Command> commands;
     auto add_key = [&](std::string key, const std::vector<std::string_view>& members) {
         keys.push_back(std::move(key));
@@ -199,6 +385,15 @@ Result<void> RedisPresence::add_to_dau(std::span<const telemetry::DauMark> marks
             if (!members.by_platform[p].empty()) {
                 add_key(dau_key(day, static_cast<Platform>(p)), members.by_platform[p]);
             }
+        }
+        for (const auto& [group, actors] : members.by_version) {
+            const std::string platform_key = dau_key(day, group.first);
+            keys.push_back(code_text(group.second));
+            const std::string_view code = keys.back();
+            add_key(platform_key + ":v:" + std::string(code), actors);
+            keys.push_back(platform_key + ":versions");
+            commands.push_back(Command{"SADD", keys.back(), code});
+            commands.push_back(Command{"EXPIRE", keys.back(), ttl_seconds_});
         }
     }
 
@@ -248,6 +443,19 @@ Result<telemetry::DauEstimate> RedisPresence::estimate_dau(Day day) {
     return estimate;
 }
 
+Result<std::vector<telemetry::VersionCount>> RedisPresence::estimate_dau_by_version(Day day, Platform platform) {
+    const std::string key = dau_key(day, platform);
+    auto replies = pool_.run(Command{"EVAL", kDauVersionsScript, "1", key});
+    if (!replies) {
+        return std::move(replies).error().with_context("reading the DAU estimate per version");
+    }
+    auto counts = version_counts(*replies->front(), 0, "reading the DAU estimate per version");
+    if (!counts) {
+        return std::move(counts).error();
+    }
+    return counts;
+}
+
 Result<void> RedisPresence::drop_dau_before(Day day) {
     const auto lookback = static_cast<std::size_t>(options_.dau_drop_lookback_days);
     if (lookback == 0) {
@@ -268,13 +476,18 @@ Result<void> RedisPresence::drop_dau_before(Day day) {
             del.push_back(keys.back());
         }
         commands.push_back(std::move(del));
+        Command drop_versions{"EVAL", kDropDauVersionsScript, "1", keys[keys.size() - 1 - kPlatformCount]};
+        for (std::size_t p = 0; p < kPlatformCount; ++p) {
+            drop_versions.push_back(telemetry::to_string(static_cast<Platform>(p)));
+        }
+        commands.push_back(std::move(drop_versions));
     }
     auto replies = pool_.run(commands);
     if (!replies) {
         return std::move(replies).error().with_context("dropping old DAU estimates");
     }
     for (const ReplyPtr& reply : *replies) {
-        auto checked = check_reply(*reply, "DEL");
+        auto checked = check_reply(*reply, "DEL / EVAL");
         if (!checked) {
             return std::move(checked).error().with_context("dropping old DAU estimates");
         }

@@ -22,7 +22,7 @@ struct RedisPresenceOptions {
     std::string key_prefix = "beacon";
     // Connections to Redis at most (heartbeat flushes, counts, DAU, ping).
     std::size_t pool_size = 4;
-    std::size_t max_heartbeat_batch = 1024;  // actors per ZADD of record_heartbeats
+    std::size_t max_heartbeat_batch = 1024;  // actors per script call of record_heartbeats
     // DAU keys expire this long after their last add: with marks added during
     // their day, at least 3 days after the day ends in any time zone.
     std::chrono::seconds dau_ttl = std::chrono::days{4};
@@ -33,24 +33,36 @@ struct RedisPresenceOptions {
 
 // The PresenceStore on Redis 7 (hiredis), for running several replicas.
 //
-// Keys (hash tags let Redis Cluster place them; each command touches one slot):
+// Keys (hash tags let Redis Cluster place them; each command or script
+// touches one slot):
 //   {<prefix>:presence}               sorted set, member = actor, score = expiry epoch ms
+//   {<prefix>:presence}:v:<group>     the same, for the actors whose latest heartbeat
+//                                     is in <group> = "<platform>:<code>" ("-": none)
+//   {<prefix>:presence}:where         hash, actor -> its group
+//   {<prefix>:presence}:groups        set of the groups with actors
 //   {<prefix>:dau:YYYY-MM-DD}         HyperLogLog of the day's actors
 //   {<prefix>:dau:YYYY-MM-DD}:<platform>   HyperLogLog per platform
+//   {<prefix>:dau:YYYY-MM-DD}:<platform>:v:<code>   HyperLogLog per version code ("-": none)
+//   {<prefix>:dau:YYYY-MM-DD}:<platform>:versions   set of the codes above
 // A day's keys share a slot, so its estimate is one pipelined round trip.
 //
-// Commands: record_heartbeat = ZADD (no GT: the latest call wins);
-// count_online = ZCOUNT (now +inf (removes nothing); remove_expired =
-// ZREMRANGEBYSCORE -inf now; add_to_dau = PFADD + EXPIRE per key, one
-// pipeline; estimate_dau = PFCOUNT of the day key and the six platform keys,
-// one pipeline, platforms at zero omitted; drop_dau_before = DEL of each day's
-// keys within the lookback, one pipeline. Redis's HyperLogLog is P=14, like
-// the in-process store.
+// Commands: record_heartbeat(s) = one EVAL per batch (ZADD to the online
+// set and to the actor's group, moving it out of its previous group when
+// the group changed); count_online = ZCOUNT (now +inf (removes nothing);
+// count_online_by_version = one EVAL (ZCOUNT of each group of the
+// platform); remove_expired = EVALs that forget up to 1000 expired actors
+// each (online set, group, :where; a group left empty leaves :groups);
+// add_to_dau = PFADD + EXPIRE per key (and SADD of the code), one
+// pipeline; estimate_dau = PFCOUNT of the day key and the six platform
+// keys, one pipeline, platforms at zero omitted; estimate_dau_by_version =
+// one EVAL; drop_dau_before = DEL of each day's keys and an EVAL for its
+// version keys within the lookback, one pipeline. Redis's HyperLogLog is
+// P=14, like the in-process store.
 //
-// Heartbeats: record_heartbeat is one ZADD per call, concurrent calls spread
+// Heartbeats: record_heartbeat is one script call per call, concurrent calls spread
 // over the pool. Bursts are grouped above this store, by
 // telemetry::HeartbeatBatcher (one writer thread, one record_heartbeats call
-// per burst, max_heartbeat_batch actors per ZADD), which is what the server
+// per burst, max_heartbeat_batch actors per script call), which is what the server
 // uses with Redis, so no I/O thread waits on it.
 //
 // Errors: Unavailable, with a short message, when Redis cannot be reached,
@@ -70,13 +82,18 @@ public:
     RedisPresence& operator=(const RedisPresence&) = delete;
 
     // telemetry::PresenceStore
-    Result<void> record_heartbeat(std::string_view actor, TimePoint expires_at) override;
-    // One ZADD per max_heartbeat_batch marks (telemetry::HeartbeatBatcher's path).
+    using telemetry::PresenceStore::record_heartbeat;
+    Result<void> record_heartbeat(const telemetry::HeartbeatMark& mark) override;
+    // One script call per max_heartbeat_batch marks (telemetry::HeartbeatBatcher's path).
     Result<void> record_heartbeats(std::span<const telemetry::HeartbeatMark> marks) override;
     Result<std::int64_t> count_online(TimePoint now) override;
+    Result<std::vector<telemetry::VersionCount>> count_online_by_version(telemetry::Platform platform,
+                                                                         TimePoint now) override;
     Result<std::int64_t> remove_expired(TimePoint now) override;
     Result<void> add_to_dau(std::span<const telemetry::DauMark> marks) override;
     Result<telemetry::DauEstimate> estimate_dau(Day day) override;
+    Result<std::vector<telemetry::VersionCount>> estimate_dau_by_version(Day day,
+                                                                         telemetry::Platform platform) override;
     Result<void> drop_dau_before(Day day) override;
 
     // HealthProbe: PING.
@@ -84,7 +101,7 @@ public:
 
     struct Stats {
         std::uint64_t heartbeats = 0;        // heartbeats recorded (record_heartbeat(s))
-        std::uint64_t heartbeat_writes = 0;  // ZADD round trips they took
+        std::uint64_t heartbeat_writes = 0;  // script round trips they took
     };
     Stats stats() const;
 
@@ -93,8 +110,8 @@ public:
     std::string dau_key(Day day, telemetry::Platform platform) const;
 
 private:
-    // One ZADD of (actor, expiry in epoch ms) pairs, in order.
-    Result<void> write_heartbeats(std::span<const std::pair<std::string_view, std::int64_t>> batch);
+    // One heartbeat script call for `batch`, in order.
+    Result<void> write_heartbeats(std::span<const telemetry::HeartbeatMark> batch);
 
     RedisPool pool_;
     const RedisPresenceOptions options_;

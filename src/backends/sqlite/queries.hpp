@@ -44,8 +44,8 @@ inline constexpr std::string_view kRollback = "ROLLBACK";
 // Only the dedup conflict is ignored; any other constraint failure is an error.
 inline constexpr std::string_view kInsertEvent =
     "INSERT INTO telemetry_events (event_id, install_id, user_id, event_name, event_time, received_at,"
-    " platform, app_version, os_version, device_model, region, session_id, properties)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+    " platform, app_version, os_version, device_model, region, session_id, properties, version_code)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
     " ON CONFLICT (install_id, event_id) WHERE event_id IS NOT NULL DO NOTHING";
 
 // The listing query is assembled from these parts: the head, then " WHERE "
@@ -53,7 +53,7 @@ inline constexpr std::string_view kInsertEvent =
 // next parameter), then the tail, whose parameter is the row limit.
 inline constexpr std::string_view kListEventsHead =
     "SELECT id, event_id, install_id, user_id, event_name, event_time, received_at, platform,"
-    " app_version, os_version, device_model, region, session_id, properties FROM telemetry_events";
+    " app_version, os_version, device_model, region, session_id, properties, version_code FROM telemetry_events";
 inline constexpr std::string_view kListFilterEventName = "event_name = ?";
 inline constexpr std::string_view kListFilterUserId = "user_id = ?";
 inline constexpr std::string_view kListFilterInstallId = "install_id = ?";
@@ -82,6 +82,39 @@ inline constexpr std::string_view kCountSessionActors =
 inline constexpr std::string_view kDeleteEventsBefore =
     "DELETE FROM telemetry_events WHERE id IN"
     " (SELECT id FROM telemetry_events WHERE event_time < ?1 LIMIT ?2)";
+inline constexpr std::string_view kDeleteLastSessionsBefore =
+    "DELETE FROM actor_last_sessions WHERE (platform, actor) IN"
+    " (SELECT platform, actor FROM actor_last_sessions WHERE event_time < ?1 LIMIT ?2)";
+
+// --- actor_last_sessions ------------------------------------------------------
+
+// In the append's transaction, for each stored app_session_start: keeps the
+// later of the stored row and this one (>=: on a tie the event stored last).
+inline constexpr std::string_view kUpsertLastSession =
+    "INSERT INTO actor_last_sessions (platform, actor, event_time, version_code) VALUES (?1, ?2, ?3, ?4)"
+    " ON CONFLICT (platform, actor) DO UPDATE SET event_time = excluded.event_time,"
+    " version_code = excluded.version_code WHERE excluded.event_time >= actor_last_sessions.event_time";
+
+// Actors of platform ?1 last seen at or after ?2: all, below code ?3, without
+// a code. A covering range scan of ix_actor_last_sessions_time.
+inline constexpr std::string_view kCountLeftBehind =
+    "SELECT COUNT(*), COALESCE(SUM(version_code < ?3), 0), COALESCE(SUM(version_code IS NULL), 0)"
+    " FROM actor_last_sessions WHERE platform = ?1 AND event_time >= ?2";
+
+// --- Adoption ---------------------------------------------------------------
+
+// Buckets ?1 (a JSON array of [start, end) pairs in epoch ms), platform ?2,
+// code ?3: per bucket with session starts, its start, distinct installs at
+// the code, and distinct installs of the platform. Each bucket is a range
+// scan of the partial index ix_telemetry_events_sessions, which holds every
+// column the query reads.
+inline constexpr std::string_view kCountAdoption =
+    "WITH b(s, e) AS (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?1))"
+    " SELECT b.s, COUNT(DISTINCT CASE WHEN t.version_code = ?3 THEN t.install_id END),"
+    " COUNT(DISTINCT t.install_id)"
+    " FROM b JOIN telemetry_events t"
+    "  ON t.event_name = 'app_session_start' AND t.platform = ?2 AND t.event_time >= b.s AND t.event_time < b.e"
+    " GROUP BY b.s ORDER BY b.s";
 
 // --- daily_active_stats -----------------------------------------------------
 
@@ -105,6 +138,10 @@ inline constexpr std::string_view kSnapshotBuckets =
     " MAX(online_count), COUNT(*)"
     " FROM online_snapshots WHERE ts >= ?2 AND ts < ?3 GROUP BY bucket ORDER BY bucket";
 inline constexpr std::string_view kDeleteSnapshotsBefore = "DELETE FROM online_snapshots WHERE ts < ?1";
+// The highest snapshot in [?1, ?2), the earliest first (the day's peak).
+inline constexpr std::string_view kSnapshotPeak =
+    "SELECT online_count, ts FROM online_snapshots WHERE ts >= ?1 AND ts < ?2"
+    " ORDER BY online_count DESC, ts ASC LIMIT 1";
 
 // --- job_claims, job_runs ---------------------------------------------------
 

@@ -58,6 +58,13 @@ inline constexpr std::string_view kListVersions =
     " AND (?4 IS NULL OR version_code < ?4 OR (version_code = ?4 AND id < ?5))"
     " ORDER BY version_code DESC, id DESC LIMIT ?6";
 
+// Names of the codes in ?2 (a JSON array) on platform ?1, per code "stable"
+// first, then by channel name: the adapter keeps each code's first row.
+inline constexpr std::string_view kSelectVersionNames =
+    "SELECT version_code, version_name FROM app_versions"
+    " WHERE platform = ?1 AND version_code IN (SELECT value FROM json_each(?2))"
+    " ORDER BY version_code, channel <> 'stable', channel";
+
 inline constexpr std::string_view kSelectEnabledVersions =
     "SELECT " BEACON_SQLITE_VERSION_COLUMNS " FROM app_versions WHERE is_enabled = 1";
 

@@ -175,11 +175,22 @@ Event read_event(const Statement& row) {
     if (!row.is_null(13)) {
         e.properties_json = std::string(row.text(13));
     }
+    if (!row.is_null(14)) {
+        e.version_code = static_cast<telemetry::VersionCode>(row.int64(14));
+    }
     return e;
 }
 
 Error injected_failure() {
     return unavailable("database", "sqlite: injected append failure (test)");
+}
+
+void bind_code(Statement& s, int index, std::optional<telemetry::VersionCode> code) {
+    if (code) {
+        s.bind(index, std::int64_t{*code});
+    } else {
+        s.bind_null(index);
+    }
 }
 
 }  // namespace
@@ -354,15 +365,36 @@ Result<void> SqliteDatabase::insert_events(std::span<const Event> events, std::v
         } else {
             stmt.bind(13, e.properties_json);
         }
+        bind_code(stmt, 14, e.version_code);
         int rc = stmt.step();
         if (rc != SQLITE_DONE) {
             return writer_->error(rc, "inserting event");
         }
-        stored.push_back(sqlite3_changes(db) > 0);
+        const bool is_new = sqlite3_changes(db) > 0;
+        stored.push_back(is_new);
         stmt.reset();
+        if (is_new && e.event_name == telemetry::kSessionStart) {
+            if (auto r = note_last_session(e); !r) {
+                return r;
+            }
+        }
     }
     if (fail_at >= 0 && static_cast<std::size_t>(fail_at) >= events.size()) {
         return injected_failure();
+    }
+    return ok();
+}
+
+Result<void> SqliteDatabase::note_last_session(const Event& e) {
+    const std::string actor = telemetry::actor_key(e.install_id, e.user_id);
+    auto r = execute(*writer_, sql::kUpsertLastSession, "noting the latest session start", [&](Statement& s) {
+        s.bind(1, telemetry::to_string(e.platform.value_or(telemetry::Platform::Unknown)));
+        s.bind(2, actor);
+        s.bind(3, to_epoch_ms(e.event_time));
+        bind_code(s, 4, e.version_code);
+    });
+    if (!r) {
+        return std::move(r).error();
     }
     return ok();
 }
@@ -450,22 +482,84 @@ Result<DailyCounts> SqliteDatabase::count_session_actors(TimePoint from, TimePoi
     return counts;
 }
 
+Result<telemetry::LeftBehindCounts> SqliteDatabase::count_left_behind(telemetry::Platform platform,
+                                                                      TimePoint since,
+                                                                      telemetry::VersionCode code) {
+    auto lease = acquire_reader();
+    if (!lease) {
+        return std::move(lease).error();
+    }
+    auto counts = query_one<telemetry::LeftBehindCounts>(
+        lease->conn(),
+        sql::kCountLeftBehind,
+        "counting actors left behind",
+        [&](Statement& s) {
+            s.bind(1, telemetry::to_string(platform));
+            s.bind(2, to_epoch_ms(since));
+            s.bind(3, std::int64_t{code});
+        },
+        [](Statement& row) {
+            return telemetry::LeftBehindCounts{row.int64(0), row.int64(1), row.int64(2)};
+        });
+    if (!counts) {
+        return std::move(counts).error();
+    }
+    return counts->value_or(telemetry::LeftBehindCounts{});
+}
+
+Result<std::vector<telemetry::AdoptionCounts>> SqliteDatabase::count_adoption(
+    telemetry::Platform platform, telemetry::VersionCode code, std::span<const telemetry::TimeRange> buckets) {
+    std::string bounds = "[";
+    for (const telemetry::TimeRange& b : buckets) {
+        if (bounds.size() > 1) {
+            bounds += ',';
+        }
+        bounds += '[' + std::to_string(to_epoch_ms(b.from)) + ',' + std::to_string(to_epoch_ms(b.to)) + ']';
+    }
+    bounds += ']';
+    auto lease = acquire_reader();
+    if (!lease) {
+        return std::move(lease).error();
+    }
+    std::vector<telemetry::AdoptionCounts> out;
+    auto r = query(
+        lease->conn(),
+        sql::kCountAdoption,
+        "counting adoption",
+        [&](Statement& s) {
+            s.bind(1, bounds);
+            s.bind(2, telemetry::to_string(platform));
+            s.bind(3, std::int64_t{code});
+        },
+        [&](Statement& row) {
+            out.push_back(telemetry::AdoptionCounts{from_epoch_ms(row.int64(0)), row.int64(1), row.int64(2)});
+        });
+    if (!r) {
+        return std::move(r).error();
+    }
+    return out;
+}
+
 Result<std::int64_t> SqliteDatabase::delete_events_before(TimePoint t) {
     std::int64_t total = 0;
-    for (;;) {
-        std::lock_guard lock(writer_mutex_);
-        auto n = execute(*writer_, sql::kDeleteEventsBefore, "deleting old events", [&](Statement& s) {
-            s.bind(1, to_epoch_ms(t));
-            s.bind(2, kRetentionSlice);
-        });
-        if (!n) {
-            return std::move(n).error();
-        }
-        total += *n;
-        if (*n < kRetentionSlice) {
-            return total;
+    for (std::string_view statement : {sql::kDeleteEventsBefore, sql::kDeleteLastSessionsBefore}) {
+        const bool events = statement == sql::kDeleteEventsBefore;
+        for (;;) {
+            std::lock_guard lock(writer_mutex_);
+            auto n = execute(*writer_, statement, "deleting old events", [&](Statement& s) {
+                s.bind(1, to_epoch_ms(t));
+                s.bind(2, kRetentionSlice);
+            });
+            if (!n) {
+                return std::move(n).error();
+            }
+            total += events ? *n : 0;
+            if (*n < kRetentionSlice) {
+                break;
+            }
         }
     }
+    return total;
 }
 
 // --- DailyStatsStore --------------------------------------------------------
@@ -573,6 +667,35 @@ Result<std::vector<SnapshotBucket>> SqliteDatabase::buckets(Millis interval, Tim
         });
     if (!r) {
         return std::move(r).error();
+    }
+    return out;
+}
+
+Result<std::vector<std::optional<telemetry::OnlinePeak>>> SqliteDatabase::peaks(
+    std::span<const telemetry::TimeRange> ranges) {
+    auto lease = acquire_reader();
+    if (!lease) {
+        return std::move(lease).error();
+    }
+    // One indexed range per day (1,440 snapshots), in one read transaction.
+    std::vector<std::optional<telemetry::OnlinePeak>> out;
+    out.reserve(ranges.size());
+    for (const telemetry::TimeRange& range : ranges) {
+        auto peak = query_one<telemetry::OnlinePeak>(
+            lease->conn(),
+            sql::kSnapshotPeak,
+            "reading online peaks",
+            [&](Statement& s) {
+                s.bind(1, to_epoch_ms(range.from));
+                s.bind(2, to_epoch_ms(range.to));
+            },
+            [](Statement& row) {
+                return telemetry::OnlinePeak{row.int64(0), from_epoch_ms(row.int64(1))};
+            });
+        if (!peak) {
+            return std::move(peak).error();
+        }
+        out.push_back(*peak);
     }
     return out;
 }

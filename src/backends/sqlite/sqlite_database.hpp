@@ -68,6 +68,13 @@ public:
     Result<std::vector<bool>> append(std::span<const telemetry::Event> events) override;
     Result<telemetry::EventPage> list(const telemetry::EventQuery& q) override;
     Result<telemetry::DailyCounts> count_session_actors(TimePoint from, TimePoint to) override;
+    Result<telemetry::LeftBehindCounts> count_left_behind(telemetry::Platform platform,
+                                                          TimePoint since,
+                                                          telemetry::VersionCode code) override;
+    Result<std::vector<telemetry::AdoptionCounts>> count_adoption(
+        telemetry::Platform platform,
+        telemetry::VersionCode code,
+        std::span<const telemetry::TimeRange> buckets) override;
     Result<std::int64_t> delete_events_before(TimePoint t) override;
 
     // telemetry::DailyStatsStore
@@ -77,6 +84,8 @@ public:
     // telemetry::SnapshotStore
     Result<void> insert(const telemetry::OnlineSnapshot& s) override;
     Result<std::vector<telemetry::SnapshotBucket>> buckets(Millis interval, TimePoint from, TimePoint to) override;
+    Result<std::vector<std::optional<telemetry::OnlinePeak>>> peaks(
+        std::span<const telemetry::TimeRange> ranges) override;
     Result<std::int64_t> delete_snapshots_before(TimePoint t) override;
 
     // jobs::JobLedger
@@ -109,6 +118,8 @@ private:
     SqliteDatabase(std::filesystem::path file, SqliteOptions options, std::unique_ptr<Connection> writer);
 
     Result<void> insert_events(std::span<const telemetry::Event> events, std::vector<bool>& stored);
+    // The actor_last_sessions row of a stored app_session_start (in the append's transaction).
+    Result<void> note_last_session(const telemetry::Event& e);
 
     Result<ReaderLease> acquire_reader();
     void release_reader(std::unique_ptr<Connection> conn);

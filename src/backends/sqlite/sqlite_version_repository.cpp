@@ -406,6 +406,33 @@ Result<ReleaseVersion> SqliteVersionRepository::remove(std::int64_t id,
     });
 }
 
+Result<std::map<std::int64_t, std::string>> SqliteVersionRepository::version_names(
+    releases::Platform platform, std::span<const std::int64_t> codes) {
+    std::map<std::int64_t, std::string> names;
+    if (codes.empty()) {
+        return names;
+    }
+    std::string list = "[";
+    for (std::int64_t code : codes) {
+        list += (list.size() > 1 ? "," : "") + std::to_string(code);
+    }
+    list += ']';
+    std::lock_guard lock(reader_mutex_);
+    auto r = query(
+        *reader_,
+        sql::kSelectVersionNames,
+        "reading version names",
+        [&](Statement& s) {
+            s.bind(1, releases::to_string(platform));
+            s.bind(2, list);
+        },
+        [&](Statement& row) { names.try_emplace(row.int64(0), std::string(row.text(1))); });
+    if (!r) {
+        return std::move(r).error();
+    }
+    return names;
+}
+
 Result<std::int64_t> SqliteVersionRepository::catalog_revision() {
     std::lock_guard lock(reader_mutex_);
     std::optional<std::int64_t> revision;

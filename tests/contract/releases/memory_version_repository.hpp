@@ -158,6 +158,32 @@ public:
         return v;
     }
 
+    Result<std::map<std::int64_t, std::string>> version_names(releases::Platform platform,
+                                                              std::span<const std::int64_t> codes) override {
+        std::lock_guard lock(mutex_);
+        if (auto e = injected()) {
+            return *e;
+        }
+        std::map<std::int64_t, std::string> names;
+        std::map<std::int64_t, const releases::ReleaseVersion*> best;
+        for (const auto& [id, v] : versions_) {
+            if (v.platform != platform || std::find(codes.begin(), codes.end(), v.version_code) == codes.end()) {
+                continue;
+            }
+            const releases::ReleaseVersion*& b = best[v.version_code];
+            auto rank = [](const releases::ReleaseVersion& x) {
+                return std::make_pair(x.channel != "stable", x.channel);
+            };
+            if (b == nullptr || rank(v) < rank(*b)) {
+                b = &v;
+            }
+        }
+        for (const auto& [code, v] : best) {
+            names.emplace(code, v->version_name);
+        }
+        return names;
+    }
+
     Result<std::int64_t> catalog_revision() override {
         std::lock_guard lock(mutex_);
         if (auto e = injected()) {

@@ -231,6 +231,67 @@ TEST(MemoryPresence, ReadsVersion1SnapshotsWithActorNames) {
     EXPECT_EQ(online(*store, kT0 + 90min), 1);
 }
 
+// Version 3 keeps each actor's platform and code, and the per-version sketches.
+TEST(MemoryPresence, SnapshotKeepsVersionsAcrossRestart) {
+    test::TempDir dir;
+    const auto path = dir.path() / "presence.snapshot";
+    auto before = open_ok(path);
+    ASSERT_TRUE(before);
+    ASSERT_TRUE(before->record_heartbeat(telemetry::HeartbeatMark{"u:alice", kT0 + 180s, Platform::Android, 210}).ok());
+    ASSERT_TRUE(before->record_heartbeat(telemetry::HeartbeatMark{"u:bob", kT0 + 180s, Platform::Android, {}}).ok());
+    ASSERT_TRUE(before->record_heartbeat(telemetry::HeartbeatMark{"u:carol", kT0 + 180s, Platform::Ios, 0}).ok());
+    ASSERT_TRUE(before
+                    ->add_to_dau(std::vector<DauMark>{{kDay, Platform::Android, "u:alice", 210},
+                                                      {kDay, Platform::Ios, "u:carol", 0}})
+                    .ok());
+    ASSERT_TRUE(before->flush().ok());
+    before.reset();
+
+    auto after = open_ok(path);
+    ASSERT_TRUE(after);
+    auto android = after->count_online_by_version(Platform::Android, kT0).value();
+    ASSERT_EQ(android.size(), 2u);
+    EXPECT_EQ(android[0].version_code, 210);
+    EXPECT_EQ(android[0].count, 1);
+    EXPECT_FALSE(android[1].version_code.has_value());
+    auto ios = after->count_online_by_version(Platform::Ios, kT0).value();
+    ASSERT_EQ(ios.size(), 1u);
+    EXPECT_EQ(ios[0].version_code, 0) << "code 0 is a code, not none";
+    auto dau = after->estimate_dau_by_version(kDay, Platform::Ios).value();
+    ASSERT_EQ(dau.size(), 1u);
+    EXPECT_EQ(dau[0].version_code, 0);
+    EXPECT_EQ(dau[0].count, 1);
+}
+
+// Snapshots of version 2 (no platform or code per actor) are still read:
+// the actors come back online without a group until their next heartbeat.
+TEST(MemoryPresence, ReadsVersion2SnapshotsWithoutVersions) {
+    std::vector<std::uint8_t> b = {'B', 'C', 'N', 'P', 'R', 'S', 'N', 'C', 2, 0, 0, 0};
+    auto u64 = [&b](std::uint64_t v) {
+        for (int i = 0; i < 8; ++i) {
+            b.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+        }
+    };
+    u64(1);  // actors
+    u64(XXH3_64bits("u:alice", 7));
+    u64(static_cast<std::uint64_t>(to_epoch_ms(kT0 + 1h)));
+    b.push_back(0);  // no days
+    u64(XXH3_64bits(b.data(), b.size()));
+    test::TempDir dir;
+    const auto path = dir.path() / "presence.snapshot";
+    write_bytes(path, b);
+    auto store = open_ok(path);
+    ASSERT_TRUE(store);
+    EXPECT_EQ(online(*store, kT0), 1);
+    EXPECT_EQ(store->count_online_by_version(Platform::Unknown, kT0).value().size(), 1u);
+    ASSERT_TRUE(store->record_heartbeat(telemetry::HeartbeatMark{"u:alice", kT0 + 2h, Platform::Android, 7}).ok());
+    auto android = store->count_online_by_version(Platform::Android, kT0).value();
+    ASSERT_EQ(android.size(), 1u);
+    EXPECT_EQ(android[0].version_code, 7);
+    EXPECT_TRUE(store->count_online_by_version(Platform::Unknown, kT0).value().empty());
+    EXPECT_EQ(online(*store, kT0), 1);
+}
+
 TEST(MemoryPresence, MissingSnapshotOpensEmpty) {
     test::TempDir dir;
     auto store = open_ok(dir.path() / "presence.snapshot");

@@ -131,6 +131,45 @@ TEST(SqliteMigrations, OpenAppliesEachMigrationOnceAndRecordsIt) {
     EXPECT_EQ(raw.scalar("SELECT count(*) FROM schema_migrations"), std::to_string(migrations.size()));
 }
 
+// Migration 3 (versions in telemetry) keeps the events stored before it and
+// seeds each actor's latest session start from them.
+TEST(SqliteMigrations, VersionsInTelemetryKeepExistingEvents) {
+    test::TempDir dir;
+    const auto file = dir.path() / "beacon.db";
+    const auto migrations = embedded_migrations();
+    ASSERT_GE(migrations.size(), 3u);
+    ASSERT_EQ(migrations[2].name, "versions_in_telemetry");
+    {
+        RawDb raw(file);
+        raw.exec(
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+            " applied_at INTEGER NOT NULL) STRICT");
+        for (std::size_t i = 0; i < 2; ++i) {
+            raw.exec(std::string(migrations[i].sql));
+            raw.exec("INSERT INTO schema_migrations VALUES (" + std::to_string(migrations[i].version) + ", '" +
+                     std::string(migrations[i].name) + "', 1)");
+        }
+        raw.exec(
+            "INSERT INTO telemetry_events (install_id, user_id, event_name, event_time, received_at, platform)"
+            " VALUES ('install-0001', NULL, 'app_session_start', 1000, 1000, 'android'),"
+            " ('install-0001', NULL, 'app_session_start', 3000, 3000, 'android'),"
+            " ('install-0002', 'user-1', 'app_session_start', 2000, 2000, NULL),"
+            " ('install-0003', NULL, 'page_view', 2000, 2000, 'android')");
+    }
+    auto db = open_ok(file);
+    ASSERT_TRUE(db);
+    EXPECT_EQ(all_events(*db).size(), 4u);
+    EXPECT_EQ(all_events(*db)[0].version_code, std::nullopt);
+    RawDb raw(file);
+    EXPECT_EQ(raw.rows("SELECT platform, actor, event_time, version_code FROM actor_last_sessions ORDER BY actor"),
+              (std::vector<std::vector<std::string>>{{"android", "i:install-0001", "3000", "NULL"},
+                                                     {"unknown", "u:user-1", "2000", "NULL"}}));
+    auto behind = db->count_left_behind(telemetry::Platform::Android, from_epoch_ms(0), 100);
+    ASSERT_TRUE(behind.ok()) << behind.error().message;
+    EXPECT_EQ(behind->actors, 1);
+    EXPECT_EQ(behind->unknown, 1) << "events from before the migration have no code";
+}
+
 TEST(SqliteMigrations, MigrateAppliesAllOnceThenNothing) {
     test::TempDir dir;
     const auto file = dir.path() / "beacon.db";

@@ -89,6 +89,10 @@ public:
         return inner_.remove(id, expected, now);
     }
     Result<std::int64_t> catalog_revision() override { return inner_.catalog_revision(); }
+    Result<std::map<std::int64_t, std::string>> version_names(releases::Platform p,
+                                                              std::span<const std::int64_t> codes) override {
+        return inner_.version_names(p, codes);
+    }
     Result<CatalogSnapshot> load_catalog() override {
         if (fail_load_catalog) {
             return make_error(ErrorCode::Unavailable, "hooked: database down");

@@ -758,3 +758,39 @@ TEST(EventBatch, MeasuresEachEventOfALargeBatchOnItsOwnSpan) {
 
 }  // namespace
 }  // namespace beacon::telemetry
+
+namespace beacon::telemetry {
+namespace {
+
+// --- versionCode (API.md 1.1 "Versions in telemetry") ---------------------------
+
+TEST(EventBatchVersionCode, ContextGivesTheDefaultAndAnEventMayOverrideIt) {
+    json::object context{{"installId", kInstall}, {"versionCode", 210}};
+    json::object own = event();
+    own["versionCode"] = 0;
+    json::object none = event();
+    none["versionCode"] = nullptr;  // null is absent: the context's value
+    auto batch = parse_ok(body_with(json::array{event(), own, none}, context));
+    ASSERT_EQ(batch.events.size(), 3u);
+    EXPECT_EQ(batch.events[0].version_code, 210);
+    EXPECT_EQ(batch.events[1].version_code, 0);
+    EXPECT_EQ(batch.events[2].version_code, 210);
+    auto bare = parse_ok(body_with(json::array{event()}));
+    EXPECT_EQ(bare.events[0].version_code, std::nullopt);
+}
+
+TEST(EventBatchVersionCode, ABadCodeInContextIsA400AndInAnEventRejectsThatEvent) {
+    for (const char* bad : {"\"210\"", "-1", "2147483648", "1.5", "210.0", "true", "[1]", "1e3"}) {
+        json::object context{{"installId", kInstall}, {"versionCode", json::parse(bad)}};
+        EXPECT_EQ(batch_error_field(body_with(json::array{event()}, context)), "context.versionCode") << bad;
+        json::object ev = event();
+        ev["versionCode"] = json::parse(bad);
+        EXPECT_EQ(single_event_field(ev), "events[0].versionCode") << bad;
+    }
+    json::object ev = event();
+    ev["versionCode"] = 2147483647;
+    EXPECT_EQ(single_event_field(ev), "");
+}
+
+}  // namespace
+}  // namespace beacon::telemetry

@@ -424,8 +424,15 @@ TEST_F(EventIngestorTest, FailedCommitAddsNoDauMark) {
 // Presence whose DAU updates fail (after a while, as a hung Redis does).
 class FailingDauPresence final : public PresenceStore {
 public:
-    Result<void> record_heartbeat(std::string_view, TimePoint) override { return ok(); }
+    using PresenceStore::record_heartbeat;
+    Result<void> record_heartbeat(const HeartbeatMark&) override { return ok(); }
     Result<std::int64_t> count_online(TimePoint) override { return std::int64_t{0}; }
+    Result<std::vector<VersionCount>> count_online_by_version(Platform, TimePoint) override {
+        return std::vector<VersionCount>{};
+    }
+    Result<std::vector<VersionCount>> estimate_dau_by_version(Day, Platform) override {
+        return std::vector<VersionCount>{};
+    }
     Result<std::int64_t> remove_expired(TimePoint) override { return std::int64_t{0}; }
     Result<void> add_to_dau(std::span<const DauMark>) override {
         ++calls;

@@ -25,9 +25,8 @@ const TimePoint kT0 = from_epoch_ms(1'795'593'600'000);  // 2026-11-25T08:00:00Z
 // can fail every call.
 class RecordingStore final : public PresenceStore {
 public:
-    Result<void> record_heartbeat(std::string_view actor, TimePoint expires_at) override {
-        return inner.record_heartbeat(actor, expires_at);
-    }
+    using PresenceStore::record_heartbeat;
+    Result<void> record_heartbeat(const HeartbeatMark& mark) override { return inner.record_heartbeat(mark); }
     Result<void> record_heartbeats(std::span<const HeartbeatMark> marks) override {
         std::unique_lock lock(mu);
         calls.push_back(marks.size());
@@ -40,6 +39,12 @@ public:
         return PresenceStore::record_heartbeats(marks);  // one by one into `inner`
     }
     Result<std::int64_t> count_online(TimePoint now) override { return inner.count_online(now); }
+    Result<std::vector<VersionCount>> count_online_by_version(Platform p, TimePoint now) override {
+        return inner.count_online_by_version(p, now);
+    }
+    Result<std::vector<VersionCount>> estimate_dau_by_version(Day day, Platform p) override {
+        return inner.estimate_dau_by_version(day, p);
+    }
     Result<std::int64_t> remove_expired(TimePoint now) override { return inner.remove_expired(now); }
     Result<void> add_to_dau(std::span<const DauMark> marks) override { return inner.add_to_dau(marks); }
     Result<DauEstimate> estimate_dau(Day day) override { return inner.estimate_dau(day); }

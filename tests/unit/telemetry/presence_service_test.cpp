@@ -266,3 +266,59 @@ TEST_F(PresenceServiceTest, RealtimeInUtcUsesTheUtcDay) {
 
 }  // namespace
 }  // namespace beacon::telemetry
+
+namespace beacon::telemetry {
+namespace {
+
+TEST(Heartbeat, VersionCodeIsAnOptionalIntegerUpTo2147483647) {
+    auto hb = parse_heartbeat(with("versionCode", 210), std::nullopt);
+    ASSERT_TRUE(hb.ok());
+    EXPECT_EQ(hb->version_code, 210);
+    EXPECT_EQ(parse_heartbeat(with("versionCode", 2147483647), std::nullopt)->version_code, 2147483647);
+    EXPECT_EQ(parse_heartbeat(with("versionCode", nullptr), std::nullopt)->version_code, std::nullopt);
+    for (const char* bad : {"\"210\"", "-1", "2147483648", "1.5", "210.0", "false", "{}"}) {
+        EXPECT_EQ(heartbeat_error_field(with("versionCode", json::parse(bad))), "versionCode") << bad;
+    }
+}
+
+TEST(PresenceServiceVersions, CountsThePlatformOnlineAndTodayPerVersion) {
+    ManualClock clock(kT0);
+    MemoryPresence store;
+    TelemetrySettings settings;
+    PresenceService service(store, clock, settings);
+    auto beat = [&](std::string install, std::optional<std::string> platform, std::optional<std::int64_t> code) {
+        json::object body{{"installId", install}};
+        if (platform) {
+            body["platform"] = *platform;
+        }
+        if (code) {
+            body["versionCode"] = *code;
+        }
+        auto hb = parse_heartbeat(body, std::nullopt);
+        ASSERT_TRUE(hb.ok());
+        ASSERT_TRUE(service.heartbeat(*hb).ok());
+    };
+    beat("i-aaaaaaaa", "android", 200);
+    beat("i-bbbbbbbb", "android", 210);
+    beat("i-aaaaaaaa", "android", 210);  // upgraded: moves
+    beat("i-cccccccc", "android", std::nullopt);
+    beat("i-dddddddd", "ios", 5000);
+    beat("i-eeeeeeee", std::nullopt, 210);
+    ASSERT_TRUE(store
+                    .add_to_dau(std::vector<DauMark>{{settings.tz.day_of(kT0), Platform::Android, "i:i-aaaaaaaa", 200},
+                                                     {settings.tz.day_of(kT0), Platform::Android, "i:i-aaaaaaaa", 210}})
+                    .ok());
+    auto v = service.versions(Platform::Android);
+    ASSERT_TRUE(v.ok()) << v.error().message;
+    EXPECT_EQ(v->online, 3);
+    EXPECT_EQ(v->dau_approx, 1) << "the platform's total counts the actor once";
+    ASSERT_EQ(v->online_by_version.size(), 2u);
+    EXPECT_EQ(v->online_by_version[0].version_code, 210);
+    EXPECT_EQ(v->online_by_version[0].count, 2);
+    EXPECT_EQ(v->online_by_version[1].version_code, std::nullopt);
+    ASSERT_EQ(v->dau_by_version.size(), 2u) << "an actor that upgraded today counts under each version";
+    EXPECT_EQ(v->day, settings.tz.day_of(kT0));
+}
+
+}  // namespace
+}  // namespace beacon::telemetry

@@ -25,6 +25,7 @@
 
 #include <gtest/gtest.h>
 
+#include "backends/postgres/migrations.hpp"
 #include "backends/postgres/partitions.hpp"
 #include "backends/postgres/pg_database.hpp"
 #include "core/clock.hpp"
@@ -219,10 +220,57 @@ TEST(PostgresAdapter, ConcurrentOpensMigrateOnceAndMigrateIsIdempotent) {
     auto versions =
         pg_admin_query("SELECT version || '_' || name FROM " + f.schema + ".schema_migrations ORDER BY version");
     ASSERT_TRUE(versions.has_value());
-    EXPECT_EQ(*versions, (std::vector<std::string>{"1_init", "2_release_catalog"}));
+    EXPECT_EQ(*versions, (std::vector<std::string>{"1_init", "2_release_catalog", "3_versions_in_telemetry"}));
     auto again = PgDatabase::migrate(f.url);
     ASSERT_TRUE(again.ok()) << again.error().message;
     EXPECT_EQ(*again, 0);
+}
+
+// Migration 3 (versions in telemetry) keeps the events stored before it and
+// seeds each actor's latest session start from them.
+TEST(PostgresAdapter, VersionsInTelemetryMigrationKeepsExistingEvents) {
+    REQUIRE_PG_SERVER();
+    PgFixture f;
+    ASSERT_TRUE(f.create_schema());
+    const auto migrations = backends::postgres::embedded_migrations();
+    ASSERT_GE(migrations.size(), 3u);
+    ASSERT_EQ(migrations[2].name, "versions_in_telemetry");
+    const std::string in_schema = "SET search_path TO " + f.schema + "; ";
+    ASSERT_TRUE(pg_admin_query(in_schema +
+                               "CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL,"
+                               " applied_at timestamptz NOT NULL DEFAULT now())"));
+    for (std::size_t i = 0; i < 2; ++i) {
+        ASSERT_TRUE(pg_admin_query(in_schema + std::string(migrations[i].sql)));
+        ASSERT_TRUE(pg_admin_query(in_schema + "INSERT INTO schema_migrations (version, name) VALUES (" +
+                                   std::to_string(migrations[i].version) + ", '" + std::string(migrations[i].name) +
+                                   "')"));
+    }
+    ASSERT_TRUE(pg_admin_query(in_schema + partitions::create_sql(partitions::month_of(at(2026, 11, 1)))));
+    ASSERT_TRUE(pg_admin_query(
+        in_schema +
+        "INSERT INTO telemetry_events (install_id, user_id, event_name, event_time, received_at, platform) VALUES"
+        " ('install-0001', NULL, 'app_session_start', '2026-11-02Z', '2026-11-02Z', 'android'),"
+        " ('install-0001', NULL, 'app_session_start', '2026-11-03Z', '2026-11-03Z', 'android'),"
+        " ('install-0002', 'user-1', 'app_session_start', '2026-11-02Z', '2026-11-02Z', NULL),"
+        " ('install-0003', NULL, 'page_view', '2026-11-02Z', '2026-11-02Z', 'android')"));
+    ASSERT_TRUE(f.open());
+    telemetry::EventQuery q;
+    q.limit = 10;
+    auto listed = f.db->list(q);
+    ASSERT_TRUE(listed.ok()) << listed.error().message;
+    ASSERT_EQ(listed->events.size(), 4u);
+    EXPECT_EQ(listed->events[0].version_code, std::nullopt);
+    auto seeded = pg_admin_query(
+        "SELECT platform || ' ' || actor || ' ' || to_char(event_time AT TIME ZONE 'UTC',"
+        " 'YYYY-MM-DD') || ' ' || coalesce(version_code::text, '-') FROM " +
+        f.schema + ".actor_last_sessions ORDER BY actor");
+    ASSERT_TRUE(seeded.has_value());
+    EXPECT_EQ(*seeded,
+              (std::vector<std::string>{"android i:install-0001 2026-11-03 -", "unknown u:user-1 2026-11-02 -"}));
+    auto behind = f.db->count_left_behind(telemetry::Platform::Android, at(2026, 11, 1), 100);
+    ASSERT_TRUE(behind.ok()) << behind.error().message;
+    EXPECT_EQ(behind->actors, 1);
+    EXPECT_EQ(behind->unknown, 1);
 }
 
 // The pool notices connections the server closed (a restart, a failover,
