@@ -484,6 +484,28 @@ TEST_P(VersionRepositoryContract, LoadCatalogHasTheEnabledVersionsAndTheirRevisi
     EXPECT_EQ(ids, (std::set<std::int64_t>{on.id, d.id}));
 }
 
+TEST_P(VersionRepositoryContract, VersionNamesPreferTheStableChannelThenTheFirstByName) {
+    auto named = [](std::int64_t code, Platform p, std::string channel, std::string name) {
+        ReleaseVersion v = version(code, p, std::move(channel));
+        v.version_name = std::move(name);
+        return v;
+    };
+    create(repo(), named(210, Platform::Android, "beta", "2.1.0-beta"));
+    create(repo(), named(210, Platform::Android, "stable", "2.1.0"));
+    create(repo(), named(200, Platform::Android, "nightly", "2.0.0-n"));
+    create(repo(), named(200, Platform::Android, "beta", "2.0.0-b"));
+    ReleaseVersion off = named(190, Platform::Android, "stable", "1.9.0");
+    off.is_enabled = false;  // disabled versions are still the catalog's
+    create(repo(), off);
+    create(repo(), named(210, Platform::Ios, "stable", "ios-2.1"));
+    const std::vector<std::int64_t> codes{210, 200, 190, 180};
+    auto names = must(repo().version_names(Platform::Android, codes), "version_names");
+    EXPECT_EQ(names, (std::map<std::int64_t, std::string>{{190, "1.9.0"}, {200, "2.0.0-b"}, {210, "2.1.0"}}));
+    auto ios = must(repo().version_names(Platform::Ios, codes), "version_names");
+    EXPECT_EQ(ios, (std::map<std::int64_t, std::string>{{210, "ios-2.1"}}));
+    EXPECT_TRUE(must(repo().version_names(Platform::Ios, {}), "version_names").empty());
+}
+
 // --- artifacts ----------------------------------------------------------------
 
 TEST_P(VersionRepositoryContract, PutArtifactIsIdempotentByKeyAndReturnsTheStoredRecord) {

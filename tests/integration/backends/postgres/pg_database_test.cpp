@@ -253,7 +253,9 @@ TEST(PostgresAdapter, VersionsInTelemetryMigrationKeepsExistingEvents) {
         " ('install-0001', NULL, 'app_session_start', '2026-11-03Z', '2026-11-03Z', 'android'),"
         " ('install-0002', 'user-1', 'app_session_start', '2026-11-02Z', '2026-11-02Z', NULL),"
         " ('install-0003', NULL, 'page_view', '2026-11-02Z', '2026-11-02Z', 'android')"));
-    ASSERT_TRUE(f.open());
+    auto opened = PgDatabase::open(f.url);  // applies migration 3 to the schema as it is
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    f.db = std::move(opened).value();
     telemetry::EventQuery q;
     q.limit = 10;
     auto listed = f.db->list(q);
