@@ -1,6 +1,6 @@
 # The README's commands. Each installs what it needs (tools/install-deps.sh),
 # configures with CMake presets, builds and runs.
-.PHONY: run test bench build release debug format check layering check-format tidy tsan clean
+.PHONY: run test bench bench-history build release debug format check layering check-format tidy tsan clean
 
 JOBS ?= $(shell nproc)
 
@@ -26,6 +26,19 @@ bench:
 	cmake --preset release >/dev/null
 	cmake --build --preset release -j $(JOBS)
 	tools/bench.sh $(BENCH_ARGS)
+
+# The version queries of issue 11 on a generated history (bench/history/README.md):
+# generates the SQLite and PostgreSQL databases once per size under
+# build/bench-history/ (minutes at the default 10 M events, 1 M actors), then
+# times the queries in SQL and over HTTP; results in bench/results/history-*.
+EVENTS ?= 10000000
+ACTORS ?= 1000000
+DAYS ?= 30
+bench-history:
+	@tools/install-deps.sh test
+	cmake --preset release >/dev/null
+	cmake --build --preset release -j $(JOBS) --target beacon
+	python3 bench/history/measure.py --auto --events $(EVENTS) --actors $(ACTORS) --days $(DAYS) $(HISTORY_ARGS)
 
 format:
 	find src tests bench -name '*.cpp' -o -name '*.hpp' | xargs clang-format-14 -i
