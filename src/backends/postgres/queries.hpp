@@ -112,15 +112,19 @@ inline constexpr std::string_view kCountLeftBehind =
 
 // Buckets [$1[i], $2[i]), platform $3, code $4: per bucket with session
 // starts, its start (epoch ms), distinct installs at the code, and distinct
-// installs of the platform. Each bucket is an index-only range scan of the
-// partial index ix_telemetry_events_sessions (per partition it touches).
+// installs of the platform. One aggregate per bucket (LATERAL) over an
+// index-only range scan of the partial index ix_telemetry_events_sessions:
+// a join with one GROUP BY made the planner sort every row of the range
+// (misestimated 20x, spilling, JIT): 2.2 s instead of 2.9 s for 30 days of
+// 10 M events (bench/results/history-20261202T080353Z.md).
 inline constexpr std::string_view kCountAdoption =
-    "SELECT (extract(epoch FROM b.s) * 1000)::bigint,"
-    " count(DISTINCT t.install_id) FILTER (WHERE t.version_code = $4), count(DISTINCT t.install_id)"
+    "SELECT (extract(epoch FROM b.s) * 1000)::bigint, x.at_code, x.installs"
     " FROM unnest($1::timestamptz[], $2::timestamptz[]) AS b(s, e)"
-    " JOIN telemetry_events t ON t.event_name = 'app_session_start' AND t.platform = $3"
-    "  AND t.event_time >= b.s AND t.event_time < b.e"
-    " GROUP BY b.s ORDER BY b.s";
+    " CROSS JOIN LATERAL (SELECT count(DISTINCT t.install_id) FILTER (WHERE t.version_code = $4) AS at_code,"
+    "  count(DISTINCT t.install_id) AS installs FROM telemetry_events t"
+    "  WHERE t.event_name = 'app_session_start' AND t.platform = $3 AND t.event_time >= b.s"
+    "  AND t.event_time < b.e) x"
+    " WHERE x.installs > 0 ORDER BY b.s";
 
 // --- telemetry_events: retention --------------------------------------------
 

@@ -104,17 +104,18 @@ inline constexpr std::string_view kCountLeftBehind =
 // --- Adoption ---------------------------------------------------------------
 
 // Buckets ?1 (a JSON array of [start, end) pairs in epoch ms), platform ?2,
-// code ?3: per bucket with session starts, its start, distinct installs at
-// the code, and distinct installs of the platform. Each bucket is a range
-// scan of the partial index ix_telemetry_events_sessions, which holds every
-// column the query reads.
+// code ?3: per bucket, its start and the JSON pair [distinct installs at the
+// code, distinct installs of the platform] ([0,0] for an empty bucket). One
+// aggregate per bucket (a correlated subquery over a range of the partial
+// index ix_telemetry_events_sessions), not a GROUP BY over every row of the
+// range: 2.3 s instead of 3.9 s for 30 days of 10 M events
+// (bench/results/history-20261202T080353Z.md).
 inline constexpr std::string_view kCountAdoption =
     "WITH b(s, e) AS (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?1))"
-    " SELECT b.s, COUNT(DISTINCT CASE WHEN t.version_code = ?3 THEN t.install_id END),"
-    " COUNT(DISTINCT t.install_id)"
-    " FROM b JOIN telemetry_events t"
-    "  ON t.event_name = 'app_session_start' AND t.platform = ?2 AND t.event_time >= b.s AND t.event_time < b.e"
-    " GROUP BY b.s ORDER BY b.s";
+    " SELECT b.s, (SELECT json_array(COUNT(DISTINCT CASE WHEN t.version_code = ?3 THEN t.install_id END),"
+    "  COUNT(DISTINCT t.install_id)) FROM telemetry_events t"
+    "  WHERE t.event_name = 'app_session_start' AND t.platform = ?2 AND t.event_time >= b.s AND t.event_time < b.e)"
+    " FROM b ORDER BY b.s";
 
 // --- daily_active_stats -----------------------------------------------------
 

@@ -6,6 +6,7 @@
 #include <array>
 #include <cassert>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <string>
 #include <utility>
@@ -532,7 +533,12 @@ Result<std::vector<telemetry::AdoptionCounts>> SqliteDatabase::count_adoption(
             s.bind(3, std::int64_t{code});
         },
         [&](Statement& row) {
-            out.push_back(telemetry::AdoptionCounts{from_epoch_ms(row.int64(0)), row.int64(1), row.int64(2)});
+            long long at_code = 0;
+            long long all = 0;
+            const std::string pair(row.text(1));
+            if (std::sscanf(pair.c_str(), "[%lld,%lld]", &at_code, &all) == 2 && all > 0) {
+                out.push_back(telemetry::AdoptionCounts{from_epoch_ms(row.int64(0)), at_code, all});
+            }
         });
     if (!r) {
         return std::move(r).error();
