@@ -234,6 +234,33 @@ test('POST /telemetry/events', async () => {
     await call({ op, path, body: JSON.stringify(batch), headers: { 'Content-Type': 'text/plain' }, status: 415 });
 });
 
+test('versionCode on heartbeats and events (contract 1.1, versions in telemetry)', async () => {
+    const hb = { op: 'POST /telemetry/heartbeat', path: '/telemetry/heartbeat' };
+    await call({ ...hb, json: { installId: 'i-versions-0', platform: 'android', versionCode: 210 }, status: 200 });
+    await call({ ...hb, json: { installId: 'i-versions-0', platform: 'android', versionCode: null }, status: 200 });
+    await call({ ...hb, json: { installId: 'i-versions-0', versionCode: -1 }, status: 400 });
+    await call({ ...hb, json: { installId: 'i-versions-0', versionCode: 2147483648 }, status: 400 });
+    await call({ ...hb, json: { installId: 'i-versions-0', versionCode: '210' }, status: 400 });
+    await call({ ...hb, body: '{"installId":"i-versions-0","versionCode":2.0}', headers: { 'Content-Type': 'application/json' }, status: 400, blind: true /* an integral number not written as an integer */ });
+
+    const op = 'POST /telemetry/events';
+    const path = '/telemetry/events';
+    const res = await call({ op, path, status: 200, json: {
+        context: { installId: 'i-versions-0', platform: 'android', versionCode: 210 },
+        events: [{ eventId: 'v-1', eventName: 'page_view' }, { eventId: 'v-2', eventName: 'page_view', versionCode: 220 }, { eventId: 'v-3', eventName: 'page_view', versionCode: null }],
+    } });
+    assert.deepEqual([res.json().accepted, res.json().rejected], [3, []]);
+    await call({ op, path, json: { context: { installId: 'i-versions-0', versionCode: 1.5 }, events: [{ eventName: 'page_view' }] }, status: 400 });
+    await call({ op, path, json: { context: { installId: 'i-versions-0', versionCode: '210' }, events: [{ eventName: 'page_view' }] }, status: 400 });
+    const one = await call({ op, path, status: 200, unchecked: true /* a bad event is refused on its own: the document calls the whole batch invalid */,
+        json: { context: { installId: 'i-versions-0' }, events: [{ eventName: 'page_view', versionCode: -1 }] } });
+    assert.deepEqual([one.json().accepted, one.json().rejected.map((r) => r.field)], [0, ['events[0].versionCode']]);
+
+    const listed = await call({ op: 'GET /admin/telemetry/events', path: '/admin/telemetry/events?installId=i-versions-0', headers: admin, status: 200 });
+    const codes = Object.fromEntries(listed.json().events.map((e) => [e.eventId, e.versionCode]));
+    assert.deepEqual(codes, { 'v-1': 210, 'v-2': 220, 'v-3': 210 });
+});
+
 test('contract 1.1: properties is measured on its bytes as received, whitespace included', async () => {
     // 8,008 bytes compact, 8,508 as sent.
     const body = `{"events":[{"installId":"i-conformance-1","eventName":"page_view","properties":{"k":"${'x'.repeat(8000)}"${' '.repeat(500)}}}]}`;
@@ -512,6 +539,104 @@ test('DELETE /admin/versions/{id}', async () => {
     await call({ op: 'HEAD /files/{kind}/{name}', path: `${fileLink.pathname}${fileLink.search}`, status: 404 });
 });
 
+// Session starts at the versions of the catalog (versions.apk: android 210)
+// and beside them, for the reports of versions in telemetry.
+async function sendVersionedSessions() {
+    const heartbeat = (installId, versionCode) => call({ op: 'POST /telemetry/heartbeat', path: '/telemetry/heartbeat', status: 200,
+        json: { installId, platform: 'android', ...(versionCode === undefined ? {} : { versionCode }) } });
+    await heartbeat('i-versions-1', 210);
+    await heartbeat('i-versions-2', 200);
+    await heartbeat('i-versions-3');
+    const res = await call({ op: 'POST /telemetry/events', path: '/telemetry/events', status: 200, json: { context: { platform: 'android' }, events: [
+        { installId: 'i-versions-1', eventName: 'app_session_start', versionCode: 210 },
+        { installId: 'i-versions-2', eventName: 'app_session_start', versionCode: 200 },
+        { installId: 'i-versions-3', eventName: 'app_session_start' },
+    ] } });
+    assert.equal(res.json().accepted, 3);
+}
+
+test('GET /admin/telemetry/versions', async () => {
+    const op = 'GET /admin/telemetry/versions';
+    await sendVersionedSessions();
+    const res = await call({ op, path: '/admin/telemetry/versions?platform=android', headers: admin, status: 200 });
+    const rows = res.json().versions;
+    const codes = rows.map((r) => r.versionCode);
+    assert.deepEqual(codes, [...codes.filter((c) => c !== null).sort((a, b) => b - a), ...codes.filter((c) => c === null)],
+        'not highest versionCode first, null last');
+    const v210 = rows.find((r) => r.versionCode === 210);
+    assert.ok(v210 && v210.online >= 1 && v210.dauApprox >= 1, JSON.stringify(rows));
+    assert.equal(v210.versionName, '2.1.0', 'the catalog name of android 210');
+    assert.equal(rows.find((r) => r.versionCode === 200)?.versionName, null);
+    assert.ok(codes.includes(null), 'no null group after a heartbeat without versionCode');
+    await call({ op, path: '/admin/telemetry/versions?platform=web', headers: admin, status: 200 });
+    await call({ op, path: '/admin/telemetry/versions?platform=Android', headers: admin, status: 200, unchecked: true /* any case: the document lists lower case */ });
+    await call({ op, path: '/admin/telemetry/versions', headers: admin, status: 400 });
+    await call({ op, path: '/admin/telemetry/versions?platform=symbian', headers: admin, status: 400 });
+    await call({ op, path: '/admin/telemetry/versions?platform=android', status: 401 });
+    await call({ op, path: '/admin/telemetry/versions?platform=android', headers: forged, status: 401 });
+    await call({ op, path: '/admin/telemetry/versions?platform=android', headers: user, status: 403 });
+});
+
+test('GET /admin/telemetry/versions/below', async () => {
+    const op = 'GET /admin/telemetry/versions/below';
+    const path = '/admin/telemetry/versions/below';
+    const res = await call({ op, path: `${path}?platform=android&versionCode=210`, headers: admin, status: 200 });
+    const r = res.json();
+    assert.equal(r.days, 7, 'days defaults to 7');
+    assert.ok(r.actors >= 3 && r.below >= 1 && r.unknown >= 1, JSON.stringify(r));
+    assert.equal(r.share, Math.round((r.below / r.actors) * 1e6) / 1e6);
+    await call({ op, path: `${path}?platform=android&versionCode=0&days=1`, headers: admin, status: 200 });
+    await call({ op, path: `${path}?platform=ios&versionCode=2147483647&days=90`, headers: admin, status: 200 });
+    await call({ op, path: `${path}?platform=IOS&versionCode=1`, headers: admin, status: 200, unchecked: true /* any case: the document lists lower case */ });
+    await call({ op, path: `${path}?versionCode=210`, headers: admin, status: 400 });
+    await call({ op, path: `${path}?platform=symbian&versionCode=210`, headers: admin, status: 400 });
+    await call({ op, path: `${path}?platform=android`, headers: admin, status: 400 });
+    await call({ op, path: `${path}?platform=android&versionCode=-1`, headers: admin, status: 400 });
+    await call({ op, path: `${path}?platform=android&versionCode=2147483648`, headers: admin, status: 400 });
+    await call({ op, path: `${path}?platform=android&versionCode=abc`, headers: admin, status: 400 });
+    await call({ op, path: `${path}?platform=android&versionCode=210&days=0`, headers: admin, status: 400 });
+    await call({ op, path: `${path}?platform=android&versionCode=210&days=91`, headers: admin, status: 400 });
+    await call({ op, path: `${path}?platform=android&versionCode=210`, status: 401 });
+    await call({ op, path: `${path}?platform=android&versionCode=210`, headers: user, status: 403 });
+});
+
+test('GET /admin/versions/{id}/adoption', async () => {
+    const op = 'GET /admin/versions/{id}/adoption';
+    const path = `/admin/versions/${versions.apk.id}/adoption`;
+    const res = await call({ op, path, headers: admin, status: 200 });
+    assert.deepEqual([res.json().versionId, res.json().platform, res.json().versionCode, res.json().interval],
+        [versions.apk.id, 'android', 210, '1h'], 'the version, and interval defaulting to 1h');
+    const last = res.json().points.at(-1);
+    assert.ok(last && last.installs >= 1 && last.share > 0, JSON.stringify(res.json().points));
+    await call({ op, path: `${path}?interval=1d`, headers: admin, status: 200 });
+    await call({ op, path: `${path}?interval=1h&from=${Date.now() - 86400e3}&to=${new Date(Date.now() + 3600e3).toISOString()}`, headers: admin, status: 200 });
+    await call({ op, path: `/admin/versions/${versions.external.id}/adoption`, headers: admin, status: 200 });
+    await call({ op, path: `${path}?interval=2h`, headers: admin, status: 400 });
+    await call({ op, path: `${path}?from=noon`, headers: admin, status: 400 });
+    await call({ op, path: `${path}?to=2026-11-25T08:00:00`, headers: admin, status: 400 });
+    await call({ op, path: `${path}?from=${Date.now()}&to=${Date.now() - 3600e3}`, headers: admin, status: 400, blind: true /* order */ });
+    await call({ op, path: `${path}?interval=1h&from=0`, headers: admin, status: 400, blind: true /* 1,000 buckets */ });
+    await call({ op, path: '/admin/versions/999999/adoption', headers: admin, status: 404 });
+    await call({ op, path: '/admin/versions/abc/adoption', headers: admin, status: 404 });
+    await call({ op, path, status: 401 });
+    await call({ op, path, headers: user, status: 403 });
+});
+
+test('GET /admin/telemetry/online/peaks', async () => {
+    const op = 'GET /admin/telemetry/online/peaks';
+    await call({ op: 'POST /admin/jobs/{name}/run', path: '/admin/jobs/online-snapshot/run', headers: admin, status: 200 });
+    const res = await call({ op, path: '/admin/telemetry/online/peaks', headers: admin, status: 200 });
+    const today = res.json().days.find((d) => d.day === day(0));
+    assert.ok(today && today.peak >= 1, `no peak today after a snapshot: ${JSON.stringify(res.json())}`);
+    await call({ op, path: `/admin/telemetry/online/peaks?from=${day(-7)}&to=${day(0)}`, headers: admin, status: 200 });
+    await call({ op, path: `/admin/telemetry/online/peaks?from=${day(0)}&to=${day(-1)}`, headers: admin, status: 400, blind: true /* order */ });
+    await call({ op, path: `/admin/telemetry/online/peaks?from=${day(-400)}&to=${day(0)}`, headers: admin, status: 400, blind: true /* 366 days */ });
+    await call({ op, path: '/admin/telemetry/online/peaks?from=last-week', headers: admin, status: 400 });
+    await call({ op, path: '/admin/telemetry/online/peaks?to=2026-13-01', headers: admin, status: 400 });
+    await call({ op, path: '/admin/telemetry/online/peaks', status: 401 });
+    await call({ op, path: '/admin/telemetry/online/peaks', headers: user, status: 403 });
+});
+
 test('503 with Retry-After when a backend is down (Redis presence, stopped)', async (t) => {
     if (!existsSync('/usr/bin/redis-server')) {
         t.skip('redis-server is not installed (tools/install-deps.sh test installs it)');
@@ -541,6 +666,7 @@ test('503 with Retry-After when a backend is down (Redis presence, stopped)', as
         await call({ srv, op: 'POST /telemetry/heartbeat', path: '/telemetry/heartbeat', json: hb, status: 503 });
         await call({ srv, op: 'GET /telemetry/online', path: '/telemetry/online', status: 503 });
         await call({ srv, op: 'GET /admin/telemetry/realtime', path: '/admin/telemetry/realtime', headers: admin, status: 503 });
+        await call({ srv, op: 'GET /admin/telemetry/versions', path: '/admin/telemetry/versions?platform=android', headers: admin, status: 503 });
         const ready = await call({ srv, op: 'GET /readyz', path: '/readyz', status: 503 });
         assert.match(ready.json().checks.presence, /^down: /);
     } finally {
