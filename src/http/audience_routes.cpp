@@ -12,6 +12,7 @@
 #include "core/time_format.hpp"
 #include "http/query_params.hpp"
 #include "http/release_routes.hpp"
+#include "telemetry/version_code.hpp"
 #include "telemetry/version_reports.hpp"
 
 namespace beacon::http {
@@ -39,7 +40,7 @@ Result<telemetry::Platform> platform_param(const Request& req) {
 
 // `versionCode`, required, 0..2147483647.
 Result<telemetry::VersionCode> version_code_param(const Request& req) {
-    const std::string rule = "must be an integer from 0 to 2147483647";
+    const std::string rule(telemetry::kVersionCodeRule);
     auto code = integer_param(req, "versionCode", rule);
     if (!code) {
         return std::move(code).error();
@@ -175,16 +176,12 @@ asio::awaitable<Response> adoption(AudienceApi& api, Request& req) {
             co_return field_problem("interval", "must be 1h or 1d");
         }
     }
-    auto from = time_param(req, "from");
-    if (!from) {
-        co_return problem_response(from.error());
+    auto bounds = time_bounds(req);
+    if (!bounds) {
+        co_return problem_response(bounds.error());
     }
-    auto to = time_param(req, "to");
-    if (!to) {
-        co_return problem_response(to.error());
-    }
-    q.from = *from;
-    q.to = *to;
+    q.from = bounds->from;
+    q.to = bounds->to;
     auto version = api.releases.get(*id);
     if (!version) {
         co_return problem_response(version.error());

@@ -48,4 +48,28 @@ std::optional<std::string> text_param(const Request& req, std::string_view name)
     return v && !v->empty() ? std::optional<std::string>(std::string(*v)) : std::nullopt;
 }
 
+Result<TimeBounds> time_bounds(const Request& req) {
+    auto from = time_param(req, "from");
+    if (!from) {
+        return std::move(from).error();
+    }
+    auto to = time_param(req, "to");
+    if (!to) {
+        return std::move(to).error();
+    }
+    return TimeBounds{*from, *to};
+}
+
+Result<DayBounds> day_bounds(const Request& req) {
+    auto to = day_param(req, "to");
+    if (!to) {
+        return std::move(to).error();
+    }
+    auto from = day_param(req, "from");
+    if (!from) {
+        return std::move(from).error();
+    }
+    return DayBounds{*from, *to};
+}
+
 }  // namespace beacon::http

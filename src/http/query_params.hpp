@@ -21,6 +21,18 @@ Result<std::optional<Day>> day_param(const Request& req, std::string_view name);
 // A whole number (digits, with an optional minus sign) that fits 64 bits;
 // `rule` is the message of the error ("must be an integer from 1 to 500").
 Result<std::optional<std::int64_t>> integer_param(const Request& req, std::string_view name, std::string_view rule);
+// `from` and `to` as times (from checked first), and as days (to checked
+// first): the range parameters of the admin listings.
+struct TimeBounds {
+    std::optional<TimePoint> from;
+    std::optional<TimePoint> to;
+};
+Result<TimeBounds> time_bounds(const Request& req);
+struct DayBounds {
+    std::optional<Day> from;
+    std::optional<Day> to;
+};
+Result<DayBounds> day_bounds(const Request& req);
 // The value, when present and not empty.
 std::optional<std::string> text_param(const Request& req, std::string_view name);
 

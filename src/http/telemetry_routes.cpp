@@ -139,15 +139,11 @@ asio::awaitable<Response> realtime(TelemetryApi& api, Request&) {
 }
 
 asio::awaitable<Response> dau(TelemetryApi& api, Request& req) {
-    auto to = day_param(req, "to");
-    if (!to) {
-        co_return problem_response(to.error());
+    auto days_asked = day_bounds(req);
+    if (!days_asked) {
+        co_return problem_response(days_asked.error());
     }
-    auto from = day_param(req, "from");
-    if (!from) {
-        co_return problem_response(from.error());
-    }
-    auto days = api.dau.range(*from, *to);
+    auto days = api.dau.range(days_asked->from, days_asked->to);
     if (!days) {
         co_return problem_response(days.error());
     }
@@ -186,16 +182,12 @@ Result<telemetry::EventQuery> event_query(const Request& req) {
     q.event_name = text_param(req, "eventName");
     q.user_id = text_param(req, "userId");
     q.install_id = text_param(req, "installId");
-    auto from = time_param(req, "from");
-    if (!from) {
-        return std::move(from).error();
+    auto bounds = time_bounds(req);
+    if (!bounds) {
+        return std::move(bounds).error();
     }
-    auto to = time_param(req, "to");
-    if (!to) {
-        return std::move(to).error();
-    }
-    q.from = *from;
-    q.to = *to;
+    q.from = bounds->from;
+    q.to = bounds->to;
     return q;
 }
 
@@ -227,16 +219,12 @@ asio::awaitable<Response> history(TelemetryApi& api, Request& req) {
             co_return field_problem("interval", "must be 1m, 5m or 1h");
         }
     }
-    auto from = time_param(req, "from");
-    if (!from) {
-        co_return problem_response(from.error());
+    auto bounds = time_bounds(req);
+    if (!bounds) {
+        co_return problem_response(bounds.error());
     }
-    auto to = time_param(req, "to");
-    if (!to) {
-        co_return problem_response(to.error());
-    }
-    q.from = *from;
-    q.to = *to;
+    q.from = bounds->from;
+    q.to = bounds->to;
     auto h = telemetry::online_history(api.snapshots, api.clock.now(), q);
     if (!h) {
         co_return problem_response(h.error());
@@ -252,15 +240,12 @@ asio::awaitable<Response> history(TelemetryApi& api, Request& req) {
 }
 
 asio::awaitable<Response> peaks(TelemetryApi& api, Request& req) {
-    auto to = day_param(req, "to");
-    if (!to) {
-        co_return problem_response(to.error());
+    auto days_asked = day_bounds(req);
+    if (!days_asked) {
+        co_return problem_response(days_asked.error());
     }
-    auto from = day_param(req, "from");
-    if (!from) {
-        co_return problem_response(from.error());
-    }
-    auto days = telemetry::online_peaks(api.snapshots, *from, *to, api.clock.now(), api.settings.tz);
+    auto days =
+        telemetry::online_peaks(api.snapshots, days_asked->from, days_asked->to, api.clock.now(), api.settings.tz);
     if (!days) {
         co_return problem_response(days.error());
     }
