@@ -136,6 +136,21 @@ PG_ADOPTION = {
         "count(DISTINCT CASE WHEN t.version_code = $4 THEN t.install_id END) AS at_version "
         "FROM telemetry_events t WHERE t.event_name = 'app_session_start' AND t.platform = $3 "
         "AND t.event_time >= b.s AND t.event_time < b.e) x ORDER BY b.s"),
+    # The same per bucket, but each install's row first (GROUP BY install_id,
+    # which the planner hashes: no sort, so no collation-aware comparison of
+    # every install id), then counted.
+    "per-bucket lateral, hashed installs": (
+        "SELECT b.s, x.installs, x.at_version FROM unnest($1::timestamptz[], $2::timestamptz[]) AS b(s, e) "
+        "CROSS JOIN LATERAL (SELECT count(*) AS installs, count(*) FILTER (WHERE g.hit) AS at_version "
+        "FROM (SELECT bool_or(t.version_code = $4) AS hit FROM telemetry_events t "
+        "WHERE t.event_name = 'app_session_start' AND t.platform = $3 "
+        "AND t.event_time >= b.s AND t.event_time < b.e GROUP BY t.install_id) g) x ORDER BY b.s"),
+    "per-bucket lateral, hashed installs, jit off": (
+        "SELECT b.s, x.installs, x.at_version FROM unnest($1::timestamptz[], $2::timestamptz[]) AS b(s, e) "
+        "CROSS JOIN LATERAL (SELECT count(*) AS installs, count(*) FILTER (WHERE g.hit) AS at_version "
+        "FROM (SELECT bool_or(t.version_code = $4) AS hit FROM telemetry_events t "
+        "WHERE t.event_name = 'app_session_start' AND t.platform = $3 "
+        "AND t.event_time >= b.s AND t.event_time < b.e GROUP BY t.install_id) g) x ORDER BY b.s"),
 }
 
 
@@ -380,6 +395,10 @@ def measure_http(kind, args, work, now_ms, code, vid, sqlite_path=None, database
         paths.append(("adoption 1d x 30 days", f"/admin/versions/{vid}/adoption?interval=1d&from={q(frm)}&to={q(to)}"))
         paths.append(("adoption 1h x 7 days",
                       f"/admin/versions/{vid}/adoption?interval=1h&from={q(iso(now_ms - 7 * DAY_MS))}&to={q(to)}"))
+        # Release health (issue 12) of the median version over 24 h and over
+        # the whole 30 days (its most sessions in one window).
+        paths.append(("health 24h", f"/admin/versions/{vid}/health?window=24h"))
+        paths.append(("health 30d", f"/admin/versions/{vid}/health?window=30d"))
     paths.append(("versions", "/admin/telemetry/versions?platform=android"))
     paths.append(("online peaks", "/admin/telemetry/online/peaks"))
     beacon = Beacon(args.beacon, work, sqlite_path, database_url)

@@ -103,19 +103,36 @@ inline constexpr std::string_view kCountLeftBehind =
 
 // --- Adoption ---------------------------------------------------------------
 
-// Buckets ?1 (a JSON array of [start, end) pairs in epoch ms), platform ?2,
-// code ?3: per bucket, its start and the JSON pair [distinct installs at the
-// code, distinct installs of the platform] ([0,0] for an empty bucket). One
-// aggregate per bucket (a correlated subquery over a range of the partial
-// index ix_telemetry_events_sessions), not a GROUP BY over every row of the
-// range: 2.3 s instead of 3.9 s for 30 days of 10 M events
-// (bench/results/history-20261202T080353Z.md).
-inline constexpr std::string_view kCountAdoption =
-    "WITH b(s, e) AS (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?1))"
-    " SELECT b.s, (SELECT json_array(COUNT(DISTINCT CASE WHEN t.version_code = ?3 THEN t.install_id END),"
-    "  COUNT(DISTINCT t.install_id)) FROM telemetry_events t"
-    "  WHERE t.event_name = 'app_session_start' AND t.platform = ?2 AND t.event_time >= b.s AND t.event_time < b.e)"
-    " FROM b ORDER BY b.s";
+// Platform ?1, [?2, ?3): the session starts in event_time order, one range
+// of the partial index ix_telemetry_events_sessions (it covers the columns,
+// and its order is the ORDER BY, so no sort). telemetry/adoption_tally counts
+// the distinct installs per bucket from them: one COUNT(DISTINCT) pair per
+// bucket took 2.3 s for 30 days of 10 M events, the GROUP BY form 3.9 s
+// (bench/results/history-*.md).
+inline constexpr std::string_view kAdoptionSessionStarts =
+    "SELECT event_time, install_id, version_code FROM telemetry_events"
+    " WHERE event_name = 'app_session_start' AND platform = ?1 AND event_time >= ?2 AND event_time < ?3"
+    " ORDER BY event_time";
+
+// --- Release health -------------------------------------------------------
+
+// Platform ?1, [?2, ?3), below code ?4: the control's code (NULL: none).
+inline constexpr std::string_view kHealthControlCode =
+    "SELECT MAX(version_code) FROM telemetry_events"
+    " WHERE event_name = 'app_session_start' AND platform = ?1 AND event_time >= ?2 AND event_time < ?3"
+    " AND version_code < ?4";
+// Platform ?1, [?2, ?3), crash event name ?4, code ?5: sessions, crashed
+// sessions, users, crashed users. The crashes (few) first, as a set of
+// (install, session) the session starts of the range are looked up in.
+inline constexpr std::string_view kHealthCounts =
+    "WITH c AS MATERIALIZED (SELECT DISTINCT install_id, session_id FROM telemetry_events"
+    "  WHERE event_name = ?4 AND event_time >= ?2 AND session_id IS NOT NULL),"
+    " s AS (SELECT CASE WHEN t.user_id IS NOT NULL THEN 'u:' || t.user_id ELSE 'i:' || t.install_id END AS actor,"
+    "  EXISTS (SELECT 1 FROM c WHERE c.install_id = t.install_id AND c.session_id = t.session_id) AS hit"
+    "  FROM telemetry_events t WHERE t.event_name = 'app_session_start' AND t.platform = ?1"
+    "  AND t.event_time >= ?2 AND t.event_time < ?3 AND t.version_code = ?5)"
+    " SELECT COUNT(*), COALESCE(SUM(hit), 0), COUNT(DISTINCT actor), COUNT(DISTINCT CASE WHEN hit THEN actor END)"
+    " FROM s";
 
 // --- daily_active_stats -----------------------------------------------------
 
