@@ -27,6 +27,7 @@
 #include "core/redact.hpp"
 #include "core/text.hpp"
 #include "core/time_format.hpp"
+#include "telemetry/model.hpp"
 
 namespace beacon::app {
 namespace {
@@ -58,6 +59,8 @@ constexpr std::array kSettings{
             Show::Hidden, "HS256 key of tokens, at least 32 bytes"},
     Setting{"timezone",           "BEACON_TIMEZONE",           "--timezone",           true,  TomlType::String,
             Show::Value,  "IANA time zone of the reporting day, such as UTC or Europe/Berlin"},
+    Setting{"crash_event",        "BEACON_CRASH_EVENT",        "--crash-event",        true,  TomlType::String,
+            Show::Value,  "event name of a crash, carrying the sessionId of the session it ended (release health)"},
     Setting{"online_window",      "BEACON_ONLINE_WINDOW",      "--online-window",      true,  TomlType::StringOrInteger,
             Show::Value,  "how long a heartbeat keeps a device online (90s, 15m, 24h)"},
     Setting{"heartbeat_interval", "BEACON_HEARTBEAT_INTERVAL", "--heartbeat-interval", true,  TomlType::StringOrInteger,
@@ -626,6 +629,13 @@ Result<Config> resolve_config(const std::map<std::string, std::string>& flags,
         c.timezone = *tz;
         return ok();
     });
+    apply("crash_event", [&](const Raw& raw) -> Result<void> {
+        if (!telemetry::is_valid_event_name(raw.text)) {
+            return bad_value(raw, "an event name: 1 to 64 characters of [A-Za-z0-9_.:-]");
+        }
+        c.crash_event = raw.text;
+        return ok();
+    });
     apply("online_window", duration_into(c.online_window_s));
     apply("heartbeat_interval", duration_into(c.heartbeat_interval_s));
     apply("presign_ttl", duration_into(c.presign_ttl_s));
@@ -847,6 +857,7 @@ std::string describe(const Config& c) {
     field("public_url", c.public_url.empty() ? "(from Host)" : redact_url(c.public_url));
     field("jwt_secret", c.jwt_secret.empty() ? "unset" : "set");
     field("timezone", c.timezone.name());
+    field("crash_event", c.crash_event);
     field("online_window", seconds(c.online_window_s));
     field("heartbeat_interval", seconds(c.heartbeat_interval_s));
     field("presign_ttl", seconds(c.presign_ttl_s));

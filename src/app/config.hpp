@@ -46,6 +46,7 @@ struct Config {
     std::string public_url;  // empty: derived from the request's Host; else http(s)://..., no trailing '/'
     std::string jwt_secret;  // may be empty until ensure_jwt_secret()
     TimeZone timezone = TimeZone::utc();
+    std::string crash_event = "app_crash";  // release health: the event that ends a session in a crash
     std::int64_t online_window_s = 180;
     std::int64_t heartbeat_interval_s = 60;
     std::int64_t presign_ttl_s = 86400;

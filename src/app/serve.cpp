@@ -109,7 +109,8 @@ int serve(Config config) {
                                           config.heartbeat_interval_s,
                                           config.snapshot_retention_s,
                                           config.event_retention_s,
-                                          config.timezone};
+                                          config.timezone,
+                                          config.crash_event};
     telemetry::PresenceService presence_service(*b.presence, clock, settings, b.heartbeat_recording);
     telemetry::DauService dau(*b.events, *b.stats, *b.presence, clock, settings);
     telemetry::EventIngestor ingestor(*b.events, *b.presence, config.timezone, {.on_estimate_failure = [&metrics] {

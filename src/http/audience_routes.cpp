@@ -12,6 +12,7 @@
 #include "core/time_format.hpp"
 #include "http/query_params.hpp"
 #include "http/release_routes.hpp"
+#include "telemetry/release_health.hpp"
 #include "telemetry/version_code.hpp"
 #include "telemetry/version_reports.hpp"
 
@@ -209,6 +210,60 @@ asio::awaitable<Response> adoption(AudienceApi& api, Request& req) {
                                          {"points", std::move(points)}});
 }
 
+json::value health_json(const telemetry::VersionHealth& h) {
+    auto rate = [](const std::optional<double>& r) { return r ? json::value(*r) : json::value(nullptr); };
+    return json::object{{"versionCode", h.code},
+                        {"sessions", h.counts.sessions},
+                        {"crashedSessions", h.counts.crashed_sessions},
+                        {"crashFreeSessions", rate(h.crash_free_sessions)},
+                        {"users", h.counts.users},
+                        {"crashedUsers", h.counts.crashed_users},
+                        {"crashFreeUsers", rate(h.crash_free_users)}};
+}
+
+asio::awaitable<Response> health(AudienceApi& api, Request& req) {
+    auto id = parse_version_id(req.params[0]);
+    if (!id) {
+        co_return problem_response(make_error(ErrorCode::NotFound, "no version with that id"));
+    }
+    std::int64_t window_s = telemetry::kDefaultHealthWindowS;
+    if (auto w = req.query_param("window")) {
+        auto seconds = parse_duration_seconds(*w);
+        if (!seconds) {
+            co_return field_problem("window", "must be a duration from 1h to 30d, such as 24h");
+        }
+        window_s = *seconds;
+    }
+    auto version = api.releases.get(*id);
+    if (!version) {
+        co_return problem_response(version.error());
+    }
+    const auto platform = telemetry::parse_platform(releases::to_string(version->platform));
+    auto report = telemetry::release_health(api.events,
+                                            platform.value_or(telemetry::Platform::Unknown),
+                                            static_cast<telemetry::VersionCode>(version->version_code),
+                                            window_s,
+                                            api.clock.now(),
+                                            telemetry::HealthThresholds{},
+                                            api.settings.crash_event);
+    if (!report) {
+        co_return problem_response(report.error());
+    }
+    json::array reasons;
+    for (const std::string& r : report->reasons) {
+        reasons.push_back(json::string(r));
+    }
+    co_return json_response(
+        bh::status::ok,
+        json::object{
+            {"window",
+             json::object{{"from", format_iso8601(report->window.from)}, {"to", format_iso8601(report->window.to)}}},
+            {"version", health_json(report->version)},
+            {"control", report->control ? health_json(*report->control) : json::value(nullptr)},
+            {"verdict", telemetry::health_verdict_name(report->verdict)},
+            {"reasons", std::move(reasons)}});
+}
+
 }  // namespace
 
 void add_audience_routes(Router& router, AudienceApi& api) {
@@ -217,6 +272,7 @@ void add_audience_routes(Router& router, AudienceApi& api) {
     router.add("GET", "/admin/telemetry/versions", admin_read, bind(versions));
     router.add("GET", "/admin/telemetry/versions/below", admin_read, bind(below));
     router.add("GET", "/admin/versions/{id}/adoption", admin_read, bind(adoption));
+    router.add("GET", "/admin/versions/{id}/health", admin_read, bind(health));
 }
 
 }  // namespace beacon::http

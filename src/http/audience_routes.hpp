@@ -22,7 +22,8 @@ struct AudienceApi {
 
 // Who runs which build (API.md 1.1 "Versions in telemetry"):
 // GET /admin/telemetry/versions, GET /admin/telemetry/versions/below and
-// GET /admin/versions/{id}/adoption.
+// GET /admin/versions/{id}/adoption; and release health (API.md 1.1
+// "Release health"): GET /admin/versions/{id}/health.
 void add_audience_routes(Router& router, AudienceApi& api);
 
 }  // namespace beacon::http

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "core/result.hpp"
@@ -40,6 +41,27 @@ struct AdoptionCounts {
     std::int64_t platform_installs = 0;  // distinct installs of the platform
 };
 
+// The session starts of one version in a window, and how many of them
+// crashed (a crash event with their sessionId, same install). Users are
+// actors (actor_key).
+struct SessionHealthCounts {
+    std::int64_t sessions = 0;
+    std::int64_t crashed_sessions = 0;
+    std::int64_t users = 0;
+    std::int64_t crashed_users = 0;
+};
+
+struct VersionSessionHealth {
+    VersionCode code = 0;
+    SessionHealthCounts counts;
+};
+
+struct ReleaseHealthCounts {
+    SessionHealthCounts version;
+    // The highest code below the version's with session starts in the window.
+    std::optional<VersionSessionHealth> control;
+};
+
 // Port: the append-only event log (telemetry_events).
 // Thread-safe. Errors: Unavailable when the database cannot be reached.
 class EventStore {
@@ -74,6 +96,17 @@ public:
     virtual Result<std::vector<AdoptionCounts>> count_adoption(Platform platform,
                                                                VersionCode code,
                                                                std::span<const TimeRange> buckets) = 0;
+
+    // Release health of `code` on `platform`: its session starts with
+    // event_time in `window`, and those of the control (see
+    // ReleaseHealthCounts). A session crashed when an event named
+    // `crash_event` with the same install_id and session_id has event_time >=
+    // window.from (any time after: a crash reported late still counts). A
+    // session start without a session_id never crashed. Exact.
+    virtual Result<ReleaseHealthCounts> count_release_health(Platform platform,
+                                                             VersionCode code,
+                                                             TimeRange window,
+                                                             std::string_view crash_event) = 0;
 
     // Retention: removes events with event_time < t; returns how many. An
     // adapter may remove whole periods instead (PostgreSQL: calendar months

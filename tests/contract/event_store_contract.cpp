@@ -688,5 +688,75 @@ TEST_P(EventStoreContract, AdoptionCountsDistinctInstallsPerBucket) {
     EXPECT_TRUE(adoption(store(), Platform::Android, 210, {}).empty());
 }
 
+// ---- release health ----
+
+Event in_session(Event e, std::string session_id) {
+    e.session_id = std::move(session_id);
+    return e;
+}
+
+Event crash(std::string install_id, std::optional<std::string> session_id, TimePoint at) {
+    Event e = event(std::move(install_id), std::nullopt, "app_crash", at);
+    e.session_id = std::move(session_id);
+    return e;
+}
+
+std::tuple<std::int64_t, std::int64_t, std::int64_t, std::int64_t> tie(const telemetry::SessionHealthCounts& c) {
+    return {c.sessions, c.crashed_sessions, c.users, c.crashed_users};
+}
+
+TEST_P(EventStoreContract, ReleaseHealthCountsCrashedSessionsAndUsersOfTheVersionInTheWindow) {
+    const telemetry::TimeRange window{kT0 - 24h, kT0};
+    append(store(),
+           {in_session(start("install-0001", std::nullopt, Platform::Android, 210, kT0 - 2h), "s-1"),
+            in_session(start("install-0001", std::nullopt, Platform::Android, 210, kT0 - 1h), "s-2"),
+            in_session(start("install-0002", "user-1", Platform::Android, 210, kT0 - 3h), "s-1"),
+            in_session(start("install-0003", "user-1", Platform::Android, 210, kT0 - 4h), "s-9"),
+            start("install-0004", std::nullopt, Platform::Android, 210, kT0 - 5h),  // no sessionId: never crashed
+            in_session(start("install-0005", std::nullopt, Platform::Android, 210, kT0 - 25h), "s-1"),  // before
+            in_session(start("install-0006", std::nullopt, Platform::Android, 210, kT0), "s-1"),        // = window end
+            in_session(start("install-0007", std::nullopt, Platform::Ios, 210, kT0 - 1h), "s-1"),  // other platform
+            crash("install-0001", "s-2", kT0 - 50min),
+            crash("install-0001", "s-2", kT0 - 49min),      // twice: one crashed session
+            crash("install-0002", "s-1", kT0 + 10min),      // reported after the window: still counts
+            crash("install-0003", "s-1", kT0 - 1h),         // another install's session id
+            crash("install-0004", std::nullopt, kT0 - 1h),  // no sessionId
+            crash("install-0005", "s-1", kT0 - 1h),         // its session started before the window
+            crash("install-0007", "s-1", kT0 - 30min)});
+    auto r = store().count_release_health(Platform::Android, 210, window, "app_crash");
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    // Sessions: 0001 twice, 0002, 0003, 0004; users: install-0001, user-1, install-0004.
+    EXPECT_EQ(tie(r->version), std::make_tuple(5, 2, 3, 2));
+    EXPECT_FALSE(r->control.has_value());
+    auto ios = store().count_release_health(Platform::Ios, 210, window, "app_crash");
+    ASSERT_TRUE(ios.ok());
+    EXPECT_EQ(tie(ios->version), std::make_tuple(1, 1, 1, 1));
+    auto other_name = store().count_release_health(Platform::Android, 210, window, "fatal");
+    ASSERT_TRUE(other_name.ok());
+    EXPECT_EQ(tie(other_name->version), std::make_tuple(5, 0, 3, 0)) << "the crash event is a setting";
+}
+
+TEST_P(EventStoreContract, ReleaseHealthControlIsTheHighestLowerCodeWithSessionsInTheWindow) {
+    const telemetry::TimeRange window{kT0 - 24h, kT0};
+    append(store(),
+           {in_session(start("install-0001", std::nullopt, Platform::Android, 190, kT0 - 2h), "s-1"),
+            in_session(start("install-0002", std::nullopt, Platform::Android, 200, kT0 - 2h), "s-1"),
+            in_session(start("install-0003", std::nullopt, Platform::Android, 200, kT0 - 3h), "s-1"),
+            in_session(start("install-0004", std::nullopt, Platform::Android, 205, kT0 - 30h), "s-1"),  // outside
+            in_session(start("install-0005", std::nullopt, Platform::Ios, 209, kT0 - 1h), "s-1"),      // other platform
+            start("install-0006", std::nullopt, Platform::Android, std::nullopt, kT0 - 1h),            // no code
+            in_session(start("install-0007", std::nullopt, Platform::Android, 220, kT0 - 1h), "s-1"),  // above
+            crash("install-0003", "s-1", kT0 - 1h)});
+    auto r = store().count_release_health(Platform::Android, 210, window, "app_crash");
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(tie(r->version), std::make_tuple(0, 0, 0, 0));
+    ASSERT_TRUE(r->control.has_value());
+    EXPECT_EQ(r->control->code, 200);
+    EXPECT_EQ(tie(r->control->counts), std::make_tuple(2, 1, 2, 1));
+    auto lowest = store().count_release_health(Platform::Android, 190, window, "app_crash");
+    ASSERT_TRUE(lowest.ok());
+    EXPECT_FALSE(lowest->control.has_value());
+}
+
 }  // namespace
 }  // namespace beacon::contract

@@ -8,9 +8,11 @@
 #include <cstddef>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -127,6 +129,53 @@ public:
                 out.push_back(AdoptionCounts{
                     b.from, static_cast<std::int64_t>(at_code.size()), static_cast<std::int64_t>(all.size())});
             }
+        }
+        return out;
+    }
+
+    Result<ReleaseHealthCounts> count_release_health(Platform platform,
+                                                     VersionCode code,
+                                                     TimeRange window,
+                                                     std::string_view crash_event) override {
+        std::lock_guard lock(mu_);
+        std::set<std::pair<std::string, std::string>> crashes;
+        std::optional<VersionCode> control;
+        for (const Event& e : stored_) {
+            if (e.event_name == crash_event && e.session_id && e.event_time >= window.from) {
+                crashes.emplace(e.install_id, *e.session_id);
+            }
+            if (e.event_name == kSessionStart && e.platform.value_or(Platform::Unknown) == platform &&
+                e.event_time >= window.from && e.event_time < window.to && e.version_code && *e.version_code < code &&
+                (!control || *e.version_code > *control)) {
+                control = e.version_code;
+            }
+        }
+        auto count = [&](VersionCode c) {
+            SessionHealthCounts out;
+            std::set<std::string> users;
+            std::set<std::string> crashed_users;
+            for (const Event& e : stored_) {
+                if (e.event_name != kSessionStart || e.platform.value_or(Platform::Unknown) != platform ||
+                    e.event_time < window.from || e.event_time >= window.to || e.version_code != c) {
+                    continue;
+                }
+                const std::string actor = actor_key(e.install_id, e.user_id);
+                const bool crashed = e.session_id && crashes.contains({e.install_id, *e.session_id});
+                ++out.sessions;
+                out.crashed_sessions += crashed ? 1 : 0;
+                users.insert(actor);
+                if (crashed) {
+                    crashed_users.insert(actor);
+                }
+            }
+            out.users = static_cast<std::int64_t>(users.size());
+            out.crashed_users = static_cast<std::int64_t>(crashed_users.size());
+            return out;
+        };
+        ReleaseHealthCounts out;
+        out.version = count(code);
+        if (control) {
+            out.control = VersionSessionHealth{*control, count(*control)};
         }
         return out;
     }

@@ -718,6 +718,49 @@ Result<std::vector<telemetry::AdoptionCounts>> PgDatabase::count_adoption(
     return out;
 }
 
+Result<telemetry::ReleaseHealthCounts> PgDatabase::count_release_health(telemetry::Platform platform,
+                                                                        telemetry::VersionCode code,
+                                                                        telemetry::TimeRange window,
+                                                                        std::string_view crash_event) {
+    auto lease = pool_->acquire();
+    if (!lease) {
+        return std::move(lease).error();
+    }
+    PgConnection& c = **lease;
+    const std::string platform_name(telemetry::to_string(platform));
+    Params find;
+    find.add(platform_name).add(window.from).add(window.to).add(std::int64_t{code});
+    auto control = c.exec(sql::kHealthControlCode, find, "finding the control version");
+    if (!control) {
+        return std::move(control).error();
+    }
+    auto counts = [&](telemetry::VersionCode v) -> Result<telemetry::SessionHealthCounts> {
+        Params p;
+        p.add(platform_name).add(window.from).add(window.to).add(crash_event).add(std::int64_t{v});
+        auto rows = c.exec(sql::kHealthCounts, p, "counting crash-free sessions");
+        if (!rows) {
+            return std::move(rows).error();
+        }
+        return telemetry::SessionHealthCounts{
+            rows->int64(0, 0), rows->int64(0, 1), rows->int64(0, 2), rows->int64(0, 3)};
+    };
+    telemetry::ReleaseHealthCounts out;
+    auto version = counts(code);
+    if (!version) {
+        return std::move(version).error();
+    }
+    out.version = *version;
+    if (!control->is_null(0, 0)) {
+        const auto control_code = static_cast<telemetry::VersionCode>(control->int64(0, 0));
+        auto counted = counts(control_code);
+        if (!counted) {
+            return std::move(counted).error();
+        }
+        out.control = telemetry::VersionSessionHealth{control_code, *counted};
+    }
+    return out;
+}
+
 Result<std::int64_t> PgDatabase::delete_events_before(TimePoint t) {
     auto lease = pool_->acquire();
     if (!lease) {

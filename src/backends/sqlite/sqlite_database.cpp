@@ -6,7 +6,6 @@
 #include <array>
 #include <cassert>
 #include <cmath>
-#include <cstdio>
 #include <map>
 #include <string>
 #include <utility>
@@ -20,6 +19,7 @@
 #include "backends/sqlite/migrations.hpp"
 #include "backends/sqlite/queries.hpp"
 #include "core/time_format.hpp"
+#include "telemetry/adoption_tally.hpp"
 #include "telemetry/counts_json.hpp"
 
 namespace beacon::backends::sqlite {
@@ -510,38 +510,97 @@ Result<telemetry::LeftBehindCounts> SqliteDatabase::count_left_behind(telemetry:
 
 Result<std::vector<telemetry::AdoptionCounts>> SqliteDatabase::count_adoption(
     telemetry::Platform platform, telemetry::VersionCode code, std::span<const telemetry::TimeRange> buckets) {
-    std::string bounds = "[";
-    for (const telemetry::TimeRange& b : buckets) {
-        if (bounds.size() > 1) {
-            bounds += ',';
-        }
-        bounds += '[' + std::to_string(to_epoch_ms(b.from)) + ',' + std::to_string(to_epoch_ms(b.to)) + ']';
+    if (buckets.empty()) {
+        return std::vector<telemetry::AdoptionCounts>{};
     }
-    bounds += ']';
     auto lease = acquire_reader();
     if (!lease) {
         return std::move(lease).error();
     }
-    std::vector<telemetry::AdoptionCounts> out;
+    telemetry::AdoptionTally tally(buckets, code);
     auto r = query(
         lease->conn(),
-        sql::kCountAdoption,
+        sql::kAdoptionSessionStarts,
         "counting adoption",
         [&](Statement& s) {
-            s.bind(1, bounds);
-            s.bind(2, telemetry::to_string(platform));
-            s.bind(3, std::int64_t{code});
+            s.bind(1, telemetry::to_string(platform));
+            s.bind(2, to_epoch_ms(buckets.front().from));
+            s.bind(3, to_epoch_ms(buckets.back().to));
         },
         [&](Statement& row) {
-            long long at_code = 0;
-            long long all = 0;
-            const std::string pair(row.text(1));
-            if (std::sscanf(pair.c_str(), "[%lld,%lld]", &at_code, &all) == 2 && all > 0) {
-                out.push_back(telemetry::AdoptionCounts{from_epoch_ms(row.int64(0)), at_code, all});
+            std::optional<telemetry::VersionCode> at;
+            if (!row.is_null(2)) {
+                at = static_cast<telemetry::VersionCode>(row.int64(2));
             }
+            tally.add(from_epoch_ms(row.int64(0)), row.text(1), at);
         });
     if (!r) {
         return std::move(r).error();
+    }
+    return tally.finish();
+}
+
+Result<telemetry::ReleaseHealthCounts> SqliteDatabase::count_release_health(telemetry::Platform platform,
+                                                                            telemetry::VersionCode code,
+                                                                            telemetry::TimeRange window,
+                                                                            std::string_view crash_event) {
+    auto lease = acquire_reader();
+    if (!lease) {
+        return std::move(lease).error();
+    }
+    const std::string platform_name(telemetry::to_string(platform));
+    auto control = query_one<std::optional<telemetry::VersionCode>>(
+        lease->conn(),
+        sql::kHealthControlCode,
+        "finding the control version",
+        [&](Statement& s) {
+            s.bind(1, platform_name);
+            s.bind(2, to_epoch_ms(window.from));
+            s.bind(3, to_epoch_ms(window.to));
+            s.bind(4, std::int64_t{code});
+        },
+        [](Statement& row) -> std::optional<telemetry::VersionCode> {
+            if (row.is_null(0)) {
+                return std::nullopt;
+            }
+            return static_cast<telemetry::VersionCode>(row.int64(0));
+        });
+    if (!control) {
+        return std::move(control).error();
+    }
+    auto counts = [&](telemetry::VersionCode c) -> Result<telemetry::SessionHealthCounts> {
+        auto r = query_one<telemetry::SessionHealthCounts>(
+            lease->conn(),
+            sql::kHealthCounts,
+            "counting crash-free sessions",
+            [&](Statement& s) {
+                s.bind(1, platform_name);
+                s.bind(2, to_epoch_ms(window.from));
+                s.bind(3, to_epoch_ms(window.to));
+                s.bind(4, crash_event);
+                s.bind(5, std::int64_t{c});
+            },
+            [](Statement& row) {
+                return telemetry::SessionHealthCounts{row.int64(0), row.int64(1), row.int64(2), row.int64(3)};
+            });
+        if (!r) {
+            return std::move(r).error();
+        }
+        return r->value_or(telemetry::SessionHealthCounts{});
+    };
+    telemetry::ReleaseHealthCounts out;
+    auto version = counts(code);
+    if (!version) {
+        return std::move(version).error();
+    }
+    out.version = *version;
+    if (control->has_value() && control->value().has_value()) {
+        const telemetry::VersionCode control_code = *control->value();
+        auto c = counts(control_code);
+        if (!c) {
+            return std::move(c).error();
+        }
+        out.control = telemetry::VersionSessionHealth{control_code, *c};
     }
     return out;
 }

@@ -75,6 +75,10 @@ public:
         telemetry::Platform platform,
         telemetry::VersionCode code,
         std::span<const telemetry::TimeRange> buckets) override;
+    Result<telemetry::ReleaseHealthCounts> count_release_health(telemetry::Platform platform,
+                                                                telemetry::VersionCode code,
+                                                                telemetry::TimeRange window,
+                                                                std::string_view crash_event) override;
     Result<std::int64_t> delete_events_before(TimePoint t) override;
 
     // telemetry::DailyStatsStore

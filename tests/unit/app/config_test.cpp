@@ -146,6 +146,12 @@ TEST(Config, ListenTakesHostAndPortIncludingIpv6) {
     }
 }
 
+TEST(Config, CrashEventDefaultsToAppCrashAndIsAnEventName) {
+    EXPECT_EQ(resolve_ok({}, {}).crash_event, "app_crash");
+    EXPECT_EQ(resolve_ok({}, {{"BEACON_CRASH_EVENT", "fatal.error"}}).crash_event, "fatal.error");
+    EXPECT_TRUE(resolve_error({}, {{"BEACON_CRASH_EVENT", "<script>"}}).starts_with("BEACON_CRASH_EVENT: "));
+}
+
 TEST(Config, WrongValueMessageNamesTheSettingAsWritten) {
     EXPECT_EQ(resolve_error({}, {{"BEACON_ONLINE_WINDOW", "abc"}}),
               "BEACON_ONLINE_WINDOW: expected a duration such as 90s, 15m, 24h; got 'abc'");
@@ -166,6 +172,8 @@ TEST(Config, WrongValueMessageNamesTheSettingAsWritten) {
         {"storage_url", "s3://bucket?endpoint=ftp://x"},
         {"public_url", "beacon.example.com"},
         {"timezone", "Mars/Olympus_Mons"},
+        {"crash_event", "app crash"},
+        {"crash_event", std::string(65, 'c')},
         {"online_window", "0"},
         {"heartbeat_interval", "-5s"},
         {"presign_ttl", "1w"},
