@@ -734,29 +734,26 @@ Result<telemetry::ReleaseHealthCounts> PgDatabase::count_release_health(telemetr
     if (!control) {
         return std::move(control).error();
     }
-    auto counts = [&](telemetry::VersionCode v) -> Result<telemetry::SessionHealthCounts> {
-        Params p;
-        p.add(platform_name).add(window.from).add(window.to).add(crash_event).add(std::int64_t{v});
-        auto rows = c.exec(sql::kHealthCounts, p, "counting crash-free sessions");
-        if (!rows) {
-            return std::move(rows).error();
-        }
-        return telemetry::SessionHealthCounts{
-            rows->int64(0, 0), rows->int64(0, 1), rows->int64(0, 2), rows->int64(0, 3)};
-    };
     telemetry::ReleaseHealthCounts out;
-    auto version = counts(code);
-    if (!version) {
-        return std::move(version).error();
-    }
-    out.version = *version;
+    std::int64_t control_code = code;
     if (!control->is_null(0, 0)) {
-        const auto control_code = static_cast<telemetry::VersionCode>(control->int64(0, 0));
-        auto counted = counts(control_code);
-        if (!counted) {
-            return std::move(counted).error();
+        control_code = control->int64(0, 0);
+        out.control = telemetry::VersionSessionHealth{static_cast<telemetry::VersionCode>(control_code), {}};
+    }
+    Params p;
+    p.add(platform_name).add(window.from).add(window.to).add(crash_event).add(std::int64_t{code}).add(control_code);
+    auto rows = c.exec(sql::kHealthCounts, p, "counting crash-free sessions");
+    if (!rows) {
+        return std::move(rows).error();
+    }
+    for (int i = 0; i < rows->rows(); ++i) {
+        const telemetry::SessionHealthCounts counts{
+            rows->int64(i, 1), rows->int64(i, 2), rows->int64(i, 3), rows->int64(i, 4)};
+        if (rows->int64(i, 0) == code) {
+            out.version = counts;
+        } else if (out.control) {
+            out.control->counts = counts;
         }
-        out.control = telemetry::VersionSessionHealth{control_code, *counted};
     }
     return out;
 }

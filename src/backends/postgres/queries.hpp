@@ -149,19 +149,21 @@ inline constexpr std::string_view kHealthControlCode =
     "SELECT max(version_code) FROM telemetry_events"
     " WHERE event_name = 'app_session_start' AND platform = $1 AND event_time >= $2 AND event_time < $3"
     " AND version_code < $4";
-// Platform $1, [$2, $3), crash event name $4, code $5: sessions, crashed
-// sessions, users, crashed users. The crashes (few) first, hashed, and the
-// session starts of the range joined to them.
+// Platform $1, [$2, $3), crash event name $4, codes $5 and $6 (the version
+// and its control; the same twice without one): per code with sessions, its
+// sessions, crashed sessions, users and crashed users. The crashes (few)
+// first, hashed, and the session starts of the range joined to them.
 inline constexpr std::string_view kHealthCounts =
     "WITH c AS (SELECT DISTINCT install_id, session_id FROM telemetry_events"
     "  WHERE event_name = $4 AND event_time >= $2 AND session_id IS NOT NULL),"
-    " s AS (SELECT CASE WHEN t.user_id IS NOT NULL THEN 'u:' || t.user_id ELSE 'i:' || t.install_id END AS actor,"
+    " s AS (SELECT t.version_code AS code,"
+    "  CASE WHEN t.user_id IS NOT NULL THEN 'u:' || t.user_id ELSE 'i:' || t.install_id END AS actor,"
     "  c.install_id IS NOT NULL AS hit"
     "  FROM telemetry_events t LEFT JOIN c ON c.install_id = t.install_id AND c.session_id = t.session_id"
     "  WHERE t.event_name = 'app_session_start' AND t.platform = $1"
-    "  AND t.event_time >= $2 AND t.event_time < $3 AND t.version_code = $5)"
-    " SELECT count(*), count(*) FILTER (WHERE hit), count(DISTINCT actor), count(DISTINCT actor) FILTER (WHERE hit)"
-    " FROM s";
+    "  AND t.event_time >= $2 AND t.event_time < $3 AND t.version_code IN ($5, $6))"
+    " SELECT code, count(*), count(*) FILTER (WHERE hit), count(DISTINCT actor),"
+    " count(DISTINCT actor) FILTER (WHERE hit) FROM s GROUP BY code";
 
 // --- daily_active_stats -----------------------------------------------------
 

@@ -568,39 +568,33 @@ Result<telemetry::ReleaseHealthCounts> SqliteDatabase::count_release_health(tele
     if (!control) {
         return std::move(control).error();
     }
-    auto counts = [&](telemetry::VersionCode c) -> Result<telemetry::SessionHealthCounts> {
-        auto r = query_one<telemetry::SessionHealthCounts>(
-            lease->conn(),
-            sql::kHealthCounts,
-            "counting crash-free sessions",
-            [&](Statement& s) {
-                s.bind(1, platform_name);
-                s.bind(2, to_epoch_ms(window.from));
-                s.bind(3, to_epoch_ms(window.to));
-                s.bind(4, crash_event);
-                s.bind(5, std::int64_t{c});
-            },
-            [](Statement& row) {
-                return telemetry::SessionHealthCounts{row.int64(0), row.int64(1), row.int64(2), row.int64(3)};
-            });
-        if (!r) {
-            return std::move(r).error();
-        }
-        return r->value_or(telemetry::SessionHealthCounts{});
-    };
+    const std::optional<telemetry::VersionCode> control_code = control->value_or(std::nullopt);
     telemetry::ReleaseHealthCounts out;
-    auto version = counts(code);
-    if (!version) {
-        return std::move(version).error();
+    if (control_code) {
+        out.control = telemetry::VersionSessionHealth{*control_code, {}};
     }
-    out.version = *version;
-    if (control->has_value() && control->value().has_value()) {
-        const telemetry::VersionCode control_code = *control->value();
-        auto c = counts(control_code);
-        if (!c) {
-            return std::move(c).error();
-        }
-        out.control = telemetry::VersionSessionHealth{control_code, *c};
+    auto r = query(
+        lease->conn(),
+        sql::kHealthCounts,
+        "counting crash-free sessions",
+        [&](Statement& s) {
+            s.bind(1, platform_name);
+            s.bind(2, to_epoch_ms(window.from));
+            s.bind(3, to_epoch_ms(window.to));
+            s.bind(4, crash_event);
+            s.bind(5, std::int64_t{code});
+            s.bind(6, std::int64_t{control_code.value_or(code)});
+        },
+        [&](Statement& row) {
+            const telemetry::SessionHealthCounts c{row.int64(1), row.int64(2), row.int64(3), row.int64(4)};
+            if (row.int64(0) == code) {
+                out.version = c;
+            } else if (out.control) {
+                out.control->counts = c;
+            }
+        });
+    if (!r) {
+        return std::move(r).error();
     }
     return out;
 }
