@@ -146,7 +146,7 @@ protected:
                     last = d.as_object();
                 }
             }
-            if (!last.empty() && last.at("status") == status) {
+            if (!last.empty() && last.at("status").as_string() == status) {
                 return last;
             }
             std::this_thread::sleep_for(100ms);
@@ -174,7 +174,7 @@ TEST_F(WebhooksTest, DeliversASignedPost) {
     EXPECT_TRUE(req.at("signatureValid").as_bool()) << "Python's hmac agrees with Beacon-Signature";
     auto body = json::parse(req.at("body").as_string()).as_object();
     EXPECT_EQ(body.size(), 4u) << json::serialize(body);
-    EXPECT_EQ(body.at("id"), id);
+    EXPECT_EQ(body.at("id").as_string(), id);
     EXPECT_EQ(body.at("type"), "ping");
     EXPECT_TRUE(body.at("at").is_string());
     EXPECT_TRUE(body.at("data").is_object());
@@ -316,7 +316,7 @@ TEST_F(WebhooksTest, OnlineDropFromTheSnapshots) {
         }
     }
     ASSERT_EQ(drops.size(), 1u);
-    EXPECT_EQ(drops[0].at("id"), id);
+    EXPECT_EQ(drops[0].at("id").as_string(), id);
     const auto& data = drops[0].at("data").as_object();
     EXPECT_EQ(data.at("from"), 120);
     EXPECT_EQ(data.at("to"), 1);
@@ -344,8 +344,8 @@ TEST_F(WebhooksTest, DeliveriesListingRules) {
     auto all = ok_object(c.get("/admin/webhooks/deliveries", admin()));
     const auto& list = all.at("deliveries").as_array();
     ASSERT_EQ(list.size(), 3u);
-    EXPECT_EQ(list[0].at("id"), ids[2]) << "newest first";
-    EXPECT_EQ(list[2].at("id"), ids[0]);
+    EXPECT_EQ(list[0].at("id").as_string(), ids[2]) << "newest first";
+    EXPECT_EQ(list[2].at("id").as_string(), ids[0]);
     for (const char* field : {"id",
                               "type",
                               "at",
@@ -360,7 +360,7 @@ TEST_F(WebhooksTest, DeliveriesListingRules) {
     }
     auto one = ok_object(c.get("/admin/webhooks/deliveries?limit=1", admin()));
     ASSERT_EQ(one.at("deliveries").as_array().size(), 1u);
-    EXPECT_EQ(one.at("deliveries").as_array()[0].at("id"), ids[2]);
+    EXPECT_EQ(one.at("deliveries").as_array()[0].at("id").as_string(), ids[2]);
 }
 
 TEST_F(WebhooksTest, NoUrlNoWebhooks) {

@@ -126,13 +126,14 @@ protected:
         return make_telemetry_jobs(*deps_);
     }
 
-    // `n` actors online now, for 90 s.
+    // `n` new actors online from now for 75 s (those of the call before
+    // expire before the next tick).
     void online(int n) {
-        ASSERT_TRUE(presence_->remove_expired(clock_.now() + 1h).ok());
         for (int i = 0; i < n; ++i) {
-            ASSERT_TRUE(presence_->record_heartbeat("i:actor-" + std::to_string(i), clock_.now() + 90s).ok());
+            ASSERT_TRUE(presence_->record_heartbeat("i:actor-" + std::to_string(next_++), clock_.now() + 75s).ok());
         }
     }
+    int next_ = 0;
 
     // The scheduled run of the next minute.
     json::object tick(Job& snapshot) {
