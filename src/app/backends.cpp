@@ -6,11 +6,13 @@
 #include "backends/memory/memory_presence.hpp"
 #include "backends/postgres/pg_database.hpp"
 #include "backends/postgres/pg_version_repository.hpp"
+#include "backends/postgres/pg_webhook_outbox.hpp"
 #include "backends/redis/redis_connection.hpp"
 #include "backends/redis/redis_presence.hpp"
 #include "backends/s3/s3_artifact_store.hpp"
 #include "backends/sqlite/sqlite_database.hpp"
 #include "backends/sqlite/sqlite_version_repository.hpp"
+#include "backends/sqlite/sqlite_webhook_outbox.hpp"
 #include "http/release_routes.hpp"
 #include "releases/sha256_stream.hpp"
 
@@ -50,6 +52,11 @@ Result<void> open_database(const Config& config, Backends& b) {
             return std::move(versions).error().with_context("opening the release catalog on PostgreSQL");
         }
         b.versions = keep(b, std::move(*versions));
+        auto outbox = backends::postgres::PgWebhookOutbox::open(config.database_url);
+        if (!outbox) {
+            return std::move(outbox).error().with_context("opening the webhook outbox on PostgreSQL");
+        }
+        b.webhooks = keep(b, std::move(*outbox));
         return {};
     }
     auto sqlite = backends::sqlite::SqliteDatabase::open(database_file(config));
@@ -62,6 +69,11 @@ Result<void> open_database(const Config& config, Backends& b) {
         return std::move(versions).error().with_context("opening the release catalog");
     }
     b.versions = keep(b, std::move(*versions));
+    auto outbox = backends::sqlite::SqliteWebhookOutbox::open(database_file(config));
+    if (!outbox) {
+        return std::move(outbox).error().with_context("opening the webhook outbox");
+    }
+    b.webhooks = keep(b, std::move(*outbox));
     return {};
 }
 

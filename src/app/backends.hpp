@@ -16,6 +16,7 @@
 #include "telemetry/presence_service.hpp"
 #include "telemetry/presence_store.hpp"
 #include "telemetry/stats_store.hpp"
+#include "webhooks/outbox.hpp"
 
 namespace beacon::app {
 
@@ -28,6 +29,7 @@ struct Backends {
     telemetry::SnapshotStore* snapshots = nullptr;
     jobs::JobLedger* ledger = nullptr;
     releases::VersionRepository* versions = nullptr;
+    webhooks::WebhookOutbox* webhooks = nullptr;  // on the same database
     telemetry::PresenceStore* presence = nullptr;
     // Inline for the in-process store, Batched for one across the network.
     telemetry::HeartbeatRecording heartbeat_recording = telemetry::HeartbeatRecording::Inline;

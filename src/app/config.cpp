@@ -57,6 +57,10 @@ constexpr std::array kSettings{
             Show::Url,    "base URL of download links (unset: from the request's Host)"},
     Setting{"jwt_secret",         "BEACON_JWT_SECRET",         "--jwt-secret",         false, TomlType::String,
             Show::Hidden, "HS256 key of tokens, at least 32 bytes"},
+    Setting{"webhook_url",        "BEACON_WEBHOOK_URL",        "--webhook-url",        true,  TomlType::String,
+            Show::Url,    "http:// or https:// URL that receives the webhook events (unset: no webhooks)"},
+    Setting{"webhook_secret",     "BEACON_WEBHOOK_SECRET",     "--webhook-secret",     false, TomlType::String,
+            Show::Hidden, "HMAC-SHA256 key of the Beacon-Signature header of webhooks"},
     Setting{"timezone",           "BEACON_TIMEZONE",           "--timezone",           true,  TomlType::String,
             Show::Value,  "IANA time zone of the reporting day, such as UTC or Europe/Berlin"},
     Setting{"crash_event",        "BEACON_CRASH_EVENT",        "--crash-event",        true,  TomlType::String,
@@ -439,6 +443,30 @@ Result<void> parse_public_url(const Raw& raw, Config& c) {
     return ok();
 }
 
+// BEACON_WEBHOOK_URL: empty (no webhooks), or http(s)://host[:port][/path][?query].
+Result<void> parse_webhook_url(const Raw& raw, Config& c) {
+    constexpr std::string_view kExpected = "an http:// or https:// URL such as https://hooks.example.com/beacon";
+    const std::string& url = raw.text;
+    if (url.empty()) {
+        c.webhook_url.clear();
+        return ok();
+    }
+    if (!starts_with_any(url, {"http://", "https://"}) || has_space_or_control(url) ||
+        url.find('#') != std::string::npos) {
+        return bad_value(raw, kExpected);
+    }
+    const std::size_t host_start = url.find("://") + 3;
+    const std::string_view authority =
+        std::string_view(url).substr(host_start, url.find_first_of("/?", host_start) - host_start);
+    const std::string_view host =
+        authority.substr(authority.rfind('@') == std::string_view::npos ? 0 : authority.rfind('@') + 1);
+    if (host.empty() || host.front() == ':') {
+        return bad_value(raw, kExpected);
+    }
+    c.webhook_url = url;
+    return ok();
+}
+
 }  // namespace
 
 std::span<const Setting> settings() {
@@ -519,7 +547,10 @@ std::string redact_config_secrets(const Config& config, std::string_view text) {
     for (auto& s : secrets_in(config.storage_url)) {
         known.push_back(std::move(s));
     }
-    for (const std::string* s : {&config.s3.secret_access_key, &config.jwt_secret}) {
+    for (auto& s : secrets_in(config.webhook_url)) {
+        known.push_back(std::move(s));
+    }
+    for (const std::string* s : {&config.s3.secret_access_key, &config.jwt_secret, &config.webhook_secret}) {
         if (!s->empty()) {
             known.push_back(*s);
         }
@@ -619,6 +650,11 @@ Result<Config> resolve_config(const std::map<std::string, std::string>& flags,
             return short_secret(raw.label, raw.text.size());
         }
         c.jwt_secret = raw.text;
+        return ok();
+    });
+    apply("webhook_url", [&](const Raw& raw) { return parse_webhook_url(raw, c); });
+    apply("webhook_secret", [&](const Raw& raw) -> Result<void> {
+        c.webhook_secret = raw.text;
         return ok();
     });
     apply("timezone", [&](const Raw& raw) -> Result<void> {
@@ -856,6 +892,21 @@ std::string describe(const Config& c) {
     }
     field("public_url", c.public_url.empty() ? "(from Host)" : redact_url(c.public_url));
     field("jwt_secret", c.jwt_secret.empty() ? "unset" : "set");
+    // Only the scheme and host of the webhook URL: receivers (Slack, for one)
+    // often carry their token in the path.
+    if (c.webhook_url.empty()) {
+        field("webhook_url", "unset");
+    } else {
+        const std::size_t host_start = c.webhook_url.find("://") + 3;
+        std::string_view authority =
+            std::string_view(c.webhook_url)
+                .substr(host_start, c.webhook_url.find_first_of("/?", host_start) - host_start);
+        if (auto at = authority.rfind('@'); at != std::string_view::npos) {
+            authority.remove_prefix(at + 1);
+        }
+        field("webhook_url", c.webhook_url.substr(0, host_start) + std::string(authority) + "/...");
+    }
+    field("webhook_secret", c.webhook_secret.empty() ? "unset" : "set");
     field("timezone", c.timezone.name());
     field("crash_event", c.crash_event);
     field("online_window", seconds(c.online_window_s));

@@ -45,6 +45,9 @@ struct Config {
     backends::s3::S3Settings s3;                                      // StorageKind::S3 only
     std::string public_url;  // empty: derived from the request's Host; else http(s)://..., no trailing '/'
     std::string jwt_secret;  // may be empty until ensure_jwt_secret()
+    // Empty: no webhooks (nothing is enqueued or sent); else http(s)://...
+    std::string webhook_url;
+    std::string webhook_secret;  // HMAC key of Beacon-Signature; may be empty (then signed with an empty key)
     TimeZone timezone = TimeZone::utc();
     std::string crash_event = "app_crash";  // release health: the event that ends a session in a crash
     std::int64_t online_window_s = 180;

@@ -10,11 +10,13 @@
 
 #include "app/backends.hpp"
 #include "auth/jwt.hpp"
+#include "backends/curl/curl_webhook_sender.hpp"
 #include "http/audience_routes.hpp"
 #include "http/job_routes.hpp"
 #include "http/release_routes.hpp"
 #include "http/server.hpp"
 #include "http/telemetry_routes.hpp"
+#include "http/webhook_routes.hpp"
 #include "jobs/telemetry_jobs.hpp"
 #include "releases/artifact_intake.hpp"
 #include "releases/release_service.hpp"
@@ -22,6 +24,7 @@
 #include "telemetry/event_ingestor.hpp"
 #include "telemetry/heartbeat_batcher.hpp"
 #include "telemetry/presence_service.hpp"
+#include "webhooks/delivery_worker.hpp"
 
 namespace beacon::app {
 namespace {
@@ -67,6 +70,7 @@ void describe_metrics(http::Metrics& metrics) {
     metrics.describe("beacon_heartbeats_total", "counter", "Heartbeats accepted.");
     metrics.describe("beacon_job_runs_total", "counter", "Scheduled job runs, by job and result.");
     metrics.describe("beacon_backend_errors_total", "counter", "Requests that failed because a backend failed.");
+    metrics.describe("beacon_webhook_attempts_total", "counter", "Webhook delivery attempts, by result.");
 }
 
 }  // namespace
@@ -152,6 +156,46 @@ int serve(Config config) {
         return r->removed;
     };
     job_deps.cleanup_spool = [&intake] { return intake.sweep_spool(); };
+
+    // Webhooks: only with a URL is anything enqueued or sent. The worker
+    // has a thread of its own (a receiver that hangs holds up no I/O thread
+    // and no job), and resumes whatever the outbox holds from before a restart.
+    const bool webhooks_enabled = !config.webhook_url.empty();
+    std::optional<backends::curl::CurlWebhookSender> webhook_sender;
+    std::optional<webhooks::DeliveryWorker> webhook_worker;
+    if (webhooks_enabled) {
+        job_deps.webhooks = b.webhooks;
+        webhook_sender.emplace(backends::curl::CurlSenderSettings{.url = config.webhook_url});
+        webhooks::WorkerSettings worker_settings;
+        worker_settings.secret = config.webhook_secret;
+        webhook_worker.emplace(*b.webhooks,
+                               *webhook_sender,
+                               clock,
+                               std::move(worker_settings),
+                               webhooks::DeliveryWorker::Observers{
+                                   .on_attempt =
+                                       [&metrics](const webhooks::Delivery& d, const webhooks::AttemptRecord& a) {
+                                           const bool delivered = a.next == webhooks::AttemptRecord::Next::Delivered;
+                                           metrics.add(
+                                               "beacon_webhook_attempts_total",
+                                               std::string("result=\"") + (delivered ? "delivered" : "failed") + "\"");
+                                           if (a.next == webhooks::AttemptRecord::Next::GiveUp) {
+                                               spdlog::error("webhook {} ({}) given up after {} attempts: {}",
+                                                             d.id,
+                                                             d.type,
+                                                             d.attempts + 1,
+                                                             a.error.value_or(""));
+                                           } else if (!delivered) {
+                                               spdlog::warn("webhook {} ({}) attempt {} failed: {}",
+                                                            d.id,
+                                                            d.type,
+                                                            d.attempts + 1,
+                                                            a.error.value_or(""));
+                                           }
+                                       },
+                                   .on_error = [](const Error& e) { spdlog::error("webhooks: {}", e.message); },
+                               });
+    }
     jobs::Scheduler scheduler(jobs::make_telemetry_jobs(job_deps),
                               *b.ledger,
                               clock,
@@ -176,6 +220,11 @@ int serve(Config config) {
     http::add_telemetry_routes(router, telemetry_api);
     http::add_job_routes(router, scheduler);
     http::add_ops_routes(router, metrics, b.readiness);
+    http::WebhookApi webhook_api{*b.webhooks, clock, webhooks_enabled, nullptr};
+    if (webhook_worker) {
+        webhook_api.wake = [&webhook_worker] { webhook_worker->wake(); };
+    }
+    http::add_webhook_routes(router, webhook_api);
 
     boost::asio::thread_pool storage_pool(2);
     boost::asio::thread_pool spool_pool(2);  // upload chunks to disk, off the I/O threads
@@ -220,6 +269,9 @@ int serve(Config config) {
     spdlog::info("listening on {}:{}", config.listen_host, *port);
 
     scheduler.start();
+    if (webhook_worker) {
+        webhook_worker->start();
+    }
     {
         std::optional<PeriodicTask> flusher;
         if (b.presence_flush != nullptr) {
@@ -238,6 +290,9 @@ int serve(Config config) {
     }
     // Shutdown in reverse order of dependence.
     scheduler.stop();
+    if (webhook_worker) {
+        webhook_worker->stop();  // after the round in progress (a POST ends within its timeout)
+    }
     ingestor.stop();
     presence_service.stop();
     storage_pool.join();

@@ -1,12 +1,40 @@
 #include "jobs/telemetry_jobs.hpp"
 
 #include "core/time_format.hpp"
+#include "jobs/online_drop.hpp"
+#include "webhooks/delivery.hpp"
 
 namespace beacon::jobs {
 namespace {
 
 using namespace std::chrono_literals;
 namespace json = boost::json;
+
+// After the snapshot at `ts`: enqueues online.drop when online just fell
+// (jobs/online_drop.hpp); returns the delivery's id, if one was made.
+Result<std::optional<std::string>> check_online_drop(const TelemetryJobDeps& d, TimePoint ts, TimePoint now) {
+    auto recent = d.snapshots.snapshots_between(ts - 2 * kOnlineDropWindow, ts + Millis{1});
+    if (!recent) {
+        return std::move(recent).error();
+    }
+    auto drop = detect_online_drop(*recent);
+    if (!drop) {
+        return std::optional<std::string>();
+    }
+    json::object data{{"from", drop->from},
+                      {"to", drop->to},
+                      {"since", format_iso8601(drop->since)},
+                      {"until", format_iso8601(drop->until)},
+                      {"windowMinutes", 10}};
+    auto delivery = webhooks::make_delivery(webhooks::kOnlineDrop, webhooks::kOnlineOrderingKey, data, now);
+    if (!delivery) {
+        return std::move(delivery).error();
+    }
+    if (auto r = d.webhooks->enqueue(*delivery); !r) {
+        return std::move(r).error();
+    }
+    return std::optional<std::string>(delivery->id);
+}
 
 Result<json::object> snapshot(const TelemetryJobDeps& d, const JobContext& ctx) {
     TimePoint now = d.clock.now();
@@ -21,7 +49,17 @@ Result<json::object> snapshot(const TelemetryJobDeps& d, const JobContext& ctx) 
     if (!r) {
         return std::move(r).error();
     }
-    return json::object{{"at", format_iso8601(ts)}, {"online", *online}};
+    json::object out{{"at", format_iso8601(ts)}, {"online", *online}};
+    if (d.webhooks != nullptr) {
+        auto alerted = check_online_drop(d, ts, now);
+        if (!alerted) {
+            return std::move(alerted).error().with_context("checking for an online drop");
+        }
+        if (*alerted) {
+            out["onlineDrop"] = **alerted;  // the delivery's id
+        }
+    }
+    return out;
 }
 
 Result<json::object> cleanup(const TelemetryJobDeps& d) {

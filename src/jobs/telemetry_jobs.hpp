@@ -12,6 +12,7 @@
 #include "telemetry/presence_store.hpp"
 #include "telemetry/settings.hpp"
 #include "telemetry/stats_store.hpp"
+#include "webhooks/outbox.hpp"
 
 namespace beacon::jobs {
 
@@ -31,10 +32,15 @@ struct TelemetryJobDeps {
     // Optional: removes what interrupted uploads left in this instance's
     // spool directory; returns how many files it removed.
     std::function<Result<std::int64_t>()> cleanup_spool = nullptr;
+    // Optional: where online-snapshot enqueues its online.drop alerts
+    // (jobs/online_drop.hpp); null when no webhook URL is configured.
+    webhooks::WebhookOutbox* webhooks = nullptr;
 };
 
-// online-snapshot (every minute), cleanup (hourly), nightly-dau (01:00 in the
-// reporting zone), rolling-dau (every 10 minutes). See docs/ARCHITECTURE.md.
+// online-snapshot (every minute; with deps.webhooks it also checks the
+// snapshots for an online drop and enqueues online.drop), cleanup (hourly),
+// nightly-dau (01:00 in the reporting zone), rolling-dau (every 10 minutes).
+// See docs/ARCHITECTURE.md.
 std::vector<Job> make_telemetry_jobs(const TelemetryJobDeps& deps);
 
 // The instant of the next 01:00 in `tz` strictly after `t`.

@@ -31,6 +31,10 @@ public:
     // Per range, the highest snapshot in it and the earliest ts that
     // reached it; nullopt for a range without snapshots. Parallel to `ranges`.
     virtual Result<std::vector<std::optional<OnlinePeak>>> peaks(std::span<const TimeRange> ranges) = 0;
+    // Snapshots with from <= ts < to, in order: by ts, then in the order they
+    // were inserted (manual runs may store several in one minute). For the
+    // online.drop check, which reads a few minutes' worth.
+    virtual Result<std::vector<OnlineSnapshot>> snapshots_between(TimePoint from, TimePoint to) = 0;
     // Retention: removes snapshots with ts < t; returns how many.
     virtual Result<std::int64_t> delete_snapshots_before(TimePoint t) = 0;
 };

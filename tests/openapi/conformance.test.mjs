@@ -296,6 +296,32 @@ test('GET /admin/jobs and POST /admin/jobs/{name}/run', async () => {
     assert.ok(listed.json().jobs.every((j) => j.lastRunAt !== null));
 });
 
+test('GET /admin/webhooks/deliveries and POST /admin/webhooks/ping', async () => {
+    const list = 'GET /admin/webhooks/deliveries';
+    const ping = 'POST /admin/webhooks/ping';
+    await call({ op: list, path: '/admin/webhooks/deliveries', headers: admin, status: 200 });
+    await call({ op: list, path: '/admin/webhooks/deliveries?limit=0', headers: admin, status: 400 });
+    await call({ op: list, path: '/admin/webhooks/deliveries?limit=501', headers: admin, status: 400 });
+    await call({ op: list, path: '/admin/webhooks/deliveries', status: 401 });
+    await call({ op: list, path: '/admin/webhooks/deliveries', headers: user, status: 403 });
+    await call({ op: ping, path: '/admin/webhooks/ping', headers: admin, status: 409 }); // no BEACON_WEBHOOK_URL
+    await call({ op: ping, path: '/admin/webhooks/ping', status: 401 });
+    await call({ op: ping, path: '/admin/webhooks/ping', headers: user, status: 403 });
+    // With a URL (nothing listens there: the delivery fails and waits for its retry).
+    const srv = new BeaconServer(BINARY, { BEACON_WEBHOOK_URL: 'http://127.0.0.1:9/hook', BEACON_WEBHOOK_SECRET: 'conformance' });
+    try {
+        await srv.start();
+        const queued = await call({ srv, op: ping, path: '/admin/webhooks/ping', headers: admin, status: 202 });
+        assert.equal(queued.json().type, 'ping');
+        const listed = await call({ srv, op: list, path: '/admin/webhooks/deliveries?limit=1', headers: admin, status: 200 });
+        assert.equal(listed.json().deliveries[0].id, queued.json().id);
+    } finally {
+        const code = await srv.stop();
+        srv.remove();
+        assert.equal(code, 0, 'the webhook beacon did not exit 0 on SIGTERM');
+    }
+});
+
 test('GET /admin/telemetry/dau', async () => {
     const op = 'GET /admin/telemetry/dau';
     const res = await call({ op, path: '/admin/telemetry/dau', headers: admin, status: 200 });

@@ -301,6 +301,18 @@ public:
         }
         return out;
     }
+    // The port's rule over `inserted` (kept in insertion order).
+    Result<std::vector<OnlineSnapshot>> snapshots_between(TimePoint from, TimePoint to) override {
+        std::vector<OnlineSnapshot> out;
+        for (const OnlineSnapshot& s : inserted) {
+            if (s.ts >= from && s.ts < to) {
+                out.push_back(s);
+            }
+        }
+        std::stable_sort(
+            out.begin(), out.end(), [](const OnlineSnapshot& a, const OnlineSnapshot& b) { return a.ts < b.ts; });
+        return out;
+    }
     Result<std::int64_t> delete_snapshots_before(TimePoint t) override {
         auto n = std::erase_if(inserted, [t](const OnlineSnapshot& s) { return s.ts < t; });
         return static_cast<std::int64_t>(n);

@@ -969,6 +969,25 @@ Result<std::vector<std::optional<telemetry::OnlinePeak>>> PgDatabase::peaks(
     return out;
 }
 
+Result<std::vector<OnlineSnapshot>> PgDatabase::snapshots_between(TimePoint from, TimePoint to) {
+    Params p;
+    p.add(from).add(to);
+    auto lease = pool_->acquire();
+    if (!lease) {
+        return std::move(lease).error();
+    }
+    auto rows = (*lease)->exec(sql::kSnapshotsBetween, p, "reading online snapshots");
+    if (!rows) {
+        return std::move(rows).error();
+    }
+    std::vector<OnlineSnapshot> out;
+    out.reserve(static_cast<std::size_t>(rows->rows()));
+    for (int i = 0; i < rows->rows(); ++i) {
+        out.push_back({from_epoch_ms(rows->int64(i, 0)), rows->int64(i, 1), rows->int64(i, 2)});
+    }
+    return out;
+}
+
 Result<std::int64_t> PgDatabase::delete_snapshots_before(TimePoint t) {
     Params p;
     p.add(t);

@@ -190,6 +190,10 @@ inline constexpr std::string_view kSnapshotBuckets =
     "       WHERE ts >= $2 AND ts < $3) s"
     " GROUP BY bucket ORDER BY bucket";
 inline constexpr std::string_view kDeleteSnapshotsBefore = "DELETE FROM online_snapshots WHERE ts < $1";
+// Snapshots in [$1, $2), by time and then insertion order (the identity).
+inline constexpr std::string_view kSnapshotsBetween =
+    "SELECT (extract(epoch FROM ts) * 1000)::bigint, online_count, window_seconds FROM online_snapshots"
+    " WHERE ts >= $1 AND ts < $2 ORDER BY ts, id";
 // Per range [$1[i], $2[i]): i (from 1), the highest snapshot in it and the
 // earliest ts with that count; ranges without snapshots give no row.
 inline constexpr std::string_view kSnapshotPeaks =

@@ -161,6 +161,9 @@ inline constexpr std::string_view kSnapshotBuckets =
     " MAX(online_count), COUNT(*)"
     " FROM online_snapshots WHERE ts >= ?2 AND ts < ?3 GROUP BY bucket ORDER BY bucket";
 inline constexpr std::string_view kDeleteSnapshotsBefore = "DELETE FROM online_snapshots WHERE ts < ?1";
+// Snapshots in [?1, ?2), by time and then insertion order.
+inline constexpr std::string_view kSnapshotsBetween =
+    "SELECT ts, online_count, window_seconds FROM online_snapshots WHERE ts >= ?1 AND ts < ?2 ORDER BY ts, id";
 // The highest snapshot in [?1, ?2), the earliest first (the day's peak).
 inline constexpr std::string_view kSnapshotPeak =
     "SELECT online_count, ts FROM online_snapshots WHERE ts >= ?1 AND ts < ?2"

@@ -759,6 +759,29 @@ Result<std::vector<std::optional<telemetry::OnlinePeak>>> SqliteDatabase::peaks(
     return out;
 }
 
+Result<std::vector<OnlineSnapshot>> SqliteDatabase::snapshots_between(TimePoint from, TimePoint to) {
+    auto lease = acquire_reader();
+    if (!lease) {
+        return std::move(lease).error();
+    }
+    std::vector<OnlineSnapshot> out;
+    auto r = query(
+        lease->conn(),
+        sql::kSnapshotsBetween,
+        "reading online snapshots",
+        [&](Statement& s) {
+            s.bind(1, to_epoch_ms(from));
+            s.bind(2, to_epoch_ms(to));
+        },
+        [&](Statement& row) {
+            out.push_back({from_epoch_ms(row.int64(0)), row.int64(1), row.int64(2)});
+        });
+    if (!r) {
+        return std::move(r).error();
+    }
+    return out;
+}
+
 Result<std::int64_t> SqliteDatabase::delete_snapshots_before(TimePoint t) {
     std::lock_guard lock(writer_mutex_);
     return execute(*writer_, sql::kDeleteSnapshotsBefore, "deleting old snapshots", [&](Statement& s) {

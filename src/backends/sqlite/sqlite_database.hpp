@@ -90,6 +90,7 @@ public:
     Result<std::vector<telemetry::SnapshotBucket>> buckets(Millis interval, TimePoint from, TimePoint to) override;
     Result<std::vector<std::optional<telemetry::OnlinePeak>>> peaks(
         std::span<const telemetry::TimeRange> ranges) override;
+    Result<std::vector<telemetry::OnlineSnapshot>> snapshots_between(TimePoint from, TimePoint to) override;
     Result<std::int64_t> delete_snapshots_before(TimePoint t) override;
 
     // jobs::JobLedger
