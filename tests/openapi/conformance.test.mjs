@@ -626,6 +626,21 @@ test('GET /admin/telemetry/versions/below', async () => {
     await call({ op, path: `${path}?platform=android&versionCode=210`, headers: user, status: 403 });
 });
 
+test('GET /admin/versions/{id}/health', async () => {
+    const op = 'GET /admin/versions/{id}/health';
+    const path = `/admin/versions/${versions.apk.id}/health`;
+    const res = await call({ op, path, headers: admin, status: 200 });
+    assert.equal(res.json().version.versionCode, 210);
+    assert.ok(['healthy', 'unhealthy', 'insufficient-data'].includes(res.json().verdict), JSON.stringify(res.json()));
+    await call({ op, path: `${path}?window=1h`, headers: admin, status: 200 });
+    await call({ op, path: `${path}?window=30d`, headers: admin, status: 200 });
+    await call({ op, path: `${path}?window=59m`, headers: admin, status: 400, blind: true /* 1 h..30 d */ });
+    await call({ op, path: `${path}?window=soon`, headers: admin, status: 400, blind: true /* duration syntax */ });
+    await call({ op, path: '/admin/versions/999999/health', headers: admin, status: 404 });
+    await call({ op, path, status: 401 });
+    await call({ op, path, headers: user, status: 403 });
+});
+
 test('GET /admin/versions/{id}/adoption', async () => {
     const op = 'GET /admin/versions/{id}/adoption';
     const path = `/admin/versions/${versions.apk.id}/adoption`;
