@@ -56,6 +56,8 @@ constexpr std::array kSettings{
             Show::Url,    "base URL of download links (unset: from the request's Host)"},
     Setting{"jwt_secret",         "BEACON_JWT_SECRET",         "--jwt-secret",         false, TomlType::String,
             Show::Hidden, "HS256 key of tokens, at least 32 bytes"},
+    Setting{"signing_key_file",   "BEACON_SIGNING_KEY_FILE",   "--signing-key-file",   true,  TomlType::String,
+            Show::Value,  "PKCS#8 PEM Ed25519 key that signs update offers (unset: generated into the data directory)"},
     Setting{"timezone",           "BEACON_TIMEZONE",           "--timezone",           true,  TomlType::String,
             Show::Value,  "IANA time zone of the reporting day, such as UTC or Europe/Berlin"},
     Setting{"online_window",      "BEACON_ONLINE_WINDOW",      "--online-window",      true,  TomlType::StringOrInteger,
@@ -618,6 +620,10 @@ Result<Config> resolve_config(const std::map<std::string, std::string>& flags,
         c.jwt_secret = raw.text;
         return ok();
     });
+    apply("signing_key_file", [&](const Raw& raw) -> Result<void> {
+        c.signing_key_file = raw.text;  // read (and checked) at start, by load_signing_key
+        return ok();
+    });
     apply("timezone", [&](const Raw& raw) -> Result<void> {
         auto tz = TimeZone::load(raw.text);
         if (!tz.ok()) {
@@ -846,6 +852,7 @@ std::string describe(const Config& c) {
     }
     field("public_url", c.public_url.empty() ? "(from Host)" : redact_url(c.public_url));
     field("jwt_secret", c.jwt_secret.empty() ? "unset" : "set");
+    field("signing_key_file", c.signing_key_file.empty() ? "(generated in data_dir)" : c.signing_key_file.string());
     field("timezone", c.timezone.name());
     field("online_window", seconds(c.online_window_s));
     field("heartbeat_interval", seconds(c.heartbeat_interval_s));

@@ -45,6 +45,9 @@ struct Config {
     backends::s3::S3Settings s3;                                      // StorageKind::S3 only
     std::string public_url;  // empty: derived from the request's Host; else http(s)://..., no trailing '/'
     std::string jwt_secret;  // may be empty until ensure_jwt_secret()
+    // PKCS#8 PEM Ed25519 key that signs update offers; empty: generated into
+    // data_dir (embedded mode only; see app/signing_key.hpp).
+    std::filesystem::path signing_key_file;
     TimeZone timezone = TimeZone::utc();
     std::int64_t online_window_s = 180;
     std::int64_t heartbeat_interval_s = 60;
