@@ -26,6 +26,9 @@ using beacon::releases::ReleaseVersion;
 using beacon::releases::UpdateDecision;
 using beacon::releases::UpdateIndex;
 
+// The checks' "now" (no version here has forceAfterDays, so any instant will do).
+const beacon::TimePoint kBenchNow = beacon::from_epoch_ms(1'795'593'600'000);
+
 // Install ids as clients make them: a prefix and 16 hex digits.
 std::vector<std::string> make_install_ids(std::size_t n) {
     static constexpr char kHex[] = "0123456789abcdef";
@@ -150,8 +153,9 @@ void expect_forms_agree(benchmark::State& state,
                         const UpdateIndex& index,
                         const std::vector<Query>& queries) {
     for (const Query& q : queries) {
-        const UpdateDecision a = decide_update(catalog, Platform::Android, "stable", q.current_code, q.install_id);
-        const UpdateDecision b = index.decide(Platform::Android, "stable", q.current_code, q.install_id);
+        const UpdateDecision a =
+            decide_update(catalog, Platform::Android, "stable", q.current_code, q.install_id, kBenchNow);
+        const UpdateDecision b = index.decide(Platform::Android, "stable", q.current_code, q.install_id, kBenchNow);
         const bool same = a.need_update == b.need_update && a.force_update == b.force_update &&
                           (a.latest == nullptr) == (b.latest == nullptr) &&
                           (a.latest == nullptr || a.latest->id == b.latest->id);
@@ -170,7 +174,7 @@ void BM_UpdateIndexDecide(benchmark::State& state) {
     std::size_t i = 0;
     for (auto _ : state) {
         const Query& q = queries[i++ & 1023];
-        UpdateDecision d = index.decide(Platform::Android, "stable", q.current_code, q.install_id);
+        UpdateDecision d = index.decide(Platform::Android, "stable", q.current_code, q.install_id, kBenchNow);
         benchmark::DoNotOptimize(d);
     }
     state.SetItemsProcessed(state.iterations());
@@ -184,7 +188,7 @@ void BM_DecideUpdateScan(benchmark::State& state) {
     std::size_t i = 0;
     for (auto _ : state) {
         const Query& q = queries[i++ & 1023];
-        UpdateDecision d = decide_update(catalog, Platform::Android, "stable", q.current_code, q.install_id);
+        UpdateDecision d = decide_update(catalog, Platform::Android, "stable", q.current_code, q.install_id, kBenchNow);
         benchmark::DoNotOptimize(d);
     }
     state.SetItemsProcessed(state.iterations());

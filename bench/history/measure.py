@@ -343,6 +343,12 @@ class Beacon:
         self.args = [str(binary), "serve", "--data-dir", str(data_dir), "--listen", f"127.0.0.1:{self.port}"]
         if database_url:
             self.args += ["--database-url", database_url]
+            # Production refuses to start without the key that signs offers.
+            key = work / "signing-key.pem"
+            if not key.exists():
+                subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519", "-out", str(key)], check=True,
+                               capture_output=True, timeout=30)
+            self.env["BEACON_SIGNING_KEY_FILE"] = str(key)
         self.log_path = work / f"beacon-{'sqlite' if sqlite_path else 'postgres'}.log"
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(self.args, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)

@@ -229,6 +229,11 @@ class Beacon:
                      "--listen", f"127.0.0.1:{self.port}"]
         if database_url:
             self.args += ["--database-url", database_url]
+            # Production refuses to start without the key that signs offers.
+            key = self.dir / "signing-key.pem"
+            subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519", "-out", str(key)], check=True,
+                           capture_output=True, timeout=30)
+            self.env["BEACON_SIGNING_KEY_FILE"] = str(key)
         if redis_url:
             self.args += ["--redis-url", redis_url]
         self.log = open(self.dir / "beacon.log", "w")

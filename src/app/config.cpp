@@ -61,6 +61,8 @@ constexpr std::array kSettings{
             Show::Url,    "http:// or https:// URL that receives the webhook events (unset: no webhooks)"},
     Setting{"webhook_secret",     "BEACON_WEBHOOK_SECRET",     "--webhook-secret",     false, TomlType::String,
             Show::Hidden, "HMAC-SHA256 key of the Beacon-Signature header of webhooks"},
+    Setting{"signing_key_file",   "BEACON_SIGNING_KEY_FILE",   "--signing-key-file",   true,  TomlType::String,
+            Show::Value,  "PKCS#8 PEM Ed25519 key that signs update offers (unset: generated into the data directory)"},
     Setting{"timezone",           "BEACON_TIMEZONE",           "--timezone",           true,  TomlType::String,
             Show::Value,  "IANA time zone of the reporting day, such as UTC or Europe/Berlin"},
     Setting{"crash_event",        "BEACON_CRASH_EVENT",        "--crash-event",        true,  TomlType::String,
@@ -657,6 +659,10 @@ Result<Config> resolve_config(const std::map<std::string, std::string>& flags,
         c.webhook_secret = raw.text;
         return ok();
     });
+    apply("signing_key_file", [&](const Raw& raw) -> Result<void> {
+        c.signing_key_file = raw.text;  // read (and checked) at start, by load_signing_key
+        return ok();
+    });
     apply("timezone", [&](const Raw& raw) -> Result<void> {
         auto tz = TimeZone::load(raw.text);
         if (!tz.ok()) {
@@ -907,6 +913,7 @@ std::string describe(const Config& c) {
         field("webhook_url", c.webhook_url.substr(0, host_start) + std::string(authority) + "/...");
     }
     field("webhook_secret", c.webhook_secret.empty() ? "unset" : "set");
+    field("signing_key_file", c.signing_key_file.empty() ? "(generated in data_dir)" : c.signing_key_file.string());
     field("timezone", c.timezone.name());
     field("crash_event", c.crash_event);
     field("online_window", seconds(c.online_window_s));

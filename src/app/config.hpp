@@ -48,6 +48,9 @@ struct Config {
     // Empty: no webhooks (nothing is enqueued or sent); else http(s)://...
     std::string webhook_url;
     std::string webhook_secret;  // HMAC key of Beacon-Signature; may be empty (then signed with an empty key)
+    // PKCS#8 PEM Ed25519 key that signs update offers; empty: generated into
+    // data_dir (embedded mode only; see app/signing_key.hpp).
+    std::filesystem::path signing_key_file;
     TimeZone timezone = TimeZone::utc();
     std::string crash_event = "app_crash";  // release health: the event that ends a session in a crash
     std::int64_t online_window_s = 180;

@@ -9,6 +9,7 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include "app/backends.hpp"
+#include "app/signing_key.hpp"
 #include "auth/jwt.hpp"
 #include "backends/curl/curl_webhook_sender.hpp"
 #include "http/audience_routes.hpp"
@@ -90,7 +91,13 @@ int serve(Config config) {
         spdlog::error("{}", r.error().message);
         return 2;
     }
+    auto signer = load_signing_key(config);
+    if (!signer) {
+        spdlog::error("{}", signer.error().message);
+        return 2;
+    }
     spdlog::info("starting beacon: {}", describe(config));
+    spdlog::info("signing update offers with Ed25519 key {}", signer->public_key().key_id);
     std::error_code ec;
     std::filesystem::create_directories(config.data_dir, ec);
     if (ec) {
@@ -124,6 +131,7 @@ int serve(Config config) {
     releases::ReleaseServiceOptions release_options;
     release_options.presign_ttl = std::chrono::seconds(config.presign_ttl_s);
     release_options.public_base_url = config.public_url;  // empty: host-relative links, see request_base
+    release_options.signer = &*signer;
     releases::ReleaseService release_service(*b.versions, *b.artifacts, clock, release_options);
     if (auto r = release_service.reload(); !r) {
         spdlog::error("loading the release catalog: {}", r.error().message);

@@ -107,6 +107,10 @@ std::string request_base(const ListenAddress& address, const RequestHeader& head
 
 }  // namespace
 
+std::string link_base(const ListenAddress& listen, const RequestHeader& header) {
+    return request_base(listen, header);
+}
+
 std::string absolute_link(const ListenAddress& listen, const RequestHeader& header, const std::string& url) {
     return !url.empty() && url.front() == '/' ? request_base(listen, header) + url : url;
 }

@@ -24,4 +24,8 @@ struct ListenAddress {
 // sets BEACON_PUBLIC_URL. Absolute links are returned as they are.
 std::string absolute_link(const ListenAddress& listen, const RequestHeader& header, const std::string& url);
 
+// The scheme://host[:port] that absolute_link puts before a host-relative link
+// for this request ("http://127.0.0.1:8080").
+std::string link_base(const ListenAddress& listen, const RequestHeader& header);
+
 }  // namespace beacon::http

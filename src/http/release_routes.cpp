@@ -7,7 +7,9 @@
 
 #include <boost/json.hpp>
 
+#include "core/json_write.hpp"
 #include "core/time_format.hpp"
+#include "http/entity_tag.hpp"
 #include "http/json_fields.hpp"
 #include "http/query_params.hpp"
 #include "http/release_json.hpp"
@@ -62,6 +64,7 @@ Result<releases::NewVersion> new_version(const json::object& o) {
     releases::NewVersion nv;
     std::optional<std::string> platform, name;
     std::optional<std::int64_t> code;
+    releases::Nullable<std::int64_t> force_after_days;
     auto read = first_error({f.string("platform", platform),
                              f.integer("versionCode", code),
                              f.string("versionName", name),
@@ -71,11 +74,15 @@ Result<releases::NewVersion> new_version(const json::object& o) {
                              f.boolean("isEnabled", nv.is_enabled),
                              f.integer("minSupportedVersionCode", nv.min_supported_version_code),
                              f.integer("rolloutPercent", nv.rollout_percent),
+                             f.nullable("forceAfterDays", force_after_days, &JsonFields::integer),
                              f.string("artifactKey", nv.artifact_key),
                              f.string("externalUrl", nv.external_url),
                              f.time("releasedAt", nv.released_at)});
     if (!read) {
         return std::move(read).error();
+    }
+    if (force_after_days) {
+        nv.force_after_days = *force_after_days;  // null is the default
     }
     if (!platform) {
         return invalid_field("platform", "is required");
@@ -104,6 +111,7 @@ Result<releases::VersionPatch> version_patch(const json::object& o) {
                              f.boolean("isEnabled", p.is_enabled),
                              f.nullable("minSupportedVersionCode", p.min_supported_version_code, &JsonFields::integer),
                              f.integer("rolloutPercent", p.rollout_percent),
+                             f.nullable("forceAfterDays", p.force_after_days, &JsonFields::integer),
                              f.nullable("artifactKey", p.artifact_key, &JsonFields::string),
                              f.nullable("externalUrl", p.external_url, &JsonFields::string),
                              f.time("releasedAt", p.released_at)});
@@ -265,7 +273,7 @@ asio::awaitable<Response> check_update(ReleaseApi& api, Request& req) {
     if (install && install->empty()) {
         install.reset();
     }
-    auto decision = api.service.check(*platform, channel, code, install);
+    auto decision = api.service.check(*platform, channel, code, install, link_base(api.listen, req.header));
     if (!decision) {
         co_return problem_response(decision.error());
     }
@@ -277,19 +285,39 @@ asio::awaitable<Response> check_update(ReleaseApi& api, Request& req) {
                        {"versionName", v.version_name},
                        {"changelog", json_or_null(v.changelog)},
                        {"releasedAt", format_iso8601(v.released_at)}};
-        l["downloadUrl"] =
-            decision->download ? json::value(absolute_link(api.listen, req.header, decision->download->url)) : nullptr;
+        l["downloadUrl"] = decision->download ? json::value(decision->download->url) : json::value(nullptr);
         l["downloadUrlExpiresAt"] = decision->download && decision->download->expires_at
                                         ? json::value(format_iso8601(*decision->download->expires_at))
                                         : json::value(nullptr);
         l["fileSize"] = v.artifact ? json::value(v.artifact->file_size) : json::value(nullptr);
         l["sha256"] = v.artifact ? json::value(v.artifact->sha256) : json::value(nullptr);
+        if (const auto& s = decision->signature) {
+            l["signature"] =
+                json::object{{"keyId", s->key_id}, {"signedAt", format_iso8601(s->signed_at)}, {"value", s->value}};
+        } else {
+            l["signature"] = nullptr;
+        }
         latest = std::move(l);
     }
-    co_return json_response(bh::status::ok,
-                            json::object{{"needUpdate", decision->need_update},
-                                         {"forceUpdate", decision->force_update},
-                                         {"latest", std::move(latest)}});
+    std::string body = json_write(json::object{
+        {"needUpdate", decision->need_update}, {"forceUpdate", decision->force_update}, {"latest", std::move(latest)}});
+    // Clients poll this: a strong tag of the body lets them revalidate
+    // (private: the answer depends on the install; no-cache: always ask).
+    const std::string etag = body_etag(body);
+    Response res = if_none_match(req.header, etag) ? empty_response(bh::status::not_modified)
+                                                   : json_response(bh::status::ok, std::move(body));
+    res.set(bh::field::etag, etag);
+    res.set(bh::field::cache_control, "private, no-cache");
+    co_return res;
+}
+
+// GET /app/version/signing-keys: the keys that verify signed offers.
+asio::awaitable<Response> signing_keys(ReleaseApi& api, Request&) {
+    json::array keys;
+    if (const releases::PublicSigningKey* k = api.service.signing_key()) {
+        keys.push_back(json::object{{"keyId", k->key_id}, {"algorithm", k->algorithm}, {"publicKey", k->public_key}});
+    }
+    co_return json_response(bh::status::ok, json::object{{"keys", std::move(keys)}});
 }
 
 }  // namespace
@@ -320,6 +348,7 @@ void add_release_routes(Router& router, ReleaseApi& api) {
     router.add("POST", "/admin/versions/{id}/toggle", admin_read, bind(toggle_version));
     router.add("GET", "/admin/versions/{id}/download", admin_read, bind(download_version));
     router.add("GET", "/app/version/check", {.access = Access::OptionalUser}, bind(check_update));
+    router.add("GET", "/app/version/signing-keys", {.access = Access::Public}, bind(signing_keys));
 }
 
 }  // namespace beacon::http

@@ -8,7 +8,14 @@ namespace bh = boost::beast::http;
 
 std::string serialize_text_response(Response& res, bool head_only) {
     const std::string& body = res.body();
-    if (res.find(bh::field::content_length) == res.end() && res.find(bh::field::transfer_encoding) == res.end()) {
+    // RFC 9110 8.6: no Content-Length on a 1xx or 204, nor a 0 on a 304 (it
+    // would have to be the length of the 200's content): none carries a body.
+    const unsigned status = res.result_int();
+    const bool bodiless = status < 200 || status == 204 || status == 304;
+    if (bodiless) {
+        res.erase(bh::field::content_length);  // prepare_payload() may have set 0
+    } else if (res.find(bh::field::content_length) == res.end() &&
+               res.find(bh::field::transfer_encoding) == res.end()) {
         res.content_length(body.size());
     }
     std::string out;

@@ -178,6 +178,14 @@ void set_rollout(Validation& val, ReleaseVersion& v, std::int64_t percent) {
     }
 }
 
+void set_force_after_days(Validation& val, ReleaseVersion& v, std::optional<std::int64_t> days) {
+    if (days && (*days < kMinForceAfterDays || *days > kMaxForceAfterDays)) {
+        val.fail("forceAfterDays", "must be an integer from 1 to 3650, or null");
+    } else {
+        v.force_after_days = days ? std::optional<int>(static_cast<int>(*days)) : std::nullopt;
+    }
+}
+
 void set_external_url(Validation& val, ReleaseVersion& v, const std::optional<std::string>& url) {
     if (url && url->size() > kMaxExternalUrlBytes) {
         val.fail("externalUrl", "must be at most 2048 characters");
@@ -187,6 +195,25 @@ void set_external_url(Validation& val, ReleaseVersion& v, const std::optional<st
         v.external_url = url;
     }
 }
+
+// The start of the reuse window `now` falls in (whole multiples of `reuse`
+// since the epoch). Precondition: reuse > 0.
+TimePoint window_start(TimePoint now, std::chrono::seconds reuse) {
+    const auto since_epoch = std::chrono::floor<std::chrono::seconds>(now.time_since_epoch());
+    return TimePoint{since_epoch - since_epoch % reuse};
+}
+
+// Where the links_ cache keeps the link and offers of `v` (see the header).
+std::string link_cache_key(const ReleaseVersion& v) {
+    if (v.artifact) {
+        return v.artifact->key + '\n' + v.artifact->file_name;
+    }
+    return '\n' + v.external_url.value_or("");
+}
+
+// A signed link's offers per window: more than a few means many link bases
+// (Host headers); past this many the oldest are dropped rather than grow.
+constexpr std::size_t kMaxOffersPerLink = 16;
 
 Error conflict_for(const ReleaseVersion& v) {
     return make_error(ErrorCode::Conflict,
@@ -236,6 +263,7 @@ Result<ReleaseVersion> ReleaseService::create(const NewVersion& request) {
     v.is_enabled = request.is_enabled.value_or(true);
     set_min_supported(val, v, request.min_supported_version_code);
     set_rollout(val, v, request.rollout_percent.value_or(100));
+    set_force_after_days(val, v, request.force_after_days);
     set_external_url(val, v, request.external_url);
     if (!val.ok()) {
         return std::move(val).error();
@@ -364,6 +392,9 @@ Result<ReleaseVersion> ReleaseService::write_with_retry(std::int64_t id,
             }
             if (p.rollout_percent) {
                 set_rollout(val, v, *p.rollout_percent);
+            }
+            if (p.force_after_days) {
+                set_force_after_days(val, v, *p.force_after_days);
             }
             if (p.external_url) {
                 set_external_url(val, v, *p.external_url);
@@ -526,10 +557,14 @@ Result<DownloadLink> ReleaseService::download(std::int64_t id) {
     if (!v) {
         return std::move(v).error();
     }
-    return link_for(*v);
+    return link_for(*v, clock_.now());
 }
 
-Result<DownloadLink> ReleaseService::link_for(const ReleaseVersion& v) const {
+std::chrono::seconds ReleaseService::link_reuse() const {
+    return std::min(std::chrono::seconds{60}, options_.presign_ttl / 100);
+}
+
+Result<DownloadLink> ReleaseService::link_for(const ReleaseVersion& v, TimePoint now) const {
     if (v.artifact) {
         // Signing (an HMAC, or SigV4's five) was a quarter of an update
         // check's instructions (callgrind), and every client of a release
@@ -540,13 +575,12 @@ Result<DownloadLink> ReleaseService::link_for(const ReleaseVersion& v) const {
         // (Under 100 s of TTL there is no reuse: reuse is 0 and links are
         // signed from now for exactly presign_ttl.)
         using std::chrono::seconds;
-        const seconds reuse = std::min(seconds{60}, options_.presign_ttl / 100);
-        TimePoint from = clock_.now();
+        const seconds reuse = link_reuse();
+        TimePoint from = now;
         std::string cache_key;
         if (reuse > seconds{0}) {
-            const auto since_epoch = std::chrono::floor<seconds>(from.time_since_epoch());
-            from = TimePoint{since_epoch - since_epoch % reuse};
-            cache_key = v.artifact->key + '\n' + v.artifact->file_name;
+            from = window_start(now, reuse);
+            cache_key = link_cache_key(v);
             std::lock_guard lock(links_mutex_);
             if (auto it = links_.find(cache_key); it != links_.end() && it->second.window == from) {
                 return it->second.link;
@@ -563,7 +597,7 @@ Result<DownloadLink> ReleaseService::link_for(const ReleaseVersion& v) const {
             if (links_.size() >= 4096) {
                 links_.clear();  // old windows' links; the live ones are re-signed on demand
             }
-            links_.insert_or_assign(std::move(cache_key), CachedLink{from, link});
+            links_.insert_or_assign(std::move(cache_key), CachedLink{from, link, {}});
         }
         return link;
     }
@@ -573,12 +607,78 @@ Result<DownloadLink> ReleaseService::link_for(const ReleaseVersion& v) const {
     return make_error(ErrorCode::NotFound, "version " + std::to_string(v.id) + " is a draft: nothing to download");
 }
 
+std::optional<OfferSignature> ReleaseService::sign_offer(const ReleaseVersion& v,
+                                                         const DownloadLink& link,
+                                                         TimePoint now) const {
+    if (options_.signer == nullptr) {
+        return std::nullopt;
+    }
+    // Ed25519 costs more than the rest of a check together, and every client
+    // of a release in one window gets the same offer: signed once per window
+    // and kept with the window's link, so the signature, signedAt and the
+    // link change together. signedAt is the window's start (Ed25519 is
+    // deterministic: replicas sharing a key give identical answers). Without
+    // reuse (a TTL under 100 s) every offer is signed at the check.
+    const std::chrono::seconds reuse = link_reuse();
+    const bool reused = reuse > std::chrono::seconds{0};
+    const TimePoint signed_at = reused ? window_start(now, reuse) : now;
+    OfferFields fields;
+    fields.platform = v.platform;
+    fields.channel = v.channel;
+    fields.version_code = v.version_code;
+    if (v.artifact) {
+        fields.sha256 = v.artifact->sha256;
+        fields.file_size = v.artifact->file_size;
+    }
+    fields.download_url = link.url;
+    std::string text = offer_text(fields, signed_at);
+    const std::string cache_key = link_cache_key(v);
+    if (reused) {
+        std::lock_guard lock(links_mutex_);
+        if (auto it = links_.find(cache_key); it != links_.end() && it->second.window == signed_at) {
+            for (const CachedOffer& offer : it->second.offers) {
+                if (offer.text == text) {
+                    return offer.signature;
+                }
+            }
+        }
+    }
+    OfferSignature signature{options_.signer->public_key().key_id, signed_at, options_.signer->sign(text)};
+    if (reused) {
+        std::lock_guard lock(links_mutex_);
+        auto it = links_.find(cache_key);
+        if ((it == links_.end() || it->second.window < signed_at) && !v.artifact) {
+            // An external URL's entry holds its offers only (link_for never reads it).
+            if (links_.size() >= 4096) {
+                links_.clear();
+            }
+            it = links_.insert_or_assign(cache_key, CachedLink{signed_at, DownloadLink{link.url, std::nullopt}, {}})
+                     .first;
+        }
+        // An artifact's entry is this window's link (link_for stored it);
+        // when it is gone or another window's, the offer is not kept.
+        if (it != links_.end() && it->second.window == signed_at) {
+            auto& offers = it->second.offers;
+            if (offers.size() >= kMaxOffersPerLink) {
+                offers.erase(offers.begin());
+            }
+            offers.push_back(CachedOffer{std::move(text), signature});
+        }
+    }
+    return signature;
+}
+
+const PublicSigningKey* ReleaseService::signing_key() const {
+    return options_.signer != nullptr ? &options_.signer->public_key() : nullptr;
+}
+
 // --- Update check ------------------------------------------------------------
 
 Result<UpdateCheck> ReleaseService::check(std::string_view platform,
                                           std::optional<std::string_view> channel,
                                           std::int64_t current_code,
-                                          std::optional<std::string_view> install_id) const {
+                                          std::optional<std::string_view> install_id,
+                                          std::string_view link_base) const {
     const std::optional<Platform> p = parse_platform(platform);
     if (!p) {
         return invalid_field("platform", "must be android or ios");
@@ -587,15 +687,20 @@ Result<UpdateCheck> ReleaseService::check(std::string_view platform,
         return invalid_field("current_version_code", "must be a non-negative integer");
     }
     const std::shared_ptr<const Snapshot> snapshot = snapshot_.load(std::memory_order_acquire);
-    const UpdateDecision d = snapshot->index.decide(*p, channel.value_or("stable"), current_code, install_id);
+    const TimePoint now = clock_.now();
+    const UpdateDecision d = snapshot->index.decide(*p, channel.value_or("stable"), current_code, install_id, now);
     UpdateCheck out;
     out.need_update = d.need_update;
     out.force_update = d.force_update;
     if (d.latest != nullptr) {
-        auto link = link_for(*d.latest);
+        auto link = link_for(*d.latest, now);
         if (!link) {
             return std::move(link).error();
         }
+        if (!link->url.empty() && link->url.front() == '/') {
+            link->url.insert(0, link_base);
+        }
+        out.signature = sign_offer(*d.latest, *link, now);
         out.download = std::move(*link);
         // Aliasing pointer: shares ownership of the whole snapshot.
         out.latest = std::shared_ptr<const ReleaseVersion>(snapshot, d.latest);

@@ -4,6 +4,9 @@
 // "Admin releases" and "Details that settle edge cases") and the update check
 // ("Client app updates"), over the VersionRepository and ArtifactStore ports.
 //
+// Offers are signed (offer_signature.hpp) with the OfferSigner of the
+// options, once per link reuse window, the signature kept with the cached link.
+//
 // Update checks never touch the database. The service keeps an immutable
 // snapshot of the enabled versions (an UpdateIndex tagged with the catalog
 // revision it was built from) behind an atomic shared_ptr: a check is one
@@ -40,6 +43,7 @@
 #include "core/clock.hpp"
 #include "core/result.hpp"
 #include "releases/artifact_store.hpp"
+#include "releases/offer_signature.hpp"
 #include "releases/release_version.hpp"
 #include "releases/update_check.hpp"
 #include "releases/version_repository.hpp"
@@ -52,6 +56,10 @@ struct ReleaseServiceOptions {
     // Beacon's external base URL (BEACON_PUBLIC_URL, no trailing '/'), for
     // storage adapters that serve downloads through Beacon itself.
     std::string public_base_url;
+    // Signs the offers of update checks (borrowed, outlives the service).
+    // Null: offers are unsigned (UpdateCheck::signature stays empty); only
+    // tests leave it out, `beacon serve` always has a key.
+    const OfferSigner* signer = nullptr;
 };
 
 // Limits of the contract.
@@ -61,6 +69,8 @@ inline constexpr std::size_t kMaxChangelogBytes = 16 * 1024;
 inline constexpr std::size_t kMaxExternalUrlBytes = 2048;
 inline constexpr int kDefaultListLimit = 50;
 inline constexpr int kMaxListLimit = 500;
+inline constexpr std::int64_t kMinForceAfterDays = 1;
+inline constexpr std::int64_t kMaxForceAfterDays = 3650;
 
 // POST /admin/versions, as parsed from JSON (the HTTP layer checks JSON
 // types; the service checks values). Absent optionals take the defaults.
@@ -73,7 +83,8 @@ struct NewVersion {
     std::optional<bool> is_force_update;  // false
     std::optional<bool> is_enabled;       // true
     std::optional<std::int64_t> min_supported_version_code;
-    std::optional<std::int64_t> rollout_percent;  // 100
+    std::optional<std::int64_t> rollout_percent;   // 100
+    std::optional<std::int64_t> force_after_days;  // none
     std::optional<std::string> artifact_key;
     std::optional<std::string> external_url;
     std::optional<TimePoint> released_at;  // now
@@ -95,6 +106,7 @@ struct VersionPatch {
     std::optional<bool> is_enabled;
     Nullable<std::int64_t> min_supported_version_code;
     std::optional<std::int64_t> rollout_percent;
+    Nullable<std::int64_t> force_after_days;
     Nullable<std::string> artifact_key;  // null detaches the artifact
     Nullable<std::string> external_url;  // null removes the URL
     std::optional<TimePoint> released_at;
@@ -127,7 +139,10 @@ struct UpdateCheck {
     // The version to offer (null when !need_update); shares ownership of the
     // snapshot it came from, so it stays valid after later rebuilds.
     std::shared_ptr<const ReleaseVersion> latest;
-    std::optional<DownloadLink> download;  // present with latest
+    std::optional<DownloadLink> download;  // present with latest; its url is absolute
+    // The signature of the offer (latest and download), present with latest
+    // when the service has a signer.
+    std::optional<OfferSignature> signature;
 };
 
 struct RemovedVersion {
@@ -199,11 +214,19 @@ public:
     // GET /app/version/check, from the snapshot (no database query).
     // `platform` any case (400 `platform` otherwise); `current_code` >= 0
     // (400 `current_version_code`); `channel` defaults to "stable".
+    // `link_base` ("http://host:port") is put before a host-relative
+    // download link (file storage without BEACON_PUBLIC_URL), so the link
+    // that is signed is the one the client gets.
     // Errors besides those: only a storage adapter that cannot sign (Internal).
     Result<UpdateCheck> check(std::string_view platform,
                               std::optional<std::string_view> channel,
                               std::int64_t current_code,
-                              std::optional<std::string_view> install_id) const;
+                              std::optional<std::string_view> install_id,
+                              std::string_view link_base = {}) const;
+
+    // The key that verifies offers (GET /app/version/signing-keys); null
+    // without a signer.
+    const PublicSigningKey* signing_key() const;
 
     // --- Snapshot ------------------------------------------------------------
 
@@ -233,7 +256,13 @@ private:
     // The 422 rules on a complete version; fills in its artifact from the
     // record of `artifact_key`.
     Result<void> apply_artifact_and_rules(ReleaseVersion& v, const std::optional<std::string>& artifact_key);
-    Result<DownloadLink> link_for(const ReleaseVersion& v) const;
+    // How long a signed link (and offer) is reused: min(60 s, TTL / 100).
+    std::chrono::seconds link_reuse() const;
+    // The link of `v` for the window of `now` (signed at most once per window).
+    Result<DownloadLink> link_for(const ReleaseVersion& v, TimePoint now) const;
+    // The signature of the offer of `v` through `link` (absolute), signed at
+    // most once per window and kept with the cached link; nullopt without a signer.
+    std::optional<OfferSignature> sign_offer(const ReleaseVersion& v, const DownloadLink& link, TimePoint now) const;
     // Removes the record, then the bytes, of an artifact nobody uses; puts
     // the record back when the storage fails. False when it is in use.
     Result<bool> remove_artifact(const ArtifactRecord& record, std::optional<TimePoint> cutoff);
@@ -250,13 +279,20 @@ private:
     std::atomic<std::shared_ptr<const Snapshot>> snapshot_;
 
     // Signed artifact links, reused within one reuse window: min(60 s, TTL / 100)
-    // (see link_for).
+    // (see link_for), and the offers signed through them in that window (an
+    // external URL has an entry for its offers only).
+    struct CachedOffer {
+        std::string text;  // the signed text (offer_signature.hpp)
+        OfferSignature signature;
+    };
     struct CachedLink {
         TimePoint window;
         DownloadLink link;
+        std::vector<CachedOffer> offers;
     };
     mutable std::mutex links_mutex_;
-    mutable std::unordered_map<std::string, CachedLink> links_;  // by artifact key + '\n' + file name
+    // By artifact key + '\n' + file name, or '\n' + external URL.
+    mutable std::unordered_map<std::string, CachedLink> links_;
 };
 
 // The opaque list cursor: encodes a VersionCursor as text and back

@@ -38,6 +38,9 @@ struct ReleaseVersion {
     bool is_enabled = true;
     std::optional<std::int64_t> min_supported_version_code;
     int rollout_percent = 100;  // 0..100
+    // Days after released_at from which this version forces the update on
+    // the clients it is offered to (API.md 1.1, "Staleness"): 1..3650, or none.
+    std::optional<int> force_after_days;
     std::optional<Artifact> artifact;
     std::optional<std::string> external_url;
     TimePoint released_at;

@@ -1,6 +1,7 @@
 #include "releases/update_check.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <tuple>
 
 #include "releases/rollout.hpp"
@@ -34,6 +35,10 @@ bool offered_before(const ReleaseVersion& a, const ReleaseVersion& b) {
 
 }  // namespace
 
+bool is_stale(const ReleaseVersion& v, TimePoint now) {
+    return v.force_after_days && v.released_at + std::chrono::hours(24) * *v.force_after_days <= now;
+}
+
 bool is_candidate(const ReleaseVersion& v,
                   Platform platform,
                   std::string_view channel,
@@ -47,14 +52,15 @@ UpdateDecision decide_update(std::span<const ReleaseVersion> catalog,
                              Platform platform,
                              std::string_view channel,
                              std::int64_t current_code,
-                             std::optional<std::string_view> install_id) {
+                             std::optional<std::string_view> install_id,
+                             TimePoint now) {
     UpdateDecision d;
     bool any_forced = false;
     for (const ReleaseVersion& v : catalog) {
         if (!is_candidate(v, platform, channel, current_code, install_id)) {
             continue;
         }
-        any_forced = any_forced || v.is_force_update;
+        any_forced = any_forced || v.is_force_update || is_stale(v, now);
         if (d.latest == nullptr || offered_before(v, *d.latest)) {
             d.latest = &v;
         }
@@ -77,18 +83,22 @@ UpdateIndex::UpdateIndex(std::vector<ReleaseVersion> versions) : versions_(std::
         if (v.is_force_update && (!shelf.max_forced_code || v.version_code > *shelf.max_forced_code)) {
             shelf.max_forced_code = v.version_code;
         }
+        if (v.force_after_days) {
+            shelf.aging_desc.push_back(&v);
+        }
     }
     for (auto& [key, shelf] : shelves_) {
-        std::sort(shelf.by_code_desc.begin(), shelf.by_code_desc.end(), [](const auto* a, const auto* b) {
-            return offered_before(*a, *b);
-        });
+        auto order = [](const auto* a, const auto* b) { return offered_before(*a, *b); };
+        std::sort(shelf.by_code_desc.begin(), shelf.by_code_desc.end(), order);
+        std::sort(shelf.aging_desc.begin(), shelf.aging_desc.end(), order);
     }
 }
 
 UpdateDecision UpdateIndex::decide(Platform platform,
                                    std::string_view channel,
                                    std::int64_t current_code,
-                                   std::optional<std::string_view> install_id) const {
+                                   std::optional<std::string_view> install_id,
+                                   TimePoint now) const {
     UpdateDecision d;
     const auto it = shelves_.find(KeyView{platform, channel});
     if (it == shelves_.end()) {
@@ -111,8 +121,17 @@ UpdateDecision UpdateIndex::decide(Platform platform,
     d.need_update = true;
     // Forced versions always cover, so "some candidate is forced" is "some
     // offerable forced version is above current_code".
-    const bool any_forced = shelf.max_forced_code && *shelf.max_forced_code > current_code;
-    d.force_update = any_forced || below_min_supported(*d.latest, current_code);
+    bool forced = shelf.max_forced_code && *shelf.max_forced_code > current_code;
+    // A stale version forces only where it is a candidate: above the client
+    // and covering it (its rollout may leave this install out).
+    for (auto it = shelf.aging_desc.begin(); !forced && it != shelf.aging_desc.end(); ++it) {
+        const ReleaseVersion& v = **it;
+        if (v.version_code <= current_code) {
+            break;
+        }
+        forced = is_stale(v, now) && covers(v, install_id);
+    }
+    d.force_update = forced || below_min_supported(*d.latest, current_code);
     return d;
 }
 

@@ -12,8 +12,9 @@
 //     an install when I is given and rollout_bucket(I, id) < p; a version with
 //     is_force_update covers everyone whatever its percent.
 // latest = the candidate with the highest version_code; need_update = there is
-// a candidate; force_update = some candidate is_force_update, or
-// N < latest.min_supported_version_code.
+// a candidate; force_update = some candidate is_force_update, or some
+// candidate is stale (it has force_after_days D and released_at + D x 24 h <=
+// now), or N < latest.min_supported_version_code.
 //
 // Two forms: decide_update() scans a span (the reference definition, fine for
 // small catalogs), UpdateIndex answers the same question from a snapshot
@@ -40,6 +41,9 @@ struct UpdateDecision {
     const ReleaseVersion* latest = nullptr;
 };
 
+// Whether `v` has force_after_days D and released_at + D x 24 h <= now.
+bool is_stale(const ReleaseVersion& v, TimePoint now);
+
 // Whether `v` is offered to this client at all (every rule above but "highest").
 bool is_candidate(const ReleaseVersion& v,
                   Platform platform,
@@ -51,7 +55,8 @@ UpdateDecision decide_update(std::span<const ReleaseVersion> catalog,
                              Platform platform,
                              std::string_view channel,
                              std::int64_t current_code,
-                             std::optional<std::string_view> install_id);
+                             std::optional<std::string_view> install_id,
+                             TimePoint now);
 
 // An immutable snapshot of the catalog, indexed for update checks. Build one
 // per catalog revision and share it (e.g. through std::shared_ptr<const>).
@@ -62,7 +67,8 @@ public:
     UpdateDecision decide(Platform platform,
                           std::string_view channel,
                           std::int64_t current_code,
-                          std::optional<std::string_view> install_id) const;
+                          std::optional<std::string_view> install_id,
+                          TimePoint now) const;
 
     const std::vector<ReleaseVersion>& versions() const { return versions_; }
 
@@ -91,6 +97,10 @@ private:
         // Highest version_code among them with is_force_update, if any: a
         // forced version always covers, so any client below it must update.
         std::optional<std::int64_t> max_forced_code;
+        // The offerable versions with force_after_days, highest code first:
+        // whether one of them above the client covers it and is stale
+        // depends on the install and the time, so they are scanned (a few).
+        std::vector<const ReleaseVersion*> aging_desc;
     };
 
     std::vector<ReleaseVersion> versions_;

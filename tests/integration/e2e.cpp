@@ -116,6 +116,10 @@ Server::Server(std::vector<std::string> args, std::map<std::string, std::string>
           if (!env.contains("BEACON_JWT_SECRET")) {
               env["BEACON_JWT_SECRET"] = kSecret;
           }
+          // Production refuses to start without a signing key (replicas share it).
+          if (!env.contains("BEACON_SIGNING_KEY_FILE") && (backends_ || env.contains("BEACON_DATABASE_URL"))) {
+              env["BEACON_SIGNING_KEY_FILE"] = test::test_signing_key_file().string();
+          }
           if (backends_) {
               env.merge(backends_->env());
           }

@@ -28,6 +28,7 @@
 #include "support/jwt_mint.hpp"
 #include "support/production_backends.hpp"
 #include "support/server_process.hpp"
+#include "support/signing_key_file.hpp"
 #include "support/temp_dir.hpp"
 
 namespace beacon::e2e {

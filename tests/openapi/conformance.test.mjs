@@ -517,6 +517,48 @@ test('GET /app/version/check', async () => {
     await call({ op, path: '/app/version/check?platform=android', status: 400 });
 });
 
+test('contract 1.1: the update check has an ETag, a 304 on If-None-Match, and signed offers', async () => {
+    const op = 'GET /app/version/check';
+    const path = '/app/version/check?platform=android&current_version_code=200';
+    const first = await call({ op, path, status: 200 });
+    const etag = first.headers.etag;
+    assert.match(etag, /^"[0-9a-f]{32}"$/);
+    assert.equal(first.headers['cache-control'], 'private, no-cache');
+    // The signed answer changes once a window: a 200 here means it moved.
+    let again = await srv304(op, path, etag);
+    if (again.status === 200) {
+        again = await srv304(op, path, again.headers.etag);
+    }
+    assert.equal(again.status, 304);
+    assert.equal(again.body.length, 0);
+    await call({ op, path, headers: { 'If-None-Match': '"0000"' }, status: 200 });
+
+    const keysOp = 'GET /app/version/signing-keys';
+    const keys = await call({ op: keysOp, path: '/app/version/signing-keys', status: 200 });
+    assert.equal(keys.json().keys[0].keyId, first.json().latest.signature.keyId);
+});
+
+async function srv304(op, path, etag) {
+    const r = await server.request('GET', path, { headers: { 'If-None-Match': etag } });
+    if (r.status === 304) {
+        return call({ op, path, headers: { 'If-None-Match': etag }, status: 304 });
+    }
+    return r;
+}
+
+test('contract 1.1: forceAfterDays is 1 to 3650 or null', async () => {
+    const op = 'POST /admin/versions';
+    const base = { platform: 'android', versionName: 'stale', channel: 'stale', externalUrl: 'https://example.com/stale' };
+    const made = await call({ op, path: '/admin/versions', headers: admin, json: { ...base, versionCode: 5, forceAfterDays: 30 }, status: 201 });
+    assert.equal(made.json().forceAfterDays, 30);
+    await call({ op, path: '/admin/versions', headers: admin, json: { ...base, versionCode: 6, forceAfterDays: 0 }, status: 400 });
+    await call({ op, path: '/admin/versions', headers: admin, json: { ...base, versionCode: 6, forceAfterDays: 3651 }, status: 400 });
+    const patch = 'PATCH /admin/versions/{id}';
+    const cleared = await call({ op: patch, path: `/admin/versions/${made.json().id}`, headers: admin, json: { forceAfterDays: null }, status: 200 });
+    assert.equal(cleared.json().forceAfterDays, null);
+    await call({ op: patch, path: `/admin/versions/${made.json().id}`, headers: admin, json: { forceAfterDays: 1.5 }, status: 400 });
+});
+
 test('contract 1.1: an invalid Bearer token is a 401 on the update check', async () => {
     await call({ op: 'GET /app/version/check', path: '/app/version/check?platform=android&current_version_code=1', headers: forged, status: 401 });
 });

@@ -79,6 +79,9 @@ ReleaseVersion read_version(const PgResult& r, int row) {
     v.released_at = r.is_null(row, 17) ? v.created_at : from_epoch_ms(r.int64(row, 17));
     v.updated_at = from_epoch_ms(r.int64(row, 19));
     v.revision = r.int64(row, 20);
+    if (auto days = optional_int64(r, row, 21)) {
+        v.force_after_days = static_cast<int>(*days);  // the CHECK keeps it in 1..3650
+    }
     return v;
 }
 
@@ -114,6 +117,15 @@ Params version_params(const ReleaseVersion& v) {
     p.add(v.released_at);
     p.add(v.updated_at);
     return p;
+}
+
+// The force_after_days parameter after version_params()'s and the statement's own.
+void add_force_after_days(Params& p, const ReleaseVersion& v) {
+    if (v.force_after_days) {
+        p.add(std::int64_t{*v.force_after_days});
+    } else {
+        p.add_null();
+    }
 }
 
 // Reads the columns of BEACON_PG_ARTIFACT_COLUMNS.
@@ -231,6 +243,7 @@ Result<ReleaseVersion> PgVersionRepository::create(const ReleaseVersion& version
         }
         Params p = version_params(version);
         p.add(version.created_at);
+        add_force_after_days(p, version);
         auto r = exec_write(c, sql::kInsertVersion, p, "inserting version");
         if (!r) {
             if (r.error().code == ErrorCode::Conflict) {
@@ -337,6 +350,7 @@ Result<ReleaseVersion> PgVersionRepository::update(const ReleaseVersion& version
         }
         Params p = version_params(version);
         p.add(version.id).add(expected_revision);
+        add_force_after_days(p, version);
         auto r = exec_write(c, sql::kUpdateVersion, p, "updating version");
         if (!r) {
             if (r.error().code == ErrorCode::Conflict) {

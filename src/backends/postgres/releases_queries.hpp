@@ -17,19 +17,20 @@ namespace beacon::backends::postgres::sql {
     " min_supported_version_code, rollout_percent, artifact_key, artifact_file_name, artifact_file_size," \
     " artifact_sha256, artifact_content_type, artifact_package_name, external_url,"                       \
     " (extract(epoch FROM released_at) * 1000)::bigint, (extract(epoch FROM created_at) * 1000)::bigint," \
-    " (extract(epoch FROM updated_at) * 1000)::bigint, revision"
+    " (extract(epoch FROM updated_at) * 1000)::bigint, revision, force_after_days"
 
 // Insert and update take the writable fields as $1..$18 (version_params(),
-// $18 being updated_at); insert adds $19 = created_at, update $19 = id and
-// $20 = the expected revision.
+// $18 being updated_at); insert adds $19 = created_at and $20 =
+// force_after_days, update $19 = id, $20 = the expected revision and $21 =
+// force_after_days.
 inline constexpr std::string_view kInsertVersion =
     "INSERT INTO app_versions (platform, channel, version_code, version_name, changelog, is_force_update,"
     " is_enabled, min_supported_version_code, rollout_percent, artifact_key, artifact_file_name,"
     " artifact_file_size, artifact_sha256, artifact_content_type, artifact_package_name, external_url,"
-    " released_at, updated_at, created_at, revision)"
+    " released_at, updated_at, created_at, revision, force_after_days)"
     " VALUES ($1::text, $2::text, $3::bigint, $4::text, $5::text, $6::boolean, $7::boolean, $8::bigint,"
     " $9::integer, $10::text, $11::text, $12::bigint, $13::text, $14::text, $15::text, $16::text,"
-    " $17::timestamptz, $18::timestamptz, $19::timestamptz, 1)"
+    " $17::timestamptz, $18::timestamptz, $19::timestamptz, 1, $20::integer)"
     " RETURNING " BEACON_PG_VERSION_COLUMNS;
 
 // The compare-and-set: no row when the id is unknown or the revision moved
@@ -42,7 +43,8 @@ inline constexpr std::string_view kUpdateVersion =
     " min_supported_version_code = $8::bigint, rollout_percent = $9::integer, artifact_key = $10::text,"
     " artifact_file_name = $11::text, artifact_file_size = $12::bigint, artifact_sha256 = $13::text,"
     " artifact_content_type = $14::text, artifact_package_name = $15::text, external_url = $16::text,"
-    " released_at = $17::timestamptz, updated_at = $18::timestamptz, revision = revision + 1"
+    " released_at = $17::timestamptz, updated_at = $18::timestamptz, force_after_days = $21::integer,"
+    " revision = revision + 1"
     " WHERE id = $19::bigint AND revision = $20::bigint"
     " RETURNING " BEACON_PG_VERSION_COLUMNS;
 

@@ -66,10 +66,13 @@ ReleaseVersion read_version(const Statement& row) {
     v.released_at = row.is_null(17) ? v.created_at : from_epoch_ms(row.int64(17));
     v.updated_at = from_epoch_ms(row.int64(19));
     v.revision = row.int64(20);
+    if (auto days = optional_int64(row, 21)) {
+        v.force_after_days = static_cast<int>(*days);  // the CHECK keeps it in 1..3650
+    }
     return v;
 }
 
-// Binds ?2..?19 of kInsertVersion / kUpdateVersion. Text is bound without a
+// Binds ?2..?19 and ?22 of kInsertVersion / kUpdateVersion. Text is bound without a
 // copy: `v` must outlive the execution.
 void bind_version_fields(Statement& s, const ReleaseVersion& v) {
     s.bind(2, releases::to_string(v.platform));
@@ -100,6 +103,11 @@ void bind_version_fields(Statement& s, const ReleaseVersion& v) {
     s.bind(17, v.external_url);
     s.bind(18, to_epoch_ms(v.released_at));
     s.bind(19, to_epoch_ms(v.updated_at));
+    if (v.force_after_days) {
+        s.bind(22, std::int64_t{*v.force_after_days});
+    } else {
+        s.bind_null(22);
+    }
 }
 
 // Reads the columns of BEACON_SQLITE_ARTIFACT_COLUMNS.

@@ -88,6 +88,7 @@ void expect_same_version(const ReleaseVersion& a, const ReleaseVersion& b) {
     EXPECT_EQ(a.is_enabled, b.is_enabled);
     EXPECT_EQ(a.min_supported_version_code, b.min_supported_version_code);
     EXPECT_EQ(a.rollout_percent, b.rollout_percent);
+    EXPECT_EQ(a.force_after_days, b.force_after_days);
     ASSERT_EQ(a.artifact.has_value(), b.artifact.has_value());
     if (a.artifact) {
         EXPECT_EQ(a.artifact->key, b.artifact->key);
@@ -115,6 +116,7 @@ TEST_P(VersionRepositoryContract, CreateThenGetRoundTripsEveryField) {
     v.is_enabled = false;
     v.min_supported_version_code = 150;
     v.rollout_percent = 25;
+    v.force_after_days = 3650;
     v.external_url.reset();
     v.artifact = artifact('a').artifact;
     v.released_at = kT0 - 1h;
@@ -138,9 +140,33 @@ TEST_P(VersionRepositoryContract, CreateThenGetRoundTripsEveryField) {
     EXPECT_EQ(got.channel, "beta-2");
     EXPECT_FALSE(got.changelog);
     EXPECT_FALSE(got.min_supported_version_code);
+    EXPECT_FALSE(got.force_after_days);
     EXPECT_FALSE(got.artifact);
     EXPECT_FALSE(got.external_url);
     EXPECT_TRUE(got.is_draft());
+}
+
+TEST_P(VersionRepositoryContract, StoresForceAfterDaysAndClearsIt) {
+    ReleaseVersion v = version(300);
+    v.force_after_days = 1;
+    const ReleaseVersion stored = create(repo(), v);
+    EXPECT_EQ(stored.force_after_days, 1);
+    EXPECT_EQ(must(repo().get(stored.id), "get").force_after_days, 1);
+
+    ReleaseVersion changed = stored;
+    changed.force_after_days = 30;
+    EXPECT_EQ(must(repo().update(changed, 1), "update").force_after_days, 30);
+    EXPECT_EQ(must(repo().get(stored.id), "get").force_after_days, 30);
+    const auto catalog = must(repo().load_catalog(), "load_catalog");
+    ASSERT_EQ(catalog.enabled_versions.size(), 1u);
+    EXPECT_EQ(catalog.enabled_versions[0].force_after_days, 30) << "the update check's snapshot carries it";
+
+    changed.force_after_days.reset();
+    EXPECT_FALSE(must(repo().update(changed, 2), "update").force_after_days);
+    EXPECT_FALSE(must(repo().get(stored.id), "get").force_after_days);
+    const auto page = must(repo().list({}, 10, std::nullopt), "list");
+    ASSERT_EQ(page.versions.size(), 1u);
+    EXPECT_FALSE(page.versions[0].force_after_days);
 }
 
 TEST_P(VersionRepositoryContract, IdsAreDistinctAndNeverReused) {

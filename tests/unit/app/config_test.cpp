@@ -287,6 +287,17 @@ TEST(Config, RedisKeyPrefixLetsDeploymentsShareOneRedis) {
     EXPECT_EQ(resolve_ok({{"redis_key_prefix", "b"}}, {{"BEACON_REDIS_KEY_PREFIX", "a"}}).redis_key_prefix, "b");
 }
 
+TEST(Config, SigningKeyFileComesFromEveryKindOfSource) {
+    EXPECT_TRUE(resolve_ok({}, {}).signing_key_file.empty()) << "unset: generated at start";
+    EXPECT_EQ(resolve_ok({}, {{"BEACON_SIGNING_KEY_FILE", "/etc/beacon/key.pem"}}).signing_key_file,
+              "/etc/beacon/key.pem");
+    EXPECT_EQ(
+        resolve_ok({{"signing_key_file", "/flag.pem"}}, {{"BEACON_SIGNING_KEY_FILE", "/env.pem"}}).signing_key_file,
+        "/flag.pem");
+    const std::string line = describe(resolve_ok({}, {{"BEACON_SIGNING_KEY_FILE", "/etc/beacon/key.pem"}}));
+    EXPECT_NE(line.find("signing_key_file=/etc/beacon/key.pem"), std::string::npos) << line;
+}
+
 TEST(Config, BadUrlMessageRedactsPassword) {
     std::string message = resolve_error({}, {{"BEACON_DATABASE_URL", "mysql://beacon:hunter2@db/beacon"}});
     EXPECT_EQ(message.find("hunter2"), std::string::npos) << message;
@@ -301,6 +312,7 @@ TEST(Config, ExampleConfigsLoad) {
     Config production =
         resolve_ok({}, {{"AWS_ACCESS_KEY_ID", "a"}, {"AWS_SECRET_ACCESS_KEY", "b"}}, config_dir / "production.toml");
     EXPECT_TRUE(is_production(production));
+    EXPECT_FALSE(production.signing_key_file.empty()) << "production needs one";
     EXPECT_EQ(production.storage_kind, StorageKind::S3);
     EXPECT_EQ(production.log_format, LogFormat::Json);
 }

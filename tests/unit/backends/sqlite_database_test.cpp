@@ -170,6 +170,47 @@ TEST(SqliteMigrations, VersionsInTelemetryKeepExistingEvents) {
     EXPECT_EQ(behind->unknown, 1) << "events from before the migration have no code";
 }
 
+TEST(SqliteMigrations, ForceAfterDaysKeepsExistingVersionsAndChecksItsRange) {
+    test::TempDir dir;
+    const auto file = dir.path() / "beacon.db";
+    const auto migrations = embedded_migrations();
+    ASSERT_GE(migrations.size(), 4u);
+    ASSERT_EQ(migrations[3].name, "force_after_days");
+    {
+        RawDb raw(file);
+        raw.exec(
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+            " applied_at INTEGER NOT NULL) STRICT");
+        for (std::size_t i = 0; i < 3; ++i) {
+            raw.exec(std::string(migrations[i].sql));
+            raw.exec("INSERT INTO schema_migrations VALUES (" + std::to_string(migrations[i].version) + ", '" +
+                     std::string(migrations[i].name) + "', 1)");
+        }
+        raw.exec(
+            "INSERT INTO app_versions (platform, channel, version_code, version_name, external_url, created_at,"
+            " updated_at) VALUES ('android', 'stable', 210, '2.1.0', 'https://example.com/a', 1, 1)");
+    }
+    auto db = open_ok(file);
+    ASSERT_TRUE(db);
+    RawDb raw(file);
+    EXPECT_EQ(raw.rows("SELECT version_code, version_name, external_url, force_after_days FROM app_versions"),
+              (std::vector<std::vector<std::string>>{{"210", "2.1.0", "https://example.com/a", "NULL"}}));
+    sqlite3* handle = nullptr;
+    ASSERT_EQ(sqlite3_open(file.c_str(), &handle), SQLITE_OK);
+    for (const char* bad : {"0", "3651"}) {
+        EXPECT_NE(sqlite3_exec(handle,
+                               (std::string("UPDATE app_versions SET force_after_days = ") + bad).c_str(),
+                               nullptr,
+                               nullptr,
+                               nullptr),
+                  SQLITE_OK)
+            << bad;
+    }
+    EXPECT_EQ(sqlite3_exec(handle, "UPDATE app_versions SET force_after_days = 3650", nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(handle);
+}
+
 TEST(SqliteMigrations, MigrateAppliesAllOnceThenNothing) {
     test::TempDir dir;
     const auto file = dir.path() / "beacon.db";

@@ -26,6 +26,16 @@ TEST(Wire, AddsContentLengthWhenMissingAndKeepsConnectionClose) {
     EXPECT_TRUE(wire.ends_with("\r\n\r\nnope")) << wire;
 }
 
+TEST(Wire, BodilessStatusesGetNoContentLength) {
+    for (auto status : {bh::status::not_modified, bh::status::no_content}) {
+        Response res = empty_response(status);
+        res.set(bh::field::etag, "\"abc\"");
+        const std::string wire = serialize_text_response(res, false);
+        EXPECT_EQ(wire.find("Content-Length"), std::string::npos) << wire;
+        EXPECT_TRUE(wire.ends_with("ETag: \"abc\"\r\n\r\n")) << wire;
+    }
+}
+
 TEST(Wire, HeadOnlyLeavesTheBodyOut) {
     Response res = json_response(bh::status::ok, std::string("{\"a\":1}"));
     const std::string wire = serialize_text_response(res, true);

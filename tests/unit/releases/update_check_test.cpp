@@ -1,5 +1,6 @@
 #include "releases/update_check.hpp"
 
+#include <chrono>
 #include <random>
 #include <string>
 #include <vector>
@@ -10,6 +11,11 @@
 
 namespace beacon::releases {
 namespace {
+
+using namespace std::chrono_literals;
+
+// The checks' "now"; versions are released at the epoch unless a test says otherwise.
+const TimePoint kNow = from_epoch_ms(1'795'593'600'000);  // 2026-11-25T08:00:00Z
 
 ReleaseVersion version(std::int64_t id, std::int64_t code) {
     ReleaseVersion v;
@@ -40,10 +46,11 @@ UpdateDecision check(const std::vector<ReleaseVersion>& catalog,
                      std::int64_t current,
                      std::optional<std::string_view> install_id = std::nullopt,
                      Platform platform = Platform::Android,
-                     std::string_view channel = "stable") {
-    const UpdateDecision scan = decide_update(catalog, platform, channel, current, install_id);
+                     std::string_view channel = "stable",
+                     TimePoint now = kNow) {
+    const UpdateDecision scan = decide_update(catalog, platform, channel, current, install_id, now);
     const UpdateIndex index(catalog);
-    const UpdateDecision indexed = index.decide(platform, channel, current, install_id);
+    const UpdateDecision indexed = index.decide(platform, channel, current, install_id, now);
     EXPECT_EQ(scan.need_update, indexed.need_update);
     EXPECT_EQ(scan.force_update, indexed.force_update);
     EXPECT_EQ(scan.latest == nullptr, indexed.latest == nullptr);
@@ -222,6 +229,52 @@ TEST(UpdateCheck, ForcedVersionBelowAStagedOneStillForces) {
     EXPECT_TRUE(inside.force_update);
 }
 
+ReleaseVersion aging(std::int64_t id, std::int64_t code, int days, TimePoint released) {
+    ReleaseVersion v = version(id, code);
+    v.force_after_days = days;
+    v.released_at = released;
+    return v;
+}
+
+TEST(UpdateCheck, ForceAfterDaysForcesFromExactlyThatManyDaysAfterRelease) {
+    const TimePoint released = kNow - 3 * 24h;
+    const std::vector<ReleaseVersion> c = {aging(1, 210, 3, released)};
+    EXPECT_TRUE(check(c, 200, std::nullopt, Platform::Android, "stable", kNow).force_update) << "exactly 3 days";
+    EXPECT_TRUE(check(c, 200, std::nullopt, Platform::Android, "stable", kNow + 1ms).force_update);
+    const UpdateDecision before = check(c, 200, std::nullopt, Platform::Android, "stable", kNow - 1ms);
+    EXPECT_TRUE(before.need_update);
+    EXPECT_FALSE(before.force_update) << "one millisecond before";
+    EXPECT_FALSE(check({version(1, 210)}, 200, std::nullopt, Platform::Android, "stable", kNow + 9999h).force_update)
+        << "without forceAfterDays age never forces";
+}
+
+TEST(UpdateCheck, AStaleVersionForcesWhenItIsACandidateEvenIfNotLatest) {
+    const std::vector<ReleaseVersion> c = {aging(1, 210, 1, kNow - 48h), version(2, 220)};
+    const UpdateDecision d = check(c, 200);
+    EXPECT_EQ(d.latest->id, 2);
+    EXPECT_TRUE(d.force_update) << "a skipped stale version forces";
+    EXPECT_FALSE(check(c, 210).force_update) << "only versions above the client";
+}
+
+TEST(UpdateCheck, AStaleVersionThatDoesNotCoverTheInstallDoesNotForce) {
+    ReleaseVersion staged = aging(1, 210, 1, kNow - 48h);
+    staged.rollout_percent = 30;
+    const std::vector<ReleaseVersion> c = {staged, version(2, 205)};
+    const std::string out = install_with_bucket(1, 30, false);
+    const std::string in = install_with_bucket(1, 30, true);
+    EXPECT_FALSE(check(c, 200, out).force_update);
+    EXPECT_EQ(check(c, 200, out).latest->id, 2);
+    EXPECT_TRUE(check(c, 200, in).force_update);
+    EXPECT_FALSE(check(c, 200).force_update) << "without installId a staged version covers nobody";
+}
+
+TEST(UpdateCheck, DisabledOrDraftStaleVersionsDoNotForce) {
+    ReleaseVersion off = aging(1, 210, 1, kNow - 48h);
+    off.is_enabled = false;
+    EXPECT_FALSE(check({off, version(2, 205)}, 200).force_update);
+    EXPECT_FALSE(check({draft(aging(1, 210, 1, kNow - 48h)), version(2, 205)}, 200).force_update);
+}
+
 TEST(UpdateCheck, IndexAgreesWithTheScanOnRandomCatalogs) {
     std::mt19937 rng(12345);
     auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
@@ -237,6 +290,10 @@ TEST(UpdateCheck, IndexAgreesWithTheScanOnRandomCatalogs) {
             v.rollout_percent = std::array{0, 5, 50, 100, 100}[static_cast<std::size_t>(pick(5))];
             if (pick(3) == 0) {
                 v.min_supported_version_code = 100 + pick(40);
+            }
+            if (pick(3) == 0) {
+                v.force_after_days = 1 + pick(3);
+                v.released_at = kNow - std::chrono::hours(pick(96));
             }
             if (pick(6) == 0) {
                 v = draft(v);

@@ -222,7 +222,8 @@ TEST(PostgresAdapter, ConcurrentOpensMigrateOnceAndMigrateIsIdempotent) {
     ASSERT_TRUE(versions.has_value());
     EXPECT_EQ(
         *versions,
-        (std::vector<std::string>{"1_init", "2_release_catalog", "3_versions_in_telemetry", "5_webhook_deliveries"}));
+        (std::vector<std::string>{
+            "1_init", "2_release_catalog", "3_versions_in_telemetry", "4_force_after_days", "5_webhook_deliveries"}));
     auto again = PgDatabase::migrate(f.url);
     ASSERT_TRUE(again.ok()) << again.error().message;
     EXPECT_EQ(*again, 0);
