@@ -282,7 +282,7 @@ test('GET /admin/jobs and POST /admin/jobs/{name}/run', async () => {
     await call({ op: 'GET /admin/jobs', path: '/admin/jobs', status: 401 });
     await call({ op: 'GET /admin/jobs', path: '/admin/jobs', headers: user, status: 403 });
     const op = 'POST /admin/jobs/{name}/run';
-    for (const name of ['online-snapshot', 'cleanup', 'nightly-dau', 'rolling-dau']) {
+    for (const name of ['online-snapshot', 'cleanup', 'nightly-dau', 'rolling-dau', 'rollout']) {
         await call({ op, path: `/admin/jobs/${name}/run`, headers: admin, status: 200 });
     }
     await call({ op, path: `/admin/jobs/nightly-dau/run?day=${day(-1)}`, headers: admin, status: 200 });
