@@ -3,6 +3,9 @@
 #include <cstdlib>
 #include <iostream>
 #include <map>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
@@ -93,6 +96,24 @@ int run_cli(int argc, char** argv) {
     auto* rollout_opt =
         publish_cmd->add_option("--rollout", rollout, "staged rollout percentage, 0 to 100")->check(CLI::Range(0, 100));
 
+    RolloutOptions rollout_options;
+    std::int64_t if_match = 0;
+    std::vector<std::pair<CLI::App*, CLI::Option*>> rollout_cmds;
+    for (const auto& [verb, what] : {std::pair{"status", "Print a version's rollout (plan, state, decisions) as JSON"},
+                                     std::pair{"pause", "Pause a running rollout at its current step"},
+                                     std::pair{"resume", "Resume a paused or halted rollout from its current step"},
+                                     std::pair{"advance", "Take a rollout's next step now"}}) {
+        auto* cmd = release_cmd->add_subcommand(verb, what);
+        cmd->add_option("id", rollout_options.version_id, "the version's id")->required();
+        cmd->add_option("--server", rollout_options.server, "the server's base URL")->required();
+        cmd->add_option("--token", rollout_options.token, "an admin token (beacon token --admin)")->required();
+        CLI::Option* match = nullptr;
+        if (std::string_view(verb) != "status") {
+            match = cmd->add_option("--if-match", if_match, "only if the version is at this revision (its ETag)");
+        }
+        rollout_cmds.emplace_back(cmd, match);
+    }
+
     try {
         cli.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -110,6 +131,15 @@ int run_cli(int argc, char** argv) {
             publish.rollout = rollout;
         }
         return publish_release(publish);
+    }
+    for (const auto& [cmd, match] : rollout_cmds) {
+        if (cmd->parsed()) {
+            rollout_options.verb = cmd->get_name();
+            if (match != nullptr && match->count() > 0) {
+                rollout_options.if_match = if_match;
+            }
+            return rollout_command(rollout_options);
+        }
     }
 
     auto config = load(flags, config_file);

@@ -1,4 +1,5 @@
-// `beacon release publish`: a small libcurl client of the releases API.
+// `beacon release publish|status|pause|resume|advance`: a small libcurl
+// client of the releases API, for CI pipelines.
 #include "app/release_cli.hpp"
 
 #include <curl/curl.h>
@@ -24,8 +25,13 @@ std::size_t collect(char* data, std::size_t size, std::size_t n, void* user) {
     return size * n;
 }
 
-// One request: `mime` (multipart) or `json_body`; the handle is cleaned up here.
-Reply perform(const std::string& url, const std::string& token, curl_mime* mime, const std::string* json_body) {
+// One request: `mime` (multipart) or `json_body` (a POST), else a GET; with
+// `if_match`, an If-Match header. The handle is cleaned up here.
+Reply perform(const std::string& url,
+              const std::string& token,
+              curl_mime* mime,
+              const std::string* json_body,
+              const std::optional<std::int64_t>& if_match = std::nullopt) {
     Reply reply;
     CURL* curl = curl_easy_init();
     if (curl == nullptr) {
@@ -38,13 +44,17 @@ Reply perform(const std::string& url, const std::string& token, curl_mime* mime,
     headers = curl_slist_append(headers, auth.c_str());
     headers = curl_slist_append(headers, "Accept: application/json");
     headers = curl_slist_append(headers, "Expect:");
+    if (if_match) {
+        const std::string h = "If-Match: \"" + std::to_string(*if_match) + "\"";
+        headers = curl_slist_append(headers, h.c_str());
+    }
     curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &reply.body);
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 15L);
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl, CURLOPT_USERAGENT, "beacon-release-publish");
+    curl_easy_setopt(curl, CURLOPT_USERAGENT, "beacon-release-cli");
     if (mime != nullptr) {
         curl_easy_setopt(curl, CURLOPT_MIMEPOST, mime);
     } else if (json_body != nullptr) {
@@ -122,6 +132,22 @@ int fail_reply(const std::string& what, const std::string& server, const Reply& 
     return fail(what + " failed (" + std::to_string(r.status) + "): " + problem_text(r));
 }
 
+// The --server value without trailing '/', or nullopt when it is not http(s).
+std::optional<std::string> server_base(const std::string& given) {
+    std::string server = given;
+    while (!server.empty() && server.back() == '/') {
+        server.pop_back();
+    }
+    if (!server.starts_with("http://") && !server.starts_with("https://")) {
+        return std::nullopt;
+    }
+    return server;
+}
+
+int bad_server(const std::string& given) {
+    return fail("--server must be an http:// or https:// URL, got '" + given + "'");
+}
+
 }  // namespace
 
 int publish_release(const PublishOptions& opt) {
@@ -132,13 +158,11 @@ int publish_release(const PublishOptions& opt) {
     if (opt.rollout && (*opt.rollout < 0 || *opt.rollout > 100)) {
         return fail("--rollout must be an integer from 0 to 100");
     }
-    std::string server = opt.server;
-    while (!server.empty() && server.back() == '/') {
-        server.pop_back();
+    const auto base = server_base(opt.server);
+    if (!base) {
+        return bad_server(opt.server);
     }
-    if (!server.starts_with("http://") && !server.starts_with("https://")) {
-        return fail("--server must be an http:// or https:// URL, got '" + opt.server + "'");
-    }
+    const std::string& server = *base;
     curl_global_init(CURL_GLOBAL_DEFAULT);
 
     // 1. Upload (streamed from the file by libcurl).
@@ -206,6 +230,37 @@ int publish_release(const PublishOptions& opt) {
         return fail_reply("creating the version", server, created);
     }
     std::cout << created.body << std::endl;
+    return 0;
+}
+
+int rollout_command(const RolloutOptions& opt) {
+    const auto base = server_base(opt.server);
+    if (!base) {
+        return bad_server(opt.server);
+    }
+    if (opt.version_id <= 0) {
+        return fail("the version id must be a positive integer");
+    }
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    const std::string url = *base + "/admin/versions/" + std::to_string(opt.version_id) + "/rollout";
+    const bool status = opt.verb == "status";
+    const std::string empty;
+    Reply r = status ? perform(url, opt.token, nullptr, nullptr)
+                     : perform(url + "/" + opt.verb, opt.token, nullptr, &empty, opt.if_match);
+    if (r.status == 404) {
+        return fail("version " + std::to_string(opt.version_id) + " not found on " + *base);
+    }
+    if (r.status == 409) {
+        return fail(opt.verb + " refused (409): " + problem_text(r));
+    }
+    if (r.status == 412) {
+        return fail(opt.verb + " refused (412): the version changed since revision " +
+                    std::to_string(opt.if_match.value_or(0)) + "; read it again with `beacon release status`");
+    }
+    if (r.status != 200) {
+        return fail_reply(status ? "reading the rollout" : opt.verb, *base, r);
+    }
+    std::cout << r.body << std::endl;
     return 0;
 }
 

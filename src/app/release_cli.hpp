@@ -23,4 +23,16 @@ struct PublishOptions {
 // to stderr, one line each. Returns the exit code: 0, or 1 on any failure.
 int publish_release(const PublishOptions& options);
 
+// `beacon release status|pause|resume|advance ID --server URL --token T
+// [--if-match REVISION]`: GET /admin/versions/{id}/rollout, or POST its
+// verb; prints the rollout object (JSON) on stdout. Errors as above.
+struct RolloutOptions {
+    std::string verb;  // "status", "pause", "resume" or "advance"
+    std::int64_t version_id = 0;
+    std::string server;
+    std::string token;
+    std::optional<std::int64_t> if_match;  // the version's revision
+};
+int rollout_command(const RolloutOptions& options);
+
 }  // namespace beacon::app

@@ -15,9 +15,11 @@
 #include "http/audience_routes.hpp"
 #include "http/job_routes.hpp"
 #include "http/release_routes.hpp"
+#include "http/rollout_routes.hpp"
 #include "http/server.hpp"
 #include "http/telemetry_routes.hpp"
 #include "http/webhook_routes.hpp"
+#include "jobs/rollout_job.hpp"
 #include "jobs/telemetry_jobs.hpp"
 #include "releases/artifact_intake.hpp"
 #include "releases/release_service.hpp"
@@ -132,6 +134,8 @@ int serve(Config config) {
     release_options.presign_ttl = std::chrono::seconds(config.presign_ttl_s);
     release_options.public_base_url = config.public_url;  // empty: host-relative links, see request_base
     release_options.signer = &*signer;
+    const bool webhooks_enabled = !config.webhook_url.empty();
+    release_options.webhooks = webhooks_enabled;
     releases::ReleaseService release_service(*b.versions, *b.artifacts, clock, release_options);
     if (auto r = release_service.reload(); !r) {
         spdlog::error("loading the release catalog: {}", r.error().message);
@@ -168,7 +172,6 @@ int serve(Config config) {
     // Webhooks: only with a URL is anything enqueued or sent. The worker
     // has a thread of its own (a receiver that hangs holds up no I/O thread
     // and no job), and resumes whatever the outbox holds from before a restart.
-    const bool webhooks_enabled = !config.webhook_url.empty();
     std::optional<backends::curl::CurlWebhookSender> webhook_sender;
     std::optional<webhooks::DeliveryWorker> webhook_worker;
     if (webhooks_enabled) {
@@ -204,7 +207,10 @@ int serve(Config config) {
                                    .on_error = [](const Error& e) { spdlog::error("webhooks: {}", e.message); },
                                });
     }
-    jobs::Scheduler scheduler(jobs::make_telemetry_jobs(job_deps),
+    releases::RolloutControl rollouts(*b.versions, release_service, clock, webhooks_enabled);
+    std::vector<jobs::Job> all_jobs = jobs::make_telemetry_jobs(job_deps);
+    all_jobs.push_back(jobs::make_rollout_job({rollouts, *b.events, clock, config.crash_event}));
+    jobs::Scheduler scheduler(std::move(all_jobs),
                               *b.ledger,
                               clock,
                               [&metrics](const std::string& job, const Result<jobs::RunReport>& outcome) {
@@ -233,6 +239,8 @@ int serve(Config config) {
         webhook_api.wake = [&webhook_worker] { webhook_worker->wake(); };
     }
     http::add_webhook_routes(router, webhook_api);
+    http::RolloutApi rollout_api{rollouts};
+    http::add_rollout_routes(router, rollout_api);
 
     boost::asio::thread_pool storage_pool(2);
     boost::asio::thread_pool spool_pool(2);  // upload chunks to disk, off the I/O threads

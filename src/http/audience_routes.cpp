@@ -12,6 +12,7 @@
 #include "core/time_format.hpp"
 #include "http/query_params.hpp"
 #include "http/release_routes.hpp"
+#include "jobs/rollout_job.hpp"
 #include "telemetry/release_health.hpp"
 #include "telemetry/version_code.hpp"
 #include "telemetry/version_reports.hpp"
@@ -210,17 +211,6 @@ asio::awaitable<Response> adoption(AudienceApi& api, Request& req) {
                                          {"points", std::move(points)}});
 }
 
-json::value health_json(const telemetry::VersionHealth& h) {
-    auto rate = [](const std::optional<double>& r) { return r ? json::value(*r) : json::value(nullptr); };
-    return json::object{{"versionCode", h.code},
-                        {"sessions", h.counts.sessions},
-                        {"crashedSessions", h.counts.crashed_sessions},
-                        {"crashFreeSessions", rate(h.crash_free_sessions)},
-                        {"users", h.counts.users},
-                        {"crashedUsers", h.counts.crashed_users},
-                        {"crashFreeUsers", rate(h.crash_free_users)}};
-}
-
 asio::awaitable<Response> health(AudienceApi& api, Request& req) {
     auto id = parse_version_id(req.params[0]);
     if (!id) {
@@ -238,30 +228,12 @@ asio::awaitable<Response> health(AudienceApi& api, Request& req) {
     if (!version) {
         co_return problem_response(version.error());
     }
-    const auto platform = telemetry::parse_platform(releases::to_string(version->platform));
-    auto report = telemetry::release_health(api.events,
-                                            platform.value_or(telemetry::Platform::Unknown),
-                                            static_cast<telemetry::VersionCode>(version->version_code),
-                                            window_s,
-                                            api.clock.now(),
-                                            telemetry::HealthThresholds{},
-                                            api.settings.crash_event);
+    // The verdict by the version's rollout plan, else the defaults.
+    auto report = jobs::version_health(api.events, *version, window_s, api.clock.now(), api.settings.crash_event);
     if (!report) {
         co_return problem_response(report.error());
     }
-    json::array reasons;
-    for (const std::string& r : report->reasons) {
-        reasons.push_back(json::string(r));
-    }
-    co_return json_response(
-        bh::status::ok,
-        json::object{
-            {"window",
-             json::object{{"from", format_iso8601(report->window.from)}, {"to", format_iso8601(report->window.to)}}},
-            {"version", health_json(report->version)},
-            {"control", report->control ? health_json(*report->control) : json::value(nullptr)},
-            {"verdict", telemetry::health_verdict_name(report->verdict)},
-            {"reasons", std::move(reasons)}});
+    co_return json_response(bh::status::ok, telemetry::release_health_json(*report));
 }
 
 }  // namespace

@@ -36,6 +36,9 @@ json::object version_json(const ReleaseVersion& v) {
     o["minSupportedVersionCode"] = json_or_null(v.min_supported_version_code);
     o["rolloutPercent"] = v.rollout_percent;
     o["forceAfterDays"] = v.force_after_days ? json::value(*v.force_after_days) : json::value(nullptr);
+    o["rolloutPlan"] = v.rollout_plan ? releases::rollout_plan_json(*v.rollout_plan) : json::value(nullptr);
+    o["rolloutState"] =
+        v.rollout_plan ? json::value(releases::rollout_state_name(v.rollout_progress.state)) : json::value(nullptr);
     o["artifact"] = v.artifact ? json::value(artifact_json(*v.artifact)) : json::value(nullptr);
     o["externalUrl"] = json_or_null(v.external_url);
     o["releasedAt"] = format_iso8601(v.released_at);

@@ -28,37 +28,6 @@ Response version_response(bh::status status, const ReleaseVersion& v) {
     return res;
 }
 
-// The version a /admin/versions/{id}... request names, and its If-Match
-// revision (`"<revision>"`, quotes optional, W/ tolerated; `*` or absent: no
-// check) when `with_if_match`. NotFound for an id that is not a positive
-// integer; InvalidArgument naming If-Match when that is malformed.
-struct VersionTarget {
-    std::int64_t id = 0;
-    std::optional<std::int64_t> if_match;
-};
-Result<VersionTarget> version_target(const Request& req, bool with_if_match) {
-    auto id = parse_version_id(req.params[0]);
-    if (!id) {
-        return make_error(ErrorCode::NotFound, "no version with that id");
-    }
-    VersionTarget t{*id, std::nullopt};
-    std::string_view v = req.header[bh::field::if_match];
-    if (!with_if_match || v.empty() || v == "*") {
-        return t;
-    }
-    if (v.starts_with("W/")) {
-        v.remove_prefix(2);
-    }
-    if (v.size() >= 2 && v.front() == '"' && v.back() == '"') {
-        v = v.substr(1, v.size() - 2);
-    }
-    t.if_match = parse_version_id(v);
-    if (!t.if_match) {
-        return invalid_field("If-Match", "must be the version's ETag, e.g. \"3\"");
-    }
-    return t;
-}
-
 Result<releases::NewVersion> new_version(const json::object& o) {
     JsonFields f(o);
     releases::NewVersion nv;
@@ -83,6 +52,13 @@ Result<releases::NewVersion> new_version(const json::object& o) {
     }
     if (force_after_days) {
         nv.force_after_days = *force_after_days;  // null is the default
+    }
+    if (const json::value* plan = o.if_contains("rolloutPlan")) {
+        auto parsed = releases::parse_rollout_plan(*plan);
+        if (!parsed) {
+            return std::move(parsed).error();
+        }
+        nv.rollout_plan = std::move(*parsed);
     }
     if (!platform) {
         return invalid_field("platform", "is required");
@@ -118,6 +94,13 @@ Result<releases::VersionPatch> version_patch(const json::object& o) {
     if (!read) {
         return std::move(read).error();
     }
+    if (const json::value* plan = o.if_contains("rolloutPlan")) {
+        auto parsed = releases::parse_rollout_plan(*plan);
+        if (!parsed) {
+            return std::move(parsed).error();
+        }
+        p.rollout_plan = std::move(*parsed);
+    }
     return p;
 }
 
@@ -130,6 +113,7 @@ asio::awaitable<Response> create_version(ReleaseApi& api, Request& req) {
     if (!nv) {
         co_return problem_response(nv.error());
     }
+    nv->actor = admin_subject(req);
     auto created = api.service.create(*nv);
     if (!created) {
         co_return problem_response(created.error());
@@ -152,6 +136,7 @@ asio::awaitable<Response> patch_version(ReleaseApi& api, Request& req) {
     if (!patch) {
         co_return problem_response(patch.error());
     }
+    patch->actor = admin_subject(req);
     auto updated = api.service.patch(target->id, *patch, target->if_match);
     if (!updated) {
         co_return problem_response(updated.error());
@@ -322,6 +307,10 @@ asio::awaitable<Response> signing_keys(ReleaseApi& api, Request&) {
 
 }  // namespace
 
+std::string admin_subject(const Request& req) {
+    return req.principal ? req.principal->subject : std::string();
+}
+
 std::optional<std::int64_t> parse_version_id(std::string_view s) {
     std::int64_t id = 0;
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), id);
@@ -329,6 +318,29 @@ std::optional<std::int64_t> parse_version_id(std::string_view s) {
         return std::nullopt;
     }
     return id;
+}
+
+Result<VersionTarget> version_target(const Request& req, bool with_if_match) {
+    auto id = parse_version_id(req.params[0]);
+    if (!id) {
+        return make_error(ErrorCode::NotFound, "no version with that id");
+    }
+    VersionTarget t{*id, std::nullopt};
+    std::string_view v = req.header[bh::field::if_match];
+    if (!with_if_match || v.empty() || v == "*") {
+        return t;
+    }
+    if (v.starts_with("W/")) {
+        v.remove_prefix(2);
+    }
+    if (v.size() >= 2 && v.front() == '"' && v.back() == '"') {
+        v = v.substr(1, v.size() - 2);
+    }
+    t.if_match = parse_version_id(v);
+    if (!t.if_match) {
+        return invalid_field("If-Match", "must be the version's ETag, e.g. \"3\"");
+    }
+    return t;
 }
 
 void add_release_routes(Router& router, ReleaseApi& api) {

@@ -5,6 +5,7 @@
 #include <limits>
 #include <utility>
 
+#include "releases/rollout_record.hpp"
 #include "releases/storable_text.hpp"
 
 namespace beacon::releases {
@@ -196,6 +197,10 @@ void set_external_url(Validation& val, ReleaseVersion& v, const std::optional<st
     }
 }
 
+std::string actor_name(std::string_view actor) {
+    return actor.empty() ? std::string(kUnnamedAdmin) : std::string(actor);
+}
+
 // The start of the reuse window `now` falls in (whole multiples of `reuse`
 // since the epoch). Precondition: reuse > 0.
 TimePoint window_start(TimePoint now, std::chrono::seconds reuse) {
@@ -276,7 +281,16 @@ Result<ReleaseVersion> ReleaseService::create(const NewVersion& request) {
     v.created_at = now;
     v.updated_at = now;
     v.revision = 1;
-    auto stored = repository_.create(v);
+    std::optional<RolloutRecord> started;
+    if (request.rollout_plan) {
+        // A new version was offered to no one before: "from" 0.
+        RolloutTransition t = start_plan(*request.rollout_plan, 0, now, actor_name(request.actor));
+        v.rollout_plan = request.rollout_plan;
+        v.rollout_percent = t.percent;
+        v.rollout_progress = t.progress;
+        started = make_rollout_record(std::move(t.decision), options_.webhooks);
+    }
+    auto stored = started ? repository_.create_with_rollout(v, *started) : repository_.create(v);
     if (!stored) {
         return write_error(std::move(stored).error(), v, "creating version");
     }
@@ -352,6 +366,7 @@ Result<ReleaseVersion> ReleaseService::write_with_retry(std::int64_t id,
                                                         std::string_view what,
                                                         const VersionPatch* patch) {
     for (int attempt = 1;; ++attempt) {
+        const TimePoint now = clock_.now();
         auto current = repository_.get(id);
         if (!current) {
             Error e = std::move(current).error();
@@ -361,6 +376,7 @@ Result<ReleaseVersion> ReleaseService::write_with_retry(std::int64_t id,
             return stale_revision(id, current->revision, *if_match);
         }
         ReleaseVersion v = *current;
+        std::optional<RolloutRecord> started;
         if (patch == nullptr) {
             v.is_enabled = !v.is_enabled;
         } else {
@@ -393,6 +409,24 @@ Result<ReleaseVersion> ReleaseService::write_with_retry(std::int64_t id,
             if (p.rollout_percent) {
                 set_rollout(val, v, *p.rollout_percent);
             }
+            // After rolloutPercent: a plan that starts sets it.
+            if (p.rollout_plan && *p.rollout_plan != current->rollout_plan) {
+                if (const auto& plan = *p.rollout_plan) {
+                    RolloutTransition t = start_plan(*plan, v.rollout_percent, now, actor_name(p.actor));
+                    v.rollout_plan = plan;
+                    v.rollout_percent = t.percent;
+                    v.rollout_progress = t.progress;
+                    started = make_rollout_record(std::move(t.decision), options_.webhooks);
+                } else {
+                    v.rollout_plan.reset();
+                    v.rollout_progress = RolloutProgress{};
+                }
+            } else if (p.rollout_percent && v.rollout_plan && v.rollout_progress.state == RolloutState::Running) {
+                return make_error(ErrorCode::Conflict,
+                                  "version " + std::to_string(id) +
+                                      " has a running rollout plan, which sets rolloutPercent; pause it first or "
+                                      "change the plan");
+            }
             if (p.force_after_days) {
                 set_force_after_days(val, v, *p.force_after_days);
             }
@@ -412,8 +446,9 @@ Result<ReleaseVersion> ReleaseService::write_with_retry(std::int64_t id,
                 return std::move(r).error();
             }
         }
-        v.updated_at = clock_.now();
-        auto stored = repository_.update(v, current->revision);
+        v.updated_at = now;
+        auto stored = started ? repository_.update_with_rollout(v, current->revision, *started)
+                              : repository_.update(v, current->revision);
         if (!stored && stored.error().code == ErrorCode::PreconditionFailed && !if_match &&
             attempt < kMaxWriteAttempts) {
             continue;  // someone else wrote since our read: merge onto theirs

@@ -60,7 +60,12 @@ struct ReleaseServiceOptions {
     // Null: offers are unsigned (UpdateCheck::signature stays empty); only
     // tests leave it out, `beacon serve` always has a key.
     const OfferSigner* signer = nullptr;
+    // A webhook URL is configured: rollout decisions enqueue their webhook.
+    bool webhooks = false;
 };
+
+// Who a rollout decision is by when the admin token has no subject.
+inline constexpr std::string_view kUnnamedAdmin = "admin";
 
 // Limits of the contract.
 inline constexpr std::size_t kMaxVersionNameChars = 64;
@@ -88,6 +93,11 @@ struct NewVersion {
     std::optional<std::string> artifact_key;
     std::optional<std::string> external_url;
     std::optional<TimePoint> released_at;  // now
+    // A health-gated rollout plan (parsed by the caller, rollout_plan.hpp);
+    // it sets rolloutPercent to its first step, whatever rollout_percent says.
+    std::optional<RolloutPlan> rollout_plan;
+    // Who asks (the admin token's subject): the `by` of a rollout decision.
+    std::string actor;
 };
 
 // A field a PATCH may set to null: nullopt = absent (unchanged);
@@ -110,6 +120,10 @@ struct VersionPatch {
     Nullable<std::string> artifact_key;  // null detaches the artifact
     Nullable<std::string> external_url;  // null removes the URL
     std::optional<TimePoint> released_at;
+    // A new plan starts it (rolloutPercent to its first step, state running;
+    // the plan stored already leaves it as it is); null removes the plan.
+    Nullable<RolloutPlan> rollout_plan;
+    std::string actor;  // as in NewVersion
 };
 
 // GET /admin/versions query parameters, as received.
@@ -188,7 +202,9 @@ public:
     // The catalog's name of each of `codes` on `platform` (VersionRepository::version_names).
     Result<std::map<std::int64_t, std::string>> version_names(Platform platform, std::span<const std::int64_t> codes);
 
-    // Applies `patch`; the create rules apply to the merged version. With
+    // Applies `patch`; the create rules apply to the merged version; a
+    // rolloutPercent on a version whose plan is running (and stays so) is
+    // Conflict: the plan drives it. With
     // `if_match`, a stored revision other than it is PreconditionFailed and
     // nothing changes; without, concurrent writers are retried internally
     // (compare-and-set on the revision read), so no update is ever lost.

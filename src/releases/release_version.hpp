@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "core/clock.hpp"
+#include "releases/rollout_plan.hpp"
 
 namespace beacon::releases {
 
@@ -41,6 +42,11 @@ struct ReleaseVersion {
     // Days after released_at from which this version forces the update on
     // the clients it is offered to (API.md 1.1, "Staleness"): 1..3650, or none.
     std::optional<int> force_after_days;
+    // A health-gated rollout (API.md 1.1 "Health-gated rollouts"): the plan,
+    // and where it stands (meaningful only with a plan). rollout_percent is
+    // the plan's current step.
+    std::optional<RolloutPlan> rollout_plan;
+    RolloutProgress rollout_progress;
     std::optional<Artifact> artifact;
     std::optional<std::string> external_url;
     TimePoint released_at;
@@ -50,6 +56,8 @@ struct ReleaseVersion {
 
     // Neither a stored artifact nor an external URL: never offered to clients.
     bool is_draft() const { return !artifact && !external_url; }
+    // A plan halted by its health: offered to no one, forced or not.
+    bool is_halted() const { return rollout_plan && rollout_progress.state == RolloutState::Halted; }
 };
 
 }  // namespace beacon::releases

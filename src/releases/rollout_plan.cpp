@@ -5,8 +5,10 @@
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/string.hpp>
 
+#include "core/json_write.hpp"
 #include "core/time_format.hpp"
 
 namespace beacon::releases {
@@ -142,6 +144,23 @@ json::value rollout_plan_json(const RolloutPlan& plan) {
                         {"maxCrashFreeDrop", plan.max_crash_free_drop}};
 }
 
+std::string stored_plan_json(const RolloutPlan& plan) {
+    return json_write(rollout_plan_json(plan));
+}
+
+std::optional<RolloutPlan> plan_from_stored_json(std::string_view text) {
+    boost::system::error_code ec;
+    json::value v = json::parse(text, ec);
+    if (ec) {
+        return std::nullopt;
+    }
+    auto plan = parse_rollout_plan(v);
+    if (!plan) {
+        return std::nullopt;
+    }
+    return *plan;
+}
+
 std::string_view rollout_state_name(RolloutState s) {
     switch (s) {
         case RolloutState::Running:
@@ -196,6 +215,15 @@ std::optional<RolloutAction> parse_rollout_action(std::string_view text) {
         }
     }
     return std::nullopt;
+}
+
+json::value decision_health(const RolloutDecision& d) {
+    if (d.health_json.empty()) {
+        return nullptr;
+    }
+    boost::system::error_code ec;
+    json::value health = json::parse(d.health_json, ec);
+    return ec ? json::value(nullptr) : health;  // stored with json_write: never malformed
 }
 
 std::optional<int> next_step(const RolloutPlan& plan, int percent) {

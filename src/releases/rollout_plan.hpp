@@ -40,6 +40,11 @@ Result<std::optional<RolloutPlan>> parse_rollout_plan(const boost::json::value& 
                                                       std::string_view field = "rolloutPlan");
 boost::json::value rollout_plan_json(const RolloutPlan& plan);
 
+// A plan as the databases store it (the text of rollout_plan_json), and
+// back; nullopt for text that is not a valid plan (never written by Beacon).
+std::string stored_plan_json(const RolloutPlan& plan);
+std::optional<RolloutPlan> plan_from_stored_json(std::string_view text);
+
 enum class RolloutState { Running, Paused, Halted, Completed };
 std::string_view rollout_state_name(RolloutState s);
 std::optional<RolloutState> parse_rollout_state(std::string_view text);
@@ -65,6 +70,9 @@ struct RolloutDecision {
     std::string reason;       // in words
     std::string health_json;  // the health that drove it, serialized; empty when none
 };
+
+// The health a decision records, as JSON; null when it has none.
+boost::json::value decision_health(const RolloutDecision& d);
 
 // The step after `percent`: the first step above it; nullopt at 100.
 std::optional<int> next_step(const RolloutPlan& plan, int percent);

@@ -10,7 +10,7 @@ namespace beacon::releases {
 namespace {
 
 bool is_offerable(const ReleaseVersion& v) {
-    return v.is_enabled && !v.is_draft();
+    return v.is_enabled && !v.is_draft() && !v.is_halted();
 }
 
 bool covers(const ReleaseVersion& v, std::optional<std::string_view> install_id) {

@@ -7,7 +7,8 @@
 // Candidates for a client (platform P, channel C, current code N, optional
 // installId I) are the versions that are
 //   - enabled, of platform P and channel C, with version_code > N,
-//   - not drafts (they have an artifact or an external URL), and
+//   - not drafts (they have an artifact or an external URL), not halted by
+//     their rollout plan (offered to no one, forced or not), and
 //   - covered by their rollout: percent 100 covers everyone; p < 100 covers
 //     an install when I is given and rollout_bucket(I, id) < p; a version with
 //     is_force_update covers everyone whatever its percent.

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <span>
@@ -12,6 +13,8 @@
 #include "core/result.hpp"
 #include "releases/package_inspector.hpp"
 #include "releases/release_version.hpp"
+#include "releases/rollout_plan.hpp"
+#include "webhooks/delivery.hpp"
 
 namespace beacon::releases {
 
@@ -36,6 +39,18 @@ struct VersionPage {
     // Where the next page starts (the last row of this one), or nullopt when
     // no row matching the filter follows this page.
     std::optional<VersionCursor> next;
+};
+
+// A rollout transition, stored by the version write that makes it, in the
+// same transaction: the decision joins the version's history, and its
+// webhook (if any) the outbox, so a crash loses neither and neither exists
+// without the other (API.md 1.1 "Webhooks": stored before the decision commits).
+struct RolloutRecord {
+    RolloutDecision decision;
+    // Makes the webhook delivery from the stored version (its id is known
+    // only after a create); called inside the transaction. Null, or
+    // returning nullopt: no delivery. An error fails the whole write.
+    std::function<Result<std::optional<webhooks::Delivery>>(const ReleaseVersion& stored)> webhook;
 };
 
 // The update-check catalog as of one catalog revision.
@@ -118,7 +133,19 @@ public:
     // when the stored revision differs. Returns the stored version.
     virtual Result<ReleaseVersion> update(const ReleaseVersion& version, std::int64_t expected_revision) = 0;
 
-    // Deletes version `id`, when given only if its revision is
+    // create() and update() that also store `record` (see RolloutRecord) in
+    // the same transaction; a failure stores none of the three.
+    virtual Result<ReleaseVersion> create_with_rollout(const ReleaseVersion& version, const RolloutRecord& record) = 0;
+    virtual Result<ReleaseVersion> update_with_rollout(const ReleaseVersion& version,
+                                                       std::int64_t expected_revision,
+                                                       const RolloutRecord& record) = 0;
+
+    // The rollout decisions of version `id`, newest first (by `at`, then by
+    // the order they were stored), at most `limit` (>= 1). Empty for an
+    // unknown id or a version without decisions.
+    virtual Result<std::vector<RolloutDecision>> list_rollout_decisions(std::int64_t id, int limit) = 0;
+
+    // Deletes version `id` and its rollout decisions, when given only if its revision is
     // `expected_revision` (PreconditionFailed otherwise). `now` stamps the
     // artifact's unreferenced_since when this was its last user. Returns the
     // version as it was.

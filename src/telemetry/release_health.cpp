@@ -3,6 +3,10 @@
 #include <chrono>
 #include <cmath>
 
+#include <boost/json/array.hpp>
+
+#include "core/time_format.hpp"
+
 namespace beacon::telemetry {
 namespace {
 
@@ -129,6 +133,37 @@ Result<ReleaseHealth> release_health(EventStore& store,
         return std::move(counts).error();
     }
     return judge(window, code, *counts, thresholds);
+}
+
+namespace {
+
+boost::json::object side_json(const VersionHealth& h) {
+    namespace json = boost::json;
+    auto rate = [](const std::optional<double>& r) { return r ? json::value(*r) : json::value(nullptr); };
+    return json::object{{"versionCode", h.code},
+                        {"sessions", h.counts.sessions},
+                        {"crashedSessions", h.counts.crashed_sessions},
+                        {"crashFreeSessions", rate(h.crash_free_sessions)},
+                        {"users", h.counts.users},
+                        {"crashedUsers", h.counts.crashed_users},
+                        {"crashFreeUsers", rate(h.crash_free_users)}};
+}
+
+}  // namespace
+
+boost::json::object release_health_json(const ReleaseHealth& report) {
+    namespace json = boost::json;
+    json::array reasons;
+    for (const std::string& r : report.reasons) {
+        reasons.push_back(json::string(r));
+    }
+    return json::object{
+        {"window",
+         json::object{{"from", format_iso8601(report.window.from)}, {"to", format_iso8601(report.window.to)}}},
+        {"version", side_json(report.version)},
+        {"control", report.control ? json::value(side_json(*report.control)) : json::value(nullptr)},
+        {"verdict", health_verdict_name(report.verdict)},
+        {"reasons", std::move(reasons)}};
 }
 
 }  // namespace beacon::telemetry

@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/json/object.hpp>
+
 #include "core/clock.hpp"
 #include "core/result.hpp"
 #include "telemetry/event_store.hpp"
@@ -58,6 +60,11 @@ ReleaseHealth judge(TimeRange window,
                     VersionCode code,
                     const ReleaseHealthCounts& counts,
                     const HealthThresholds& thresholds);
+
+// The report as GET /admin/versions/{id}/health answers it (and as a rollout
+// decision records it): {"window": {"from", "to"}, "version", "control",
+// "verdict", "reasons"}.
+boost::json::object release_health_json(const ReleaseHealth& report);
 
 // Counts `code`'s sessions on `platform` over the `window_s` seconds before
 // `now` and judges them. `window_s` outside 1 h..30 d is InvalidArgument on

@@ -289,6 +289,13 @@ void avoid_day_boundary(int offset_minutes) {
     }
 }
 
+void avoid_minute_boundary(std::chrono::milliseconds needed) {
+    const std::int64_t left = kMinuteMs - (now_ms() % kMinuteMs);
+    if (left < needed.count()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(left + 500));
+    }
+}
+
 std::int64_t utc_midnight(std::int64_t epoch_ms) {
     return epoch_ms - (epoch_ms % kDayMs);
 }

@@ -132,6 +132,10 @@ inline constexpr std::int64_t kDayMs = 86'400'000;
 
 // Tests that compare "today" on both sides sleep past a coming day boundary
 // (at `offset_minutes` from UTC) when it is less than 30 s away.
+// Sleeps past the next minute boundary when fewer than `needed` are left
+// in the current minute, so a test that must not see a scheduled
+// once-a-minute job in its middle starts right after one.
+void avoid_minute_boundary(std::chrono::milliseconds needed);
 void avoid_day_boundary(int offset_minutes = 0);
 
 // Percent-encodes a query value.

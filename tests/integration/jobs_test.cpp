@@ -32,17 +32,18 @@ std::map<std::string, json::object> jobs_by_name(HttpClient& c) {
     return out;
 }
 
-TEST_F(JobsTest, ListsTheFourJobsWithTheirSchedules) {
+TEST_F(JobsTest, ListsTheFiveJobsWithTheirSchedules) {
     auto& server = dedicated();
     auto c = server.client();
     auto now = now_ms();
     auto jobs = jobs_by_name(c);
-    ASSERT_EQ(jobs.size(), 4u);
+    ASSERT_EQ(jobs.size(), 5u);
     std::map<std::string, std::pair<std::string, std::int64_t>> want{
         {"online-snapshot", {"every minute", kMinuteMs}},
         {"cleanup", {"hourly", kHourMs}},
         {"nightly-dau", {"daily at 01:00 UTC", kDayMs + kHourMs}},
         {"rolling-dau", {"every 10 minutes", 10 * kMinuteMs}},
+        {"rollout", {"every 5 minutes", 5 * kMinuteMs}},
     };
     for (const auto& [name, expected] : want) {
         ASSERT_TRUE(jobs.contains(name)) << name;
@@ -67,7 +68,7 @@ TEST_F(JobsTest, ListsTheFourJobsWithTheirSchedules) {
 TEST_F(JobsTest, RunningAJobReportsAndRecordsIt) {
     auto& server = dedicated();
     auto c = server.client();
-    for (const char* name : {"online-snapshot", "cleanup", "nightly-dau", "rolling-dau"}) {
+    for (const char* name : {"online-snapshot", "cleanup", "nightly-dau", "rolling-dau", "rollout"}) {
         auto before = now_ms();
         auto r = ok_object(c.post(std::string("/admin/jobs/") + name + "/run", "", admin()));
         EXPECT_EQ(r.at("name"), json::value(name));
@@ -92,7 +93,7 @@ TEST_F(JobsTest, RunningAJobReportsAndRecordsIt) {
     }
 
     auto metrics = c.get("/metrics").body;
-    for (const char* name : {"online-snapshot", "cleanup", "nightly-dau", "rolling-dau"}) {
+    for (const char* name : {"online-snapshot", "cleanup", "nightly-dau", "rolling-dau", "rollout"}) {
         EXPECT_NE(metrics.find(std::string("beacon_job_runs_total{job=\"") + name + "\",result=\"ok\"}"),
                   std::string::npos)
             << name;

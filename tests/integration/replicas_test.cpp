@@ -341,5 +341,78 @@ TEST_F(ReplicasTest, VersionChangeOnAVisibleOnBWithin5s) {
                         << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
 }
 
+// The `rollout` job decides once per tick across replicas: runs on A and B
+// at once over one unhealthy version store one halt (the run claim keeps
+// the second out, or it finds the version moved and writes nothing), and
+// B stops offering the version A halted.
+TEST_F(ReplicasTest, TheRolloutJobDecidesOncePerTick) {
+    auto [a, b] = replicas();
+    auto ca = a->client(), cb = b->client();
+    auto created = ca.post_json(
+        "/admin/versions",
+        json::object{
+            {"platform", "android"},
+            {"channel", "rep-rollout"},
+            {"versionCode", 510},
+            {"versionName", "5.1.0"},
+            {"isForceUpdate", true},
+            {"externalUrl", "https://example.com/app-510.apk"},
+            {"rolloutPlan", json::object{{"steps", json::array{50, 100}}, {"stepEvery", "1m"}, {"minSessions", 20}}}},
+        admin());
+    ASSERT_EQ(created.status, 201) << created.describe();
+    const std::string id = std::to_string(created.json().at("id").as_int64());
+    const std::string q = "platform=android&channel=rep-rollout&current_version_code=1";
+    ASSERT_TRUE(within(6s, [&] { return check(cb, q).at("needUpdate").as_bool(); })) << "B never offered it";
+
+    // 40 sessions of 510, 10 of them crashed, and a crash-free control.
+    json::array batch;
+    const std::int64_t at = now_ms() - 5 * kMinuteMs;
+    for (int i = 0; i < 40; ++i) {
+        for (std::int64_t code : {500, 510}) {
+            const std::string install = uid("rr");
+            const std::string session = "s-" + std::to_string(i);
+            auto ev = [&](const char* name, std::int64_t t) {
+                return json::object{{"installId", install},
+                                    {"platform", "android"},
+                                    {"eventName", name},
+                                    {"sessionId", session},
+                                    {"versionCode", code},
+                                    {"timestamp", iso(t)}};
+            };
+            batch.push_back(ev("app_session_start", at));
+            if (code == 510 && i < 10) {
+                batch.push_back(ev("app_crash", at + 1000));
+            }
+        }
+    }
+    auto posted = post_events(ca, {}, batch);
+    ASSERT_EQ(posted.status, 200) << posted.describe();
+
+    HttpResponse ra, rb;
+    {
+        std::jthread ta([&] { ra = HttpClient(a->port()).post("/admin/jobs/rollout/run", "", admin()); });
+        std::jthread tb([&] { rb = HttpClient(b->port()).post("/admin/jobs/rollout/run", "", admin()); });
+    }
+    EXPECT_TRUE(ra.status == 200 || IsProblem(ra, 409, "conflict")) << ra.describe();
+    EXPECT_TRUE(rb.status == 200 || IsProblem(rb, 409, "conflict")) << rb.describe();
+    ASSERT_TRUE(ra.status == 200 || rb.status == 200) << "at least one run ran";
+    std::size_t decided = 0;
+    for (const HttpResponse* r : {&ra, &rb}) {
+        if (r->status == 200) {
+            decided += r->json().at("result").at("decisions").as_array().size();
+        }
+    }
+    EXPECT_EQ(decided, 1u) << ra.describe() << "\n" << rb.describe();
+
+    auto rollout = ok_object(cb.get("/admin/versions/" + id + "/rollout", admin()));
+    EXPECT_EQ(rollout.at("state"), "halted") << json::serialize(rollout);
+    const auto& decisions = rollout.at("decisions").as_array();
+    ASSERT_EQ(decisions.size(), 2u) << json::serialize(rollout);
+    EXPECT_EQ(decisions[0].at("action"), "halt");
+    EXPECT_EQ(decisions[1].at("action"), "start");
+    EXPECT_TRUE(within(6s, [&] { return !check(cb, q).at("needUpdate").as_bool(); }))
+        << "B still offers the version A halted";
+}
+
 }  // namespace
 }  // namespace beacon::e2e

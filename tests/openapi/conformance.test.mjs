@@ -282,7 +282,7 @@ test('GET /admin/jobs and POST /admin/jobs/{name}/run', async () => {
     await call({ op: 'GET /admin/jobs', path: '/admin/jobs', status: 401 });
     await call({ op: 'GET /admin/jobs', path: '/admin/jobs', headers: user, status: 403 });
     const op = 'POST /admin/jobs/{name}/run';
-    for (const name of ['online-snapshot', 'cleanup', 'nightly-dau', 'rolling-dau']) {
+    for (const name of ['online-snapshot', 'cleanup', 'nightly-dau', 'rolling-dau', 'rollout']) {
         await call({ op, path: `/admin/jobs/${name}/run`, headers: admin, status: 200 });
     }
     await call({ op, path: `/admin/jobs/nightly-dau/run?day=${day(-1)}`, headers: admin, status: 200 });
@@ -681,6 +681,52 @@ test('GET /admin/versions/{id}/health', async () => {
     await call({ op, path: '/admin/versions/999999/health', headers: admin, status: 404 });
     await call({ op, path, status: 401 });
     await call({ op, path, headers: user, status: 403 });
+});
+
+test('GET /admin/versions/{id}/rollout; POST .../rollout/pause, resume, advance', async () => {
+    const create = 'POST /admin/versions';
+    const planned = (await call({ op: create, path: '/admin/versions', headers: admin, status: 201,
+        json: { platform: 'android', versionCode: 5000, versionName: '5.0', channel: 'rollout', externalUrl: 'https://apps.example.com/5000',
+                rolloutPlan: { steps: [10, 50, 100], stepEvery: '1h' } } })).json();
+    assert.equal(planned.rolloutState, 'running');
+    assert.equal(planned.rolloutPercent, 10);
+    await call({ op: 'PATCH /admin/versions/{id}', path: `/admin/versions/${planned.id}`, headers: admin, status: 409, json: { rolloutPercent: 40 } });
+    await call({ op: create, path: '/admin/versions', headers: admin, status: 400,
+        json: { platform: 'android', versionCode: 5001, versionName: '5.0.1', rolloutPlan: { steps: [50, 20, 100] } }, blind: true /* strictly increasing */ });
+    const op = 'GET /admin/versions/{id}/rollout';
+    const base = `/admin/versions/${planned.id}/rollout`;
+    const view = await call({ op, path: base, headers: admin, status: 200 });
+    assert.equal(view.json().decisions[0].action, 'start');
+    await call({ op, path: `/admin/versions/${versions.external.id}/rollout`, headers: admin, status: 200 });
+    await call({ op, path: '/admin/versions/999999/rollout', headers: admin, status: 404 });
+    await call({ op, path: base, status: 401 });
+    await call({ op, path: base, headers: user, status: 403 });
+    const pause = 'POST /admin/versions/{id}/rollout/pause';
+    await call({ op: pause, path: `${base}/pause`, headers: { ...admin, 'If-Match': '"99"' }, status: 412 });
+    await call({ op: pause, path: `${base}/pause`, headers: { ...admin, 'If-Match': '"x"' }, status: 400 });
+    await call({ op: pause, path: `${base}/pause`, headers: { ...admin, 'If-Match': view.headers.etag }, status: 200 });
+    await call({ op: pause, path: `${base}/pause`, headers: admin, status: 409 });
+    await call({ op: pause, path: '/admin/versions/999999/rollout/pause', headers: admin, status: 404 });
+    await call({ op: pause, path: `${base}/pause`, status: 401 });
+    await call({ op: pause, path: `${base}/pause`, headers: user, status: 403 });
+    const advance = 'POST /admin/versions/{id}/rollout/advance';
+    const advanced = await call({ op: advance, path: `${base}/advance`, headers: admin, status: 200 });
+    assert.deepEqual([advanced.json().rolloutPercent, advanced.json().state], [50, 'paused']);
+    await call({ op: advance, path: `/admin/versions/${versions.external.id}/rollout/advance`, headers: admin, status: 409 });
+    await call({ op: advance, path: `${base}/advance`, headers: { ...admin, 'If-Match': '"x"' }, status: 400 });
+    await call({ op: advance, path: `${base}/advance`, headers: { ...admin, 'If-Match': '"99"' }, status: 412 });
+    await call({ op: advance, path: '/admin/versions/999999/rollout/advance', headers: admin, status: 404 });
+    await call({ op: advance, path: `${base}/advance`, status: 401 });
+    await call({ op: advance, path: `${base}/advance`, headers: user, status: 403 });
+    const resume = 'POST /admin/versions/{id}/rollout/resume';
+    const resumed = await call({ op: resume, path: `${base}/resume`, headers: admin, status: 200 });
+    assert.equal(resumed.json().state, 'running');
+    await call({ op: resume, path: `${base}/resume`, headers: admin, status: 409 });
+    await call({ op: resume, path: `${base}/resume`, headers: { ...admin, 'If-Match': '"x"' }, status: 400 });
+    await call({ op: resume, path: `${base}/resume`, headers: { ...admin, 'If-Match': '"99"' }, status: 412 });
+    await call({ op: resume, path: '/admin/versions/999999/rollout/resume', headers: admin, status: 404 });
+    await call({ op: resume, path: `${base}/resume`, status: 401 });
+    await call({ op: resume, path: `${base}/resume`, headers: user, status: 403 });
 });
 
 test('GET /admin/versions/{id}/adoption', async () => {

@@ -3,6 +3,7 @@
 #include <string_view>
 #include <utility>
 
+#include "backends/postgres/pg_webhook_outbox.hpp"
 #include "backends/postgres/queries.hpp"
 #include "backends/postgres/releases_queries.hpp"
 #include "backends/postgres/transaction.hpp"
@@ -82,6 +83,13 @@ ReleaseVersion read_version(const PgResult& r, int row) {
     if (auto days = optional_int64(r, row, 21)) {
         v.force_after_days = static_cast<int>(*days);  // the CHECK keeps it in 1..3650
     }
+    // A stored plan that does not parse (never written by Beacon) reads as none.
+    if (auto plan = r.optional_text(row, 22)) {
+        v.rollout_plan = releases::plan_from_stored_json(*plan);
+        v.rollout_progress.state = releases::parse_rollout_state(r.optional_text(row, 23).value_or(""))
+                                       .value_or(releases::RolloutState::Paused);
+        v.rollout_progress.last_step_at = from_epoch_ms(optional_int64(r, row, 24).value_or(0));
+    }
     return v;
 }
 
@@ -119,13 +127,49 @@ Params version_params(const ReleaseVersion& v) {
     return p;
 }
 
-// The force_after_days parameter after version_params()'s and the statement's own.
-void add_force_after_days(Params& p, const ReleaseVersion& v) {
+// force_after_days and the rollout plan, state and last step, after
+// version_params()'s and the statement's own parameters.
+void add_tail_fields(Params& p, const ReleaseVersion& v) {
     if (v.force_after_days) {
         p.add(std::int64_t{*v.force_after_days});
     } else {
         p.add_null();
     }
+    if (v.rollout_plan) {
+        p.add(releases::stored_plan_json(*v.rollout_plan));
+        p.add(releases::rollout_state_name(v.rollout_progress.state));
+        p.add(v.rollout_progress.last_step_at);
+    } else {
+        p.add_null().add_null().add_null();
+    }
+}
+
+// Appends the decision of `record` to the history of `stored` and enqueues
+// its webhook, on `c` inside the caller's transaction.
+Result<void> store_rollout(PgConnection& c, const ReleaseVersion& stored, const releases::RolloutRecord& record) {
+    const releases::RolloutDecision& d = record.decision;
+    Params p;
+    p.add(stored.id).add(d.at).add(releases::rollout_action_name(d.action));
+    p.add(std::int64_t{d.from}).add(std::int64_t{d.to}).add(d.by).add(d.reason);
+    if (d.health_json.empty()) {
+        p.add_null();
+    } else {
+        p.add(d.health_json);
+    }
+    if (auto r = c.exec(sql::kInsertRolloutDecision, p, "storing rollout decision"); !r) {
+        return std::move(r).error();
+    }
+    if (!record.webhook) {
+        return ok();
+    }
+    auto delivery = record.webhook(stored);
+    if (!delivery) {
+        return std::move(delivery).error();
+    }
+    if (*delivery) {
+        return enqueue_webhook_delivery(c, **delivery);
+    }
+    return ok();
 }
 
 // Reads the columns of BEACON_PG_ARTIFACT_COLUMNS.
@@ -227,6 +271,16 @@ Result<std::unique_ptr<PgVersionRepository>> PgVersionRepository::open(std::stri
 // --- Versions ---------------------------------------------------------------
 
 Result<ReleaseVersion> PgVersionRepository::create(const ReleaseVersion& version) {
+    return create_version(version, nullptr);
+}
+
+Result<ReleaseVersion> PgVersionRepository::create_with_rollout(const ReleaseVersion& version,
+                                                                const releases::RolloutRecord& record) {
+    return create_version(version, &record);
+}
+
+Result<ReleaseVersion> PgVersionRepository::create_version(const ReleaseVersion& version,
+                                                           const releases::RolloutRecord* record) {
     auto lease = pool_->acquire();
     if (!lease) {
         return std::move(lease).error();
@@ -243,7 +297,7 @@ Result<ReleaseVersion> PgVersionRepository::create(const ReleaseVersion& version
         }
         Params p = version_params(version);
         p.add(version.created_at);
-        add_force_after_days(p, version);
+        add_tail_fields(p, version);
         auto r = exec_write(c, sql::kInsertVersion, p, "inserting version");
         if (!r) {
             if (r.error().code == ErrorCode::Conflict) {
@@ -254,7 +308,13 @@ Result<ReleaseVersion> PgVersionRepository::create(const ReleaseVersion& version
         if (r->rows() != 1) {
             return make_error(ErrorCode::Internal, "postgres: inserting version returned no row");
         }
-        return read_version(*r, 0);
+        ReleaseVersion stored = read_version(*r, 0);
+        if (record != nullptr) {
+            if (auto rolled = store_rollout(c, stored, *record); !rolled) {
+                return std::move(rolled).error();
+            }
+        }
+        return stored;
     });
 }
 
@@ -318,6 +378,18 @@ Result<VersionPage> PgVersionRepository::list(const VersionFilter& filter,
 }
 
 Result<ReleaseVersion> PgVersionRepository::update(const ReleaseVersion& version, std::int64_t expected_revision) {
+    return update_version(version, expected_revision, nullptr);
+}
+
+Result<ReleaseVersion> PgVersionRepository::update_with_rollout(const ReleaseVersion& version,
+                                                                std::int64_t expected_revision,
+                                                                const releases::RolloutRecord& record) {
+    return update_version(version, expected_revision, &record);
+}
+
+Result<ReleaseVersion> PgVersionRepository::update_version(const ReleaseVersion& version,
+                                                           std::int64_t expected_revision,
+                                                           const releases::RolloutRecord* record) {
     auto lease = pool_->acquire();
     if (!lease) {
         return std::move(lease).error();
@@ -350,7 +422,7 @@ Result<ReleaseVersion> PgVersionRepository::update(const ReleaseVersion& version
         }
         Params p = version_params(version);
         p.add(version.id).add(expected_revision);
-        add_force_after_days(p, version);
+        add_tail_fields(p, version);
         auto r = exec_write(c, sql::kUpdateVersion, p, "updating version");
         if (!r) {
             if (r.error().code == ErrorCode::Conflict) {
@@ -365,6 +437,11 @@ Result<ReleaseVersion> PgVersionRepository::update(const ReleaseVersion& version
         if (old_key && old_key != new_key) {
             if (auto released = release_artifact(c, *old_key, version.updated_at); !released) {
                 return std::move(released).error();
+            }
+        }
+        if (record != nullptr) {
+            if (auto rolled = store_rollout(c, stored, *record); !rolled) {
+                return std::move(rolled).error();
             }
         }
         return stored;
@@ -432,6 +509,34 @@ Result<std::map<std::int64_t, std::string>> PgVersionRepository::version_names(r
         names.try_emplace(r->int64(i, 0), std::string(r->text(i, 1)));
     }
     return names;
+}
+
+Result<std::vector<releases::RolloutDecision>> PgVersionRepository::list_rollout_decisions(std::int64_t id, int limit) {
+    Params p;
+    p.add(id).add(std::int64_t{limit < 1 ? 1 : limit});
+    auto lease = pool_->acquire();
+    if (!lease) {
+        return std::move(lease).error();
+    }
+    auto r = (*lease)->exec(sql::kListRolloutDecisions, p, "listing rollout decisions");
+    if (!r) {
+        return std::move(r).error();
+    }
+    std::vector<releases::RolloutDecision> out;
+    out.reserve(static_cast<std::size_t>(r->rows()));
+    for (int i = 0; i < r->rows(); ++i) {
+        releases::RolloutDecision d;
+        d.at = from_epoch_ms(r->int64(i, 0));
+        // The CHECK constraint allows nothing else.
+        d.action = releases::parse_rollout_action(r->text(i, 1)).value_or(releases::RolloutAction::Start);
+        d.from = static_cast<int>(r->int64(i, 2));
+        d.to = static_cast<int>(r->int64(i, 3));
+        d.by = std::string(r->text(i, 4));
+        d.reason = std::string(r->text(i, 5));
+        d.health_json = r->optional_text(i, 6).value_or("");
+        out.push_back(std::move(d));
+    }
+    return out;
 }
 
 Result<std::int64_t> PgVersionRepository::catalog_revision() {

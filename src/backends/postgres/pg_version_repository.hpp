@@ -49,6 +49,12 @@ public:
                                        const std::optional<releases::VersionCursor>& after) override;
     Result<releases::ReleaseVersion> update(const releases::ReleaseVersion& version,
                                             std::int64_t expected_revision) override;
+    Result<releases::ReleaseVersion> create_with_rollout(const releases::ReleaseVersion& version,
+                                                         const releases::RolloutRecord& record) override;
+    Result<releases::ReleaseVersion> update_with_rollout(const releases::ReleaseVersion& version,
+                                                         std::int64_t expected_revision,
+                                                         const releases::RolloutRecord& record) override;
+    Result<std::vector<releases::RolloutDecision>> list_rollout_decisions(std::int64_t id, int limit) override;
     Result<releases::ReleaseVersion> remove(std::int64_t id,
                                             std::optional<std::int64_t> expected_revision,
                                             TimePoint now) override;
@@ -67,6 +73,12 @@ public:
     Result<void> ping() override;
 
 private:
+    // create() and update(), storing `record` too when it is given.
+    Result<releases::ReleaseVersion> create_version(const releases::ReleaseVersion& version,
+                                                    const releases::RolloutRecord* record);
+    Result<releases::ReleaseVersion> update_version(const releases::ReleaseVersion& version,
+                                                    std::int64_t expected_revision,
+                                                    const releases::RolloutRecord* record);
     explicit PgVersionRepository(std::unique_ptr<ConnectionPool> pool) : pool_(std::move(pool)) {}
 
     std::unique_ptr<ConnectionPool> pool_;

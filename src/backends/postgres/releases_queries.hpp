@@ -12,25 +12,29 @@ namespace beacon::backends::postgres::sql {
 // --- app_versions -----------------------------------------------------------
 
 // The columns every version query returns, in the order read_version() reads.
-#define BEACON_PG_VERSION_COLUMNS                                                                         \
-    "id, platform, channel, version_code, version_name, changelog, is_force_update, is_enabled,"          \
-    " min_supported_version_code, rollout_percent, artifact_key, artifact_file_name, artifact_file_size," \
-    " artifact_sha256, artifact_content_type, artifact_package_name, external_url,"                       \
-    " (extract(epoch FROM released_at) * 1000)::bigint, (extract(epoch FROM created_at) * 1000)::bigint," \
-    " (extract(epoch FROM updated_at) * 1000)::bigint, revision, force_after_days"
+#define BEACON_PG_VERSION_COLUMNS                                                                                \
+    "id, platform, channel, version_code, version_name, changelog, is_force_update, is_enabled,"                 \
+    " min_supported_version_code, rollout_percent, artifact_key, artifact_file_name, artifact_file_size,"        \
+    " artifact_sha256, artifact_content_type, artifact_package_name, external_url,"                              \
+    " (extract(epoch FROM released_at) * 1000)::bigint, (extract(epoch FROM created_at) * 1000)::bigint,"        \
+    " (extract(epoch FROM updated_at) * 1000)::bigint, revision, force_after_days, rollout_plan, rollout_state," \
+    " (extract(epoch FROM rollout_last_step_at) * 1000)::bigint"
 
 // Insert and update take the writable fields as $1..$18 (version_params(),
-// $18 being updated_at); insert adds $19 = created_at and $20 =
-// force_after_days, update $19 = id, $20 = the expected revision and $21 =
-// force_after_days.
+// $18 being updated_at); insert adds $19 = created_at and $20..$23 =
+// force_after_days and the rollout plan, state and last step
+// (add_tail_fields()), update $19 = id, $20 = the expected revision and
+// $21..$24 = the same tail.
 inline constexpr std::string_view kInsertVersion =
     "INSERT INTO app_versions (platform, channel, version_code, version_name, changelog, is_force_update,"
     " is_enabled, min_supported_version_code, rollout_percent, artifact_key, artifact_file_name,"
     " artifact_file_size, artifact_sha256, artifact_content_type, artifact_package_name, external_url,"
-    " released_at, updated_at, created_at, revision, force_after_days)"
+    " released_at, updated_at, created_at, revision, force_after_days, rollout_plan, rollout_state,"
+    " rollout_last_step_at)"
     " VALUES ($1::text, $2::text, $3::bigint, $4::text, $5::text, $6::boolean, $7::boolean, $8::bigint,"
     " $9::integer, $10::text, $11::text, $12::bigint, $13::text, $14::text, $15::text, $16::text,"
-    " $17::timestamptz, $18::timestamptz, $19::timestamptz, 1, $20::integer)"
+    " $17::timestamptz, $18::timestamptz, $19::timestamptz, 1, $20::integer, $21::text, $22::text,"
+    " $23::timestamptz)"
     " RETURNING " BEACON_PG_VERSION_COLUMNS;
 
 // The compare-and-set: no row when the id is unknown or the revision moved
@@ -44,6 +48,7 @@ inline constexpr std::string_view kUpdateVersion =
     " artifact_file_name = $11::text, artifact_file_size = $12::bigint, artifact_sha256 = $13::text,"
     " artifact_content_type = $14::text, artifact_package_name = $15::text, external_url = $16::text,"
     " released_at = $17::timestamptz, updated_at = $18::timestamptz, force_after_days = $21::integer,"
+    " rollout_plan = $22::text, rollout_state = $23::text, rollout_last_step_at = $24::timestamptz,"
     " revision = revision + 1"
     " WHERE id = $19::bigint AND revision = $20::bigint"
     " RETURNING " BEACON_PG_VERSION_COLUMNS;
@@ -73,6 +78,16 @@ inline constexpr std::string_view kSelectEnabledVersions =
     "SELECT " BEACON_PG_VERSION_COLUMNS " FROM app_versions WHERE is_enabled";
 
 #undef BEACON_PG_VERSION_COLUMNS
+
+// --- rollout_decisions --------------------------------------------------------
+
+inline constexpr std::string_view kInsertRolloutDecision =
+    "INSERT INTO rollout_decisions (version_id, at, action, from_percent, to_percent, decided_by, reason, health)"
+    " VALUES ($1::bigint, $2::timestamptz, $3::text, $4::integer, $5::integer, $6::text, $7::text, $8::text)";
+
+inline constexpr std::string_view kListRolloutDecisions =
+    "SELECT (extract(epoch FROM at) * 1000)::bigint, action, from_percent, to_percent, decided_by, reason, health"
+    " FROM rollout_decisions WHERE version_id = $1::bigint ORDER BY at DESC, id DESC LIMIT $2::bigint";
 
 // Names of the codes in $2 on platform $1, per code "stable" first, then by
 // channel name: the adapter keeps each code's first row.

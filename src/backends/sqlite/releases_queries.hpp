@@ -14,17 +14,20 @@ namespace beacon::backends::sqlite::sql {
     "id, platform, channel, version_code, version_name, changelog, is_force_update, is_enabled,"          \
     " min_supported_version_code, rollout_percent, artifact_key, artifact_file_name, artifact_file_size," \
     " artifact_sha256, artifact_content_type, artifact_package_name, external_url, released_at,"          \
-    " created_at, updated_at, revision, force_after_days"
+    " created_at, updated_at, revision, force_after_days, rollout_plan, rollout_state, rollout_last_step_at"
 
-// Insert and update bind the writable fields as ?2..?19 and ?22
-// (bind_version_fields, ?19 being updated_at, ?22 force_after_days); insert
-// adds ?21 = created_at, update ?1 = id and ?20 = the expected revision.
+// Insert and update bind the writable fields as ?2..?19 and ?22..?25
+// (bind_version_fields, ?19 being updated_at, ?22 force_after_days, ?23..?25
+// the rollout plan, state and last step); insert adds ?21 = created_at,
+// update ?1 = id and ?20 = the expected revision.
 inline constexpr std::string_view kInsertVersion =
     "INSERT INTO app_versions (platform, channel, version_code, version_name, changelog, is_force_update,"
     " is_enabled, min_supported_version_code, rollout_percent, artifact_key, artifact_file_name,"
     " artifact_file_size, artifact_sha256, artifact_content_type, artifact_package_name, external_url,"
-    " released_at, created_at, updated_at, revision, force_after_days)"
-    " VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?21, ?19, 1, ?22)"
+    " released_at, created_at, updated_at, revision, force_after_days, rollout_plan, rollout_state,"
+    " rollout_last_step_at)"
+    " VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?21, ?19, 1, ?22, ?23, ?24,"
+    " ?25)"
     " RETURNING " BEACON_SQLITE_VERSION_COLUMNS;
 
 // The compare-and-set: no row when the id is unknown or the revision moved.
@@ -34,7 +37,8 @@ inline constexpr std::string_view kUpdateVersion =
     " changelog = ?6, is_force_update = ?7, is_enabled = ?8, min_supported_version_code = ?9,"
     " rollout_percent = ?10, artifact_key = ?11, artifact_file_name = ?12, artifact_file_size = ?13,"
     " artifact_sha256 = ?14, artifact_content_type = ?15, artifact_package_name = ?16, external_url = ?17,"
-    " released_at = ?18, updated_at = ?19, force_after_days = ?22, revision = revision + 1"
+    " released_at = ?18, updated_at = ?19, force_after_days = ?22, rollout_plan = ?23, rollout_state = ?24,"
+    " rollout_last_step_at = ?25, revision = revision + 1"
     " WHERE id = ?1 AND revision = ?20"
     " RETURNING " BEACON_SQLITE_VERSION_COLUMNS;
 
@@ -69,6 +73,16 @@ inline constexpr std::string_view kSelectEnabledVersions =
     "SELECT " BEACON_SQLITE_VERSION_COLUMNS " FROM app_versions WHERE is_enabled = 1";
 
 #undef BEACON_SQLITE_VERSION_COLUMNS
+
+// --- rollout_decisions --------------------------------------------------------
+
+inline constexpr std::string_view kInsertRolloutDecision =
+    "INSERT INTO rollout_decisions (version_id, at, action, from_percent, to_percent, decided_by, reason, health)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+
+inline constexpr std::string_view kListRolloutDecisions =
+    "SELECT at, action, from_percent, to_percent, decided_by, reason, health FROM rollout_decisions"
+    " WHERE version_id = ?1 ORDER BY at DESC, id DESC LIMIT ?2";
 
 // --- catalog_state ----------------------------------------------------------
 

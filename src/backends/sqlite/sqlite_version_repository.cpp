@@ -9,6 +9,7 @@
 #include "backends/sqlite/connection.hpp"
 #include "backends/sqlite/queries.hpp"
 #include "backends/sqlite/releases_queries.hpp"
+#include "backends/sqlite/sqlite_webhook_outbox.hpp"
 #include "releases/detected_package_json.hpp"
 
 namespace beacon::backends::sqlite {
@@ -69,12 +70,20 @@ ReleaseVersion read_version(const Statement& row) {
     if (auto days = optional_int64(row, 21)) {
         v.force_after_days = static_cast<int>(*days);  // the CHECK keeps it in 1..3650
     }
+    // A stored plan that does not parse (never written by Beacon) reads as none.
+    if (auto plan = row.optional_text(22)) {
+        v.rollout_plan = releases::plan_from_stored_json(*plan);
+        v.rollout_progress.state =
+            releases::parse_rollout_state(row.optional_text(23).value_or("")).value_or(releases::RolloutState::Paused);
+        v.rollout_progress.last_step_at = from_epoch_ms(optional_int64(row, 24).value_or(0));
+    }
     return v;
 }
 
-// Binds ?2..?19 and ?22 of kInsertVersion / kUpdateVersion. Text is bound without a
-// copy: `v` must outlive the execution.
-void bind_version_fields(Statement& s, const ReleaseVersion& v) {
+// Binds ?2..?19 and ?22..?25 of kInsertVersion / kUpdateVersion. Text is
+// bound without a copy: `v` and `plan_text` (the JSON of v's plan, from
+// stored_plan_json) must outlive the execution.
+void bind_version_fields(Statement& s, const ReleaseVersion& v, const std::string& plan_text) {
     s.bind(2, releases::to_string(v.platform));
     s.bind(3, v.channel);
     s.bind(4, v.version_code);
@@ -108,6 +117,49 @@ void bind_version_fields(Statement& s, const ReleaseVersion& v) {
     } else {
         s.bind_null(22);
     }
+    if (v.rollout_plan) {
+        s.bind(23, plan_text);
+        s.bind(24, releases::rollout_state_name(v.rollout_progress.state));
+        s.bind(25, to_epoch_ms(v.rollout_progress.last_step_at));
+    } else {
+        s.bind_null(23);
+        s.bind_null(24);
+        s.bind_null(25);
+    }
+}
+
+// Appends the decision of `record` to the history of `stored` and enqueues
+// its webhook, on `c` inside the caller's transaction.
+Result<void> store_rollout(Connection& c, const ReleaseVersion& stored, const releases::RolloutRecord& record) {
+    const releases::RolloutDecision& d = record.decision;
+    auto n = execute(c, sql::kInsertRolloutDecision, "storing rollout decision", [&](Statement& s) {
+        s.bind(1, stored.id);
+        s.bind(2, to_epoch_ms(d.at));
+        s.bind(3, releases::rollout_action_name(d.action));
+        s.bind(4, std::int64_t{d.from});
+        s.bind(5, std::int64_t{d.to});
+        s.bind(6, d.by);
+        s.bind(7, d.reason);
+        if (d.health_json.empty()) {
+            s.bind_null(8);
+        } else {
+            s.bind(8, d.health_json);
+        }
+    });
+    if (!n) {
+        return std::move(n).error();
+    }
+    if (!record.webhook) {
+        return ok();
+    }
+    auto delivery = record.webhook(stored);
+    if (!delivery) {
+        return std::move(delivery).error();
+    }
+    if (*delivery) {
+        return enqueue_webhook_delivery(c, **delivery);
+    }
+    return ok();
 }
 
 // Reads the columns of BEACON_SQLITE_ARTIFACT_COLUMNS.
@@ -233,6 +285,16 @@ Result<T> SqliteVersionRepository::in_write_transaction(std::string_view what, B
 // --- Versions ---------------------------------------------------------------
 
 Result<ReleaseVersion> SqliteVersionRepository::create(const ReleaseVersion& version) {
+    return create_version(version, nullptr);
+}
+
+Result<ReleaseVersion> SqliteVersionRepository::create_with_rollout(const ReleaseVersion& version,
+                                                                    const releases::RolloutRecord& record) {
+    return create_version(version, &record);
+}
+
+Result<ReleaseVersion> SqliteVersionRepository::create_version(const ReleaseVersion& version,
+                                                               const releases::RolloutRecord* record) {
     std::lock_guard lock(writer_mutex_);
     return in_write_transaction<ReleaseVersion>("creating version", [&](Connection& c) -> Result<ReleaseVersion> {
         if (version.artifact) {
@@ -241,12 +303,13 @@ Result<ReleaseVersion> SqliteVersionRepository::create(const ReleaseVersion& ver
             }
         }
         std::optional<ReleaseVersion> stored;
+        const std::string plan_text = version.rollout_plan ? releases::stored_plan_json(*version.rollout_plan) : "";
         auto r = query(
             c,
             sql::kInsertVersion,
             "inserting version",
             [&](Statement& s) {
-                bind_version_fields(s, version);
+                bind_version_fields(s, version, plan_text);
                 s.bind(21, to_epoch_ms(version.created_at));
             },
             [&](Statement& row) { stored = read_version(row); });
@@ -258,6 +321,11 @@ Result<ReleaseVersion> SqliteVersionRepository::create(const ReleaseVersion& ver
         }
         if (!stored) {
             return make_error(ErrorCode::Internal, "sqlite: inserting version returned no row");
+        }
+        if (record != nullptr) {
+            if (auto rolled = store_rollout(c, *stored, *record); !rolled) {
+                return std::move(rolled).error();
+            }
         }
         return std::move(*stored);
     });
@@ -322,6 +390,18 @@ Result<VersionPage> SqliteVersionRepository::list(const VersionFilter& filter,
 }
 
 Result<ReleaseVersion> SqliteVersionRepository::update(const ReleaseVersion& version, std::int64_t expected_revision) {
+    return update_version(version, expected_revision, nullptr);
+}
+
+Result<ReleaseVersion> SqliteVersionRepository::update_with_rollout(const ReleaseVersion& version,
+                                                                    std::int64_t expected_revision,
+                                                                    const releases::RolloutRecord& record) {
+    return update_version(version, expected_revision, &record);
+}
+
+Result<ReleaseVersion> SqliteVersionRepository::update_version(const ReleaseVersion& version,
+                                                               std::int64_t expected_revision,
+                                                               const releases::RolloutRecord* record) {
     std::lock_guard lock(writer_mutex_);
     return in_write_transaction<ReleaseVersion>("updating version", [&](Connection& c) -> Result<ReleaseVersion> {
         // Inside BEGIN IMMEDIATE nobody else writes, so this check and the
@@ -345,13 +425,14 @@ Result<ReleaseVersion> SqliteVersionRepository::update(const ReleaseVersion& ver
             }
         }
         std::optional<ReleaseVersion> stored;
+        const std::string plan_text = version.rollout_plan ? releases::stored_plan_json(*version.rollout_plan) : "";
         auto r = query(
             c,
             sql::kUpdateVersion,
             "updating version",
             [&](Statement& s) {
                 s.bind(1, version.id);
-                bind_version_fields(s, version);
+                bind_version_fields(s, version, plan_text);
                 s.bind(20, expected_revision);
             },
             [&](Statement& row) { stored = read_version(row); });
@@ -367,6 +448,11 @@ Result<ReleaseVersion> SqliteVersionRepository::update(const ReleaseVersion& ver
         if (old_key && old_key != new_key) {
             if (auto released = release_artifact(c, *old_key, version.updated_at); !released) {
                 return std::move(released).error();
+            }
+        }
+        if (record != nullptr) {
+            if (auto rolled = store_rollout(c, *stored, *record); !rolled) {
+                return std::move(rolled).error();
             }
         }
         return std::move(*stored);
@@ -412,6 +498,36 @@ Result<ReleaseVersion> SqliteVersionRepository::remove(std::int64_t id,
         }
         return std::move(*removed);
     });
+}
+
+Result<std::vector<releases::RolloutDecision>> SqliteVersionRepository::list_rollout_decisions(std::int64_t id,
+                                                                                               int limit) {
+    std::lock_guard lock(reader_mutex_);
+    std::vector<releases::RolloutDecision> out;
+    auto r = query(
+        *reader_,
+        sql::kListRolloutDecisions,
+        "listing rollout decisions",
+        [&](Statement& s) {
+            s.bind(1, id);
+            s.bind(2, std::int64_t{limit < 1 ? 1 : limit});
+        },
+        [&](Statement& row) {
+            releases::RolloutDecision d;
+            d.at = from_epoch_ms(row.int64(0));
+            // The CHECK constraint allows nothing else.
+            d.action = releases::parse_rollout_action(row.text(1)).value_or(releases::RolloutAction::Start);
+            d.from = static_cast<int>(row.int64(2));
+            d.to = static_cast<int>(row.int64(3));
+            d.by = std::string(row.text(4));
+            d.reason = std::string(row.text(5));
+            d.health_json = row.optional_text(6).value_or("");
+            out.push_back(std::move(d));
+        });
+    if (!r) {
+        return std::move(r).error();
+    }
+    return out;
 }
 
 Result<std::map<std::int64_t, std::string>> SqliteVersionRepository::version_names(

@@ -6,7 +6,7 @@
 // against it means the same against SQLite or PostgreSQL.
 //
 // fail_next_for_test(n) makes the next n calls fail with Unavailable, for
-// tests of the service's error paths. Thread-safe (one mutex).
+// tests of the service's error paths. Thread-safe (one recursive mutex).
 
 #include <algorithm>
 #include <atomic>
@@ -135,6 +135,45 @@ public:
         return v;
     }
 
+    // create() and update(), then the decision and the webhook, under one
+    // hold of the (recursive) lock; when the webhook callback fails, the
+    // state is put back as it was (as a rollback would).
+    Result<ReleaseVersion> create_with_rollout(const ReleaseVersion& version,
+                                               const releases::RolloutRecord& record) override {
+        std::lock_guard lock(mutex_);
+        return with_rollback([&] { return create(version); }, record);
+    }
+
+    Result<ReleaseVersion> update_with_rollout(const ReleaseVersion& version,
+                                               std::int64_t expected_revision,
+                                               const releases::RolloutRecord& record) override {
+        std::lock_guard lock(mutex_);
+        return with_rollback([&] { return update(version, expected_revision); }, record);
+    }
+
+    Result<std::vector<releases::RolloutDecision>> list_rollout_decisions(std::int64_t id, int limit) override {
+        std::lock_guard lock(mutex_);
+        if (auto e = injected()) {
+            return *e;
+        }
+        std::vector<releases::RolloutDecision> out;
+        auto it = decisions_.find(id);
+        if (it == decisions_.end()) {
+            return out;
+        }
+        // Stored oldest first; newest first by time, then by insertion.
+        std::vector<releases::RolloutDecision> all(it->second.rbegin(), it->second.rend());
+        std::stable_sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.at > b.at; });
+        all.resize(std::min<std::size_t>(all.size(), static_cast<std::size_t>(limit < 1 ? 1 : limit)));
+        return all;
+    }
+
+    // The webhook deliveries the rollout records made, oldest first.
+    std::vector<webhooks::Delivery> deliveries_for_test() const {
+        std::lock_guard lock(mutex_);
+        return deliveries_;
+    }
+
     Result<ReleaseVersion> remove(std::int64_t id,
                                   std::optional<std::int64_t> expected_revision,
                                   TimePoint now) override {
@@ -151,6 +190,7 @@ public:
         }
         ReleaseVersion v = std::move(it->second);
         versions_.erase(it);
+        decisions_.erase(id);
         if (auto key = key_of(v)) {
             release(*key, now);
         }
@@ -290,6 +330,44 @@ public:
     }
 
 private:
+    // The caller holds mutex_.
+    // Runs `write`, then stores `record` for the version it wrote; restores
+    // the versions, artifacts and catalog revision when either fails.
+    // Called with the lock held.
+    template <typename Write>
+    Result<ReleaseVersion> with_rollback(Write write, const releases::RolloutRecord& record) {
+        auto versions = versions_;
+        auto artifacts = artifacts_;
+        const std::int64_t catalog_revision = catalog_revision_;
+        auto stored = write();
+        if (!stored) {
+            return stored;
+        }
+        if (auto r = store_rollout(*stored, record); !r) {
+            versions_ = std::move(versions);
+            artifacts_ = std::move(artifacts);
+            catalog_revision_ = catalog_revision;
+            return std::move(r).error();
+        }
+        return stored;
+    }
+
+    Result<void> store_rollout(const ReleaseVersion& stored, const releases::RolloutRecord& record) {
+        std::optional<webhooks::Delivery> delivery;
+        if (record.webhook) {
+            auto made = record.webhook(stored);
+            if (!made) {
+                return std::move(made).error();
+            }
+            delivery = std::move(*made);
+        }
+        decisions_[stored.id].push_back(record.decision);
+        if (delivery) {
+            deliveries_.push_back(std::move(*delivery));
+        }
+        return ok();
+    }
+
     std::optional<Error> injected() {
         if (fail_next_.load() > 0 && fail_next_.fetch_sub(1) > 0) {
             return make_error(ErrorCode::Unavailable, "memory: injected failure");
@@ -329,8 +407,10 @@ private:
         }
     }
 
-    std::mutex mutex_;
+    mutable std::recursive_mutex mutex_;  // recursive: the *_with_rollout writes hold it across create / update
     std::map<std::int64_t, ReleaseVersion> versions_;
+    std::map<std::int64_t, std::vector<releases::RolloutDecision>> decisions_;  // oldest first
+    std::vector<webhooks::Delivery> deliveries_;
     std::map<std::string, ArtifactRecord, std::less<>> artifacts_;
     std::int64_t last_id_ = 0;
     std::int64_t catalog_revision_ = 0;

@@ -14,6 +14,7 @@ VersionRepositoryAdapter memory_version_repository() {
                 StoreInstance<releases::VersionRepository> instance;
                 auto repo = std::make_shared<test::MemoryVersionRepository>();
                 instance.port = repo.get();
+                instance.stored_deliveries = [raw = repo.get()] { return raw->deliveries_for_test(); };
                 instance.owner = std::move(repo);
                 return instance;
             }};

@@ -13,6 +13,7 @@
 
 #include "backends/postgres/pg_database.hpp"
 #include "backends/postgres/pg_version_repository.hpp"
+#include "backends/postgres/pg_webhook_outbox.hpp"
 #include "support/pg_test_db.hpp"
 #include "version_repository_contract.hpp"
 
@@ -21,6 +22,7 @@ namespace {
 
 using backends::postgres::PgDatabase;
 using backends::postgres::PgVersionRepository;
+using backends::postgres::PgWebhookOutbox;
 
 // A schema of its own (beacon_vt_<pid>_<n>) with the repository beside the
 // database, dropped on destruction (after the adapters close).
@@ -56,6 +58,16 @@ VersionRepositoryAdapter postgres_version_repository() {
                 instance.open_another = [url = fixture->url]() -> std::unique_ptr<releases::VersionRepository> {
                     auto another = PgVersionRepository::open(url);
                     return another.ok() ? std::move(another).value() : nullptr;
+                };
+                instance.stored_deliveries = [url = fixture->url] {
+                    auto outbox = PgWebhookOutbox::open(url);
+                    if (!outbox.ok()) {
+                        ADD_FAILURE() << "opening the outbox: " << outbox.error().message;
+                        return std::vector<webhooks::Delivery>{};
+                    }
+                    auto all = (*outbox)->latest(1000);
+                    EXPECT_TRUE(all.ok());
+                    return all.ok() ? std::move(all).value() : std::vector<webhooks::Delivery>{};
                 };
                 instance.port = fixture->repo.get();
                 instance.owner = std::move(fixture);

@@ -3,9 +3,11 @@
 // telemetry database and the version repository on the same file).
 
 #include <memory>
+#include <vector>
 
 #include "backends/sqlite/sqlite_database.hpp"
 #include "backends/sqlite/sqlite_version_repository.hpp"
+#include "backends/sqlite/sqlite_webhook_outbox.hpp"
 #include "support/temp_dir.hpp"
 #include "version_repository_contract.hpp"
 
@@ -14,6 +16,7 @@ namespace {
 
 using backends::sqlite::SqliteDatabase;
 using backends::sqlite::SqliteVersionRepository;
+using backends::sqlite::SqliteWebhookOutbox;
 
 struct SqliteFixture {
     test::TempDir dir;  // destroyed last (members go in reverse order)
@@ -41,6 +44,16 @@ VersionRepositoryAdapter sqlite_version_repository() {
                 instance.open_another = [file]() -> std::unique_ptr<releases::VersionRepository> {
                     auto another = SqliteVersionRepository::open(file);
                     return another.ok() ? std::move(another).value() : nullptr;
+                };
+                instance.stored_deliveries = [file] {
+                    auto outbox = SqliteWebhookOutbox::open(file);
+                    if (!outbox.ok()) {
+                        ADD_FAILURE() << "opening the outbox: " << outbox.error().message;
+                        return std::vector<webhooks::Delivery>{};
+                    }
+                    auto all = (*outbox)->latest(1000);
+                    EXPECT_TRUE(all.ok());
+                    return all.ok() ? std::move(all).value() : std::vector<webhooks::Delivery>{};
                 };
                 instance.port = fixture->repo.get();
                 instance.owner = std::move(fixture);

@@ -7,10 +7,15 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <tuple>
 #include <utility>
 #include <vector>
+
+#include <boost/json/object.hpp>
+
+#include "webhooks/delivery.hpp"
 
 namespace beacon::contract {
 namespace {
@@ -21,6 +26,11 @@ using releases::ArtifactRecord;
 using releases::DetectedPackage;
 using releases::Platform;
 using releases::ReleaseVersion;
+using releases::RolloutAction;
+using releases::RolloutDecision;
+using releases::RolloutPlan;
+using releases::RolloutRecord;
+using releases::RolloutState;
 using releases::VersionCursor;
 using releases::VersionFilter;
 using releases::VersionPage;
@@ -89,6 +99,11 @@ void expect_same_version(const ReleaseVersion& a, const ReleaseVersion& b) {
     EXPECT_EQ(a.min_supported_version_code, b.min_supported_version_code);
     EXPECT_EQ(a.rollout_percent, b.rollout_percent);
     EXPECT_EQ(a.force_after_days, b.force_after_days);
+    EXPECT_EQ(a.rollout_plan, b.rollout_plan);
+    if (a.rollout_plan && b.rollout_plan) {
+        EXPECT_EQ(a.rollout_progress.state, b.rollout_progress.state);
+        EXPECT_EQ(a.rollout_progress.last_step_at, b.rollout_progress.last_step_at);
+    }
     ASSERT_EQ(a.artifact.has_value(), b.artifact.has_value());
     if (a.artifact) {
         EXPECT_EQ(a.artifact->key, b.artifact->key);
@@ -530,6 +545,274 @@ TEST_P(VersionRepositoryContract, VersionNamesPreferTheStableChannelThenTheFirst
     auto ios = must(repo().version_names(Platform::Ios, codes), "version_names");
     EXPECT_EQ(ios, (std::map<std::int64_t, std::string>{{210, "ios-2.1"}}));
     EXPECT_TRUE(must(repo().version_names(Platform::Ios, {}), "version_names").empty());
+}
+
+// --- rollout plans, decisions and their webhooks --------------------------------
+
+RolloutPlan plan(std::vector<int> steps = {5, 25, 100}) {
+    RolloutPlan p;
+    p.steps = std::move(steps);
+    p.step_every = "90m";
+    p.step_every_s = 5400;
+    p.min_sessions = 250;
+    p.min_crash_free = 0.975;
+    p.max_crash_free_drop = 0.0125;
+    return p;
+}
+
+ReleaseVersion planned(std::int64_t code, RolloutState state = RolloutState::Running, TimePoint step_at = kT0) {
+    ReleaseVersion v = version(code);
+    v.rollout_plan = plan();
+    v.rollout_percent = 5;
+    v.rollout_progress = {state, step_at};
+    return v;
+}
+
+RolloutDecision decision(RolloutAction action, int from, int to, TimePoint at, std::string health = "") {
+    RolloutDecision d;
+    d.at = at;
+    d.action = action;
+    d.from = from;
+    d.to = to;
+    d.by = action == RolloutAction::Pause ? "ci-bot \xE2\x9C\x93" : "schedule";
+    d.reason = "because of \"quotes\" and\nlines";
+    d.health_json = std::move(health);
+    return d;
+}
+
+// A record whose webhook is made from the stored version, as ReleaseService's are.
+RolloutRecord record(RolloutDecision d, std::string_view type = webhooks::kRolloutStarted) {
+    RolloutRecord r{std::move(d), {}};
+    r.webhook = [type = std::string(type),
+                 at = r.decision.at](const ReleaseVersion& stored) -> Result<std::optional<webhooks::Delivery>> {
+        boost::json::object data;
+        data["versionId"] = stored.id;
+        data["to"] = stored.rollout_percent;
+        auto made = webhooks::make_delivery(type, webhooks::version_ordering_key(stored.id), data, at);
+        if (!made) {
+            return std::move(made).error();
+        }
+        return std::optional<webhooks::Delivery>(std::move(made).value());
+    };
+    return r;
+}
+
+RolloutRecord failing_record(RolloutDecision d) {
+    return {std::move(d), [](const ReleaseVersion&) -> Result<std::optional<webhooks::Delivery>> {
+                return make_error(ErrorCode::Internal, "the webhook could not be made");
+            }};
+}
+
+std::vector<webhooks::Delivery> deliveries(const StoreInstance<releases::VersionRepository>& instance) {
+    return instance.stored_deliveries ? instance.stored_deliveries() : std::vector<webhooks::Delivery>{};
+}
+
+void expect_same_decision(const RolloutDecision& got, const RolloutDecision& want) {
+    EXPECT_EQ(got.at, want.at);
+    EXPECT_EQ(got.action, want.action);
+    EXPECT_EQ(got.from, want.from);
+    EXPECT_EQ(got.to, want.to);
+    EXPECT_EQ(got.by, want.by);
+    EXPECT_EQ(got.reason, want.reason);
+    EXPECT_EQ(got.health_json, want.health_json);
+}
+
+TEST_P(VersionRepositoryContract, APlanAndItsProgressRoundTripThroughEveryRead) {
+    const ReleaseVersion plain = create(repo(), version(200));
+    EXPECT_FALSE(plain.rollout_plan);
+    const TimePoint step_at = kT0 + 37min;
+    const ReleaseVersion stored = create(repo(), planned(210, RolloutState::Paused, step_at));
+    ASSERT_TRUE(stored.rollout_plan);
+    EXPECT_EQ(*stored.rollout_plan, plan());
+    EXPECT_EQ(stored.rollout_progress.state, RolloutState::Paused);
+    EXPECT_EQ(stored.rollout_progress.last_step_at, step_at);
+
+    expect_same_version(must(repo().get(stored.id), "get"), stored);
+    const VersionPage page = must(repo().list({}, 10, std::nullopt), "list");
+    ASSERT_EQ(page.versions.size(), 2u);
+    expect_same_version(page.versions[0], stored);
+    const releases::CatalogSnapshot catalog = must(repo().load_catalog(), "load_catalog");
+    bool seen = false;
+    for (const auto& v : catalog.enabled_versions) {
+        if (v.id == stored.id) {
+            expect_same_version(v, stored);
+            seen = true;
+        } else {
+            EXPECT_FALSE(v.rollout_plan);
+        }
+    }
+    EXPECT_TRUE(seen);
+
+    for (RolloutState state : {RolloutState::Running, RolloutState::Halted, RolloutState::Completed}) {
+        ReleaseVersion next = must(repo().get(stored.id), "get");
+        next.rollout_progress.state = state;
+        next.rollout_progress.last_step_at += 1h;
+        const ReleaseVersion updated = must(repo().update(next, next.revision), "update");
+        EXPECT_EQ(must(repo().get(stored.id), "get").rollout_progress.state, state);
+        expect_same_version(must(repo().get(stored.id), "get"), updated);
+    }
+
+    ReleaseVersion cleared = must(repo().get(stored.id), "get");
+    cleared.rollout_plan.reset();
+    must(repo().update(cleared, cleared.revision), "update");
+    EXPECT_FALSE(must(repo().get(stored.id), "get").rollout_plan);
+}
+
+TEST_P(VersionRepositoryContract, CreateWithRolloutStoresTheVersionItsDecisionAndItsDelivery) {
+    const std::int64_t before = revision(repo());
+    const RolloutDecision start = decision(RolloutAction::Start, 0, 5, kT0);
+    const ReleaseVersion stored = must(repo().create_with_rollout(planned(210), record(start)), "create_with_rollout");
+    EXPECT_GT(stored.id, 0);
+    EXPECT_EQ(stored.revision, 1);
+    EXPECT_NE(revision(repo()), before);
+    expect_same_version(must(repo().get(stored.id), "get"), stored);
+
+    const auto decisions = must(repo().list_rollout_decisions(stored.id, 10), "list_rollout_decisions");
+    ASSERT_EQ(decisions.size(), 1u);
+    expect_same_decision(decisions[0], start);
+
+    if (!instance().stored_deliveries) {
+        GTEST_SKIP() << GetParam().name << " has no outbox to read back";
+    }
+    const auto sent = deliveries(instance());
+    ASSERT_EQ(sent.size(), 1u);
+    EXPECT_EQ(sent[0].type, webhooks::kRolloutStarted);
+    EXPECT_EQ(sent[0].ordering_key, webhooks::version_ordering_key(stored.id));
+    EXPECT_NE(sent[0].body.find("\"versionId\":" + std::to_string(stored.id)), std::string::npos) << sent[0].body;
+    EXPECT_EQ(sent[0].status(), webhooks::DeliveryStatus::Pending);
+}
+
+TEST_P(VersionRepositoryContract, DecisionsListNewestFirstWithEveryFieldAndALimit) {
+    const ReleaseVersion stored =
+        must(repo().create_with_rollout(planned(210), record(decision(RolloutAction::Start, 0, 5, kT0))), "create");
+    std::vector<RolloutDecision> want{decision(RolloutAction::Start, 0, 5, kT0)};
+    ReleaseVersion current = stored;
+    const struct {
+        RolloutAction action;
+        int to;
+        std::chrono::minutes after;
+        std::string health;
+    } steps[] = {
+        {RolloutAction::Advance, 25, 90min, R"({"verdict":"healthy","sessions":412})"},
+        {RolloutAction::Pause, 25, 95min, ""},
+        {RolloutAction::Resume, 25, 95min, ""},  // the same instant as the pause: stored order breaks the tie
+        {RolloutAction::Halt, 25, 200min, R"({"verdict":"unhealthy","reasons":["crash-free sessions below 0.975"]})"},
+    };
+    for (const auto& step : steps) {
+        ReleaseVersion next = current;
+        const RolloutDecision d =
+            decision(step.action, current.rollout_percent, step.to, kT0 + step.after, step.health);
+        next.rollout_percent = step.to;
+        next.updated_at = d.at;
+        current = must(repo().update_with_rollout(next, current.revision, record(d, webhooks::kRolloutAdvanced)),
+                       "update_with_rollout");
+        want.push_back(d);
+    }
+    EXPECT_EQ(current.revision, 5);
+    EXPECT_EQ(current.rollout_percent, 25);
+
+    const auto all = must(repo().list_rollout_decisions(stored.id, 100), "list_rollout_decisions");
+    ASSERT_EQ(all.size(), want.size());
+    for (std::size_t i = 0; i < all.size(); ++i) {
+        SCOPED_TRACE(i);
+        expect_same_decision(all[i], want[want.size() - 1 - i]);
+    }
+    const auto two = must(repo().list_rollout_decisions(stored.id, 2), "list_rollout_decisions");
+    ASSERT_EQ(two.size(), 2u);
+    EXPECT_EQ(two[0].action, RolloutAction::Halt);
+    EXPECT_EQ(two[1].action, RolloutAction::Resume);
+
+    EXPECT_TRUE(must(repo().list_rollout_decisions(stored.id + 1000, 10), "unknown id").empty());
+    const ReleaseVersion other = create(repo(), version(220));
+    EXPECT_TRUE(must(repo().list_rollout_decisions(other.id, 10), "no decisions").empty());
+    if (instance().stored_deliveries) {
+        EXPECT_EQ(deliveries(instance()).size(), want.size());
+    }
+}
+
+TEST_P(VersionRepositoryContract, AStaleUpdateWithRolloutStoresNothing) {
+    const ReleaseVersion stored =
+        must(repo().create_with_rollout(planned(210), record(decision(RolloutAction::Start, 0, 5, kT0))), "create");
+    ReleaseVersion next = stored;
+    next.rollout_percent = 25;
+    must(repo().update(next, stored.revision), "update");  // another writer got there first
+    const std::int64_t before = revision(repo());
+
+    ReleaseVersion late = stored;
+    late.rollout_percent = 100;
+    late.rollout_progress.state = RolloutState::Completed;
+    auto lost =
+        repo().update_with_rollout(late, stored.revision, record(decision(RolloutAction::Complete, 5, 100, kT0 + 2h)));
+    ASSERT_FALSE(lost.ok());
+    EXPECT_EQ(lost.error().code, ErrorCode::PreconditionFailed);
+    EXPECT_EQ(revision(repo()), before);
+    EXPECT_EQ(must(repo().get(stored.id), "get").rollout_percent, 25);
+    EXPECT_EQ(must(repo().list_rollout_decisions(stored.id, 10), "decisions").size(), 1u);
+    if (instance().stored_deliveries) {
+        EXPECT_EQ(deliveries(instance()).size(), 1u);
+    }
+
+    auto unknown = repo().update_with_rollout(
+        [&] {
+            ReleaseVersion v = late;
+            v.id = stored.id + 1000;
+            return v;
+        }(),
+        1,
+        record(decision(RolloutAction::Advance, 5, 25, kT0)));
+    ASSERT_FALSE(unknown.ok());
+    EXPECT_EQ(unknown.error().code, ErrorCode::NotFound);
+}
+
+TEST_P(VersionRepositoryContract, AWebhookThatCannotBeMadeFailsTheWholeWrite) {
+    const std::int64_t before = revision(repo());
+    auto failed = repo().create_with_rollout(planned(210), failing_record(decision(RolloutAction::Start, 0, 5, kT0)));
+    ASSERT_FALSE(failed.ok());
+    EXPECT_EQ(revision(repo()), before);
+    EXPECT_TRUE(must(repo().list({}, 10, std::nullopt), "list").versions.empty());
+
+    const ReleaseVersion stored =
+        must(repo().create_with_rollout(planned(210), record(decision(RolloutAction::Start, 0, 5, kT0))), "create");
+    const std::int64_t after_create = revision(repo());
+    ReleaseVersion next = stored;
+    next.rollout_percent = 25;
+    auto rolled_back = repo().update_with_rollout(
+        next, stored.revision, failing_record(decision(RolloutAction::Advance, 5, 25, kT0 + 2h)));
+    ASSERT_FALSE(rolled_back.ok());
+    EXPECT_EQ(revision(repo()), after_create);
+    const ReleaseVersion got = must(repo().get(stored.id), "get");
+    EXPECT_EQ(got.rollout_percent, 5);
+    EXPECT_EQ(got.revision, stored.revision);
+    EXPECT_EQ(must(repo().list_rollout_decisions(stored.id, 10), "decisions").size(), 1u);
+    if (instance().stored_deliveries) {
+        EXPECT_EQ(deliveries(instance()).size(), 1u);
+    }
+}
+
+TEST_P(VersionRepositoryContract, AWebhookOfNoneStoresTheDecisionAlone) {
+    RolloutRecord silent{decision(RolloutAction::Start, 0, 5, kT0), {}};
+    const ReleaseVersion stored = must(repo().create_with_rollout(planned(210), silent), "create");
+    RolloutRecord none{decision(RolloutAction::Advance, 5, 25, kT0 + 2h),
+                       [](const ReleaseVersion&) -> Result<std::optional<webhooks::Delivery>> {
+                           return std::optional<webhooks::Delivery>{};
+                       }};
+    ReleaseVersion next = stored;
+    next.rollout_percent = 25;
+    must(repo().update_with_rollout(next, stored.revision, none), "update");
+    EXPECT_EQ(must(repo().list_rollout_decisions(stored.id, 10), "decisions").size(), 2u);
+    if (instance().stored_deliveries) {
+        EXPECT_TRUE(deliveries(instance()).empty());
+    }
+}
+
+TEST_P(VersionRepositoryContract, RemoveDeletesTheDecisionsButNotTheDeliveries) {
+    const ReleaseVersion stored =
+        must(repo().create_with_rollout(planned(210), record(decision(RolloutAction::Start, 0, 5, kT0))), "create");
+    must(repo().remove(stored.id, std::nullopt, kT0 + 1h), "remove");
+    EXPECT_TRUE(must(repo().list_rollout_decisions(stored.id, 10), "decisions").empty());
+    if (instance().stored_deliveries) {
+        EXPECT_EQ(deliveries(instance()).size(), 1u);  // already promised to the receiver
+    }
 }
 
 // --- artifacts ----------------------------------------------------------------

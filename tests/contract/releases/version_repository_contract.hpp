@@ -14,9 +14,11 @@
 
 #include <functional>
 #include <memory>
+#include <vector>
 
 #include "contract/adapter_contract.hpp"
 #include "releases/version_repository.hpp"
+#include "webhooks/delivery.hpp"
 
 namespace beacon::contract {
 
@@ -26,6 +28,10 @@ struct AdapterTraits<releases::VersionRepository> {
     // process would (the same database file, the same PostgreSQL schema).
     // Unset for an adapter that lives in one process's memory.
     std::function<std::unique_ptr<releases::VersionRepository>()> open_another;
+    // Every webhook delivery a rollout record stored, as the adapter's
+    // outbox reads them back (any order): where create_with_rollout and
+    // update_with_rollout must have put them.
+    std::function<std::vector<webhooks::Delivery>()> stored_deliveries;
 };
 
 using VersionRepositoryAdapter = StoreAdapter<releases::VersionRepository>;

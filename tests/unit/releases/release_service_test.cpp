@@ -85,6 +85,20 @@ public:
         }
         return inner_.update(v, expected);
     }
+    Result<ReleaseVersion> create_with_rollout(const ReleaseVersion& v, const releases::RolloutRecord& r) override {
+        return inner_.create_with_rollout(v, r);
+    }
+    Result<ReleaseVersion> update_with_rollout(const ReleaseVersion& v,
+                                               std::int64_t expected,
+                                               const releases::RolloutRecord& r) override {
+        if (before_update) {
+            before_update();
+        }
+        return inner_.update_with_rollout(v, expected, r);
+    }
+    Result<std::vector<releases::RolloutDecision>> list_rollout_decisions(std::int64_t id, int limit) override {
+        return inner_.list_rollout_decisions(id, limit);
+    }
     Result<ReleaseVersion> remove(std::int64_t id, std::optional<std::int64_t> expected, TimePoint now) override {
         return inner_.remove(id, expected, now);
     }

@@ -220,10 +220,13 @@ TEST(PostgresAdapter, ConcurrentOpensMigrateOnceAndMigrateIsIdempotent) {
     auto versions =
         pg_admin_query("SELECT version || '_' || name FROM " + f.schema + ".schema_migrations ORDER BY version");
     ASSERT_TRUE(versions.has_value());
-    EXPECT_EQ(
-        *versions,
-        (std::vector<std::string>{
-            "1_init", "2_release_catalog", "3_versions_in_telemetry", "4_force_after_days", "5_webhook_deliveries"}));
+    EXPECT_EQ(*versions,
+              (std::vector<std::string>{"1_init",
+                                        "2_release_catalog",
+                                        "3_versions_in_telemetry",
+                                        "4_force_after_days",
+                                        "5_webhook_deliveries",
+                                        "6_rollout_plans"}));
     auto again = PgDatabase::migrate(f.url);
     ASSERT_TRUE(again.ok()) << again.error().message;
     EXPECT_EQ(*again, 0);
