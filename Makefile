@@ -1,6 +1,6 @@
 # The README's commands. Each installs what it needs (tools/install-deps.sh),
 # configures with CMake presets, builds and runs.
-.PHONY: run test bench bench-history build release debug format check layering check-format tidy tsan clean
+.PHONY: run test bench bench-history bench-health build release debug format check layering check-format tidy tsan clean
 
 JOBS ?= $(shell nproc)
 
@@ -39,6 +39,18 @@ bench-history:
 	cmake --preset release >/dev/null
 	cmake --build --preset release -j $(JOBS) --target beacon
 	python3 bench/history/measure.py --auto --events $(EVENTS) --actors $(ACTORS) --days $(DAYS) $(HISTORY_ARGS)
+
+# Release health of issue 12 (bench/history/README.md): a version and its
+# control with SESSIONS session starts each (default 1 M) in the window,
+# generated once under build/bench-history/health-*, then
+# GET /admin/versions/{id}/health timed on both databases; results in
+# bench/results/health-*.
+SESSIONS ?= 1000000
+bench-health:
+	@tools/install-deps.sh test
+	cmake --preset release >/dev/null
+	cmake --build --preset release -j $(JOBS) --target beacon
+	python3 bench/history/health.py --sessions $(SESSIONS) $(HEALTH_ARGS)
 
 format:
 	find src tests bench -name '*.cpp' -o -name '*.hpp' | xargs clang-format-14 -i

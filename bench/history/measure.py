@@ -465,9 +465,11 @@ def generate(args, target, meta):
 
 
 class PgCluster:
-    """The --auto PostgreSQL: a postgres.sh cluster kept in DIR between runs."""
+    """The --auto PostgreSQL: a postgres.sh cluster kept in DIR between runs.
+    `fill(url, meta_path)` fills a new cluster's empty database and writes
+    meta_path (default: generate.py with args' sizes; health.py gives its own)."""
 
-    def __init__(self, state, args):
+    def __init__(self, state, args, fill=None):
         self.state = state
         self.script = str(SERVICES / "postgres.sh")
         meta = state / "meta.json"
@@ -484,7 +486,10 @@ class PgCluster:
             subprocess.run([self.script, "stop", str(state)], timeout=120)
             self.url = subprocess.run([self.script, "start", str(state)], check=True, capture_output=True,
                                       text=True, timeout=120).stdout.strip()
-            generate(args, ["--postgres", self.url], meta)
+            if fill:
+                fill(self.url, meta)
+            else:
+                generate(args, ["--postgres", self.url], meta)
         self.meta = json.loads(meta.read_text())
 
     def stop(self):

@@ -134,9 +134,13 @@ Result<void> open_storage(const Config& config, const Clock& clock, Backends& b)
         return {};
     }
     // Links are signed with a key derived from the JWT secret, so one secret
-    // never serves two purposes directly.
-    std::string link_key = releases::hmac_sha256_hex(config.jwt_secret, "beacon files link key v1");
-    auto local = backends::localfs::LocalArtifactStore::open(config.artifacts_dir, link_key);
+    // never serves two purposes directly. Links signed under the previous
+    // JWT secret still verify while it is set (a rotation, docs/SECURITY.md).
+    auto link_key = [](const std::string& secret) {
+        return secret.empty() ? std::string() : releases::hmac_sha256_hex(secret, "beacon files link key v1");
+    };
+    auto local = backends::localfs::LocalArtifactStore::open(
+        config.artifacts_dir, link_key(config.jwt_secret), link_key(config.jwt_previous_secret));
     if (!local) {
         return std::move(local).error().with_context("opening artifact storage");
     }

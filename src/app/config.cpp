@@ -57,12 +57,16 @@ constexpr std::array kSettings{
             Show::Url,    "base URL of download links (unset: from the request's Host)"},
     Setting{"jwt_secret",         "BEACON_JWT_SECRET",         "--jwt-secret",         false, TomlType::String,
             Show::Hidden, "HS256 key of tokens, at least 32 bytes"},
+    Setting{"jwt_previous_secret", "BEACON_JWT_PREVIOUS_SECRET", "--jwt-previous-secret", false, TomlType::String,
+            Show::Hidden, "the JWT secret before a rotation: still verifies tokens and links, signs nothing"},
     Setting{"webhook_url",        "BEACON_WEBHOOK_URL",        "--webhook-url",        true,  TomlType::String,
             Show::Url,    "http:// or https:// URL that receives the webhook events (unset: no webhooks)"},
     Setting{"webhook_secret",     "BEACON_WEBHOOK_SECRET",     "--webhook-secret",     false, TomlType::String,
             Show::Hidden, "HMAC-SHA256 key of the Beacon-Signature header of webhooks"},
     Setting{"signing_key_file",   "BEACON_SIGNING_KEY_FILE",   "--signing-key-file",   true,  TomlType::String,
             Show::Value,  "PKCS#8 PEM Ed25519 key that signs update offers (unset: generated into the data directory)"},
+    Setting{"signing_public_keys", "BEACON_SIGNING_PUBLIC_KEYS", "--signing-public-keys", true, TomlType::String,
+            Show::Value,  "comma-separated PEM files of further Ed25519 keys published as verifying offers (rotation)"},
     Setting{"timezone",           "BEACON_TIMEZONE",           "--timezone",           true,  TomlType::String,
             Show::Value,  "IANA time zone of the reporting day, such as UTC or Europe/Berlin"},
     Setting{"crash_event",        "BEACON_CRASH_EVENT",        "--crash-event",        true,  TomlType::String,
@@ -552,7 +556,8 @@ std::string redact_config_secrets(const Config& config, std::string_view text) {
     for (auto& s : secrets_in(config.webhook_url)) {
         known.push_back(std::move(s));
     }
-    for (const std::string* s : {&config.s3.secret_access_key, &config.jwt_secret, &config.webhook_secret}) {
+    for (const std::string* s :
+         {&config.s3.secret_access_key, &config.jwt_secret, &config.jwt_previous_secret, &config.webhook_secret}) {
         if (!s->empty()) {
             known.push_back(*s);
         }
@@ -654,6 +659,13 @@ Result<Config> resolve_config(const std::map<std::string, std::string>& flags,
         c.jwt_secret = raw.text;
         return ok();
     });
+    apply("jwt_previous_secret", [&](const Raw& raw) -> Result<void> {
+        if (raw.text.size() < kMinJwtSecretBytes) {
+            return short_secret(raw.label, raw.text.size());
+        }
+        c.jwt_previous_secret = raw.text;
+        return ok();
+    });
     apply("webhook_url", [&](const Raw& raw) { return parse_webhook_url(raw, c); });
     apply("webhook_secret", [&](const Raw& raw) -> Result<void> {
         c.webhook_secret = raw.text;
@@ -661,6 +673,19 @@ Result<Config> resolve_config(const std::map<std::string, std::string>& flags,
     });
     apply("signing_key_file", [&](const Raw& raw) -> Result<void> {
         c.signing_key_file = raw.text;  // read (and checked) at start, by load_signing_key
+        return ok();
+    });
+    apply("signing_public_keys", [&](const Raw& raw) -> Result<void> {
+        c.signing_public_keys.clear();
+        for (std::string_view rest = raw.text; !rest.empty();) {
+            const std::size_t comma = rest.find(',');
+            std::string_view item = trim(rest.substr(0, comma));
+            rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+            if (item.empty()) {
+                return bad_value(raw, "comma-separated paths of PEM files");
+            }
+            c.signing_public_keys.emplace_back(item);  // read (and checked) at start, by load_signing_key
+        }
         return ok();
     });
     apply("timezone", [&](const Raw& raw) -> Result<void> {
@@ -898,6 +923,7 @@ std::string describe(const Config& c) {
     }
     field("public_url", c.public_url.empty() ? "(from Host)" : redact_url(c.public_url));
     field("jwt_secret", c.jwt_secret.empty() ? "unset" : "set");
+    field("jwt_previous_secret", c.jwt_previous_secret.empty() ? "unset" : "set");
     // Only the scheme and host of the webhook URL: receivers (Slack, for one)
     // often carry their token in the path.
     if (c.webhook_url.empty()) {
@@ -914,6 +940,13 @@ std::string describe(const Config& c) {
     }
     field("webhook_secret", c.webhook_secret.empty() ? "unset" : "set");
     field("signing_key_file", c.signing_key_file.empty() ? "(generated in data_dir)" : c.signing_key_file.string());
+    if (!c.signing_public_keys.empty()) {
+        std::string files;
+        for (const auto& f : c.signing_public_keys) {
+            files += (files.empty() ? "" : ",") + f.string();
+        }
+        field("signing_public_keys", files);
+    }
     field("timezone", c.timezone.name());
     field("crash_event", c.crash_event);
     field("online_window", seconds(c.online_window_s));

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "backends/s3/s3_url.hpp"
 #include "core/result.hpp"
@@ -45,12 +46,19 @@ struct Config {
     backends::s3::S3Settings s3;                                      // StorageKind::S3 only
     std::string public_url;  // empty: derived from the request's Host; else http(s)://..., no trailing '/'
     std::string jwt_secret;  // may be empty until ensure_jwt_secret()
+    // Empty, or the secret before a rotation: verifies tokens and file links
+    // signed with it, signs nothing (docs/SECURITY.md).
+    std::string jwt_previous_secret;
     // Empty: no webhooks (nothing is enqueued or sent); else http(s)://...
     std::string webhook_url;
     std::string webhook_secret;  // HMAC key of Beacon-Signature; may be empty (then signed with an empty key)
     // PKCS#8 PEM Ed25519 key that signs update offers; empty: generated into
     // data_dir (embedded mode only; see app/signing_key.hpp).
     std::filesystem::path signing_key_file;
+    // PEM files of further Ed25519 keys (public, or private ones whose public
+    // half is used) that GET /app/version/signing-keys publishes beside the
+    // signing key's, for a rotation; they sign nothing.
+    std::vector<std::filesystem::path> signing_public_keys;
     TimeZone timezone = TimeZone::utc();
     std::string crash_event = "app_crash";  // release health: the event that ends a session in a crash
     std::int64_t online_window_s = 180;

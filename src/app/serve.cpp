@@ -98,8 +98,16 @@ int serve(Config config) {
         spdlog::error("{}", signer.error().message);
         return 2;
     }
+    auto published_keys = load_published_keys(config);
+    if (!published_keys) {
+        spdlog::error("{}", published_keys.error().message);
+        return 2;
+    }
     spdlog::info("starting beacon: {}", describe(config));
     spdlog::info("signing update offers with Ed25519 key {}", signer->public_key().key_id);
+    for (const auto& k : *published_keys) {
+        spdlog::info("publishing Ed25519 key {} as verifying offers too", k.key_id);
+    }
     std::error_code ec;
     std::filesystem::create_directories(config.data_dir, ec);
     if (ec) {
@@ -134,6 +142,7 @@ int serve(Config config) {
     release_options.presign_ttl = std::chrono::seconds(config.presign_ttl_s);
     release_options.public_base_url = config.public_url;  // empty: host-relative links, see request_base
     release_options.signer = &*signer;
+    release_options.published_keys = std::move(published_keys).value();
     const bool webhooks_enabled = !config.webhook_url.empty();
     release_options.webhooks = webhooks_enabled;
     releases::ReleaseService release_service(*b.versions, *b.artifacts, clock, release_options);
@@ -227,7 +236,7 @@ int serve(Config config) {
         spdlog::info("caught up nightly DAU for {} day(s)", *caught);
     }
 
-    auth::TokenVerifier verifier(config.jwt_secret, clock);
+    auth::TokenVerifier verifier(config.jwt_secret, clock, config.jwt_previous_secret);
     http::Router router(metrics);
     http::TelemetryApi telemetry_api{
         presence_service, ingestor, dau, *b.events, *b.snapshots, metrics, clock, settings};

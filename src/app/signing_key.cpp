@@ -78,4 +78,26 @@ Result<releases::Ed25519Signer> load_signing_key(const Config& config) {
     return releases::Ed25519Signer::from_pem(pem.text);
 }
 
+Result<std::vector<releases::PublicSigningKey>> load_published_keys(const Config& config) {
+    constexpr std::string_view kPublished = "BEACON_SIGNING_PUBLIC_KEYS";
+    std::vector<releases::PublicSigningKey> keys;
+    for (const fs::path& path : config.signing_public_keys) {
+        auto pem = read_whole_file(path, kMaxKeyFileBytes);
+        if (!pem) {
+            Error e = std::move(pem).error();
+            e.message = std::string(kPublished) + ": " + e.message;
+            return e;
+        }
+        WipedText text{std::move(pem).value()};  // it may be a private key
+        auto key = releases::ed25519_public_key_from_pem(text.text);
+        if (!key) {
+            Error e = std::move(key).error();
+            e.message = std::string(kPublished) + ": " + path.string() + " " + e.message;
+            return e;
+        }
+        keys.push_back(std::move(key).value());
+    }
+    return keys;
+}
+
 }  // namespace beacon::app

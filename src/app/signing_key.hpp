@@ -1,6 +1,7 @@
 #pragma once
 
 #include <filesystem>
+#include <vector>
 
 #include "app/config.hpp"
 #include "core/result.hpp"
@@ -23,5 +24,11 @@ inline constexpr std::string_view kGeneratedSigningKeyName = "signing-key.pem";
 // (Unavailable), one that is not PEM, is encrypted or holds another kind of key
 // (InvalidArgument). No message quotes the file's content.
 Result<releases::Ed25519Signer> load_signing_key(const Config& config);
+
+// The further keys of BEACON_SIGNING_PUBLIC_KEYS, in order (empty when
+// unset): each file a PEM Ed25519 public key or private key (only its public
+// half is kept). A missing, unreadable or non-Ed25519 file stops the start,
+// the message starting with "BEACON_SIGNING_PUBLIC_KEYS" and naming the path.
+Result<std::vector<releases::PublicSigningKey>> load_published_keys(const Config& config);
 
 }  // namespace beacon::app

@@ -159,7 +159,8 @@ bool is_admin(const boost::json::object& claims) {
 
 }  // namespace
 
-TokenVerifier::TokenVerifier(std::string secret, const Clock& clock) : secret_(std::move(secret)), clock_(clock) {}
+TokenVerifier::TokenVerifier(std::string secret, const Clock& clock, std::string previous_secret)
+    : secret_(std::move(secret)), previous_secret_(std::move(previous_secret)), clock_(clock) {}
 
 Result<Principal> TokenVerifier::verify(std::string_view token) const {
     if (token.size() > kMaxTokenBytes) {
@@ -210,14 +211,21 @@ Result<Principal> TokenVerifier::verify(std::string_view token) const {
     std::string signed_token;
     signed_token.reserve(dot2 + 1 + signature_seg->size());
     signed_token.append(token.substr(0, dot2 + 1)).append(*signature_seg);
-    assert(secret_.size() <= static_cast<std::size_t>(std::numeric_limits<int>::max()));
-    jwt_t* raw = nullptr;
-    int rc = jwt_decode(&raw,
-                        signed_token.c_str(),
-                        reinterpret_cast<const unsigned char*>(secret_.data()),
-                        static_cast<int>(secret_.size()));
-    JwtPtr jwt(raw);
-    if (rc != 0 || !jwt) {
+    auto decode = [&signed_token](const std::string& secret) {
+        assert(secret.size() <= static_cast<std::size_t>(std::numeric_limits<int>::max()));
+        jwt_t* raw = nullptr;
+        int rc = jwt_decode(&raw,
+                            signed_token.c_str(),
+                            reinterpret_cast<const unsigned char*>(secret.data()),
+                            static_cast<int>(secret.size()));
+        JwtPtr jwt(raw);
+        return rc == 0 ? std::move(jwt) : JwtPtr();
+    };
+    JwtPtr jwt = decode(secret_);
+    if (!jwt && !previous_secret_.empty()) {
+        jwt = decode(previous_secret_);  // a token issued before the rotation
+    }
+    if (!jwt) {
         return refuse("bad signature");
     }
     const char* verified_alg = jwt_get_header(jwt.get(), "alg");

@@ -36,12 +36,16 @@ class TokenVerifier {
 public:
     // `secret` is the raw HMAC key (the bytes of BEACON_JWT_SECRET). An empty
     // secret makes every token fail rather than skipping the signature check.
-    TokenVerifier(std::string secret, const Clock& clock);
+    // `previous_secret` (BEACON_JWT_PREVIOUS_SECRET, may be empty) also
+    // verifies, so that tokens issued before a rotation keep working until
+    // they expire (docs/SECURITY.md); new tokens are signed with `secret` only.
+    TokenVerifier(std::string secret, const Clock& clock, std::string previous_secret = {});
 
     Result<Principal> verify(std::string_view token) const;
 
 private:
     std::string secret_;
+    std::string previous_secret_;
     const Clock& clock_;
 };
 

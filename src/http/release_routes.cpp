@@ -299,8 +299,8 @@ asio::awaitable<Response> check_update(ReleaseApi& api, Request& req) {
 // GET /app/version/signing-keys: the keys that verify signed offers.
 asio::awaitable<Response> signing_keys(ReleaseApi& api, Request&) {
     json::array keys;
-    if (const releases::PublicSigningKey* k = api.service.signing_key()) {
-        keys.push_back(json::object{{"keyId", k->key_id}, {"algorithm", k->algorithm}, {"publicKey", k->public_key}});
+    for (const releases::PublicSigningKey& k : api.service.signing_keys()) {
+        keys.push_back(json::object{{"keyId", k.key_id}, {"algorithm", k.algorithm}, {"publicKey", k.public_key}});
     }
     co_return json_response(bh::status::ok, json::object{{"keys", std::move(keys)}});
 }

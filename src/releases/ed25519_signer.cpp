@@ -110,6 +110,31 @@ std::string Ed25519Signer::sign(std::string_view message) const {
     return base64url_encode(std::span<const std::uint8_t>(sig.data(), sig.size()));
 }
 
+Result<PublicSigningKey> ed25519_public_key_from_pem(std::string_view pem) {
+    if (pem.find("-----BEGIN PUBLIC KEY-----") == std::string_view::npos) {
+        auto signer = Ed25519Signer::from_pem(pem);  // a private key: its public half
+        if (!signer) {
+            return std::move(signer).error();
+        }
+        return signer->public_key();
+    }
+    std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+    if (!bio) {
+        std::abort();
+    }
+    std::unique_ptr<EVP_PKEY, Ed25519Signer::PkeyFree> key(PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr));
+    if (!key) {
+        return invalid_key("holds no readable public key (a -----BEGIN PUBLIC KEY----- block)");
+    }
+    Ed25519PublicKey raw{};
+    std::size_t len = raw.size();
+    if (EVP_PKEY_get_id(key.get()) != EVP_PKEY_ED25519 ||
+        EVP_PKEY_get_raw_public_key(key.get(), raw.data(), &len) != 1 || len != raw.size()) {
+        return invalid_key("holds a public key that is not an Ed25519 one");
+    }
+    return PublicSigningKey{ed25519_key_id(raw), "Ed25519", base64url_encode(std::span<const std::uint8_t>(raw))};
+}
+
 std::string ed25519_key_id(const Ed25519PublicKey& public_key) {
     const Sha256Digest digest =
         sha256(std::string_view(reinterpret_cast<const char*>(public_key.data()), public_key.size()));

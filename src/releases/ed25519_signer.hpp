@@ -44,16 +44,22 @@ public:
 
     const Ed25519PublicKey& raw_public_key() const { return raw_public_; }
 
-private:
     struct PkeyFree {
         void operator()(EVP_PKEY* key) const;
     };
+
+private:
     Ed25519Signer(std::unique_ptr<EVP_PKEY, PkeyFree> key, const Ed25519PublicKey& raw);
 
     std::unique_ptr<EVP_PKEY, PkeyFree> key_;
     Ed25519PublicKey raw_public_{};
     PublicSigningKey public_;
 };
+
+// The public key in a PEM file: a SubjectPublicKeyInfo ("-----BEGIN PUBLIC
+// KEY-----", what `openssl pkey -pubout` writes) or a PKCS#8 private key, whose
+// public half is taken. InvalidArgument as from_pem for anything else.
+Result<PublicSigningKey> ed25519_public_key_from_pem(std::string_view pem);
 
 // The key id of a raw Ed25519 public key (see above).
 std::string ed25519_key_id(const Ed25519PublicKey& public_key);

@@ -703,8 +703,17 @@ std::optional<OfferSignature> ReleaseService::sign_offer(const ReleaseVersion& v
     return signature;
 }
 
-const PublicSigningKey* ReleaseService::signing_key() const {
-    return options_.signer != nullptr ? &options_.signer->public_key() : nullptr;
+std::vector<PublicSigningKey> ReleaseService::signing_keys() const {
+    std::vector<PublicSigningKey> keys;
+    if (options_.signer != nullptr) {
+        keys.push_back(options_.signer->public_key());
+    }
+    for (const PublicSigningKey& k : options_.published_keys) {
+        if (std::none_of(keys.begin(), keys.end(), [&](const PublicSigningKey& o) { return o.key_id == k.key_id; })) {
+            keys.push_back(k);
+        }
+    }
+    return keys;
 }
 
 // --- Update check ------------------------------------------------------------

@@ -60,6 +60,10 @@ struct ReleaseServiceOptions {
     // Null: offers are unsigned (UpdateCheck::signature stays empty); only
     // tests leave it out, `beacon serve` always has a key.
     const OfferSigner* signer = nullptr;
+    // Further keys published as verifying offers, after the signer's
+    // (BEACON_SIGNING_PUBLIC_KEYS: the next key before a rotation, the
+    // previous one after it). They sign nothing.
+    std::vector<PublicSigningKey> published_keys;
     // A webhook URL is configured: rollout decisions enqueue their webhook.
     bool webhooks = false;
 };
@@ -240,9 +244,10 @@ public:
                               std::optional<std::string_view> install_id,
                               std::string_view link_base = {}) const;
 
-    // The key that verifies offers (GET /app/version/signing-keys); null
-    // without a signer.
-    const PublicSigningKey* signing_key() const;
+    // The keys that verify offers (GET /app/version/signing-keys): the
+    // signer's first (none without a signer), then the published ones, each
+    // keyId once.
+    std::vector<PublicSigningKey> signing_keys() const;
 
     // --- Snapshot ------------------------------------------------------------
 

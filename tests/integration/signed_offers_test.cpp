@@ -242,5 +242,57 @@ TEST_F(SignedOffersTest, EmbeddedModeGeneratesAPrivateKeyIntoTheDataDir) {
     EXPECT_EQ(keys.at("keys").as_array().size(), 1u);
 }
 
+// docs/SECURITY.md, rotating without downtime: the next (or previous) offer
+// key is published beside the signing one, and tokens of the previous JWT
+// secret keep working beside the new secret's, while a third one's do not.
+TEST_F(SignedOffersTest, ARotationPublishesTheOtherKeyAndAcceptsThePreviousSecret) {
+    const auto signing = work_.path() / "signing.pem";
+    const auto next = work_.path() / "next.pem";
+    const auto next_pub = work_.path() / "next.pub";
+    for (const auto& args : std::vector<std::vector<std::string>>{
+             {"openssl", "genpkey", "-algorithm", "ed25519", "-out", signing.string()},
+             {"openssl", "genpkey", "-algorithm", "ed25519", "-out", next.string()},
+             {"openssl", "pkey", "-in", next.string(), "-pubout", "-out", next_pub.string()}}) {
+        auto made = test::run_command("/usr/bin/env", args);
+        ASSERT_EQ(made.exit_code, 0) << made.err;
+    }
+    const std::string new_secret = "rotated-e2e-secret-0123456789abcdef01";
+    auto& server = dedicated({},
+                             {{"BEACON_JWT_SECRET", new_secret},
+                              {"BEACON_JWT_PREVIOUS_SECRET", kSecret},
+                              {"BEACON_SIGNING_KEY_FILE", signing.string()},
+                              {"BEACON_SIGNING_PUBLIC_KEYS", next_pub.string() + "," + signing.string()}});
+    auto c = server.client();
+
+    const auto keys = ok_object(c.get("/app/version/signing-keys"));
+    const auto& list = keys.at("keys").as_array();
+    ASSERT_EQ(list.size(), 2u) << "the signing key once, then the next one";
+    const auto ch = channel();
+    create_ok(c,
+              {{"platform", "android"},
+               {"versionCode", 5},
+               {"versionName", "5"},
+               {"channel", ch},
+               {"externalUrl", "https://example.com/5"}});  // admin(): a token of the previous secret
+    auto r = check(c, query(ch, 1));
+    EXPECT_EQ(r.at("latest").at("signature").at("keyId"), list[0].at("keyId")) << "signed with the signing key";
+    EXPECT_NE(list[1].at("keyId"), list[0].at("keyId"));
+    const std::string base = "http://127.0.0.1:" + std::to_string(server.port());
+    auto verified = test::run_command("/usr/bin/env", {"node", verifier_script().string(), base, query(ch, 1)});
+    EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
+
+    auto token_of = [&](const std::string& secret) {
+        auto t = test::run_command(beacon_binary(), {"token", "--admin"}, {{"BEACON_JWT_SECRET", secret}});
+        EXPECT_EQ(t.exit_code, 0) << t.err;
+        return std::string(t.out.substr(0, t.out.find('\n')));
+    };
+    EXPECT_EQ(c.get("/admin/versions?platform=android", test::bearer(token_of(new_secret))).status, 200);
+    EXPECT_EQ(c.get("/admin/versions?platform=android", test::bearer(token_of(kSecret))).status, 200);
+    EXPECT_TRUE(IsProblem(
+        c.get("/admin/versions?platform=android", test::bearer(token_of("a-third-secret-0123456789abcdef0123"))),
+        401,
+        "unauthorized"));
+}
+
 }  // namespace
 }  // namespace beacon::e2e

@@ -152,10 +152,15 @@ void sweep_stale_temp_files(const fs::path& incoming) {
 
 }  // namespace
 
-LocalArtifactStore::LocalArtifactStore(fs::path root, std::string hmac_secret)
-    : root_(std::move(root)), incoming_(root_ / kIncomingDir), secret_(std::move(hmac_secret)) {}
+LocalArtifactStore::LocalArtifactStore(fs::path root, std::string hmac_secret, std::string previous_hmac_secret)
+    : root_(std::move(root)),
+      incoming_(root_ / kIncomingDir),
+      secret_(std::move(hmac_secret)),
+      previous_secret_(std::move(previous_hmac_secret)) {}
 
-Result<std::unique_ptr<LocalArtifactStore>> LocalArtifactStore::open(fs::path root, std::string hmac_secret) {
+Result<std::unique_ptr<LocalArtifactStore>> LocalArtifactStore::open(fs::path root,
+                                                                     std::string hmac_secret,
+                                                                     std::string previous_hmac_secret) {
     if (hmac_secret.empty()) {
         return make_error(ErrorCode::InvalidArgument, "artifact link secret is empty");
     }
@@ -178,7 +183,8 @@ Result<std::unique_ptr<LocalArtifactStore>> LocalArtifactStore::open(fs::path ro
         return io_error("creating directory", root / kIncomingDir, ec.value());
     }
     sweep_stale_temp_files(root / kIncomingDir);
-    return std::unique_ptr<LocalArtifactStore>(new LocalArtifactStore(std::move(root), std::move(hmac_secret)));
+    return std::unique_ptr<LocalArtifactStore>(
+        new LocalArtifactStore(std::move(root), std::move(hmac_secret), std::move(previous_hmac_secret)));
 }
 
 Result<fs::path> LocalArtifactStore::path_for(std::string_view key) const {
@@ -335,8 +341,11 @@ SignatureCheck LocalArtifactStore::verify_signature(std::string_view key,
     if (!expires_at) {
         return SignatureCheck::Invalid;
     }
-    const std::string expected = releases::hmac_sha256_hex(secret_, string_to_sign(key, *expires_at, file_name));
-    if (!releases::constant_time_equal(expected, sig_hex)) {
+    const std::string message = string_to_sign(key, *expires_at, file_name);
+    const bool genuine = releases::constant_time_equal(releases::hmac_sha256_hex(secret_, message), sig_hex) ||
+                         (!previous_secret_.empty() &&
+                          releases::constant_time_equal(releases::hmac_sha256_hex(previous_secret_, message), sig_hex));
+    if (!genuine) {
         return SignatureCheck::Invalid;
     }
     if (now >= TimePoint{std::chrono::seconds{*expires_at}}) {

@@ -61,8 +61,12 @@ class LocalArtifactStore final : public releases::ArtifactStore, public HealthPr
 public:
     // Creates `root` and its sub-folders when missing and sweeps stale temp
     // files. `hmac_secret` signs download links; it must not be empty
-    // (InvalidArgument). File-system failures are Unavailable naming the path.
-    static Result<std::unique_ptr<LocalArtifactStore>> open(std::filesystem::path root, std::string hmac_secret);
+    // (InvalidArgument). `previous_hmac_secret` (may be empty) also verifies
+    // them, so that links signed before a secret rotation keep working until
+    // they expire. File-system failures are Unavailable naming the path.
+    static Result<std::unique_ptr<LocalArtifactStore>> open(std::filesystem::path root,
+                                                            std::string hmac_secret,
+                                                            std::string previous_hmac_secret = {});
 
     Result<void> put_file(std::string_view key,
                           const std::filesystem::path& file,
@@ -108,11 +112,12 @@ public:
                                       std::string_view file_name = {});
 
 private:
-    LocalArtifactStore(std::filesystem::path root, std::string hmac_secret);
+    LocalArtifactStore(std::filesystem::path root, std::string hmac_secret, std::string previous_hmac_secret);
 
     std::filesystem::path root_;
     std::filesystem::path incoming_;
     std::string secret_;
+    std::string previous_secret_;
 };
 
 }  // namespace beacon::backends::localfs

@@ -130,5 +130,40 @@ TEST(SigningKey, DamagedGeneratedKeyStopsTheStartSayingHowToRecover) {
     EXPECT_NE(message.find("delete it"), std::string::npos) << message;
 }
 
+TEST(PublishedKeys, ReadsPublicAndPrivatePemFilesInOrder) {
+    test::TempDir dir;
+    Config c = embedded(dir.path());
+    EXPECT_TRUE(load_published_keys(c)->empty());
+    const auto pub = write_file(dir.path() / "next.pub",
+                                "-----BEGIN PUBLIC KEY-----\n"
+                                "MCowBQYDK2VwAyEA11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\n"
+                                "-----END PUBLIC KEY-----\n");
+    auto generated = releases::Ed25519Signer::generate_pem();
+    ASSERT_TRUE(generated.ok());
+    const auto priv = write_file(dir.path() / "previous.pem", *generated);
+    c.signing_public_keys = {pub, priv};
+    auto keys = load_published_keys(c);
+    ASSERT_TRUE(keys.ok()) << keys.error().message;
+    ASSERT_EQ(keys->size(), 2U);
+    EXPECT_EQ((*keys)[0].key_id, "21fe31dfa154a261") << "RFC 8032 TEST 1's public key";
+    EXPECT_EQ((*keys)[1].key_id, releases::Ed25519Signer::from_pem(*generated)->public_key().key_id);
+}
+
+TEST(PublishedKeys, ABadFileStopsTheStartNamingTheSettingAndThePath) {
+    test::TempDir dir;
+    Config c = embedded(dir.path());
+    c.signing_public_keys = {dir.path() / "absent.pub"};
+    auto missing = load_published_keys(c);
+    ASSERT_FALSE(missing.ok());
+    EXPECT_TRUE(missing.error().message.starts_with("BEACON_SIGNING_PUBLIC_KEYS")) << missing.error().message;
+    EXPECT_NE(missing.error().message.find("absent.pub"), std::string::npos) << missing.error().message;
+    c.signing_public_keys = {write_file(dir.path() / "rsa.pem", kRsaPem)};
+    auto rsa = load_published_keys(c);
+    ASSERT_FALSE(rsa.ok());
+    EXPECT_TRUE(rsa.error().message.starts_with("BEACON_SIGNING_PUBLIC_KEYS")) << rsa.error().message;
+    EXPECT_NE(rsa.error().message.find("rsa.pem"), std::string::npos) << rsa.error().message;
+    EXPECT_EQ(rsa.error().message.find("MIIBVQ"), std::string::npos) << rsa.error().message;
+}
+
 }  // namespace
 }  // namespace beacon::app

@@ -312,6 +312,26 @@ TEST_F(TokenVerifierTest, IssuedTokenIsHs256WithoutPadding) {
     EXPECT_FALSE(other.verify(*token).ok());
 }
 
+// A rotation (docs/SECURITY.md): the new secret signs, the previous one still
+// verifies, and a third one does not.
+TEST_F(TokenVerifierTest, ThePreviousSecretVerifiesDuringARotation) {
+    constexpr std::string_view kNew = "rotated-secret-0123456789abcdef01";
+    TokenVerifier rotated{std::string(kNew), clock_, std::string(kSecret)};
+    auto old_token = issue_token(kSecret, "ops", true, std::chrono::hours(1), kNow);
+    auto new_token = issue_token(kNew, "ops", true, std::chrono::hours(1), kNow);
+    auto stranger = issue_token("a-third-secret-0123456789abcdef012", "ops", true, std::chrono::hours(1), kNow);
+    ASSERT_TRUE(old_token.ok() && new_token.ok() && stranger.ok());
+    auto r = rotated.verify(*old_token);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_TRUE(r->admin);
+    EXPECT_TRUE(rotated.verify(*new_token).ok());
+    EXPECT_FALSE(rotated.verify(*stranger).ok());
+    // Without the previous secret, the old token is refused; expiry still applies to it.
+    EXPECT_FALSE(TokenVerifier(std::string(kNew), clock_).verify(*old_token).ok());
+    clock_.advance(std::chrono::hours(2));
+    EXPECT_FALSE(rotated.verify(*old_token).ok());
+}
+
 TEST(IssueToken, RefusesBadArguments) {
     EXPECT_FALSE(issue_token("", "ops", true, std::chrono::hours(1), kNow).ok());
     EXPECT_FALSE(issue_token(kSecret, "", true, std::chrono::hours(1), kNow).ok());

@@ -172,6 +172,26 @@ TEST_F(LocalStoreTest, AnotherSecretDoesNotVerify) {
     EXPECT_EQ(store_->verify_signature(link.key, link.expires, link.sig, kNow), SignatureCheck::Invalid);
 }
 
+// A secret rotation: links signed with the previous secret verify (and
+// expire) while it is given; the new secret signs; a third one never verifies.
+TEST_F(LocalStoreTest, ThePreviousSecretStillVerifiesItsLinks) {
+    auto rotated = LocalArtifactStore::open(dir_.path() / "rotated", "new-s3cret", "s3cret");
+    auto stranger = LocalArtifactStore::open(dir_.path() / "stranger", "third");
+    ASSERT_TRUE(rotated.ok() && stranger.ok());
+    for (LocalArtifactStore* signer : {store_.get(), rotated->get()}) {
+        auto url = signer->signed_url(kKey, "", 10min, kNow, "http://x");
+        ASSERT_TRUE(url.ok());
+        const Link link = parse_link(url->url);
+        EXPECT_EQ((*rotated)->verify_signature(link.key, link.expires, link.sig, kNow), SignatureCheck::Valid);
+        EXPECT_EQ((*rotated)->verify_signature(link.key, link.expires, link.sig, url->expires_at),
+                  SignatureCheck::Expired);
+    }
+    auto url = (*stranger)->signed_url(kKey, "", 10min, kNow, "http://x");
+    ASSERT_TRUE(url.ok());
+    const Link link = parse_link(url->url);
+    EXPECT_EQ((*rotated)->verify_signature(link.key, link.expires, link.sig, kNow), SignatureCheck::Invalid);
+}
+
 TEST_F(LocalStoreTest, PathsStayUnderTheRoot) {
     auto path = store_->path_for(kKey);
     ASSERT_TRUE(path.ok());

@@ -60,9 +60,9 @@ protected:
             h.set(k, v);
         }
         Request req{.header = h, .request_id = "test"};
-        asio::io_context io;
-        auto done = asio::co_spawn(io, dispatcher_.dispatch_for_test(req, std::move(body)), asio::use_future);
-        io.run();
+        io_.restart();
+        auto done = asio::co_spawn(io_, dispatcher_.dispatch_for_test(req, std::move(body)), asio::use_future);
+        io_.run();
         return done.get();
     }
 
@@ -70,6 +70,10 @@ protected:
 
     std::string admin() { return "Bearer " + test::make_token(kSecret, "admin", true); }
 
+    // Outlives the ingestor (members go in reverse order): its thread posts an
+    // answer here and may still be inside post() when run() has returned
+    // (ThreadSanitizer saw a context destroyed under it).
+    asio::io_context io_;
     telemetry::TelemetrySettings settings_;
     ManualClock clock_;
     backends::memory::MemoryPresence presence_;

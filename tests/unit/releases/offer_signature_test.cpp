@@ -125,5 +125,31 @@ TEST(Ed25519Signer, RefusesWhatIsNotAnUnencryptedEd25519Pkcs8Key) {
     EXPECT_FALSE(cert.ok());
 }
 
+// `openssl pkey -pubout` of the RFC key, and of an X25519 key (not for signing).
+TEST(Ed25519PublicKeyFromPem, ReadsPublicKeysAndThePublicHalfOfPrivateOnes) {
+    constexpr std::string_view kRfcPublicPem =
+        "-----BEGIN PUBLIC KEY-----\n"
+        "MCowBQYDK2VwAyEA11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\n"
+        "-----END PUBLIC KEY-----\n";
+    auto from_public = ed25519_public_key_from_pem(kRfcPublicPem);
+    ASSERT_TRUE(from_public.ok()) << from_public.error().message;
+    auto from_private = ed25519_public_key_from_pem(kRfcKeyPem);
+    ASSERT_TRUE(from_private.ok()) << from_private.error().message;
+    const PublicSigningKey expected = rfc_signer().public_key();
+    for (const PublicSigningKey* k : {&*from_public, &*from_private}) {
+        EXPECT_EQ(k->key_id, expected.key_id);
+        EXPECT_EQ(k->algorithm, "Ed25519");
+        EXPECT_EQ(k->public_key, expected.public_key);
+    }
+
+    auto x25519 = ed25519_public_key_from_pem(
+        "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VuAyEAnLkZAB8Top4tmEQFmg96OiYsM5LgfgyYrnCmTeupOkE=\n"
+        "-----END PUBLIC KEY-----\n");
+    ASSERT_FALSE(x25519.ok());
+    EXPECT_NE(x25519.error().message.find("not an Ed25519"), std::string::npos) << x25519.error().message;
+    EXPECT_FALSE(ed25519_public_key_from_pem("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n").ok());
+    EXPECT_FALSE(ed25519_public_key_from_pem("no PEM here").ok());
+}
+
 }  // namespace
 }  // namespace beacon::releases

@@ -246,7 +246,26 @@ TEST(ReleaseServiceOffers, WithoutASignerOffersAreUnsigned) {
     auto c = service.check("android", std::nullopt, 1, std::nullopt);
     ASSERT_TRUE(c.ok() && c->latest);
     EXPECT_FALSE(c->signature);
-    EXPECT_EQ(service.signing_key(), nullptr);
+    EXPECT_TRUE(service.signing_keys().empty());
+}
+
+// A rotation (docs/SECURITY.md): published keys follow the signer's, each keyId once.
+TEST(ReleaseServiceOffers, PublishedKeysFollowTheSignersKey) {
+    ManualClock clock(kT0);
+    MemoryVersionRepository repo;
+    FakeStore store;
+    auto signer = Ed25519Signer::from_pem(*Ed25519Signer::generate_pem());
+    auto other = Ed25519Signer::from_pem(*Ed25519Signer::generate_pem());
+    ASSERT_TRUE(signer.ok() && other.ok());
+    ReleaseServiceOptions o;
+    o.signer = &*signer;
+    o.published_keys = {other->public_key(), signer->public_key(), other->public_key()};
+    ReleaseService service(repo, store, clock, o);
+    const auto keys = service.signing_keys();
+    ASSERT_EQ(keys.size(), 2U);
+    EXPECT_EQ(keys[0].key_id, signer->public_key().key_id);
+    EXPECT_EQ(keys[1].key_id, other->public_key().key_id);
+    EXPECT_EQ(keys[1].public_key, other->public_key().public_key);
 }
 
 // --- forceAfterDays ------------------------------------------------------------
