@@ -1,6 +1,6 @@
 # The README's commands. Each installs what it needs (tools/install-deps.sh),
 # configures with CMake presets, builds and runs.
-.PHONY: run test bench bench-history bench-health build release debug format check layering check-format tidy tsan clean
+.PHONY: run test bench bench-history bench-health fuzz build release debug format check layering check-format tidy tsan clean
 
 JOBS ?= $(shell nproc)
 
@@ -52,8 +52,16 @@ bench-health:
 	cmake --build --preset release -j $(JOBS) --target beacon
 	python3 bench/history/health.py --sessions $(SESSIONS) $(HEALTH_ARGS)
 
+# libFuzzer harnesses of every parser that takes untrusted bytes (fuzz/,
+# docs/RELIABILITY.md): built by clang 14 with ASan + UBSan in build/fuzz,
+# seeded by fuzz/make_corpus.py, FUZZ_SECONDS each (default 180), FUZZ_JOBS
+# at a time. Report in build/fuzz/report.md.
+fuzz:
+	@tools/install-deps.sh fuzz
+	tools/fuzz.sh $(FUZZ_ARGS)
+
 format:
-	find src tests bench -name '*.cpp' -o -name '*.hpp' | xargs clang-format-14 -i
+	find src tests bench fuzz -name '*.cpp' -o -name '*.hpp' | xargs clang-format-14 -i
 
 # Source checks (no build): the dependency rule of docs/ARCHITECTURE.md on the
 # includes (with the checker's own self-test), and .clang-format.

@@ -5,7 +5,7 @@ add_library(beacon_options INTERFACE)
 # std::string concatenation (GCC bug 105329), which -Werror would turn into
 # release-build failures in correct code.
 target_compile_options(beacon_options INTERFACE -Wall -Wextra -Wpedantic -Werror
-  -Wno-missing-field-initializers -Wno-restrict)
+  -Wno-missing-field-initializers $<$<CXX_COMPILER_ID:GNU>:-Wno-restrict>)
 target_compile_definitions(beacon_options INTERFACE
   BOOST_ASIO_NO_DEPRECATED BOOST_BEAST_USE_STD_STRING_VIEW BOOST_JSON_NO_LIB BOOST_URL_NO_LIB)
 # UBSan's vptr check is left out: it tests that a vtable is readable by
@@ -22,6 +22,14 @@ endif()
 if(BEACON_TSAN)
   target_compile_options(beacon_options INTERFACE -fsanitize=thread -fno-omit-frame-pointer -O1)
   target_link_options(beacon_options INTERFACE -fsanitize=thread)
+endif()
+# libFuzzer (the fuzz preset, clang 14): every object is instrumented for
+# coverage (fuzzer-no-link) and checked by ASan + UBSan; only the harnesses
+# of fuzz/ link libFuzzer's main. -O1, as libFuzzer's documentation advises.
+if(BEACON_FUZZ)
+  target_compile_options(beacon_options INTERFACE -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize=vptr
+    -fno-sanitize-recover=all -fno-omit-frame-pointer -O1)
+  target_link_options(beacon_options INTERFACE -fsanitize=address,undefined)
 endif()
 
 # beacon_module(NAME <name> DEPS <targets...>)

@@ -9,7 +9,7 @@ if ! command -v "$format" >/dev/null; then
     echo "check-format: $format not found (apt-get install clang-format-14)" >&2
     exit 2
 fi
-mapfile -d '' files < <(find src tests bench -type f \( -name '*.cpp' -o -name '*.hpp' \) -print0 | sort -z)
+mapfile -d '' files < <(find src tests bench fuzz -type f \( -name '*.cpp' -o -name '*.hpp' \) -print0 | sort -z)
 bad=()
 for f in "${files[@]}"; do
     if ! "$format" --dry-run --Werror "$f" >/dev/null 2>&1; then

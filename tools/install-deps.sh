@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages Beacon needs to build, test and benchmark.
 # Idempotent: does nothing when every package is present; runs `apt-get update`
-# only when something is missing. Usage: tools/install-deps.sh [build|test|bench|check]
+# only when something is missing. Usage: tools/install-deps.sh [build|test|bench|check|fuzz]
 set -euo pipefail
 
 build_pkgs=(
@@ -16,6 +16,9 @@ test_pkgs=(curl python3 postgresql-15 redis-server aapt android-framework-res li
 bench_pkgs=(nginx-light wrk)
 # The source checks: layering (python3), format and tidy (clang 14).
 check_pkgs=(python3 clang-format-14 clang-tidy-14)
+# The libFuzzer harnesses: clang 14 and its runtime (libFuzzer itself), and
+# aapt / plistutil / python3 for the seed corpora.
+fuzz_pkgs=(clang-14 libclang-rt-14-dev python3 aapt android-framework-res libplist-utils)
 
 want=("${build_pkgs[@]}")
 case "${1:-build}" in
@@ -23,7 +26,8 @@ case "${1:-build}" in
   test) want+=("${test_pkgs[@]}") ;;
   bench) want+=("${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
   check) want+=("${check_pkgs[@]}") ;;
-  *) echo "usage: $0 [build|test|bench|check]" >&2; exit 2 ;;
+  fuzz) want+=("${fuzz_pkgs[@]}") ;;
+  *) echo "usage: $0 [build|test|bench|check|fuzz]" >&2; exit 2 ;;
 esac
 
 # Node.js and npm (for the S3 test peer) come from Debian only where the machine
