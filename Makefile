@@ -1,6 +1,6 @@
 # The README's commands. Each installs what it needs (tools/install-deps.sh),
 # configures with CMake presets, builds and runs.
-.PHONY: run test bench bench-history bench-health fuzz build release debug format check layering check-format tidy tsan clean
+.PHONY: run test bench bench-history bench-health fuzz soak build release debug format check layering check-format tidy tsan clean
 
 JOBS ?= $(shell nproc)
 
@@ -59,6 +59,16 @@ bench-health:
 fuzz:
 	@tools/install-deps.sh fuzz
 	tools/fuzz.sh $(FUZZ_ARGS)
+
+# The soak under faults (tests/soak/soak.py, docs/RELIABILITY.md): a mixed
+# load on the release build in both modes while Beacon is SIGKILLed, the
+# peers restart and the data dir fills up; SOAK_MINUTES per mode (default 3).
+SOAK_MINUTES ?= 3
+soak:
+	@tools/install-deps.sh test
+	cmake --preset release >/dev/null
+	cmake --build --preset release -j $(JOBS) --target beacon
+	python3 tests/soak/soak.py --minutes $(SOAK_MINUTES) $(SOAK_ARGS)
 
 format:
 	find src tests bench fuzz -name '*.cpp' -o -name '*.hpp' | xargs clang-format-14 -i

@@ -357,15 +357,7 @@ def table(report):
             lines.append(f"| {q['query']} | {q['variant'] or ''} | {q['first_ms']:.1f} | {q['median_ms']:.1f} | "
                          f"{', '.join(f'{t:.0f}' for t in q['runs_ms'])} |")
         lines.append("")
-        lines.append("Plans:")
-        lines.append("")
-        for q in r["sql"]:
-            lines.append(f"- {q['query']} [{q['variant'] or '-'}]:")
-            lines.append("")
-            lines.append("  ```")
-            lines.extend("  " + p for p in q["plan"])
-            lines.append("  ```")
-        lines.append("")
+        lines.extend(measure.plan_lines(r["sql"]))
     return "\n".join(lines)
 
 

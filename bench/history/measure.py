@@ -528,16 +528,19 @@ def table(report):
                     lines.append(f"| {h['endpoint']} | {h['median_ms']:.1f} | "
                                  f"{', '.join(f'{t:.0f}' for t in h['runs_ms'])} |")
         lines.append("")
-        lines.append("Plans:")
-        lines.append("")
-        for q in r["sql"]["queries"]:
-            lines.append(f"- {q['query']} [{q['variant'] or '-'}]:")
-            lines.append("")
-            lines.append("  ```")
-            lines.extend("  " + p for p in q["plan"])
-            lines.append("  ```")
-        lines.append("")
+        lines.extend(plan_lines(r["sql"]["queries"]))
     return "\n".join(lines)
+
+
+def plan_lines(queries):
+    """A report's "Plans:" block: each statement's plan, fenced (also health.py's)."""
+    lines = ["Plans:", ""]
+    for q in queries:
+        lines += [f"- {q['query']} [{q['variant'] or '-'}]:", "", "  ```"]
+        lines.extend("  " + p for p in q["plan"])
+        lines.append("  ```")
+    lines.append("")
+    return lines
 
 
 def main():

@@ -5,6 +5,8 @@
 #
 #   tools/test-services/s3.sh start STATE_DIR   # prints the endpoint; writes STATE_DIR/env
 #   tools/test-services/s3.sh stop  STATE_DIR   # stops both, by the PIDs in STATE_DIR
+#   tools/test-services/s3.sh resume STATE_DIR  # starts both again on the ports they had, same data
+#                                               # (the soak: the S3 peer going away and back)
 #   tools/test-services/s3.sh logs  STATE_DIR   # prints both logs
 #
 # STATE_DIR/env, for `source`:
@@ -20,7 +22,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 bucket="beacon-test"
 
 usage() {
-    echo "usage: $0 start|stop|logs STATE_DIR" >&2
+    echo "usage: $0 start|stop|resume|logs STATE_DIR" >&2
     exit 2
 }
 
@@ -69,11 +71,13 @@ s3rver_port() { sed -n 's/^S3rver listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/
 s3rver_ready() { [[ -n "$(s3rver_port)" ]] || ! alive "$state/s3rver.pid"; }
 proxy_ready() { [[ -s "$state/proxy.port" ]] || ! alive "$state/proxy.pid"; }
 
+# start [DIRECT_PORT PROXY_PORT]: any free ports, or these.
 start() {
+    local want_direct="${1:-0}" want_proxy="${2:-0}"
     mkdir -p "$state/data"
     ensure_node_modules
 
-    node "$here/node_modules/s3rver/bin/s3rver.js" -d "$state/data" -a 127.0.0.1 -p 0 \
+    node "$here/node_modules/s3rver/bin/s3rver.js" -d "$state/data" -a 127.0.0.1 -p "$want_direct" \
         --configure-bucket "$bucket" >"$state/s3rver.log" 2>&1 &
     echo $! >"$state/s3rver.pid"
     if ! wait_for 30 s3rver_ready || [[ -z "$(s3rver_port)" ]]; then
@@ -86,7 +90,7 @@ start() {
     direct_port="$(s3rver_port)"
 
     rm -f "$state/proxy.port"
-    node "$here/sigv4-proxy.mjs" --upstream "http://127.0.0.1:$direct_port" --port 0 \
+    node "$here/sigv4-proxy.mjs" --upstream "http://127.0.0.1:$direct_port" --port "$want_proxy" \
         --port-file "$state/proxy.port" --access-key S3RVER --secret-key S3RVER >"$state/proxy.log" 2>&1 &
     echo $! >"$state/proxy.pid"
     if ! wait_for 30 proxy_ready || [[ ! -s "$state/proxy.port" ]]; then
@@ -112,6 +116,11 @@ EOF
 
 case "$cmd" in
     start) start ;;
+    resume)
+        [[ -f "$state/env" ]] || { echo "s3.sh: $state was never started" >&2; exit 1; }
+        start "$(sed -n 's/^export BEACON_TEST_S3_DIRECT_ENDPOINT=.*:\([0-9]*\)$/\1/p' "$state/env")" \
+              "$(sed -n 's/^export BEACON_TEST_S3_ENDPOINT=.*:\([0-9]*\)$/\1/p' "$state/env")"
+        ;;
     stop)
         stop_pid_file "$state/proxy.pid"
         stop_pid_file "$state/s3rver.pid"
