@@ -877,4 +877,22 @@ Result<void> SqliteDatabase::set_max_page_count_for_test(std::int64_t pages) {
     return ok();
 }
 
+Result<ConnectionPair> open_migrated_pair(const std::filesystem::path& file, const SqliteOptions& options) {
+    if (auto migrated = SqliteDatabase::migrate(file, options); !migrated) {
+        return std::move(migrated).error();
+    }
+    auto writer = Connection::open(file, Connection::Mode::ReadWrite, options.busy_timeout);
+    if (!writer) {
+        return std::move(writer).error();
+    }
+    if (auto r = (*writer)->exec(sql::kPragmaWriter); !r) {
+        return std::move(r).error().with_context("configuring " + file.string());
+    }
+    auto reader = Connection::open(file, Connection::Mode::ReadOnly, options.busy_timeout);
+    if (!reader) {
+        return std::move(reader).error();
+    }
+    return ConnectionPair{std::move(*writer), std::move(*reader)};
+}
+
 }  // namespace beacon::backends::sqlite

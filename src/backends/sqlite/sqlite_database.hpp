@@ -33,6 +33,16 @@ struct SqliteOptions {
     int read_connections = 4;
 };
 
+// The connections of the stores beside SqliteDatabase on the same file
+// (versions, webhooks): a writer (kPragmaWriter: synchronous=FULL, foreign
+// keys) and a reader, opened after the schema is brought up to date (a no-op
+// read when SqliteDatabase did it already).
+struct ConnectionPair {
+    std::unique_ptr<Connection> writer;
+    std::unique_ptr<Connection> reader;
+};
+Result<ConnectionPair> open_migrated_pair(const std::filesystem::path& file, const SqliteOptions& options);
+
 // The embedded database: one SQLite file in WAL mode implementing the
 // telemetry, stats, snapshot and job-ledger ports.
 //

@@ -235,27 +235,16 @@ SqliteVersionRepository::~SqliteVersionRepository() = default;
 
 Result<std::unique_ptr<SqliteVersionRepository>> SqliteVersionRepository::open(const std::filesystem::path& file,
                                                                                const SqliteOptions& options) {
-    // Creates the file, enables WAL (persistent in the file) and brings the
-    // schema up to date; a no-op read when SqliteDatabase did it already.
-    if (auto migrated = SqliteDatabase::migrate(file, options); !migrated) {
-        return std::move(migrated).error();
-    }
-    auto writer = Connection::open(file, Connection::Mode::ReadWrite, options.busy_timeout);
-    if (!writer) {
-        return std::move(writer).error();
-    }
-    if (auto r = (*writer)->exec(sql::kPragmaWriter); !r) {
-        return std::move(r).error().with_context("configuring " + file.string());
-    }
-    auto reader = Connection::open(file, Connection::Mode::ReadOnly, options.busy_timeout);
-    if (!reader) {
-        return std::move(reader).error();
+    auto pair = open_migrated_pair(file, options);
+    if (!pair) {
+        return std::move(pair).error();
     }
     // A second version with the same code, or a second record of an
     // artifact, is the caller's Conflict.
-    (*writer)->report_duplicates_as_conflict();
-    (*reader)->report_duplicates_as_conflict();
-    std::unique_ptr<SqliteVersionRepository> repo(new SqliteVersionRepository(std::move(*writer), std::move(*reader)));
+    pair->writer->report_duplicates_as_conflict();
+    pair->reader->report_duplicates_as_conflict();
+    std::unique_ptr<SqliteVersionRepository> repo(
+        new SqliteVersionRepository(std::move(pair->writer), std::move(pair->reader)));
     // A database we cannot read fails the start, not the first request.
     if (auto r = repo->ping(); !r) {
         return std::move(r).error();

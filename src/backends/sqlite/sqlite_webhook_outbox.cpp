@@ -79,22 +79,13 @@ SqliteWebhookOutbox::~SqliteWebhookOutbox() = default;
 
 Result<std::unique_ptr<SqliteWebhookOutbox>> SqliteWebhookOutbox::open(const std::filesystem::path& file,
                                                                        const SqliteOptions& options) {
-    if (auto migrated = SqliteDatabase::migrate(file, options); !migrated) {
-        return std::move(migrated).error();
+    auto pair = open_migrated_pair(file, options);
+    if (!pair) {
+        return std::move(pair).error();
     }
-    auto writer = Connection::open(file, Connection::Mode::ReadWrite, options.busy_timeout);
-    if (!writer) {
-        return std::move(writer).error();
-    }
-    if (auto r = (*writer)->exec(sql::kPragmaWriter); !r) {
-        return std::move(r).error().with_context("configuring " + file.string());
-    }
-    auto reader = Connection::open(file, Connection::Mode::ReadOnly, options.busy_timeout);
-    if (!reader) {
-        return std::move(reader).error();
-    }
-    (*writer)->report_duplicates_as_conflict();
-    return std::unique_ptr<SqliteWebhookOutbox>(new SqliteWebhookOutbox(std::move(*writer), std::move(*reader)));
+    pair->writer->report_duplicates_as_conflict();
+    return std::unique_ptr<SqliteWebhookOutbox>(
+        new SqliteWebhookOutbox(std::move(pair->writer), std::move(pair->reader)));
 }
 
 Result<void> SqliteWebhookOutbox::enqueue(const Delivery& d) {
