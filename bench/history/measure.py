@@ -333,7 +333,8 @@ class Beacon:
 
     def __init__(self, binary, work, sqlite_path=None, database_url=None):
         self.port = free_port()
-        self.env = dict(os.environ, BEACON_JWT_SECRET=SECRET)
+        # The measurements come from one loopback address: no per-client rate limit.
+        self.env = dict(os.environ, BEACON_JWT_SECRET=SECRET, BEACON_RATE_LIMIT="0")
         if sqlite_path:
             data_dir = Path(sqlite_path).parent
             if Path(sqlite_path).name != "beacon.db":

@@ -224,7 +224,8 @@ class Beacon:
         self.dir = work / f"beacon-{mode}"
         self.dir.mkdir()
         self.port = free_port()
-        self.env = dict(os.environ, BEACON_JWT_SECRET=SECRET)
+        # The load comes from one loopback address: no per-client rate limit.
+        self.env = dict(os.environ, BEACON_JWT_SECRET=SECRET, BEACON_RATE_LIMIT="0")
         self.args = [str(binary), "serve", "--data-dir", str(self.dir / "data"),
                      "--listen", f"127.0.0.1:{self.port}"]
         if database_url:

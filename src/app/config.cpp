@@ -27,6 +27,7 @@
 #include "core/redact.hpp"
 #include "core/text.hpp"
 #include "core/time_format.hpp"
+#include "http/cors.hpp"
 #include "telemetry/model.hpp"
 
 namespace beacon::app {
@@ -89,6 +90,14 @@ constexpr std::array kSettings{
             Show::Value,  "I/O threads, 1 to 1024 (default: one per core)"},
     Setting{"max_connections",    "BEACON_MAX_CONNECTIONS",    "--max-connections",    true,  TomlType::StringOrInteger,
             Show::Value,  "open connections at most (0: from the file-descriptor limit)"},
+    Setting{"max_connections_per_ip", "BEACON_MAX_CONNECTIONS_PER_IP", "--max-connections-per-ip", true, TomlType::StringOrInteger,
+            Show::Value,  "open connections from one address at most (0: a quarter of max_connections)"},
+    Setting{"rate_limit",         "BEACON_RATE_LIMIT",         "--rate-limit",         true,  TomlType::StringOrInteger,
+            Show::Value,  "requests a second per client address, as rate or rate/burst (200/400); 0: off"},
+    Setting{"trusted_proxies",    "BEACON_TRUSTED_PROXIES",    "--trusted-proxies",    true,  TomlType::String,
+            Show::Value,  "comma-separated CIDRs of proxies whose X-Forwarded-For names the client"},
+    Setting{"cors_origins",       "BEACON_CORS_ORIGINS",       "--cors-origins",       true,  TomlType::String,
+            Show::Value,  "comma-separated origins browsers may call from, such as https://console.example.com"},
     Setting{"first_byte_timeout", "BEACON_FIRST_BYTE_TIMEOUT", "--first-byte-timeout", true,  TomlType::StringOrInteger,
             Show::Value,  "how long a new connection may stay silent"},
     Setting{"body_memory",        "BEACON_BODY_MEMORY",        "--body-memory",        true,  TomlType::StringOrInteger,
@@ -749,6 +758,44 @@ Result<Config> resolve_config(const std::map<std::string, std::string>& flags,
         c.max_connections = static_cast<std::size_t>(n);
         return ok();
     });
+    apply("max_connections_per_ip", [&](const Raw& raw) -> Result<void> {
+        constexpr std::uint64_t kMax = 1'000'000;
+        std::uint64_t n = 0;
+        if (!all_digits(raw.text) || raw.text.size() > 7 ||
+            std::from_chars(raw.text.data(), raw.text.data() + raw.text.size(), n).ec != std::errc{} || n > kMax) {
+            return bad_value(raw,
+                             "a number of connections from 1 to 1000000, or 0 for a quarter of "
+                             "BEACON_MAX_CONNECTIONS");
+        }
+        c.max_connections_per_ip = static_cast<std::size_t>(n);
+        return ok();
+    });
+    apply("rate_limit", [&](const Raw& raw) -> Result<void> {
+        auto limit = http::parse_rate_limit(raw.text);
+        if (!limit) {
+            return bad_value(raw,
+                             "requests a second per client, as <rate> or <rate>/<burst> such as 200 or 200/400 "
+                             "(rate up to 1000000, decimals allowed; burst 1 to 1000000), or 0 for no limit");
+        }
+        c.rate_limit = *limit;
+        return ok();
+    });
+    apply("trusted_proxies", [&](const Raw& raw) -> Result<void> {
+        auto blocks = http::parse_cidr_list(raw.text);
+        if (!blocks) {
+            return invalid(raw.label + ": " + blocks.error().message);
+        }
+        c.trusted_proxies = std::move(*blocks);
+        return ok();
+    });
+    apply("cors_origins", [&](const Raw& raw) -> Result<void> {
+        auto origins = http::parse_cors_origins(raw.text);
+        if (!origins) {
+            return invalid(raw.label + ": " + origins.error().message);
+        }
+        c.cors_origins = std::move(*origins);
+        return ok();
+    });
     apply("first_byte_timeout", [&](const Raw& raw) -> Result<void> {
         if (auto r = parse_duration(raw, c.first_byte_timeout_s); !r) {
             return r;
@@ -959,6 +1006,25 @@ std::string describe(const Config& c) {
     field("threads", std::to_string(c.threads));
     field("max_connections",
           c.max_connections == 0 ? std::string("(from the descriptor limit)") : std::to_string(c.max_connections));
+    field("max_connections_per_ip",
+          c.max_connections_per_ip == 0 ? std::string("(a quarter of max_connections)")
+                                        : std::to_string(c.max_connections_per_ip));
+    field("rate_limit", c.rate_limit.enabled() ? http::format_rate_limit(c.rate_limit) : std::string("off"));
+    {
+        std::string blocks;
+        for (const auto& b : c.trusted_proxies) {
+            const int bits = b.network.is_v4() ? b.prefix - 96 : b.prefix;
+            blocks += (blocks.empty() ? "" : ",") + b.network.to_string() + "/" + std::to_string(bits);
+        }
+        field("trusted_proxies", blocks.empty() ? std::string("none") : blocks);
+    }
+    {
+        std::string origins;
+        for (const auto& o : c.cors_origins) {
+            origins += (origins.empty() ? "" : ",") + o;
+        }
+        field("cors_origins", origins.empty() ? std::string("off") : origins);
+    }
     field("first_byte_timeout", seconds(c.first_byte_timeout_s));
     field("body_memory", std::to_string(c.body_memory_bytes));
     if (c.port_file) {

@@ -14,6 +14,8 @@
 #include "backends/s3/s3_url.hpp"
 #include "core/result.hpp"
 #include "core/time_zone.hpp"
+#include "http/client_address.hpp"
+#include "http/rate_limit.hpp"
 
 namespace beacon::app {
 
@@ -72,6 +74,14 @@ struct Config {
     // Open connections at most; 0: derived from the file-descriptor limit
     // (http::connections_for_fd_limit).
     std::size_t max_connections = 0;
+    // Open connections from one address at most; 0: a quarter of max_connections.
+    std::size_t max_connections_per_ip = 0;
+    // Requests per client address (API.md "Rate limits"): 200/s, bursts of 400; rate 0: off.
+    http::RateLimit rate_limit{};
+    // Peers whose X-Forwarded-For names the client.
+    std::vector<http::Cidr> trusted_proxies;
+    // Origins allowed to call from browsers (exact match); empty: CORS off.
+    std::vector<std::string> cors_origins;
     // How long a new connection may stay silent before its first byte.
     std::int64_t first_byte_timeout_s = 10;
     // Bytes of request bodies buffered in memory at once, all connections together.

@@ -276,12 +276,20 @@ int serve(Config config) {
         .threads = static_cast<int>(config.threads),
         .first_byte_timeout = std::chrono::seconds(config.first_byte_timeout_s),
         .max_connections = config.max_connections,
+        .max_connections_per_ip = config.max_connections_per_ip,
+        .rate_limit = config.rate_limit,
+        .trusted_proxies = config.trusted_proxies,
+        .cors_origins = config.cors_origins,
         .body_memory_limit = config.body_memory_bytes,
         .access_log_json = config.log_format == LogFormat::Json,
         .handle_signals = true,
     };
     http::Server server(server_options, router, metrics, verifier);
     spdlog::info("at most {} connections (file-descriptor limit {})", server.max_connections(), fd_limit);
+    spdlog::info("at most {} connections per address; rate limit {}",
+                 server.max_connections_per_ip(),
+                 config.rate_limit.enabled() ? http::format_rate_limit(config.rate_limit) + " (rate/burst)"
+                                             : std::string("off"));
     auto port = server.listen();
     if (!port) {
         spdlog::error("BEACON_LISTEN: {}", port.error().message);

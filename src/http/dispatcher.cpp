@@ -40,8 +40,24 @@ Response unauthorized(std::string detail, const char* challenge) {
 Dispatcher::Dispatcher(const Router& router,
                        const auth::TokenVerifier& verifier,
                        asio::thread_pool& blocking,
-                       asio::thread_pool& ops)
-    : router_(router), verifier_(verifier), blocking_(blocking), ops_(ops) {}
+                       asio::thread_pool& ops,
+                       Guards guards)
+    : router_(router), verifier_(verifier), blocking_(blocking), ops_(ops), guards_(guards) {}
+
+std::optional<Response> Dispatcher::limit(const Request& req, bool exempt) const {
+    if (exempt || guards_.rate_limiter == nullptr) {
+        return std::nullopt;
+    }
+    const std::int64_t retry_after = guards_.rate_limiter->take(limit_key(req.client));
+    if (retry_after == 0) {
+        return std::nullopt;
+    }
+    Response r =
+        problem_response(bh::status::too_many_requests,
+                         "too many requests from this address; retry in " + std::to_string(retry_after) + " s");
+    r.set(bh::field::retry_after, std::to_string(retry_after));
+    return r;
+}
 
 Dispatcher::Admission Dispatcher::admit(Request& req, DeclaredBody declared) const {
     Admission a;
@@ -53,6 +69,18 @@ Dispatcher::Admission Dispatcher::admit(Request& req, DeclaredBody declared) con
     }
     auto m = router_.match(h.method_string(), url->encoded_path());
     if (m.route == nullptr) {
+        // Unknown paths count too: a scanner's 404s are requests like any other.
+        if (auto r = limit(req, false)) {
+            a.answer = std::move(r);
+            a.rate_limited = true;
+            return a;
+        }
+        if (guards_.cors != nullptr && !m.allow.empty() && CorsPolicy::is_preflight(h)) {
+            if (auto origin = guards_.cors->allowed_origin(h)) {
+                a.answer = guards_.cors->preflight(*origin, m.allow);
+                return a;
+            }
+        }
         if (m.allow.empty()) {
             a.answer = problem_response(bh::status::not_found, "no such resource: " + std::string(url->path()));
         } else {
@@ -75,8 +103,17 @@ Dispatcher::Admission Dispatcher::admit(Request& req, DeclaredBody declared) con
         }
         req.params.push_back(decoded->decode());
     }
-    if (auto r = authenticate(*a.route, req)) {
+    // Authentication runs first so that an admin's valid token can exempt the
+    // request, but a 429 goes before a 401: a flood of bad tokens is limited.
+    auto denied = authenticate(*a.route, req);
+    const bool admin_call = a.route->options.access == Access::Admin && !denied;
+    if (auto r = limit(req, !a.route->options.rate_limited || admin_call)) {
         a.answer = std::move(r);
+        a.rate_limited = true;
+        return a;
+    }
+    if (denied) {
+        a.answer = std::move(denied);
         return a;
     }
     if (auto r = check_body(*a.route, req, declared, a)) {

@@ -14,12 +14,13 @@ namespace json = boost::json;
 }  // namespace
 
 void add_ops_routes(Router& router, Metrics& metrics, std::vector<ReadinessCheck> checks) {
-    router.add("GET", "/healthz", {}, [](Request&) -> asio::awaitable<Response> {
+    // Probes and scrapers are never rate limited (API.md "Rate limits").
+    router.add("GET", "/healthz", {.rate_limited = false}, [](Request&) -> asio::awaitable<Response> {
         co_return json_response(bh::status::ok, std::string("{\"status\":\"ok\"}"));
     });
     router.add("GET",
                "/readyz",
-               {.access = Access::Public, .executor = Executor::Ops},
+               {.access = Access::Public, .executor = Executor::Ops, .rate_limited = false},
                [checks = std::move(checks)](Request&) -> asio::awaitable<Response> {
                    json::object results;
                    bool all_ok = true;
@@ -34,7 +35,7 @@ void add_ops_routes(Router& router, Metrics& metrics, std::vector<ReadinessCheck
                });
     router.add("GET",
                "/metrics",
-               {.access = Access::Public, .executor = Executor::Ops},
+               {.access = Access::Public, .executor = Executor::Ops, .rate_limited = false},
                [&metrics](Request&) -> asio::awaitable<Response> {
                    Response res{bh::status::ok, 11};
                    res.set(bh::field::content_type, "text/plain; version=0.0.4; charset=utf-8");

@@ -14,6 +14,7 @@
 #include "auth/jwt.hpp"
 #include "core/result.hpp"
 #include "http/body.hpp"
+#include "http/client_address.hpp"
 
 namespace beacon::http {
 
@@ -35,6 +36,9 @@ struct Request {
     // PayloadTooLarge past the route's limit; InvalidArgument when the client
     // stops sending or the framing is broken. Memory use is one chunk.
     std::function<boost::asio::awaitable<Result<bool>>(std::string& out)> read_body_chunk;
+    // Who sent it: the TCP peer, or the client a trusted proxy names in
+    // X-Forwarded-For (http/client_address.hpp). What rate limits count by.
+    IpAddress client{};
 
     // The first value of query parameter `name`, if present.
     std::optional<std::string_view> query_param(std::string_view name) const;

@@ -39,6 +39,9 @@ struct RouteOptions {
     // BodyKind::None takes no body at all: any declared or sent body is a 413.
     std::uint64_t body_limit = 0;
     Executor executor = Executor::IoThread;
+    // Counted against the client's rate limit (API.md "Rate limits"); off
+    // for /healthz, /readyz and /metrics, which probes and scrapers call.
+    bool rate_limited = true;
 };
 
 struct Route {

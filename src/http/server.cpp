@@ -16,9 +16,12 @@
 
 #include "core/text.hpp"
 #include "http/access_log.hpp"
+#include "http/connections_per_address.hpp"
+#include "http/cors.hpp"
 #include "http/dispatcher.hpp"
 #include "http/problem.hpp"
 #include "http/request_body.hpp"
+#include "http/security_headers.hpp"
 #include "http/wire.hpp"
 
 namespace beacon::http {
@@ -217,7 +220,23 @@ private:
     std::uint64_t suppressed_ = 0;
 };
 
+IpAddress to_ip_address(const asio::ip::address& a) {
+    IpAddress out;
+    if (a.is_v4()) {
+        auto v4 = asio::ip::make_address_v6(asio::ip::v4_mapped, a.to_v4()).to_bytes();
+        std::copy(v4.begin(), v4.end(), out.bytes.begin());
+    } else {
+        auto v6 = a.to_v6().to_bytes();
+        std::copy(v6.begin(), v6.end(), out.bytes.begin());
+    }
+    return out;
+}
+
 }  // namespace
+
+std::size_t default_connections_per_ip(std::size_t max_connections) {
+    return std::max<std::size_t>(1, max_connections / 4);
+}
 
 std::size_t connections_for_fd_limit(std::uint64_t fd_limit) {
     constexpr std::uint64_t kReserved = 64;
@@ -260,6 +279,13 @@ struct Server::Impl {
     const auth::TokenVerifier& verifier;
     Metrics::RouteSlot* unmatched = nullptr;
     const std::size_t max_connections;
+    const std::size_t max_connections_per_ip;
+    SystemClock system_clock;
+    TrustedProxies trusted;
+    CorsPolicy cors;
+    // Null when the rate limit is off; shared with the /metrics gauge.
+    std::shared_ptr<RateLimiter> limiter;
+    ConnectionsPerAddress per_ip;
 
     std::vector<std::unique_ptr<asio::io_context>> contexts;
     std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
@@ -310,9 +336,19 @@ struct Server::Impl {
           metrics(m),
           verifier(v),
           max_connections(effective_max_connections(opts)),
+          max_connections_per_ip(opts.max_connections_per_ip > 0 ? opts.max_connections_per_ip
+                                                                 : default_connections_per_ip(max_connections)),
+          trusted(opts.trusted_proxies),
+          cors(opts.cors_origins),
+          limiter(opts.rate_limit.enabled()
+                      ? std::make_shared<RateLimiter>(opts.rate_limit,
+                                                      opts.clock != nullptr ? *opts.clock : system_clock,
+                                                      opts.rate_limit_buckets)
+                      : nullptr),
+          per_ip(max_connections_per_ip),
           blocking(static_cast<std::size_t>(std::max(1, opts.blocking_threads))),
           ops(static_cast<std::size_t>(std::max(1, opts.ops_threads))),
-          dispatcher(r, v, blocking, ops),
+          dispatcher(r, v, blocking, ops, Dispatcher::Guards{.rate_limiter = limiter.get(), .cors = &cors}),
           body_budget(opts.body_memory_limit) {
         unmatched = &metrics.route_slot("unmatched");
         for (int i = 0; i < std::max(1, opts.threads); ++i) {
@@ -325,8 +361,17 @@ struct Server::Impl {
         }
         metrics.describe("beacon_http_connections_refused_total",
                          "counter",
-                         "Connections closed at once, by reason (limit: the connection cap; descriptors: "
-                         "the process was out of file descriptors).");
+                         "Connections closed at once, by reason (limit: the connection cap; per_ip: the "
+                         "per-address cap; descriptors: the process was out of file descriptors).");
+        metrics.describe("beacon_http_rate_limited_total",
+                         "counter",
+                         "Requests answered 429 rate-limited (the client's token bucket was empty).");
+        metrics.add("beacon_http_rate_limited_total", "", 0);
+        if (limiter) {
+            metrics.gauge("beacon_http_rate_limit_buckets",
+                          "Clients with a rate-limit bucket in memory.",
+                          [l = limiter] { return static_cast<double>(l->bucket_count()); });
+        }
         metrics.gauge("beacon_http_open_connections", "Open client connections.", [open = live_sessions] {
             return static_cast<double>(open->load());
         });
@@ -340,7 +385,7 @@ struct Server::Impl {
 
     asio::awaitable<void> accept_loop();
     void shed_one_connection();
-    asio::awaitable<void> session(tcp::socket socket, std::size_t slot);
+    asio::awaitable<void> session(tcp::socket socket, std::size_t slot, IpAddress peer);
     asio::awaitable<beast::error_code> read_header(beast::tcp_stream& stream,
                                                    beast::flat_buffer& buffer,
                                                    Parser& parser);
@@ -368,6 +413,10 @@ Server::~Server() {
 
 std::size_t Server::max_connections() const {
     return impl_->max_connections;
+}
+
+std::size_t Server::max_connections_per_ip() const {
+    return impl_->max_connections_per_ip;
 }
 
 Result<std::uint16_t> Server::listen() {
@@ -545,12 +594,32 @@ asio::awaitable<void> Server::Impl::accept_loop() {
                             " connections are open (BEACON_MAX_CONNECTIONS)");
             continue;
         }
+        boost::system::error_code peer_ec;
+        auto remote = socket.remote_endpoint(peer_ec);
+        if (peer_ec) {
+            continue;  // already gone (reset before we looked)
+        }
+        const IpAddress peer = to_ip_address(remote.address());
+        const IpAddress key = limit_key(peer);
+        if (trusted.contains(peer)) {
+            per_ip.open_uncapped(key);
+        } else if (!per_ip.try_open(key)) {
+            // One address has its share: close this one at once; its open
+            // ones (and everyone else's) keep being served.
+            boost::system::error_code ignored;
+            socket.close(ignored);
+            metrics.add("beacon_http_connections_refused_total", "reason=\"per_ip\"");
+            accept_log.warn("connection refused: " + peer.to_string() + " has " +
+                            std::to_string(max_connections_per_ip) +
+                            " connections open (BEACON_MAX_CONNECTIONS_PER_IP)");
+            continue;
+        }
         next_context = (next_context + 1) % contexts.size();
         boost::system::error_code nd;
         socket.set_option(tcp::no_delay(true), nd);
         live_sessions->fetch_add(1);
         auto ex = socket.get_executor();
-        asio::co_spawn(ex, session(std::move(socket), slot), [this](std::exception_ptr e) {
+        asio::co_spawn(ex, session(std::move(socket), slot, peer), [this, key](std::exception_ptr e) {
             if (e) {
                 try {
                     std::rethrow_exception(e);
@@ -558,6 +627,7 @@ asio::awaitable<void> Server::Impl::accept_loop() {
                     spdlog::error("session ended by exception: {}", ex.what());
                 }
             }
+            per_ip.close(key);
             live_sessions->fetch_sub(1);
         });
     }
@@ -601,7 +671,7 @@ asio::awaitable<beast::error_code> Server::Impl::read_header(beast::tcp_stream& 
     }
 }
 
-asio::awaitable<void> Server::Impl::session(tcp::socket socket, std::size_t slot) {
+asio::awaitable<void> Server::Impl::session(tcp::socket socket, std::size_t slot, IpAddress peer) {
     beast::tcp_stream stream(std::move(socket));
     beast::flat_buffer buffer;
     std::list<Conn>::iterator conn;
@@ -667,6 +737,17 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, std::size_t slot
             auto rid = h["X-Request-Id"];
             request_id = valid_request_id(rid) ? std::string(rid) : new_request_id();
             Request req{.header = h.base(), .request_id = request_id};
+            if (trusted.empty()) {
+                req.client = peer;
+            } else {
+                std::vector<std::string_view> forwarded;
+                for (auto it = h.find("X-Forwarded-For");
+                     it != h.end() && beast::iequals(it->name_string(), "X-Forwarded-For");
+                     ++it) {
+                    forwarded.push_back(it->value());
+                }
+                req.client = client_address(peer, forwarded, trusted);
+            }
             Exchange x{parser, req, unmatched};
             try {
                 res = co_await serve(stream, buffer, x);
@@ -696,6 +777,8 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, std::size_t slot
             must_close = true;
         }
         res.set("X-Request-Id", request_id);
+        add_security_headers(res, target);
+        cors.decorate(res, ec ? nullptr : &parser.get().base());
         res.keep_alive(!must_close);
         int status = res.result_int();
         if (status >= 500 && status != 503) {
@@ -816,6 +899,9 @@ asio::awaitable<Response> Server::Impl::serve(beast::tcp_stream& stream, beast::
     Dispatcher::Admission admission = dispatcher.admit(x.req, declared);
     if (admission.route != nullptr) {
         x.slot = admission.route->metrics;
+    }
+    if (admission.rate_limited) {
+        metrics.add("beacon_http_rate_limited_total", "");
     }
     if (admission.answer) {
         co_return early(std::move(*admission.answer));

@@ -8,8 +8,11 @@
 #include <string>
 
 #include "auth/jwt.hpp"
+#include "core/clock.hpp"
 #include "core/result.hpp"
+#include "http/client_address.hpp"
 #include "http/metrics.hpp"
+#include "http/rate_limit.hpp"
 #include "http/router.hpp"
 
 namespace beacon::http {
@@ -36,6 +39,19 @@ struct ServerOptions {
     // (see effective_max_connections). Beyond it new connections are closed
     // at once and the open ones keep being served.
     std::size_t max_connections = 0;
+    // Open connections from one client key (http::limit_key of the TCP peer)
+    // at most; 0: a quarter of the connection cap (at least 1). Trusted
+    // proxies are exempt: every client behind one arrives through it.
+    std::size_t max_connections_per_ip = 0;
+    // Requests per client (API.md "Rate limits"); rate 0: off.
+    RateLimit rate_limit{};
+    std::size_t rate_limit_buckets = RateLimiter::kDefaultMaxBuckets;
+    // Peers whose X-Forwarded-For names the client (BEACON_TRUSTED_PROXIES).
+    std::vector<Cidr> trusted_proxies;
+    // Origins allowed to call from a browser (BEACON_CORS_ORIGINS); empty: CORS off.
+    std::vector<std::string> cors_origins;
+    // The rate limiter's time; null: the system clock. Must outlive the server.
+    const Clock* clock = nullptr;
     // Bytes of request bodies buffered in memory at once, across all
     // connections (streamed uploads hold one chunk and do not count). A
     // request that would go beyond it gets 503 with Retry-After.
@@ -54,6 +70,12 @@ struct ServerOptions {
     // server as soon as it listens) is held for run() and not fatal.
     bool handle_signals = false;
 };
+
+// The per-address cap for a connection cap of `max_connections`
+// (ServerOptions::max_connections_per_ip 0): a quarter, at least 1, so that
+// one address cannot take every slot while a carrier NAT's many devices
+// still fit.
+std::size_t default_connections_per_ip(std::size_t max_connections);
 
 // The connection cap for a file-descriptor limit of `fd_limit`: every
 // connection may hold a second descriptor (a file being downloaded, an
@@ -77,7 +99,10 @@ std::uint64_t raise_fd_limit();
 // Transfer-Encoding does not end in chunked, or that carries both
 // Transfer-Encoding and Content-Length, or two different Content-Lengths, is a
 // 400 and the connection closes), a connection cap, a bound on buffered body
-// bytes, and a lingering close. Routing comes first, then authentication,
+// bytes, and a lingering close. Abuse limits: an overall and a per-address
+// connection cap (beyond them a new connection is closed at once), the
+// per-client rate limit (through the Dispatcher), security headers on every
+// response (http/security_headers.hpp) and CORS (http/cors.hpp). Routing comes first, then authentication,
 // then size and media type, then the handler (API.md "Order of checks").
 class Server {
 public:
@@ -88,6 +113,8 @@ public:
 
     // The connection cap in force (ServerOptions::max_connections, or derived).
     std::size_t max_connections() const;
+    // The per-address cap in force.
+    std::size_t max_connections_per_ip() const;
 
     // Binds and listens (and installs the signal handlers when
     // handle_signals); returns the bound port (useful with port 0).

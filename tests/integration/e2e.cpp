@@ -116,6 +116,12 @@ Server::Server(std::vector<std::string> args, std::map<std::string, std::string>
           if (!env.contains("BEACON_JWT_SECRET")) {
               env["BEACON_JWT_SECRET"] = kSecret;
           }
+          // Every request of the suite comes from 127.0.0.1, far faster than
+          // any phone: the per-client limit is off unless a test sets it
+          // (RateLimitTest does, with small limits).
+          if (!env.contains("BEACON_RATE_LIMIT")) {
+              env["BEACON_RATE_LIMIT"] = "0";
+          }
           // Production refuses to start without a signing key (replicas share it).
           if (!env.contains("BEACON_SIGNING_KEY_FILE") && (backends_ || env.contains("BEACON_DATABASE_URL"))) {
               env["BEACON_SIGNING_KEY_FILE"] = test::test_signing_key_file().string();

@@ -155,7 +155,10 @@ TEST_F(HttpEdgesTest, AnInvalidBearerTokenIsA401OnEveryClientRoute) {
 }
 
 TEST_F(HttpEdgesTest, TheConnectionCapIsASettingAndTheOpenConnectionsKeepBeingServed) {
-    auto& server = dedicated({}, {{"BEACON_MAX_CONNECTIONS", "8"}, {"BEACON_FIRST_BYTE_TIMEOUT", "60s"}});
+    auto& server = dedicated({},
+                             {{"BEACON_MAX_CONNECTIONS", "8"},
+                              {"BEACON_MAX_CONNECTIONS_PER_IP", "8"},
+                              {"BEACON_FIRST_BYTE_TIMEOUT", "60s"}});
     EXPECT_NE(log_with(server, "at most 8 connections").find("at most 8 connections"), std::string::npos);
     std::vector<std::unique_ptr<RawConnection>> open;
     for (int i = 0; i < 8; ++i) {

@@ -808,6 +808,31 @@ test('503 with Retry-After when a backend is down (Redis presence, stopped)', as
     }
 });
 
+// 429 is reached on a second server with a limit of one request per 100 s
+// (the main one runs without a limit: the whole run comes from 127.0.0.1).
+test('rate limits: 429 rate-limited with Retry-After; the probes are never limited', async () => {
+    const srv = new BeaconServer(BINARY, { BEACON_RATE_LIMIT: '0.01/1' });
+    await srv.start();
+    try {
+        const check = '/app/version/check?platform=android&current_version_code=1';
+        await call({ srv, op: 'GET /app/version/check', path: check, status: 200 });
+        const limited = await call({ srv, op: 'GET /app/version/check', path: check, status: 429 });
+        assert.ok(Number(limited.headers['retry-after']) >= 1, describe(limited));
+        await call({ srv, op: 'POST /telemetry/heartbeat', path: '/telemetry/heartbeat', json: { installId: 'i-rate-limited-1' }, status: 429 });
+        await call({ srv, op: 'GET /admin/versions', path: '/admin/versions', status: 429 });
+        await call({ srv, op: 'GET /admin/versions', path: '/admin/versions', headers: admin, status: 200 });
+        for (let i = 0; i < 5; i++) {
+            await call({ srv, op: 'GET /healthz', path: '/healthz', status: 200 });
+            await call({ srv, op: 'GET /metrics', path: '/metrics', status: 200 });
+            await call({ srv, op: 'GET /readyz', path: '/readyz', status: 200 });
+        }
+    } finally {
+        const code = await srv.stop();
+        srv.remove();
+        assert.equal(code, 0, 'the rate-limited beacon did not exit 0 on SIGTERM');
+    }
+});
+
 test('contract 1.1: numbers in responses are plain JSON decimals, never exponent notation', {
     todo: 'server deviation: Boost.JSON writes doubles as 2E0 or 2.5E0 (online/history avg, event properties)',
 }, () => {

@@ -26,7 +26,8 @@ export class BeaconServer {
 
     async start(timeoutMs = 20000) {
         const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('BEACON_')));
-        Object.assign(env, { BEACON_JWT_SECRET: JWT_SECRET }, this.env);
+        // The whole run comes from 127.0.0.1: no per-client rate limit unless a test sets one.
+        Object.assign(env, { BEACON_JWT_SECRET: JWT_SECRET, BEACON_RATE_LIMIT: '0' }, this.env);
         const log = openSync(join(this.dir, 'server.log'), 'a');
         const portFile = join(this.dir, 'port');
         this.child = spawn(this.binary, ['serve', '--listen', '127.0.0.1:0', '--data-dir', join(this.dir, 'data'),

@@ -187,6 +187,20 @@ TEST(Config, WrongValueMessageNamesTheSettingAsWritten) {
         {"threads", "many"},
         {"threads", "100000"},
         {"port_file", ""},
+        {"max_connections_per_ip", "-1"},
+        {"max_connections_per_ip", "lots"},
+        {"rate_limit", "fast"},
+        {"rate_limit", "200/0"},
+        {"rate_limit", "-5"},
+        {"trusted_proxies", "10.0.0.0/33"},
+        {"trusted_proxies", "10.0.0.1/8"},
+        {"trusted_proxies", "proxy.internal"},
+        {"trusted_proxies", "10.0.0.0/8,,::1"},
+        {"cors_origins", "*"},
+        {"cors_origins", "https://console.example.com/"},
+        {"cors_origins", "console.example.com"},
+        {"cors_origins", "ftp://example.com"},
+        {"cors_origins", "https://a.example.com,"},
     };
     test::TempDir dir;
     for (const auto& [key, value] : bad_values) {
@@ -204,6 +218,40 @@ TEST(Config, WrongValueMessageNamesTheSettingAsWritten) {
         EXPECT_TRUE(resolve_error({}, {}, toml).starts_with(key + " (in " + toml.string() + "): "))
             << key << "=" << value << ": " << resolve_error({}, {}, toml);
     }
+}
+
+TEST(Config, AbuseLimitsDefaultToTheContract) {
+    Config c = resolve_ok({}, {});
+    EXPECT_EQ(c.rate_limit.rate, 200);
+    EXPECT_EQ(c.rate_limit.burst, 400u);
+    EXPECT_TRUE(c.trusted_proxies.empty());
+    EXPECT_TRUE(c.cors_origins.empty());
+    EXPECT_EQ(c.max_connections_per_ip, 0u);
+    EXPECT_NE(describe(c).find("rate_limit=200/400"), std::string::npos) << describe(c);
+}
+
+TEST(Config, AbuseLimitSettingsAreRead) {
+    Config c = resolve_ok({},
+                          {{"BEACON_RATE_LIMIT", "50/75"},
+                           {"BEACON_TRUSTED_PROXIES", "10.0.0.0/8, 2001:db8::/32"},
+                           {"BEACON_CORS_ORIGINS", "https://Console.Example.com, http://localhost:5173"},
+                           {"BEACON_MAX_CONNECTIONS_PER_IP", "64"}});
+    EXPECT_EQ(c.rate_limit.rate, 50);
+    EXPECT_EQ(c.rate_limit.burst, 75u);
+    ASSERT_EQ(c.trusted_proxies.size(), 2u);
+    EXPECT_TRUE(c.trusted_proxies[0].contains(*http::parse_ip("10.1.2.3")));
+    EXPECT_EQ(c.cors_origins, (std::vector<std::string>{"https://console.example.com", "http://localhost:5173"}));
+    EXPECT_EQ(c.max_connections_per_ip, 64u);
+    EXPECT_NE(describe(c).find("trusted_proxies=10.0.0.0/8,2001:db8::/32"), std::string::npos) << describe(c);
+    EXPECT_FALSE(resolve_ok({}, {{"BEACON_RATE_LIMIT", "0"}}).rate_limit.enabled());
+    EXPECT_EQ(resolve_ok({{"rate_limit", "10"}}, {}).rate_limit.burst, 20u);
+    // The message names the setting and says what is wrong with the entry.
+    std::string bad = resolve_error({}, {{"BEACON_TRUSTED_PROXIES", "10.0.0.0/8, 10.0.0.1/8"}});
+    EXPECT_TRUE(bad.starts_with("BEACON_TRUSTED_PROXIES: '10.0.0.1/8' is not a CIDR block")) << bad;
+    bad = resolve_error({}, {{"BEACON_RATE_LIMIT", "lots"}});
+    EXPECT_TRUE(bad.starts_with("BEACON_RATE_LIMIT: expected requests a second")) << bad;
+    bad = resolve_error({}, {{"BEACON_CORS_ORIGINS", "*"}});
+    EXPECT_TRUE(bad.starts_with("BEACON_CORS_ORIGINS: '*'")) << bad;
 }
 
 TEST(Config, HeartbeatMustBeShorterThanOnlineWindow) {

@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "support/http_client.hpp"
+#include "support/jwt_mint.hpp"
 
 namespace beacon::http {
 namespace {
@@ -35,6 +36,15 @@ protected:
         });
         router_.add("GET", "/big", {}, [](Request&) -> asio::awaitable<Response> {
             co_return json_response(bh::status::ok, std::string(kBigBody, 'x'));
+        });
+        router_.add("GET", "/probe", {.rate_limited = false}, [](Request&) -> asio::awaitable<Response> {
+            co_return json_response(bh::status::ok, std::string("{}"));
+        });
+        router_.add("GET", "/admin/x", {.access = Access::Admin}, [](Request&) -> asio::awaitable<Response> {
+            co_return json_response(bh::status::ok, std::string("{}"));
+        });
+        router_.add("GET", "/whoami", {}, [](Request& r) -> asio::awaitable<Response> {
+            co_return json_response(bh::status::ok, "{\"client\":\"" + r.client.to_string() + "\"}");
         });
         router_.add("GET", "/boom", {}, [](Request&) -> asio::awaitable<Response> {
             throw std::runtime_error("boom");
@@ -100,9 +110,20 @@ protected:
         return text.substr(at + line_start.size(), end - at - line_start.size());
     }
 
+    // One request on a new connection.
+    std::optional<test::HttpResponse> get(std::string_view target, std::string_view extra_headers = "") {
+        RawConnection conn(port_);
+        if (!conn.send("GET " + std::string(target) + " HTTP/1.1\r\nHost: x\r\n" + std::string(extra_headers) +
+                       "\r\n")) {
+            return std::nullopt;
+        }
+        return conn.read_response(5s);
+    }
+
     Metrics metrics_;
     Router router_;
     SystemClock clock_;
+    ManualClock limit_clock_{from_epoch_ms(1'800'000'000'000)};
     auth::TokenVerifier verifier_;
     std::unique_ptr<Server> server_;
     std::thread thread_;
@@ -361,7 +382,7 @@ TEST_F(ServerTest, TheHeaderLimitCountsEveryByteOfTheHeader) {
 }
 
 TEST_F(ServerTest, ConnectionsBeyondTheCapAreClosedAtOnceAndTheOpenOnesAreServed) {
-    start({.first_byte_timeout = 30s, .max_connections = 4});
+    start({.first_byte_timeout = 30s, .max_connections = 4, .max_connections_per_ip = 4});
     EXPECT_EQ(server_->max_connections(), 4u);
     std::vector<std::unique_ptr<RawConnection>> open;
     for (int i = 0; i < 4; ++i) {
@@ -439,11 +460,271 @@ TEST_F(ServerTest, AStreamedBodyIsReadInChunksWithinItsLimit) {
     EXPECT_EQ(big->status, 413);
 }
 
+TEST_F(ServerTest, BeyondItsBurstAClientGets429WithRetryAfterUntilTheBucketRefills) {
+    start({.rate_limit = {.rate = 1, .burst = 2}, .clock = &limit_clock_});
+    EXPECT_EQ(get("/none")->status, 200);
+    EXPECT_EQ(get("/none")->status, 200);
+    auto r = get("/none");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 429) << r->describe();
+    EXPECT_EQ(r->header("Content-Type"), "application/problem+json");
+    EXPECT_NE(r->body.find("\"type\":\"https://beacon.dev/problems/rate-limited\""), std::string::npos) << r->body;
+    EXPECT_EQ(r->header("Retry-After"), "1");
+    EXPECT_TRUE(r->keep_alive) << "a 429 leaves the connection usable";
+    // Unknown paths count too, and are refused the same way.
+    EXPECT_EQ(get("/nope")->status, 429);
+    // Probes are never limited.
+    for (int i = 0; i < 20; ++i) {
+        EXPECT_EQ(get("/probe")->status, 200);
+    }
+    EXPECT_EQ(metric("beacon_http_rate_limited_total "), "2");
+    limit_clock_.advance(1000ms);
+    EXPECT_EQ(get("/none")->status, 200);
+    EXPECT_EQ(get("/none")->status, 429);
+}
+
+TEST_F(ServerTest, RetryAfterSaysWhenTheNextTokenComes) {
+    start({.rate_limit = {.rate = 0.1, .burst = 1}, .clock = &limit_clock_});
+    EXPECT_EQ(get("/none")->status, 200);
+    EXPECT_EQ(get("/none")->header("Retry-After"), "10");
+    limit_clock_.advance(7500ms);
+    EXPECT_EQ(get("/none")->header("Retry-After"), "3");
+}
+
+TEST_F(ServerTest, AnAdminWithAValidTokenIsNotLimitedButBadTokensAre) {
+    start({.rate_limit = {.rate = 1, .burst = 1}, .clock = &limit_clock_});
+    const std::string admin = "Authorization: Bearer " + test::make_token(kSecret, "ops", true) + "\r\n";
+    for (int i = 0; i < 5; ++i) {
+        EXPECT_EQ(get("/admin/x", admin)->status, 200);
+    }
+    EXPECT_EQ(get("/none")->status, 200) << "the admin's calls took none of the address's tokens";
+    // Without a token, or with a bad one, /admin/... is public ground: a
+    // flood of guesses gets 429 before any 401.
+    EXPECT_EQ(get("/admin/x")->status, 429);
+    EXPECT_EQ(get("/admin/x", "Authorization: Bearer nope\r\n")->status, 429);
+    const std::string user = "Authorization: Bearer " + test::make_token(kSecret, "u", false) + "\r\n";
+    EXPECT_EQ(get("/admin/x", user)->status, 429);
+}
+
+TEST_F(ServerTest, XForwardedForNamesTheClientOnlyFromATrustedProxy) {
+    // Not trusted: the header is the client's word, and ignored.
+    start({.rate_limit = {.rate = 1, .burst = 1}, .clock = &limit_clock_});
+    EXPECT_EQ(get("/whoami", "X-Forwarded-For: 203.0.113.1\r\n")->body, "{\"client\":\"127.0.0.1\"}");
+    EXPECT_EQ(get("/whoami", "X-Forwarded-For: 203.0.113.2\r\n")->status, 429);
+    server_->shutdown();
+    thread_.join();
+    server_.reset();
+
+    auto proxies = parse_cidr_list("127.0.0.0/8, ::1");
+    ASSERT_TRUE(proxies.ok());
+    start({.rate_limit = {.rate = 1, .burst = 1}, .trusted_proxies = *proxies, .clock = &limit_clock_});
+    auto r = get("/whoami", "X-Forwarded-For: 6.6.6.6, 203.0.113.1\r\n");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->body, "{\"client\":\"203.0.113.1\"}");
+    EXPECT_EQ(get("/whoami", "X-Forwarded-For: 9.9.9.9, 203.0.113.1\r\n")->status, 429)
+        << "the same client, whatever it writes on the left";
+    EXPECT_EQ(get("/whoami", "X-Forwarded-For: 203.0.113.2\r\n")->status, 200) << "another client behind the proxy";
+    // Without the header the proxy itself is the client.
+    EXPECT_EQ(get("/whoami")->body, "{\"client\":\"127.0.0.1\"}");
+}
+
+TEST_F(ServerTest, ARateLimitOfZeroIsOff) {
+    start({.rate_limit = {.rate = 0, .burst = 0}, .clock = &limit_clock_});
+    for (int i = 0; i < 600; ++i) {
+        ASSERT_EQ(get("/none")->status, 200) << i;
+    }
+}
+
+TEST_F(ServerTest, ConnectionsBeyondThePerAddressCapAreClosedAtOnce) {
+    start({.first_byte_timeout = 30s, .max_connections = 10, .max_connections_per_ip = 2});
+    EXPECT_EQ(server_->max_connections_per_ip(), 2u);
+    std::vector<std::unique_ptr<RawConnection>> open;
+    for (int i = 0; i < 2; ++i) {
+        open.push_back(std::make_unique<RawConnection>(port_));
+        ASSERT_TRUE(open.back()->connected());
+    }
+    std::this_thread::sleep_for(200ms);
+    RawConnection extra(port_);
+    EXPECT_TRUE(extra.wait_closed(2s)) << "the third connection from one address must be closed at once";
+    ASSERT_TRUE(open[1]->send("GET /none HTTP/1.1\r\nHost: x\r\n\r\n"));
+    auto r = open[1]->read_response(3s);
+    ASSERT_TRUE(r) << open[1]->error();
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(metric("beacon_http_connections_refused_total{reason=\"per_ip\"} "), "1");
+    EXPECT_EQ(metric("beacon_http_open_connections "), "2");
+    // A closed connection frees its slot.
+    open.pop_back();
+    std::this_thread::sleep_for(200ms);
+    RawConnection later(port_);
+    ASSERT_TRUE(later.send("GET /none HTTP/1.1\r\nHost: x\r\n\r\n"));
+    auto l = later.read_response(3s);
+    ASSERT_TRUE(l) << later.error();
+    EXPECT_EQ(l->status, 200);
+}
+
+TEST_F(ServerTest, ATrustedProxyIsNotHeldToThePerAddressCap) {
+    auto proxies = parse_cidr_list("127.0.0.1");
+    ASSERT_TRUE(proxies.ok());
+    start({.first_byte_timeout = 30s, .max_connections = 10, .max_connections_per_ip = 2, .trusted_proxies = *proxies});
+    std::vector<std::unique_ptr<RawConnection>> open;
+    for (int i = 0; i < 5; ++i) {
+        open.push_back(std::make_unique<RawConnection>(port_));
+    }
+    for (auto& c : open) {
+        ASSERT_TRUE(c->send("GET /none HTTP/1.1\r\nHost: x\r\n\r\n"));
+        auto r = c->read_response(3s);
+        ASSERT_TRUE(r) << c->error();
+        EXPECT_EQ(r->status, 200);
+    }
+}
+
+// A client that trickles its header, a byte at a time and never finishing,
+// is cut off by header_timeout (which bounds the whole header, not a pause).
+TEST_F(ServerTest, AClientTricklingItsHeaderIsCutOff) {
+    start({.header_timeout = 1s});
+    RawConnection conn(port_);
+    ASSERT_TRUE(conn.send("GET /none HTTP/1.1\r\nHost: x\r\n"));
+    const std::string trickle =
+        "X-Slow: "
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    bool cut = false;
+    for (int i = 0; i < 100 && !cut; ++i) {  // 10 s at most: ten times the timeout
+        cut =
+            !conn.send(trickle.substr(static_cast<std::size_t>(i) % trickle.size(), 1), 1s) || conn.wait_closed(100ms);
+    }
+    EXPECT_TRUE(cut) << "a header trickled a byte every 100 ms must not hold the connection";
+    EXPECT_EQ(conn.pending().find("HTTP/1.1 200"), std::string::npos);
+}
+
+// A buffered (JSON) body must arrive whole within body_timeout: trickling
+// it a byte at a time does not hold the connection (nor its share of the
+// body budget).
+TEST_F(ServerTest, AClientTricklingABufferedBodyIsCutOff) {
+    start({.body_timeout = 1s});
+    RawConnection conn(port_);
+    ASSERT_TRUE(
+        conn.send("POST /json HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2000\r\n\r\n["));
+    bool cut = false;
+    for (int i = 0; i < 100 && !cut; ++i) {
+        cut = !conn.send(" ", 1s) || conn.wait_closed(100ms);
+    }
+    EXPECT_TRUE(cut) << "a body trickled a byte every 100 ms must not hold the connection";
+    EXPECT_EQ(conn.pending().find("HTTP/1.1 200"), std::string::npos);
+}
+
+TEST_F(ServerTest, EveryResponseCarriesTheSecurityHeaders) {
+    start();
+    struct Case {
+        std::string request;
+        int status;
+        bool admin;
+    };
+    for (const Case& c :
+         {Case{"GET /none HTTP/1.1\r\nHost: x\r\n\r\n", 200, false},
+          Case{"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n", 404, false},
+          Case{"DELETE /none HTTP/1.1\r\nHost: x\r\n\r\n", 405, false},
+          Case{"GET /boom HTTP/1.1\r\nHost: x\r\n\r\n", 500, false},
+          Case{"POST /json HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\n{}", 415, false},
+          Case{"GET /admin/x HTTP/1.1\r\nHost: x\r\n\r\n", 401, true},
+          Case{"GET /admin/x?y=1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                   test::make_token(kSecret, "ops", true) + "\r\n\r\n",
+               200,
+               true},
+          Case{"GET /admin/nope HTTP/1.1\r\nHost: x\r\n\r\n", 404, true},
+          Case{"GARBAGE\r\n\r\n", 400, false}}) {
+        RawConnection conn(port_);
+        ASSERT_TRUE(conn.send(c.request));
+        auto r = conn.read_response(3s);
+        ASSERT_TRUE(r) << c.request << conn.error();
+        EXPECT_EQ(r->status, c.status) << c.request << r->describe();
+        EXPECT_EQ(r->header("X-Content-Type-Options"), "nosniff") << c.request;
+        if (c.admin) {
+            EXPECT_EQ(r->header("Cache-Control"), "no-store") << c.request;
+            EXPECT_EQ(r->header("Content-Security-Policy"), "frame-ancestors 'none'") << c.request;
+        } else {
+            EXPECT_FALSE(r->header("Content-Security-Policy")) << c.request;
+        }
+        EXPECT_FALSE(r->header("Access-Control-Allow-Origin")) << "CORS is off by default: " << c.request;
+    }
+}
+
+TEST_F(ServerTest, CorsIsOffByDefault) {
+    start();
+    auto pre = get("/none", "Origin: https://console.example.com\r\nAccess-Control-Request-Method: GET\r\n");
+    ASSERT_TRUE(pre);
+    RawConnection conn(port_);
+    ASSERT_TRUE(
+        conn.send("OPTIONS /none HTTP/1.1\r\nHost: x\r\nOrigin: https://console.example.com\r\n"
+                  "Access-Control-Request-Method: GET\r\n\r\n"));
+    auto r = conn.read_response(3s);
+    ASSERT_TRUE(r) << conn.error();
+    EXPECT_EQ(r->status, 405);
+    EXPECT_FALSE(r->header("Access-Control-Allow-Origin"));
+    EXPECT_FALSE(pre->header("Access-Control-Allow-Origin"));
+    EXPECT_FALSE(pre->header("Vary"));
+}
+
+TEST_F(ServerTest, CorsAnswersTheListedOriginsOnly) {
+    start({.cors_origins = {"https://console.example.com"}});
+    auto preflight = [&](std::string_view target, std::string_view origin) {
+        RawConnection conn(port_);
+        EXPECT_TRUE(conn.send("OPTIONS " + std::string(target) +
+                              " HTTP/1.1\r\nHost: x\r\nOrigin: " + std::string(origin) +
+                              "\r\nAccess-Control-Request-Method: POST\r\n"
+                              "Access-Control-Request-Headers: authorization, content-type\r\n\r\n"));
+        return conn.read_response(3s);
+    };
+    auto ok = preflight("/json", "https://console.example.com");
+    ASSERT_TRUE(ok);
+    EXPECT_EQ(ok->status, 204) << ok->describe();
+    EXPECT_EQ(ok->header("Access-Control-Allow-Origin"), "https://console.example.com");
+    EXPECT_EQ(ok->header("Access-Control-Allow-Methods"), "POST");
+    auto allowed_headers = ok->header("Access-Control-Allow-Headers").value_or("");
+    for (std::string_view h : {"Authorization", "Content-Type", "If-Match", "If-None-Match"}) {
+        EXPECT_NE(allowed_headers.find(h), std::string::npos) << h;
+    }
+    EXPECT_EQ(ok->header("Access-Control-Max-Age"), "600");
+    EXPECT_EQ(ok->header("Vary"), "Origin");
+    EXPECT_FALSE(ok->header("Access-Control-Allow-Credentials"));
+    EXPECT_EQ(ok->header("X-Content-Type-Options"), "nosniff");
+
+    // Another origin (even one that only differs in scheme or port) gets nothing.
+    for (std::string_view other :
+         {"https://evil.example.com", "http://console.example.com", "https://console.example.com:444", "null"}) {
+        auto no = preflight("/json", other);
+        ASSERT_TRUE(no);
+        EXPECT_EQ(no->status, 405) << other;
+        EXPECT_FALSE(no->header("Access-Control-Allow-Origin")) << other;
+        EXPECT_EQ(no->header("Vary"), "Origin");
+    }
+    // An unknown path is a 404 as ever.
+    EXPECT_EQ(preflight("/nope", "https://console.example.com")->status, 404);
+
+    // The actual request: the origin is echoed, never '*'.
+    auto r = get("/none", "Origin: https://console.example.com\r\n");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->header("Access-Control-Allow-Origin"), "https://console.example.com");
+    EXPECT_EQ(r->header("Vary"), "Origin");
+    EXPECT_NE(r->header("Access-Control-Expose-Headers").value_or("").find("Retry-After"), std::string::npos);
+    auto problem = get("/nope", "Origin: https://console.example.com\r\n");
+    EXPECT_EQ(problem->header("Access-Control-Allow-Origin"), "https://console.example.com")
+        << "problems are readable by the page too";
+    auto other = get("/none", "Origin: https://evil.example.com\r\n");
+    EXPECT_FALSE(other->header("Access-Control-Allow-Origin"));
+    EXPECT_EQ(other->header("Vary"), "Origin");
+}
+
 TEST(ConnectionCap, DerivesFromTheDescriptorLimit) {
     EXPECT_EQ(connections_for_fd_limit(256), 96u);
     EXPECT_EQ(connections_for_fd_limit(1024), 480u);
     EXPECT_EQ(connections_for_fd_limit(10), 16u);
     EXPECT_EQ(connections_for_fd_limit(std::uint64_t{1} << 40), 1'000'000u);
+}
+
+TEST(ConnectionCap, PerAddressDefaultsToAQuarterOfTheCap) {
+    EXPECT_EQ(default_connections_per_ip(480), 120u);
+    EXPECT_EQ(default_connections_per_ip(3), 1u);
+    EXPECT_EQ(default_connections_per_ip(0), 1u);
 }
 
 }  // namespace
