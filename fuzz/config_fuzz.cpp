@@ -1,6 +1,7 @@
 // The settings (app/config.hpp, resolve_config): the input split at its first
 // newline into a value given to every setting through the environment (the
-// URL, duration, size and time-zone parsers) and a TOML file.
+// URL, duration, size, time-zone, rate-limit, CIDR and origin parsers) and
+// a TOML file.
 #include <map>
 #include <string>
 

@@ -167,6 +167,14 @@ def configs():
     yield "90m\n" + "listen = 8080\n"
     yield "https://hooks.example.com/T0/B0/xyz\n[table]\nkey = 1\n"
     yield "Asia/Shanghai"
+    yield "200/400\ntrusted_proxies = \"10.0.0.0/8, ::1/128\"\nrate_limit = \"0.5\"\n"
+
+
+def forwarded():
+    yield "10.0.0.0/8, 127.0.0.1/32, ::1/128\n203.0.113.7, 10.0.0.2\n10.0.0.3"
+    yield "2001:db8::/32\n[2001:db8::1]:443, 198.51.100.9:4711\nunknown, 2001:db8::2"
+    yield "https://console.example.com, http://127.0.0.1:8080\n, ,\n"
+    yield "0.0.0.0/0\n" + ", ".join(f"10.0.0.{i}" for i in range(50))
 
 
 def ranges():
@@ -201,6 +209,7 @@ def main():
         write(out, "s3", s3_inputs())
         write(out, "config", configs())
         write(out, "byte_range", ranges())
+        write(out, "forwarded_for", forwarded())
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"seed corpora in {out}: " + ", ".join(f"{d.name} {len(list(d.iterdir()))}" for d in sorted(out.iterdir())))
