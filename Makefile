@@ -54,8 +54,9 @@ bench-health:
 
 # libFuzzer harnesses of every parser that takes untrusted bytes (fuzz/,
 # docs/RELIABILITY.md): built by clang 14 with ASan + UBSan in build/fuzz,
-# seeded by fuzz/make_corpus.py, FUZZ_SECONDS each (default 180), FUZZ_JOBS
-# at a time. Report in build/fuzz/report.md.
+# seeded by fuzz/make_corpus.py, FUZZ_SECONDS each (default 180) or FUZZ_RUNS
+# executions, whichever comes first, FUZZ_JOBS at a time. Report in
+# build/fuzz/report.md.
 fuzz:
 	@tools/install-deps.sh fuzz
 	tools/fuzz.sh $(FUZZ_ARGS)

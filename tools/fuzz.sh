@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer harnesses of fuzz/ (the fuzz preset: clang 14, ASan +
 # UBSan), writes their seed corpora (fuzz/make_corpus.py) and runs each one
-# for FUZZ_SECONDS (default 180), FUZZ_JOBS at a time (default: the cores),
+# for FUZZ_SECONDS (default 180) or FUZZ_RUNS executions, whichever comes
+# first (default: no count), FUZZ_JOBS at a time (default: the cores),
 # growing build/fuzz/corpus/<harness>/ from run to run. Any crash, leak,
 # timeout (over 10 s for one input) or out-of-memory (over 2 GiB) fails the
 # run; the input that caused it is kept in build/fuzz/artifacts/<harness>/.
@@ -10,9 +11,11 @@
 #   make fuzz                    # every harness, 3 minutes each
 #   FUZZ_SECONDS=5 make fuzz     # what .ci/run does: each harness over its corpus, briefly
 #   tools/fuzz.sh axml multipart # only these
+#   FUZZ_SECONDS=7200 FUZZ_RUNS=10500000 tools/fuzz.sh event_batch   # a count, not a time
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 seconds=${FUZZ_SECONDS:-180}
+runs=${FUZZ_RUNS:--1}
 jobs=${FUZZ_JOBS:-$(nproc)}
 
 cmake --preset fuzz >/dev/null
@@ -33,7 +36,7 @@ run_one() {
     # -use_value_profile: comparisons guide the search (magic numbers in
     # AXML chunk headers, ZIP signatures). Leak checks are on (ASan's default).
     if "$out/fuzz/${name}_fuzz" "$out/corpus/$name" "$out/seeds/$name" \
-        -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 -use_value_profile=1 \
+        -max_total_time="$seconds" -runs="$runs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 -use_value_profile=1 \
         -print_final_stats=1 -artifact_prefix="$out/artifacts/$name/" >"$log" 2>&1; then
         echo "fuzz: $name ok"
     else
@@ -42,7 +45,7 @@ run_one() {
     fi
 }
 export -f run_one
-export out seconds
+export out seconds runs
 
 echo "fuzz: ${#harnesses[@]} harnesses, ${seconds}s each, $jobs at a time"
 status=0

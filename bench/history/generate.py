@@ -21,6 +21,9 @@ The schema is applied by the real binary (`beacon migrate`), then filled:
   (web, and app installs on an SDK that does not send it).
 - actor_last_sessions: rebuilt from the events after the load (each actor's
   latest app_session_start per platform, with its version_code).
+- release_sessions: rebuilt from the events after the load (the first
+  app_session_start of each install's sessionId, its actor key as Beacon's
+  telemetry::actor_hash, and the first app_crash of the session).
 - app_versions: 2,000 versions (android and ios, channels stable and beta, 500
   each; codes as above, names like "2.1.0", released_at every 2 days).
 - online_snapshots: one per minute over the window, with a daily curve.
@@ -39,6 +42,7 @@ default now to the minute). Prints what it made and how long each step took;
 
 import argparse
 import bisect
+import hashlib
 import json
 import os
 import random
@@ -95,11 +99,18 @@ NEW_INSTALL_SHARE = 0.35  # actors whose first session is their install
 EVENT_COLUMNS = ("event_id", "install_id", "user_id", "event_name", "event_time", "received_at", "platform",
                  "app_version", "os_version", "device_model", "region", "session_id", "properties",
                  "version_code")
-LOADED_TABLES = ("telemetry_events", "event_keys", "actor_last_sessions")
+LOADED_TABLES = ("telemetry_events", "event_keys", "actor_last_sessions", "release_sessions")
 
 
 def log(msg):
     print(f"[generate {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def actor_hash(install_id, user_id):
+    """Beacon's telemetry::actor_hash: the first 8 bytes of the MD5 of the
+    actor key, big-endian, signed."""
+    key = f"u:{user_id}" if user_id is not None else f"i:{install_id}"
+    return int.from_bytes(hashlib.md5(key.encode()).digest()[:8], "big", signed=True)
 
 
 def version_name(index):
@@ -420,6 +431,19 @@ def load_sqlite(args, model, steps):
          GROUP BY 1, 2""")
     steps["actor_last_sessions"] = time.monotonic() - t0
     t0 = time.monotonic()
+    db.create_function("beacon_actor_hash", 2, actor_hash, deterministic=True)
+    db.execute("""
+        INSERT INTO release_sessions (install_id, session_id, platform, version_code, started_at, actor, crashed_at)
+        SELECT s.install_id, s.session_id, COALESCE(s.platform, 'unknown'), s.version_code, MIN(s.event_time),
+               beacon_actor_hash(s.install_id, s.user_id), c.at
+          FROM telemetry_events s
+          LEFT JOIN (SELECT install_id, session_id, MIN(event_time) AS at FROM telemetry_events
+                      WHERE event_name = 'app_crash' AND session_id IS NOT NULL GROUP BY 1, 2) c
+            ON c.install_id = s.install_id AND c.session_id = s.session_id
+         WHERE s.event_name = 'app_session_start'
+         GROUP BY s.install_id, COALESCE(s.session_id, '#' || s.id)""")
+    steps["release_sessions"] = time.monotonic() - t0
+    t0 = time.monotonic()
     for name, create in indexes:
         t1 = time.monotonic()
         db.execute(create)
@@ -429,7 +453,8 @@ def load_sqlite(args, model, steps):
     db.execute("ANALYZE")
     steps["analyze"] = time.monotonic() - t0
     counts = {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-              for t in ("telemetry_events", "actor_last_sessions", "app_versions", "online_snapshots")}
+              for t in ("telemetry_events", "actor_last_sessions", "release_sessions", "app_versions",
+                        "online_snapshots")}
     db.close()
     size = sum(Path(str(path) + s).stat().st_size for s in ("", "-wal") if Path(str(path) + s).exists())
     return counts, size
@@ -562,8 +587,20 @@ def load_postgres(args, model, steps):
                event_time, version_code
           FROM telemetry_events
          WHERE event_name = 'app_session_start'
-         ORDER BY 1, 2, event_time DESC, id DESC;""")
-    steps["event_keys_and_actor_last_sessions"] = time.monotonic() - t0
+         ORDER BY 1, 2, event_time DESC, id DESC;
+        INSERT INTO release_sessions (install_id, session_id, platform, version_code, started_at, actor, crashed_at)
+        SELECT DISTINCT ON (s.install_id, s.session_id IS NULL, COALESCE(s.session_id, s.id::text))
+               s.install_id, s.session_id, COALESCE(s.platform, 'unknown'), s.version_code, s.event_time,
+               ('x' || substr(md5(CASE WHEN s.user_id IS NOT NULL THEN 'u:' || s.user_id
+                                       ELSE 'i:' || s.install_id END), 1, 16))::bit(64)::bigint,
+               c.at
+          FROM telemetry_events s
+          LEFT JOIN (SELECT install_id, session_id, min(event_time) AS at FROM telemetry_events
+                      WHERE event_name = 'app_crash' AND session_id IS NOT NULL GROUP BY 1, 2) c
+            ON c.install_id = s.install_id AND c.session_id = s.session_id
+         WHERE s.event_name = 'app_session_start'
+         ORDER BY s.install_id, s.session_id IS NULL, COALESCE(s.session_id, s.id::text), s.id;""")
+    steps["event_keys_and_sessions"] = time.monotonic() - t0
     t0 = time.monotonic()
     create = ["SET maintenance_work_mem = '1GB';"]
     create += [f"ALTER TABLE {t} ADD CONSTRAINT {c} {d};" for t, c, d in constraints]
@@ -575,7 +612,8 @@ def load_postgres(args, model, steps):
     psql(url, "VACUUM ANALYZE")  # also sets the visibility map, as autovacuum would, for index-only scans
     steps["vacuum_analyze"] = time.monotonic() - t0
     counts = {}
-    for t in ("telemetry_events", "event_keys", "actor_last_sessions", "app_versions", "online_snapshots"):
+    for t in ("telemetry_events", "event_keys", "actor_last_sessions", "release_sessions", "app_versions",
+              "online_snapshots"):
         counts[t] = int(psql(url, f"SELECT count(*) FROM {t}").strip())
     size = int(psql(url, "SELECT pg_database_size(current_database())").strip())
     return counts, size

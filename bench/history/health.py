@@ -265,11 +265,11 @@ def window_bounds(args):
 
 def measure_sql_sqlite(path, args):
     frm, to = window_bounds(args)
-    crash = os.environ.get("BEACON_CRASH_EVENT", "app_crash")
     out = []
     for name, const, params in (
-            ("control code", "kHealthControlCode", ("android", frm, to, CANDIDATE)),
-            ("counts", "kHealthCounts", ("android", frm, to, crash, CANDIDATE, CONTROL))):
+            ("control: lower code", "kHealthLowerCode", ("android", CANDIDATE)),
+            ("control: has sessions", "kHealthCodeHasSessions", ("android", CONTROL, frm, to)),
+            ("counts", "kHealthCounts", ("android", frm, to, CANDIDATE, CONTROL))):
         times, result, plan = measure.sqlite_time(path, beacon_sql("sqlite", const), params, args.runs)
         out.append(measure.entry(name, None, times, result, plan))
         log(f"sqlite SQL {name}: first {times[0] * 1000:.0f} ms, median {out[-1]['median_ms']:.0f} ms")
@@ -278,18 +278,19 @@ def measure_sql_sqlite(path, args):
 
 def measure_sql_postgres(url, args):
     frm, to = (measure.iso(ms) for ms in window_bounds(args))
-    crash = os.environ.get("BEACON_CRASH_EVENT", "app_crash")
-    control = beacon_sql("postgres", "kHealthControlCode")
+    lower = beacon_sql("postgres", "kHealthLowerCode")
+    has = beacon_sql("postgres", "kHealthCodeHasSessions")
     counts = beacon_sql("postgres", "kHealthCounts")
     queries = [
-        ("control code", None, f"PREPARE q(text, timestamptz, timestamptz, integer) AS {control}",
-         f"EXECUTE q('android', '{frm}', '{to}', {CANDIDATE})"),
-        ("counts", None, f"PREPARE q(text, timestamptz, timestamptz, text, integer, integer) AS {counts}",
-         f"EXECUTE q('android', '{frm}', '{to}', '{crash}', {CANDIDATE}, {CONTROL})"),
+        ("control: lower code", None, f"PREPARE q(text, integer) AS {lower}", f"EXECUTE q('android', {CANDIDATE})"),
+        ("control: has sessions", None, f"PREPARE q(text, integer, timestamptz, timestamptz) AS {has}",
+         f"EXECUTE q('android', {CONTROL}, '{frm}', '{to}')"),
+        ("counts", None, f"PREPARE q(text, timestamptz, timestamptz, integer, integer) AS {counts}",
+         f"EXECUTE q('android', '{frm}', '{to}', {CANDIDATE}, {CONTROL})"),
         # The planner expects the whole window's rows and JIT-compiles (history-*.md saw it cost hundreds of ms).
-        ("counts", "jit off", f"SET jit = off;\nPREPARE q(text, timestamptz, timestamptz, text, integer, integer) "
+        ("counts", "jit off", f"SET jit = off;\nPREPARE q(text, timestamptz, timestamptz, integer, integer) "
                               f"AS {counts}",
-         f"EXECUTE q('android', '{frm}', '{to}', '{crash}', {CANDIDATE}, {CONTROL})"),
+         f"EXECUTE q('android', '{frm}', '{to}', {CANDIDATE}, {CONTROL})"),
     ]
     out = []
     for name, variant, prepare, execute in queries:

@@ -42,7 +42,7 @@ void attach_database(Backends& b, Database* db) {
 
 Result<void> open_database(const Config& config, Backends& b) {
     if (is_production(config)) {
-        auto pg = backends::postgres::PgDatabase::open(config.database_url);
+        auto pg = backends::postgres::PgDatabase::open(config.database_url, {.crash_event = config.crash_event});
         if (!pg) {
             return std::move(pg).error().with_context("opening PostgreSQL");
         }
@@ -59,7 +59,7 @@ Result<void> open_database(const Config& config, Backends& b) {
         b.webhooks = keep(b, std::move(*outbox));
         return {};
     }
-    auto sqlite = backends::sqlite::SqliteDatabase::open(database_file(config));
+    auto sqlite = backends::sqlite::SqliteDatabase::open(database_file(config), {.crash_event = config.crash_event});
     if (!sqlite) {
         return std::move(sqlite).error().with_context("opening the SQLite database");
     }

@@ -130,8 +130,7 @@ int serve(Config config) {
                                           config.heartbeat_interval_s,
                                           config.snapshot_retention_s,
                                           config.event_retention_s,
-                                          config.timezone,
-                                          config.crash_event};
+                                          config.timezone};
     telemetry::PresenceService presence_service(*b.presence, clock, settings, b.heartbeat_recording);
     telemetry::DauService dau(*b.events, *b.stats, *b.presence, clock, settings);
     telemetry::EventIngestor ingestor(*b.events, *b.presence, config.timezone, {.on_estimate_failure = [&metrics] {
@@ -218,7 +217,7 @@ int serve(Config config) {
     }
     releases::RolloutControl rollouts(*b.versions, release_service, clock, webhooks_enabled);
     std::vector<jobs::Job> all_jobs = jobs::make_telemetry_jobs(job_deps);
-    all_jobs.push_back(jobs::make_rollout_job({rollouts, *b.events, clock, config.crash_event}));
+    all_jobs.push_back(jobs::make_rollout_job({rollouts, *b.events, clock}));
     jobs::Scheduler scheduler(std::move(all_jobs),
                               *b.ledger,
                               clock,

@@ -229,7 +229,7 @@ asio::awaitable<Response> health(AudienceApi& api, Request& req) {
         co_return problem_response(version.error());
     }
     // The verdict by the version's rollout plan, else the defaults.
-    auto report = jobs::version_health(api.events, *version, window_s, api.clock.now(), api.settings.crash_event);
+    auto report = jobs::version_health(api.events, *version, window_s, api.clock.now());
     if (!report) {
         co_return problem_response(report.error());
     }

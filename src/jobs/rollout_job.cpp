@@ -51,16 +51,14 @@ std::int64_t rollout_health_window_s(const releases::RolloutPlan& plan) {
 Result<telemetry::ReleaseHealth> version_health(telemetry::EventStore& events,
                                                 const releases::ReleaseVersion& v,
                                                 std::int64_t window_s,
-                                                TimePoint now,
-                                                std::string_view crash_event) {
+                                                TimePoint now) {
     const auto platform = telemetry::parse_platform(releases::to_string(v.platform));
     return telemetry::release_health(events,
                                      platform.value_or(telemetry::Platform::Unknown),
                                      static_cast<telemetry::VersionCode>(v.version_code),
                                      window_s,
                                      now,
-                                     health_thresholds(v),
-                                     crash_event);
+                                     health_thresholds(v));
 }
 
 Result<json::object> run_rollouts(const RolloutJobDeps& d) {
@@ -71,7 +69,7 @@ Result<json::object> run_rollouts(const RolloutJobDeps& d) {
     json::array decisions;
     for (const releases::ReleaseVersion& v : *running) {
         const TimePoint now = d.clock.now();
-        auto health = version_health(d.events, v, rollout_health_window_s(*v.rollout_plan), now, d.crash_event);
+        auto health = version_health(d.events, v, rollout_health_window_s(*v.rollout_plan), now);
         if (!health) {
             return std::move(health).error().with_context("judging version " + std::to_string(v.id));
         }

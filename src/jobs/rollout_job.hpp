@@ -25,7 +25,6 @@ struct RolloutJobDeps {
     releases::RolloutControl& control;
     telemetry::EventStore& events;
     const Clock& clock;
-    std::string crash_event;  // BEACON_CRASH_EVENT
 };
 
 // The verdict rules of `v`: its plan's, else the defaults.
@@ -38,8 +37,7 @@ std::int64_t rollout_health_window_s(const releases::RolloutPlan& plan);
 Result<telemetry::ReleaseHealth> version_health(telemetry::EventStore& events,
                                                 const releases::ReleaseVersion& v,
                                                 std::int64_t window_s,
-                                                TimePoint now,
-                                                std::string_view crash_event);
+                                                TimePoint now);
 
 // One run: {"checked": N, "decisions": [{"versionId", "action", "from", "to", "reason"}]}.
 Result<boost::json::object> run_rollouts(const RolloutJobDeps& deps);

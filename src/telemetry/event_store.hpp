@@ -64,6 +64,11 @@ struct ReleaseHealthCounts {
 
 // Port: the append-only event log (telemetry_events).
 // Thread-safe. Errors: Unavailable when the database cannot be reached.
+// Codes below a version looked at for its control at most (each one an index
+// seek); a version with more lower codes without sessions in the window than
+// this is judged without a control.
+inline constexpr int kHealthControlSearchLimit = 10000;
+
 class EventStore {
 public:
     virtual ~EventStore() = default;
@@ -99,14 +104,14 @@ public:
 
     // Release health of `code` on `platform`: its session starts with
     // event_time in `window`, and those of the control (see
-    // ReleaseHealthCounts). A session crashed when an event named
-    // `crash_event` with the same install_id and session_id has event_time >=
-    // window.from (any time after: a crash reported late still counts). A
-    // session start without a session_id never crashed. Exact.
-    virtual Result<ReleaseHealthCounts> count_release_health(Platform platform,
-                                                             VersionCode code,
-                                                             TimeRange window,
-                                                             std::string_view crash_event) = 0;
+    // ReleaseHealthCounts). A session is an install's sessionId: the first
+    // app_session_start with it counts, once (a start without a sessionId is
+    // a session of its own, that never crashed). It crashed when an event
+    // named as the store's crash event (BEACON_CRASH_EVENT, given when the
+    // store is opened) with the same install_id and session_id is stored, at
+    // any time. The control is searched through at most
+    // kHealthControlSearchLimit lower codes. Exact.
+    virtual Result<ReleaseHealthCounts> count_release_health(Platform platform, VersionCode code, TimeRange window) = 0;
 
     // Retention: removes events with event_time < t; returns how many. An
     // adapter may remove whole periods instead (PostgreSQL: calendar months

@@ -122,13 +122,12 @@ Result<ReleaseHealth> release_health(EventStore& store,
                                      VersionCode code,
                                      std::int64_t window_s,
                                      TimePoint now,
-                                     const HealthThresholds& thresholds,
-                                     std::string_view crash_event) {
+                                     const HealthThresholds& thresholds) {
     if (window_s < kMinHealthWindowS || window_s > kMaxHealthWindowS) {
         return invalid_field("window", "must be a duration from 1h to 30d, such as 24h");
     }
     const TimeRange window{now - std::chrono::seconds(window_s), now};
-    auto counts = store.count_release_health(platform, code, window, crash_event);
+    auto counts = store.count_release_health(platform, code, window);
     if (!counts) {
         return std::move(counts).error();
     }

@@ -74,7 +74,6 @@ Result<ReleaseHealth> release_health(EventStore& store,
                                      VersionCode code,
                                      std::int64_t window_s,
                                      TimePoint now,
-                                     const HealthThresholds& thresholds,
-                                     std::string_view crash_event);
+                                     const HealthThresholds& thresholds);
 
 }  // namespace beacon::telemetry

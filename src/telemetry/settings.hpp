@@ -1,7 +1,6 @@
 #pragma once
 
 #include <cstdint>
-#include <string>
 
 #include "core/time_zone.hpp"
 
@@ -14,7 +13,6 @@ struct TelemetrySettings {
     std::int64_t snapshot_retention_s = 90 * 86400;
     std::int64_t event_retention_s = 400 * 86400;
     TimeZone tz = TimeZone::utc();
-    std::string crash_event = "app_crash";  // release health (API.md 1.1): BEACON_CRASH_EVENT
 };
 
 }  // namespace beacon::telemetry

@@ -717,23 +717,44 @@ TEST_P(EventStoreContract, ReleaseHealthCountsCrashedSessionsAndUsersOfTheVersio
             in_session(start("install-0006", std::nullopt, Platform::Android, 210, kT0), "s-1"),        // = window end
             in_session(start("install-0007", std::nullopt, Platform::Ios, 210, kT0 - 1h), "s-1"),  // other platform
             crash("install-0001", "s-2", kT0 - 50min),
-            crash("install-0001", "s-2", kT0 - 49min),      // twice: one crashed session
-            crash("install-0002", "s-1", kT0 + 10min),      // reported after the window: still counts
+            crash("install-0001", "s-2", kT0 - 49min),  // twice: one crashed session
+            crash("install-0002", "s-1", kT0 + 10min),  // reported after the window: still counts
+            in_session(event("install-0001", std::nullopt, "fatal", kT0 - 30min), "s-1"),  // not the crash event
             crash("install-0003", "s-1", kT0 - 1h),         // another install's session id
             crash("install-0004", std::nullopt, kT0 - 1h),  // no sessionId
             crash("install-0005", "s-1", kT0 - 1h),         // its session started before the window
             crash("install-0007", "s-1", kT0 - 30min)});
-    auto r = store().count_release_health(Platform::Android, 210, window, "app_crash");
+    auto r = store().count_release_health(Platform::Android, 210, window);
     ASSERT_TRUE(r.ok()) << r.error().message;
     // Sessions: 0001 twice, 0002, 0003, 0004; users: install-0001, user-1, install-0004.
     EXPECT_EQ(tie(r->version), std::make_tuple(5, 2, 3, 2));
     EXPECT_FALSE(r->control.has_value());
-    auto ios = store().count_release_health(Platform::Ios, 210, window, "app_crash");
+    auto ios = store().count_release_health(Platform::Ios, 210, window);
     ASSERT_TRUE(ios.ok());
     EXPECT_EQ(tie(ios->version), std::make_tuple(1, 1, 1, 1));
-    auto other_name = store().count_release_health(Platform::Android, 210, window, "fatal");
-    ASSERT_TRUE(other_name.ok());
-    EXPECT_EQ(tie(other_name->version), std::make_tuple(5, 0, 3, 0)) << "the crash event is a setting";
+}
+
+TEST_P(EventStoreContract, ReleaseHealthCountsASessionOnceAndACrashThatCameBeforeItsStart) {
+    const telemetry::TimeRange window{kT0 - 24h, kT0};
+    // The crash first, in a batch of its own; then the start, twice (a retry
+    // with another eventId), and in a later batch another start of the session.
+    append(store(), {crash("install-0001", "s-1", kT0 - 50min), event("install-0009", std::nullopt, "x", kT0 - 1h)});
+    append(store(),
+           {in_session(start("install-0001", std::nullopt, Platform::Android, 210, kT0 - 1h), "s-1"),
+            in_session(start("install-0001", std::nullopt, Platform::Android, 210, kT0 - 1h), "s-1"),
+            in_session(start("install-0002", "user-2", Platform::Android, 210, kT0 - 2h), "s-1")});
+    append(store(),
+           {in_session(start("install-0001", std::nullopt, Platform::Android, 210, kT0 - 30min), "s-1"),
+            crash("install-0002", "s-1", kT0 - 90min),
+            crash("install-0002", "s-1", kT0 - 80min)});
+    auto r = store().count_release_health(Platform::Android, 210, window);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(tie(r->version), std::make_tuple(2, 2, 2, 2));
+    // A crash-only session (its start never came) is no session.
+    append(store(), {crash("install-0003", "s-7", kT0 - 10min)});
+    auto again = store().count_release_health(Platform::Android, 210, window);
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(tie(again->version), std::make_tuple(2, 2, 2, 2));
 }
 
 TEST_P(EventStoreContract, ReleaseHealthControlIsTheHighestLowerCodeWithSessionsInTheWindow) {
@@ -747,13 +768,13 @@ TEST_P(EventStoreContract, ReleaseHealthControlIsTheHighestLowerCodeWithSessions
             start("install-0006", std::nullopt, Platform::Android, std::nullopt, kT0 - 1h),            // no code
             in_session(start("install-0007", std::nullopt, Platform::Android, 220, kT0 - 1h), "s-1"),  // above
             crash("install-0003", "s-1", kT0 - 1h)});
-    auto r = store().count_release_health(Platform::Android, 210, window, "app_crash");
+    auto r = store().count_release_health(Platform::Android, 210, window);
     ASSERT_TRUE(r.ok()) << r.error().message;
     EXPECT_EQ(tie(r->version), std::make_tuple(0, 0, 0, 0));
     ASSERT_TRUE(r->control.has_value());
     EXPECT_EQ(r->control->code, 200);
     EXPECT_EQ(tie(r->control->counts), std::make_tuple(2, 1, 2, 1));
-    auto lowest = store().count_release_health(Platform::Android, 190, window, "app_crash");
+    auto lowest = store().count_release_health(Platform::Android, 190, window);
     ASSERT_TRUE(lowest.ok());
     EXPECT_FALSE(lowest->control.has_value());
 }

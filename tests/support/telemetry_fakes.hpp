@@ -133,19 +133,22 @@ public:
         return out;
     }
 
-    Result<ReleaseHealthCounts> count_release_health(Platform platform,
-                                                     VersionCode code,
-                                                     TimeRange window,
-                                                     std::string_view crash_event) override {
+    Result<ReleaseHealthCounts> count_release_health(Platform platform, VersionCode code, TimeRange window) override {
         std::lock_guard lock(mu_);
         std::set<std::pair<std::string, std::string>> crashes;
+        std::set<std::pair<std::string, std::string>> seen;
+        std::vector<const Event*> starts;  // the first start of each session
         std::optional<VersionCode> control;
         for (const Event& e : stored_) {
-            if (e.event_name == crash_event && e.session_id && e.event_time >= window.from) {
+            if (e.event_name == crash_event_ && e.session_id) {
                 crashes.emplace(e.install_id, *e.session_id);
             }
-            if (e.event_name == kSessionStart && e.platform.value_or(Platform::Unknown) == platform &&
-                e.event_time >= window.from && e.event_time < window.to && e.version_code && *e.version_code < code &&
+            if (e.event_name != kSessionStart || (e.session_id && !seen.emplace(e.install_id, *e.session_id).second)) {
+                continue;
+            }
+            starts.push_back(&e);
+            if (e.platform.value_or(Platform::Unknown) == platform && e.event_time >= window.from &&
+                e.event_time < window.to && e.version_code && *e.version_code < code &&
                 (!control || *e.version_code > *control)) {
                 control = e.version_code;
             }
@@ -154,9 +157,10 @@ public:
             SessionHealthCounts out;
             std::set<std::string> users;
             std::set<std::string> crashed_users;
-            for (const Event& e : stored_) {
-                if (e.event_name != kSessionStart || e.platform.value_or(Platform::Unknown) != platform ||
-                    e.event_time < window.from || e.event_time >= window.to || e.version_code != c) {
+            for (const Event* start : starts) {
+                const Event& e = *start;
+                if (e.platform.value_or(Platform::Unknown) != platform || e.event_time < window.from ||
+                    e.event_time >= window.to || e.version_code != c) {
                     continue;
                 }
                 const std::string actor = actor_key(e.install_id, e.user_id);
@@ -233,6 +237,7 @@ private:
     std::int64_t next_id_ = 1;
     std::set<std::pair<std::string, std::string>> keys_;
     std::vector<Event> stored_;
+    std::string crash_event_ = "app_crash";
     std::vector<std::size_t> append_sizes_;
     std::vector<std::pair<TimePoint, TimePoint>> count_queries_;
 };

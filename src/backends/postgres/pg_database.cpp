@@ -21,6 +21,7 @@
 #include "backends/postgres/queries.hpp"
 #include "backends/postgres/transaction.hpp"
 #include "core/time_format.hpp"
+#include "telemetry/actor_hash.hpp"
 #include "telemetry/counts_json.hpp"
 
 namespace beacon::backends::postgres {
@@ -282,6 +283,93 @@ std::optional<Params> last_sessions(std::span<const Event> events, const std::ve
     Params p;
     p.add(platforms.finish()).add(actors.finish()).add(times.finish()).add(codes.finish());
     return p;
+}
+
+// The release_sessions rows of the stored events (kUpsertReleaseSessions and
+// kUpsertReleaseCrashes): the first app_session_start of each session (every
+// one without a sessionId) and the first `crash_event` with a sessionId of
+// each session. Empty when there is none.
+struct ReleaseSessionRows {
+    std::optional<Params> starts;
+    std::optional<Params> crashes;
+};
+ReleaseSessionRows release_sessions(std::span<const Event> events,
+                                    const std::vector<bool>& stored,
+                                    std::string_view crash_event) {
+    std::map<std::pair<std::string_view, std::string_view>, const Event*> starts;
+    std::vector<const Event*> unkeyed;  // session starts without a sessionId
+    std::map<std::pair<std::string_view, std::string_view>, const Event*> crashes;
+    for (std::size_t i = 0; i < events.size(); ++i) {
+        const Event& e = events[i];
+        if (!stored[i]) {
+            continue;
+        }
+        if (e.event_name == telemetry::kSessionStart) {
+            if (e.session_id) {
+                starts.try_emplace({e.install_id, *e.session_id}, &e);
+            } else {
+                unkeyed.push_back(&e);
+            }
+        } else if (e.session_id && e.event_name == crash_event) {
+            auto [it, fresh] = crashes.try_emplace({e.install_id, *e.session_id}, &e);
+            if (!fresh && e.event_time < it->second->event_time) {
+                it->second = &e;
+            }
+        }
+    }
+    ReleaseSessionRows out;
+    if (!starts.empty() || !unkeyed.empty()) {
+        ArrayLiteral installs;
+        ArrayLiteral sessions;
+        ArrayLiteral platforms;
+        ArrayLiteral codes;
+        ArrayLiteral times;
+        ArrayLiteral actors;
+        auto add = [&](const Event& e) {
+            installs.add(e.install_id);
+            if (e.session_id) {
+                sessions.add(*e.session_id);
+            } else {
+                sessions.add_null();
+            }
+            platforms.add(telemetry::to_string(e.platform.value_or(telemetry::Platform::Unknown)));
+            if (e.version_code) {
+                codes.add(std::string_view(std::to_string(*e.version_code)));
+            } else {
+                codes.add_null();
+            }
+            times.add(std::string_view(format_iso8601(e.event_time)));
+            actors.add(std::string_view(std::to_string(telemetry::actor_hash(e.install_id, e.user_id))));
+        };
+        for (const auto& [key, e] : starts) {
+            add(*e);
+        }
+        for (const Event* e : unkeyed) {
+            add(*e);
+        }
+        Params p;
+        p.add(installs.finish())
+            .add(sessions.finish())
+            .add(platforms.finish())
+            .add(codes.finish())
+            .add(times.finish())
+            .add(actors.finish());
+        out.starts = std::move(p);
+    }
+    if (!crashes.empty()) {
+        ArrayLiteral installs;
+        ArrayLiteral sessions;
+        ArrayLiteral times;
+        for (const auto& [key, e] : crashes) {
+            installs.add(key.first);
+            sessions.add(key.second);
+            times.add(std::string_view(format_iso8601(e->event_time)));
+        }
+        Params p;
+        p.add(installs.finish()).add(sessions.finish()).add(times.finish());
+        out.crashes = std::move(p);
+    }
+    return out;
 }
 
 // Two parallel timestamptz arrays of the starts and ends of `ranges`.
@@ -601,6 +689,17 @@ Result<void> PgDatabase::append_once(PgConnection& c,
                 return std::move(r).error();
             }
         }
+        const ReleaseSessionRows rows = release_sessions(events, stored_now, options_.crash_event);
+        if (rows.starts) {
+            if (auto r = c.exec(sql::kUpsertReleaseSessions, *rows.starts, what); !r) {
+                return std::move(r).error();
+            }
+        }
+        if (rows.crashes) {
+            if (auto r = c.exec(sql::kUpsertReleaseCrashes, *rows.crashes, what); !r) {
+                return std::move(r).error();
+            }
+        }
         if (inject_failure) {
             return injected_failure();
         }
@@ -720,28 +819,44 @@ Result<std::vector<telemetry::AdoptionCounts>> PgDatabase::count_adoption(
 
 Result<telemetry::ReleaseHealthCounts> PgDatabase::count_release_health(telemetry::Platform platform,
                                                                         telemetry::VersionCode code,
-                                                                        telemetry::TimeRange window,
-                                                                        std::string_view crash_event) {
+                                                                        telemetry::TimeRange window) {
     auto lease = pool_->acquire();
     if (!lease) {
         return std::move(lease).error();
     }
     PgConnection& c = **lease;
     const std::string platform_name(telemetry::to_string(platform));
-    Params find;
-    find.add(platform_name).add(window.from).add(window.to).add(std::int64_t{code});
-    auto control = c.exec(sql::kHealthControlCode, find, "finding the control version");
-    if (!control) {
-        return std::move(control).error();
-    }
+    // The control: the codes below, highest first, until one has a session
+    // start in the window (kHealthLowerCode).
     telemetry::ReleaseHealthCounts out;
     std::int64_t control_code = code;
-    if (!control->is_null(0, 0)) {
-        control_code = control->int64(0, 0);
-        out.control = telemetry::VersionSessionHealth{static_cast<telemetry::VersionCode>(control_code), {}};
+    std::int64_t below = code;
+    for (int step = 0; step < telemetry::kHealthControlSearchLimit; ++step) {
+        Params lower_params;
+        lower_params.add(platform_name).add(below);
+        auto lower = c.exec(sql::kHealthLowerCode, lower_params, "finding the control version");
+        if (!lower) {
+            return std::move(lower).error();
+        }
+        if (lower->is_null(0, 0)) {
+            break;
+        }
+        const std::int64_t candidate = lower->int64(0, 0);
+        Params has_params;
+        has_params.add(platform_name).add(candidate).add(window.from).add(window.to);
+        auto has = c.exec(sql::kHealthCodeHasSessions, has_params, "finding the control version");
+        if (!has) {
+            return std::move(has).error();
+        }
+        if (has->text(0, 0) == "t") {
+            control_code = candidate;
+            out.control = telemetry::VersionSessionHealth{static_cast<telemetry::VersionCode>(candidate), {}};
+            break;
+        }
+        below = candidate;
     }
     Params p;
-    p.add(platform_name).add(window.from).add(window.to).add(crash_event).add(std::int64_t{code}).add(control_code);
+    p.add(platform_name).add(window.from).add(window.to).add(std::int64_t{code}).add(control_code);
     auto rows = c.exec(sql::kHealthCounts, p, "counting crash-free sessions");
     if (!rows) {
         return std::move(rows).error();
@@ -802,17 +917,20 @@ Result<std::int64_t> PgDatabase::delete_events_before(TimePoint t) {
             break;
         }
     }
-    // The latest session starts of those months: no partition depends on
-    // them, so a run that hits its bounds leaves the rest to the next one.
-    for (int slice = 0; keys_done && slice < kRetentionMaxSlices && std::chrono::steady_clock::now() < keys_deadline;
-         ++slice) {
-        auto deleted =
-            c.exec(sql::kDeleteLastSessionsBefore, p, "deleting the latest session starts of expired months");
-        if (!deleted) {
-            return std::move(deleted).error();
-        }
-        if (deleted->affected() < kRetentionSlice) {
-            break;
+    // The latest session starts and the sessions of those months: no
+    // partition depends on them, so a run that hits its bounds leaves the
+    // rest to the next one.
+    for (std::string_view statement : {sql::kDeleteLastSessionsBefore, sql::kDeleteReleaseSessionsBefore}) {
+        for (int slice = 0;
+             keys_done && slice < kRetentionMaxSlices && std::chrono::steady_clock::now() < keys_deadline;
+             ++slice) {
+            auto deleted = c.exec(statement, p, "deleting the sessions of expired months");
+            if (!deleted) {
+                return std::move(deleted).error();
+            }
+            if (deleted->affected() < kRetentionSlice) {
+                break;
+            }
         }
     }
     if (!keys_done) {

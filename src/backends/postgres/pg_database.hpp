@@ -43,6 +43,9 @@ struct PgOptions {
     // "Now" for partition upkeep (which months are current); null means the
     // system clock. Must outlive the database.
     const Clock* clock = nullptr;
+    // The event that ends a session in a crash (BEACON_CRASH_EVENT): the
+    // append marks its session crashed in release_sessions.
+    std::string crash_event = "app_crash";
 };
 
 // The production database: PostgreSQL 15+ through libpq, implementing the
@@ -112,8 +115,7 @@ public:
         std::span<const telemetry::TimeRange> buckets) override;
     Result<telemetry::ReleaseHealthCounts> count_release_health(telemetry::Platform platform,
                                                                 telemetry::VersionCode code,
-                                                                telemetry::TimeRange window,
-                                                                std::string_view crash_event) override;
+                                                                telemetry::TimeRange window) override;
     Result<std::int64_t> delete_events_before(TimePoint t) override;
 
     // telemetry::DailyStatsStore

@@ -3,11 +3,34 @@
 #include <sqlite3.h>
 
 #include <cerrno>
+#include <optional>
+#include <string>
 #include <utility>
 
 #include "backends/sqlite/space_watch.hpp"
+#include "telemetry/actor_hash.hpp"
 
 namespace beacon::backends::sqlite {
+namespace {
+
+// beacon_actor_hash(install_id, user_id): telemetry::actor_hash in SQL, for
+// the migration that fills release_sessions from the event log.
+void actor_hash_function(sqlite3_context* ctx, int /*argc*/, sqlite3_value** argv) {
+    const auto* install = sqlite3_value_text(argv[0]);
+    if (install == nullptr) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    std::optional<std::string> user;
+    if (const auto* u = sqlite3_value_text(argv[1]); u != nullptr) {
+        user.emplace(reinterpret_cast<const char*>(u), static_cast<std::size_t>(sqlite3_value_bytes(argv[1])));
+    }
+    const std::string_view install_id(reinterpret_cast<const char*>(install),
+                                      static_cast<std::size_t>(sqlite3_value_bytes(argv[0])));
+    sqlite3_result_int64(ctx, telemetry::actor_hash(install_id, user));
+}
+
+}  // namespace
 
 Error make_sqlite_error(sqlite3* db, int rc, std::string_view what) {
     ErrorCode code = ErrorCode::Internal;
@@ -84,6 +107,18 @@ Result<std::unique_ptr<Connection>> Connection::open(const std::filesystem::path
     }
     std::unique_ptr<Connection> conn(new Connection(db));
     sqlite3_busy_timeout(db, static_cast<int>(busy_timeout.count()));
+    rc = sqlite3_create_function_v2(db,
+                                    "beacon_actor_hash",
+                                    2,
+                                    SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                                    nullptr,
+                                    actor_hash_function,
+                                    nullptr,
+                                    nullptr,
+                                    nullptr);
+    if (rc != SQLITE_OK) {
+        return conn->error(rc, "registering beacon_actor_hash");
+    }
     return conn;
 }
 

@@ -85,6 +85,10 @@ inline constexpr std::string_view kDeleteEventsBefore =
 inline constexpr std::string_view kDeleteLastSessionsBefore =
     "DELETE FROM actor_last_sessions WHERE (platform, actor) IN"
     " (SELECT platform, actor FROM actor_last_sessions WHERE event_time < ?1 LIMIT ?2)";
+// A session goes with its start (or, crash-only, with its crash).
+inline constexpr std::string_view kDeleteReleaseSessionsBefore =
+    "DELETE FROM release_sessions WHERE id IN"
+    " (SELECT id FROM release_sessions WHERE COALESCE(started_at, crashed_at) < ?1 LIMIT ?2)";
 
 // --- actor_last_sessions ------------------------------------------------------
 
@@ -116,28 +120,41 @@ inline constexpr std::string_view kAdoptionSessionStarts =
 
 // --- Release health -------------------------------------------------------
 
-// Platform ?1, [?2, ?3), below code ?4: the control's code (NULL: none).
-inline constexpr std::string_view kHealthControlCode =
-    "SELECT MAX(version_code) FROM telemetry_events"
-    " WHERE event_name = 'app_session_start' AND platform = ?1 AND event_time >= ?2 AND event_time < ?3"
-    " AND version_code < ?4";
-// Platform ?1, [?2, ?3), crash event name ?4, codes ?5 and ?6 (the version
-// and its control; the same twice without one): per code with sessions, its
-// sessions, crashed sessions, users and crashed users. The crashes (few)
-// first, as a set of (install, session) the session starts of the range are
-// joined to (an automatic index on it): a correlated EXISTS per session
-// start was 3x slower on 30 days of 10 M events (bench/history).
+// The control (the highest code below the version's with sessions in the
+// window) is searched code by code, each step an index seek, so its cost
+// grows with the codes skipped, never with the sessions. Platform ?1, below
+// code ?2: the highest code with any session start (NULL: none).
+inline constexpr std::string_view kHealthLowerCode =
+    "SELECT MAX(version_code) FROM release_sessions"
+    " WHERE platform = ?1 AND version_code < ?2 AND started_at IS NOT NULL";
+// Platform ?1, code ?2: 1 when it has a session start in [?3, ?4).
+inline constexpr std::string_view kHealthCodeHasSessions =
+    "SELECT EXISTS (SELECT 1 FROM release_sessions"
+    " WHERE platform = ?1 AND version_code = ?2 AND started_at >= ?3 AND started_at < ?4)";
+// Platform ?1, [?2, ?3), codes ?4 and ?5 (the version and its control; the
+// same twice without one): per code with sessions, its sessions, crashed
+// sessions, users and crashed users. Two covering ranges of
+// ix_release_sessions_version; the distinct actors are 64-bit integers.
 inline constexpr std::string_view kHealthCounts =
-    "WITH c AS MATERIALIZED (SELECT DISTINCT install_id, session_id FROM telemetry_events"
-    "  WHERE event_name = ?4 AND event_time >= ?2 AND session_id IS NOT NULL),"
-    " s AS (SELECT t.version_code AS code,"
-    "  CASE WHEN t.user_id IS NOT NULL THEN 'u:' || t.user_id ELSE 'i:' || t.install_id END AS actor,"
-    "  c.install_id IS NOT NULL AS hit"
-    "  FROM telemetry_events t LEFT JOIN c ON c.install_id = t.install_id AND c.session_id = t.session_id"
-    "  WHERE t.event_name = 'app_session_start' AND t.platform = ?1"
-    "  AND t.event_time >= ?2 AND t.event_time < ?3 AND t.version_code IN (?5, ?6))"
-    " SELECT code, COUNT(*), SUM(hit), COUNT(DISTINCT actor), COUNT(DISTINCT CASE WHEN hit THEN actor END)"
-    " FROM s GROUP BY code";
+    "SELECT version_code, COUNT(*), COUNT(crashed_at), COUNT(DISTINCT actor),"
+    " COUNT(DISTINCT CASE WHEN crashed_at IS NOT NULL THEN actor END)"
+    " FROM release_sessions"
+    " WHERE platform = ?1 AND version_code IN (?4, ?5) AND started_at >= ?2 AND started_at < ?3"
+    " GROUP BY version_code";
+
+// In the append's transaction. A stored app_session_start: its session's row,
+// unless a start of the same session came first (a crash-only row is filled).
+inline constexpr std::string_view kUpsertReleaseSession =
+    "INSERT INTO release_sessions (install_id, session_id, platform, version_code, started_at, actor)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+    " ON CONFLICT (install_id, session_id) DO UPDATE SET platform = excluded.platform,"
+    " version_code = excluded.version_code, started_at = excluded.started_at, actor = excluded.actor"
+    " WHERE release_sessions.started_at IS NULL";
+// A stored crash event with a sessionId: the session crashed (the first crash's time).
+inline constexpr std::string_view kUpsertReleaseCrash =
+    "INSERT INTO release_sessions (install_id, session_id, crashed_at) VALUES (?1, ?2, ?3)"
+    " ON CONFLICT (install_id, session_id) DO UPDATE SET crashed_at = excluded.crashed_at"
+    " WHERE release_sessions.crashed_at IS NULL";
 
 // --- daily_active_stats -----------------------------------------------------
 

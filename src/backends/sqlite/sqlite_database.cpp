@@ -19,6 +19,7 @@
 #include "backends/sqlite/migrations.hpp"
 #include "backends/sqlite/queries.hpp"
 #include "core/time_format.hpp"
+#include "telemetry/actor_hash.hpp"
 #include "telemetry/adoption_tally.hpp"
 #include "telemetry/counts_json.hpp"
 
@@ -379,6 +380,12 @@ Result<void> SqliteDatabase::insert_events(std::span<const Event> events, std::v
                 return r;
             }
         }
+        if (is_new &&
+            (e.event_name == telemetry::kSessionStart || (e.session_id && e.event_name == options_.crash_event))) {
+            if (auto r = note_release_session(e); !r) {
+                return r;
+            }
+        }
     }
     if (fail_at >= 0 && static_cast<std::size_t>(fail_at) >= events.size()) {
         return injected_failure();
@@ -394,6 +401,30 @@ Result<void> SqliteDatabase::note_last_session(const Event& e) {
         s.bind(3, to_epoch_ms(e.event_time));
         bind_code(s, 4, e.version_code);
     });
+    if (!r) {
+        return std::move(r).error();
+    }
+    return ok();
+}
+
+Result<void> SqliteDatabase::note_release_session(const Event& e) {
+    Result<std::int64_t> r = 0;
+    if (e.event_name == telemetry::kSessionStart) {
+        r = execute(*writer_, sql::kUpsertReleaseSession, "noting the session", [&](Statement& s) {
+            s.bind(1, e.install_id);
+            s.bind(2, e.session_id);
+            s.bind(3, telemetry::to_string(e.platform.value_or(telemetry::Platform::Unknown)));
+            bind_code(s, 4, e.version_code);
+            s.bind(5, to_epoch_ms(e.event_time));
+            s.bind(6, telemetry::actor_hash(e.install_id, e.user_id));
+        });
+    } else {
+        r = execute(*writer_, sql::kUpsertReleaseCrash, "noting the crash", [&](Statement& s) {
+            s.bind(1, e.install_id);
+            s.bind(2, e.session_id);
+            s.bind(3, to_epoch_ms(e.event_time));
+        });
+    }
     if (!r) {
         return std::move(r).error();
     }
@@ -542,33 +573,55 @@ Result<std::vector<telemetry::AdoptionCounts>> SqliteDatabase::count_adoption(
 
 Result<telemetry::ReleaseHealthCounts> SqliteDatabase::count_release_health(telemetry::Platform platform,
                                                                             telemetry::VersionCode code,
-                                                                            telemetry::TimeRange window,
-                                                                            std::string_view crash_event) {
+                                                                            telemetry::TimeRange window) {
     auto lease = acquire_reader();
     if (!lease) {
         return std::move(lease).error();
     }
     const std::string platform_name(telemetry::to_string(platform));
-    auto control = query_one<std::optional<telemetry::VersionCode>>(
-        lease->conn(),
-        sql::kHealthControlCode,
-        "finding the control version",
-        [&](Statement& s) {
-            s.bind(1, platform_name);
-            s.bind(2, to_epoch_ms(window.from));
-            s.bind(3, to_epoch_ms(window.to));
-            s.bind(4, std::int64_t{code});
-        },
-        [](Statement& row) -> std::optional<telemetry::VersionCode> {
-            if (row.is_null(0)) {
-                return std::nullopt;
-            }
-            return static_cast<telemetry::VersionCode>(row.int64(0));
-        });
-    if (!control) {
-        return std::move(control).error();
+    // The control: the codes below, highest first, until one has a session
+    // start in the window (kHealthLowerCode).
+    std::optional<telemetry::VersionCode> control_code;
+    std::int64_t below = code;
+    for (int step = 0; step < telemetry::kHealthControlSearchLimit; ++step) {
+        auto lower = query_one<std::optional<std::int64_t>>(
+            lease->conn(),
+            sql::kHealthLowerCode,
+            "finding the control version",
+            [&](Statement& s) {
+                s.bind(1, platform_name);
+                s.bind(2, below);
+            },
+            [](Statement& row) -> std::optional<std::int64_t> {
+                return row.is_null(0) ? std::nullopt : std::optional<std::int64_t>(row.int64(0));
+            });
+        if (!lower) {
+            return std::move(lower).error();
+        }
+        const std::optional<std::int64_t> candidate = lower->value_or(std::nullopt);
+        if (!candidate) {
+            break;
+        }
+        auto has = query_one<bool>(
+            lease->conn(),
+            sql::kHealthCodeHasSessions,
+            "finding the control version",
+            [&](Statement& s) {
+                s.bind(1, platform_name);
+                s.bind(2, *candidate);
+                s.bind(3, to_epoch_ms(window.from));
+                s.bind(4, to_epoch_ms(window.to));
+            },
+            [](Statement& row) { return row.int64(0) != 0; });
+        if (!has) {
+            return std::move(has).error();
+        }
+        if (has->value_or(false)) {
+            control_code = static_cast<telemetry::VersionCode>(*candidate);
+            break;
+        }
+        below = *candidate;
     }
-    const std::optional<telemetry::VersionCode> control_code = control->value_or(std::nullopt);
     telemetry::ReleaseHealthCounts out;
     if (control_code) {
         out.control = telemetry::VersionSessionHealth{*control_code, {}};
@@ -581,9 +634,8 @@ Result<telemetry::ReleaseHealthCounts> SqliteDatabase::count_release_health(tele
             s.bind(1, platform_name);
             s.bind(2, to_epoch_ms(window.from));
             s.bind(3, to_epoch_ms(window.to));
-            s.bind(4, crash_event);
-            s.bind(5, std::int64_t{code});
-            s.bind(6, std::int64_t{control_code.value_or(code)});
+            s.bind(4, std::int64_t{code});
+            s.bind(5, std::int64_t{control_code.value_or(code)});
         },
         [&](Statement& row) {
             const telemetry::SessionHealthCounts c{row.int64(1), row.int64(2), row.int64(3), row.int64(4)};
@@ -601,7 +653,8 @@ Result<telemetry::ReleaseHealthCounts> SqliteDatabase::count_release_health(tele
 
 Result<std::int64_t> SqliteDatabase::delete_events_before(TimePoint t) {
     std::int64_t total = 0;
-    for (std::string_view statement : {sql::kDeleteEventsBefore, sql::kDeleteLastSessionsBefore}) {
+    for (std::string_view statement :
+         {sql::kDeleteEventsBefore, sql::kDeleteLastSessionsBefore, sql::kDeleteReleaseSessionsBefore}) {
         const bool events = statement == sql::kDeleteEventsBefore;
         for (;;) {
             std::lock_guard lock(writer_mutex_);

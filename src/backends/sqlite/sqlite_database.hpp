@@ -8,6 +8,7 @@
 #include <mutex>
 #include <optional>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "backends/sqlite/space_watch.hpp"
@@ -31,6 +32,9 @@ struct SqliteOptions {
     Millis busy_timeout{5000};
     // Read-only connections for queries, opened on demand (at least 1).
     int read_connections = 4;
+    // The event that ends a session in a crash (BEACON_CRASH_EVENT): the
+    // append marks its session crashed in release_sessions.
+    std::string crash_event = "app_crash";
 };
 
 // The connections of the stores beside SqliteDatabase on the same file
@@ -87,8 +91,7 @@ public:
         std::span<const telemetry::TimeRange> buckets) override;
     Result<telemetry::ReleaseHealthCounts> count_release_health(telemetry::Platform platform,
                                                                 telemetry::VersionCode code,
-                                                                telemetry::TimeRange window,
-                                                                std::string_view crash_event) override;
+                                                                telemetry::TimeRange window) override;
     Result<std::int64_t> delete_events_before(TimePoint t) override;
 
     // telemetry::DailyStatsStore
@@ -135,6 +138,8 @@ private:
     Result<void> insert_events(std::span<const telemetry::Event> events, std::vector<bool>& stored);
     // The actor_last_sessions row of a stored app_session_start (in the append's transaction).
     Result<void> note_last_session(const telemetry::Event& e);
+    // The release_sessions row of a stored session start or crash (idem).
+    Result<void> note_release_session(const telemetry::Event& e);
 
     Result<ReaderLease> acquire_reader();
     void release_reader(std::unique_ptr<Connection> conn);

@@ -17,6 +17,7 @@
 
 #include "backends/sqlite/migrations.hpp"
 #include "support/temp_dir.hpp"
+#include "telemetry/actor_hash.hpp"
 
 namespace beacon::backends::sqlite {
 namespace {
@@ -226,6 +227,58 @@ TEST(SqliteMigrations, MigrateAppliesAllOnceThenNothing) {
     EXPECT_EQ(*third, 0);
 }
 
+// Migration 7 (release sessions) fills release_sessions from the events
+// stored before it: the first start of each session, with the actor key the
+// append writes (telemetry::actor_hash through beacon_actor_hash()), and the
+// crashes, also those of a session whose start is missing.
+TEST(SqliteMigrations, ReleaseSessionsAreFilledFromTheEventLog) {
+    test::TempDir dir;
+    const auto file = dir.path() / "beacon.db";
+    const auto migrations = embedded_migrations();
+    ASSERT_GE(migrations.size(), 7u);
+    ASSERT_EQ(migrations[6].name, "release_sessions");
+    {
+        RawDb raw(file);
+        raw.exec(
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+            " applied_at INTEGER NOT NULL) STRICT");
+        for (std::size_t i = 0; i < 6; ++i) {
+            raw.exec(std::string(migrations[i].sql));
+            raw.exec("INSERT INTO schema_migrations VALUES (" + std::to_string(migrations[i].version) + ", '" +
+                     std::string(migrations[i].name) + "', 1)");
+        }
+        raw.exec(
+            "INSERT INTO telemetry_events"
+            " (install_id, user_id, event_name, event_time, received_at, platform, session_id, version_code)"
+            " VALUES ('install-0001', NULL, 'app_session_start', 1000, 1000, 'android', 's-1', 210),"
+            " ('install-0001', NULL, 'app_session_start', 1500, 1500, 'android', 's-1', 210),"  // the same session
+            " ('install-0001', NULL, 'app_crash', 1600, 1600, 'android', 's-1', 210),"
+            " ('install-0002', 'user-1', 'app_session_start', 2000, 2000, 'android', 's-1', 210),"
+            " ('install-0003', NULL, 'app_session_start', 2000, 2000, 'android', NULL, 210),"
+            " ('install-0003', NULL, 'app_session_start', 2100, 2100, 'android', NULL, 210),"
+            " ('install-0004', NULL, 'app_crash', 2000, 2000, 'android', 's-5', 210),"  // its start never came
+            " ('install-0005', NULL, 'page_view', 2000, 2000, 'android', 's-1', 210)");
+    }
+    auto db = open_ok(file);
+    ASSERT_TRUE(db);
+    RawDb raw(file);
+    EXPECT_EQ(raw.rows("SELECT install_id, coalesce(session_id, '-'), coalesce(started_at, '-'), actor,"
+                       " coalesce(crashed_at, '-') FROM release_sessions ORDER BY install_id, started_at"),
+              (std::vector<std::vector<std::string>>{
+                  {"install-0001", "s-1", "1000", std::to_string(telemetry::actor_hash("i:install-0001")), "1600"},
+                  {"install-0002", "s-1", "2000", std::to_string(telemetry::actor_hash("u:user-1")), "-"},
+                  {"install-0003", "-", "2000", std::to_string(telemetry::actor_hash("i:install-0003")), "-"},
+                  {"install-0003", "-", "2100", std::to_string(telemetry::actor_hash("i:install-0003")), "-"},
+                  {"install-0004", "s-5", "-", "NULL", "2000"}}));
+    auto health = db->count_release_health(
+        telemetry::Platform::Android, 210, telemetry::TimeRange{from_epoch_ms(0), from_epoch_ms(10000)});
+    ASSERT_TRUE(health.ok()) << health.error().message;
+    EXPECT_EQ(health->version.sessions, 4);
+    EXPECT_EQ(health->version.crashed_sessions, 1);
+    EXPECT_EQ(health->version.users, 3);
+    EXPECT_EQ(health->version.crashed_users, 1);
+}
+
 TEST(SqliteMigrations, CreatesEveryTableOfTheSchema) {
     test::TempDir dir;
     const auto file = dir.path() / "beacon.db";
@@ -238,6 +291,7 @@ TEST(SqliteMigrations, CreatesEveryTableOfTheSchema) {
                               "job_runs",
                               "app_versions",
                               "artifacts",
+                              "release_sessions",
                               "schema_migrations"}) {
         EXPECT_EQ(raw.scalar(std::string("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = '") +
                              table + "'"),

@@ -86,12 +86,12 @@ TEST(ReleaseHealthVerdict, ThresholdsComeFromThePlan) {
 TEST(ReleaseHealth, TheWindowIsOneHourToThirtyDaysBeforeNow) {
     test::FakeEventStore store;
     for (std::int64_t bad : {3599LL, 30LL * 86400 + 1}) {
-        auto r = release_health(store, Platform::Android, 210, bad, kNow, {}, "app_crash");
+        auto r = release_health(store, Platform::Android, 210, bad, kNow, {});
         ASSERT_FALSE(r.ok());
         EXPECT_EQ(r.error().code, ErrorCode::InvalidArgument);
         EXPECT_EQ(r.error().fields.at(0).field, "window");
     }
-    auto r = release_health(store, Platform::Android, 210, 3600, kNow, {}, "app_crash");
+    auto r = release_health(store, Platform::Android, 210, 3600, kNow, {});
     ASSERT_TRUE(r.ok());
     EXPECT_EQ(r->window.from, kNow - 1h);
     EXPECT_EQ(r->window.to, kNow);

@@ -30,6 +30,7 @@
 #include "backends/postgres/pg_database.hpp"
 #include "core/clock.hpp"
 #include "support/pg_test_db.hpp"
+#include "telemetry/actor_hash.hpp"
 
 namespace beacon {
 namespace {
@@ -279,6 +280,65 @@ TEST(PostgresAdapter, VersionsInTelemetryMigrationKeepsExistingEvents) {
     ASSERT_TRUE(behind.ok()) << behind.error().message;
     EXPECT_EQ(behind->actors, 1);
     EXPECT_EQ(behind->unknown, 1);
+}
+
+// Migration 7 (release sessions) fills release_sessions from the events
+// stored before it: the first start of each session, with the actor key the
+// append writes (PostgreSQL's md5 expression equals telemetry::actor_hash),
+// and the crashes, also those of a session whose start is missing.
+TEST(PostgresAdapter, ReleaseSessionsMigrationFillsThemFromTheEventLog) {
+    REQUIRE_PG_SERVER();
+    PgFixture f;
+    ASSERT_TRUE(f.create_schema());
+    const auto migrations = backends::postgres::embedded_migrations();
+    ASSERT_GE(migrations.size(), 7u);
+    ASSERT_EQ(migrations[6].name, "release_sessions");
+    const std::string in_schema = "SET search_path TO " + f.schema + "; ";
+    ASSERT_TRUE(pg_admin_query(in_schema +
+                               "CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL,"
+                               " applied_at timestamptz NOT NULL DEFAULT now())"));
+    for (std::size_t i = 0; i < 6; ++i) {
+        ASSERT_TRUE(pg_admin_query(in_schema + std::string(migrations[i].sql)));
+        ASSERT_TRUE(pg_admin_query(in_schema + "INSERT INTO schema_migrations (version, name) VALUES (" +
+                                   std::to_string(migrations[i].version) + ", '" + std::string(migrations[i].name) +
+                                   "')"));
+    }
+    ASSERT_TRUE(pg_admin_query(in_schema + partitions::create_sql(partitions::month_of(at(2026, 11, 1)))));
+    ASSERT_TRUE(pg_admin_query(
+        in_schema +
+        "INSERT INTO telemetry_events"
+        " (install_id, user_id, event_name, event_time, received_at, platform, session_id, version_code) VALUES"
+        " ('install-0001', NULL, 'app_session_start', '2026-11-02Z', '2026-11-02Z', 'android', 's-1', 210),"
+        " ('install-0001', NULL, 'app_session_start', '2026-11-03Z', '2026-11-03Z', 'android', 's-1', 210),"
+        " ('install-0001', NULL, 'app_crash', '2026-11-04Z', '2026-11-04Z', 'android', 's-1', 210),"
+        " ('install-0002', 'user-1', 'app_session_start', '2026-11-02Z', '2026-11-02Z', 'android', 's-1', 210),"
+        " ('install-0003', NULL, 'app_session_start', '2026-11-02Z', '2026-11-02Z', 'android', NULL, 210),"
+        " ('install-0003', NULL, 'app_session_start', '2026-11-03Z', '2026-11-03Z', 'android', NULL, 210),"
+        " ('install-0004', NULL, 'app_crash', '2026-11-02Z', '2026-11-02Z', 'android', 's-5', 210),"
+        " ('install-0005', NULL, 'page_view', '2026-11-02Z', '2026-11-02Z', 'android', 's-1', 210)"));
+    auto opened = PgDatabase::open(f.url);  // applies migration 7 to the schema as it is
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    f.db = std::move(opened).value();
+    auto rows = pg_admin_query(
+        "SELECT install_id || ' ' || coalesce(session_id, '-') || ' ' ||"
+        " coalesce(to_char(started_at AT TIME ZONE 'UTC', 'MM-DD'), '-') || ' ' || coalesce(actor::text, '-') ||"
+        " ' ' || coalesce(to_char(crashed_at AT TIME ZONE 'UTC', 'MM-DD'), '-') FROM " +
+        f.schema + ".release_sessions ORDER BY install_id, started_at");
+    ASSERT_TRUE(rows.has_value());
+    const auto key = [](std::string_view actor) { return std::to_string(telemetry::actor_hash(actor)); };
+    EXPECT_EQ(*rows,
+              (std::vector<std::string>{"install-0001 s-1 11-02 " + key("i:install-0001") + " 11-04",
+                                        "install-0002 s-1 11-02 " + key("u:user-1") + " -",
+                                        "install-0003 - 11-02 " + key("i:install-0003") + " -",
+                                        "install-0003 - 11-03 " + key("i:install-0003") + " -",
+                                        "install-0004 s-5 - - 11-02"}));
+    auto health = f.db->count_release_health(
+        telemetry::Platform::Android, 210, telemetry::TimeRange{at(2026, 11, 1), at(2026, 11, 10)});
+    ASSERT_TRUE(health.ok()) << health.error().message;
+    EXPECT_EQ(health->version.sessions, 4);
+    EXPECT_EQ(health->version.crashed_sessions, 1);
+    EXPECT_EQ(health->version.users, 3);
+    EXPECT_EQ(health->version.crashed_users, 1);
 }
 
 // The pool notices connections the server closed (a restart, a failover,
