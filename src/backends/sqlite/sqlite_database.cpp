@@ -9,6 +9,7 @@
 #include <map>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
@@ -622,13 +623,18 @@ Result<telemetry::ReleaseHealthCounts> SqliteDatabase::count_release_health(tele
         }
         below = *candidate;
     }
-    telemetry::ReleaseHealthCounts out;
-    if (control_code) {
-        out.control = telemetry::VersionSessionHealth{*control_code, {}};
-    }
+    // Per side: sessions, crashed sessions, and the actor keys of each.
+    struct Side {
+        std::int64_t sessions = 0;
+        std::int64_t crashed = 0;
+        std::vector<std::int64_t> actors;
+        std::vector<std::int64_t> crashed_actors;
+    };
+    Side version;
+    Side control;
     auto r = query(
         lease->conn(),
-        sql::kHealthCounts,
+        sql::kHealthSessions,
         "counting crash-free sessions",
         [&](Statement& s) {
             s.bind(1, platform_name);
@@ -638,15 +644,30 @@ Result<telemetry::ReleaseHealthCounts> SqliteDatabase::count_release_health(tele
             s.bind(5, std::int64_t{control_code.value_or(code)});
         },
         [&](Statement& row) {
-            const telemetry::SessionHealthCounts c{row.int64(1), row.int64(2), row.int64(3), row.int64(4)};
-            if (row.int64(0) == code) {
-                out.version = c;
-            } else if (out.control) {
-                out.control->counts = c;
+            Side& side = row.int64(0) == code ? version : control;
+            const std::int64_t actor = row.int64(1);
+            ++side.sessions;
+            side.actors.push_back(actor);
+            if (row.int64(2) != 0) {
+                ++side.crashed;
+                side.crashed_actors.push_back(actor);
             }
         });
     if (!r) {
         return std::move(r).error();
+    }
+    const auto distinct = [](std::vector<std::int64_t>& keys) {
+        std::sort(keys.begin(), keys.end());
+        return static_cast<std::int64_t>(std::unique(keys.begin(), keys.end()) - keys.begin());
+    };
+    const auto counts = [&](Side& side) {
+        return telemetry::SessionHealthCounts{
+            side.sessions, side.crashed, distinct(side.actors), distinct(side.crashed_actors)};
+    };
+    telemetry::ReleaseHealthCounts out;
+    out.version = counts(version);
+    if (control_code) {
+        out.control = telemetry::VersionSessionHealth{*control_code, counts(control)};
     }
     return out;
 }
