@@ -324,6 +324,7 @@ async function main() {
             await filters.getByLabel(en['events.limit']).selectOption('10');
             await filters.getByRole('button', { name: en['events.apply'] }).click();
             await page.getByText('Page 1').waitFor();
+            await page.waitForFunction(() => [...document.querySelectorAll('td.event-name')].every((td) => td.textContent === 'page_view'));
             const names = await page.locator('td.event-name').allTextContents();
             assert(names.length === 10 && names.every((n) => n === 'page_view'), `page 1: ${names}`);
             const first = await page.locator('tr[data-event-id]').first().getAttribute('data-event-id');

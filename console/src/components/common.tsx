@@ -1,6 +1,6 @@
 // Small pieces every page uses: problem documents as readable messages, the
 // loading and empty states, the reporting time zone label, and a data hook.
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, Problem } from '../lib/api';
 import { reportingTimeZone, t } from '../lib/i18n';
 
@@ -53,10 +53,19 @@ export interface Async<T> {
 }
 
 // Loads `load()` when `deps` change (and on reload), every `pollMs` if given.
+// New deps drop the old data at once (rows of the previous filter or page
+// never show under the new one); a reload or a poll keeps it until the
+// answer comes.
 export function useAsync<T>(load: () => Promise<T>, deps: unknown[], pollMs?: number): Async<T> {
     const [state, setState] = useState<{ data?: T; error?: unknown; loading: boolean }>({ loading: true });
     const [tick, setTick] = useState(0);
+    const key = JSON.stringify(deps);
+    const lastKey = useRef(key);
     useEffect(() => {
+        if (lastKey.current !== key) {
+            lastKey.current = key;
+            setState({ loading: true });
+        }
         let live = true;
         const run = () =>
             load().then(
