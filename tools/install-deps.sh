@@ -12,7 +12,9 @@ build_pkgs=(
   libpq-dev libhiredis-dev libcurl4-openssl-dev libzip-dev libplist-dev
   libhowardhinnant-date-dev libxxhash-dev libjemalloc-dev tzdata
 )
-test_pkgs=(curl python3 postgresql-15 redis-server aapt android-framework-res libplist-utils zip)
+# chromium: the console's browser suite (console/tests/browser.test.cjs, headless);
+# fonts-wqy-microhei: CJK glyphs for its Chinese pages and screenshots.
+test_pkgs=(curl python3 postgresql-15 redis-server aapt android-framework-res libplist-utils zip chromium fonts-wqy-microhei)
 bench_pkgs=(nginx-light wrk)
 # The source checks: layering (python3), format and tidy (clang 14).
 check_pkgs=(python3 clang-format-14 clang-tidy-14)
@@ -30,9 +32,11 @@ case "${1:-build}" in
   *) echo "usage: $0 [build|test|bench|check|fuzz]" >&2; exit 2 ;;
 esac
 
-# Node.js and npm (for the S3 test peer) come from Debian only where the machine
-# has none: a NodeSource nodejs already on the machine conflicts with Debian's npm.
-case "${1:-build}" in test|bench) command -v npm >/dev/null || want+=(nodejs npm) ;; esac
+# Node.js and npm (the web console's build, console/, and the S3 test peer)
+# come from Debian only where the machine has none: a NodeSource nodejs
+# already on the machine conflicts with Debian's npm. Every build needs them
+# now (cmake/console.cmake); the source checks do not.
+case "${1:-build}" in check) ;; *) command -v npm >/dev/null || want+=(nodejs npm) ;; esac
 
 missing=()
 for p in "${want[@]}"; do

@@ -59,6 +59,26 @@ Result<Config> load(const std::map<std::string, std::string>& flags, const std::
 
 }  // namespace
 
+std::string console_link(const std::string& public_url,
+                         const std::string& listen_host,
+                         std::uint16_t listen_port,
+                         const std::string& token) {
+    std::string base = public_url;
+    if (base.empty()) {
+        std::string host = listen_host;
+        if (host.empty() || host == "0.0.0.0" || host == "::") {
+            host = "localhost";
+        } else if (host.find(':') != std::string::npos) {
+            host = "[" + host + "]";
+        }
+        base = "http://" + host + ":" + std::to_string(listen_port);
+    }
+    while (!base.empty() && base.back() == '/') {
+        base.pop_back();
+    }
+    return base + "/console/#token=" + token;
+}
+
 int run_cli(int argc, char** argv) {
     CLI::App cli{"Beacon: telemetry and releases backend for mobile apps"};
     cli.require_subcommand(1);
@@ -77,6 +97,11 @@ int run_cli(int argc, char** argv) {
     token_cmd->add_flag("--admin", admin, "give the token the admin role")->required();
     token_cmd->add_option("--ttl", ttl_text, "lifetime: seconds or 90s, 15m, 24h, 7d (default 12h)");
     token_cmd->add_option("--sub", subject, "the token's subject (default admin)");
+    bool console = false;
+    token_cmd->add_flag("--console",
+                        console,
+                        "print a one-time sign-in link to the web console (<public base>/console/#token=...) "
+                        "instead of the bare token");
     add_setting_flags(token_cmd, flags, config_file);
 
     auto* release_cmd = cli.add_subcommand("release", "Manage app releases on a running server");
@@ -172,7 +197,11 @@ int run_cli(int argc, char** argv) {
         std::cerr << "beacon: " << token.error().message << "\n";
         return 2;
     }
-    std::cout << *token << std::endl;
+    if (console) {
+        std::cout << console_link(config->public_url, config->listen_host, config->listen_port, *token) << std::endl;
+    } else {
+        std::cout << *token << std::endl;
+    }
     spdlog::shutdown();
     return 0;
 }

@@ -13,6 +13,7 @@
 #include "auth/jwt.hpp"
 #include "backends/curl/curl_webhook_sender.hpp"
 #include "http/audience_routes.hpp"
+#include "http/console_routes.hpp"
 #include "http/job_routes.hpp"
 #include "http/release_routes.hpp"
 #include "http/rollout_routes.hpp"
@@ -242,6 +243,7 @@ int serve(Config config) {
     http::add_telemetry_routes(router, telemetry_api);
     http::add_job_routes(router, scheduler);
     http::add_ops_routes(router, metrics, b.readiness);
+    http::add_console_routes(router);
     http::WebhookApi webhook_api{*b.webhooks, clock, webhooks_enabled, nullptr};
     if (webhook_worker) {
         webhook_api.wake = [&webhook_worker] { webhook_worker->wake(); };

@@ -23,12 +23,34 @@ bool is_placeholder(const std::string& segment) {
     return !segment.empty() && segment.front() == '{';
 }
 
+// `{name*}` as a pattern's last segment: the rest of the path, one segment
+// or more (possibly empty ones), as one raw parameter with its slashes.
+bool is_catch_all(const std::string& segment) {
+    return segment.size() > 2 && segment.front() == '{' && segment.ends_with("*}");
+}
+
+bool has_catch_all(const Route& r) {
+    return !r.segments.empty() && is_catch_all(r.segments.back());
+}
+
 bool matches(const Route& r, const std::vector<std::string_view>& segs, std::vector<std::string>* params) {
-    if (r.segments.size() != segs.size()) {
+    const bool catch_all = has_catch_all(r);
+    if (catch_all ? segs.size() < r.segments.size() : r.segments.size() != segs.size()) {
         return false;
     }
-    for (std::size_t i = 0; i < segs.size(); ++i) {
+    for (std::size_t i = 0; i < r.segments.size(); ++i) {
         const std::string& p = r.segments[i];
+        if (catch_all && i + 1 == r.segments.size()) {
+            if (params != nullptr) {
+                std::string rest(segs[i]);
+                for (std::size_t j = i + 1; j < segs.size(); ++j) {
+                    rest += '/';
+                    rest += segs[j];
+                }
+                params->push_back(std::move(rest));
+            }
+            return true;
+        }
         if (is_placeholder(p)) {
             if (segs[i].empty()) {
                 return false;
@@ -47,7 +69,10 @@ bool matches(const Route& r, const std::vector<std::string_view>& segs, std::vec
 // with as many segments): at the first segment where one is a literal and the
 // other a placeholder, the literal wins.
 bool more_specific(const Route& a, const Route& b) {
-    for (std::size_t i = 0; i < a.segments.size(); ++i) {
+    if (has_catch_all(a) != has_catch_all(b)) {
+        return has_catch_all(b);  // a catch-all is the least specific of all
+    }
+    for (std::size_t i = 0; i < std::min(a.segments.size(), b.segments.size()); ++i) {
         bool pa = is_placeholder(a.segments[i]);
         bool pb = is_placeholder(b.segments[i]);
         if (pa != pb) {

@@ -54,7 +54,9 @@ struct Route {
 };
 
 // Maps (method, path) to a route. Patterns are literal segments and `{name}`
-// placeholders matching one non-empty segment; when several routes of a method
+// placeholders matching one non-empty segment, and a last segment `{name*}`
+// may match the rest of the path (one or more segments, slashes kept, as one
+// parameter; "/console/{rest*}" matches "/console/" and "/console/a/b"); when several routes of a method
 // match, the most specific wins (a literal segment beats a placeholder at the
 // first position where they differ). HEAD is served by GET routes.
 class Router {

@@ -149,3 +149,23 @@ TEST_F(RouterTest, EveryRouteGetsAMetricsSlotNamedByItsPattern) {
 
 }  // namespace
 }  // namespace beacon::http
+
+namespace beacon::http {
+namespace {
+
+TEST_F(RouterTest, CatchAllTakesTheRestOfThePathAndLosesToEverythingElse) {
+    add("GET", "/console");
+    add("GET", "/console/{rest*}");
+    add("GET", "/console/special");
+    EXPECT_EQ(match("GET", "/console"), "GET /console");
+    EXPECT_EQ(match("GET", "/console/"), "GET /console/{rest*}");
+    EXPECT_EQ(params("GET", "/console/"), std::vector<std::string>{""});
+    EXPECT_EQ(params("GET", "/console/assets/app-1.js"), std::vector<std::string>{"assets/app-1.js"});
+    EXPECT_EQ(params("GET", "/console/a//b/"), std::vector<std::string>{"a//b/"});
+    EXPECT_EQ(match("GET", "/console/special"), "GET /console/special");
+    EXPECT_EQ(match("POST", "/console/x"), "405 GET, HEAD");
+    EXPECT_EQ(match("GET", "/consoles"), "404");
+}
+
+}  // namespace
+}  // namespace beacon::http
