@@ -227,7 +227,8 @@ TEST(PostgresAdapter, ConcurrentOpensMigrateOnceAndMigrateIsIdempotent) {
                                         "3_versions_in_telemetry",
                                         "4_force_after_days",
                                         "5_webhook_deliveries",
-                                        "6_rollout_plans"}));
+                                        "6_rollout_plans",
+                                        "7_release_sessions"}));
     auto again = PgDatabase::migrate(f.url);
     ASSERT_TRUE(again.ok()) << again.error().message;
     EXPECT_EQ(*again, 0);
