@@ -132,6 +132,19 @@ TEST(SqliteMigrations, OpenAppliesEachMigrationOnceAndRecordsIt) {
     EXPECT_EQ(raw.scalar("SELECT count(*) FROM schema_migrations"), std::to_string(migrations.size()));
 }
 
+// The schema as a binary of the first `n` migrations left it, recorded.
+void apply_first_migrations(RawDb& raw, std::size_t n) {
+    const auto migrations = embedded_migrations();
+    raw.exec(
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+        " applied_at INTEGER NOT NULL) STRICT");
+    for (std::size_t i = 0; i < n; ++i) {
+        raw.exec(std::string(migrations[i].sql));
+        raw.exec("INSERT INTO schema_migrations VALUES (" + std::to_string(migrations[i].version) + ", '" +
+                 std::string(migrations[i].name) + "', 1)");
+    }
+}
+
 // Migration 3 (versions in telemetry) keeps the events stored before it and
 // seeds each actor's latest session start from them.
 TEST(SqliteMigrations, VersionsInTelemetryKeepExistingEvents) {
@@ -142,14 +155,7 @@ TEST(SqliteMigrations, VersionsInTelemetryKeepExistingEvents) {
     ASSERT_EQ(migrations[2].name, "versions_in_telemetry");
     {
         RawDb raw(file);
-        raw.exec(
-            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
-            " applied_at INTEGER NOT NULL) STRICT");
-        for (std::size_t i = 0; i < 2; ++i) {
-            raw.exec(std::string(migrations[i].sql));
-            raw.exec("INSERT INTO schema_migrations VALUES (" + std::to_string(migrations[i].version) + ", '" +
-                     std::string(migrations[i].name) + "', 1)");
-        }
+        apply_first_migrations(raw, 2);
         raw.exec(
             "INSERT INTO telemetry_events (install_id, user_id, event_name, event_time, received_at, platform)"
             " VALUES ('install-0001', NULL, 'app_session_start', 1000, 1000, 'android'),"
@@ -239,14 +245,7 @@ TEST(SqliteMigrations, ReleaseSessionsAreFilledFromTheEventLog) {
     ASSERT_EQ(migrations[6].name, "release_sessions");
     {
         RawDb raw(file);
-        raw.exec(
-            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
-            " applied_at INTEGER NOT NULL) STRICT");
-        for (std::size_t i = 0; i < 6; ++i) {
-            raw.exec(std::string(migrations[i].sql));
-            raw.exec("INSERT INTO schema_migrations VALUES (" + std::to_string(migrations[i].version) + ", '" +
-                     std::string(migrations[i].name) + "', 1)");
-        }
+        apply_first_migrations(raw, 6);
         raw.exec(
             "INSERT INTO telemetry_events"
             " (install_id, user_id, event_name, event_time, received_at, platform, session_id, version_code)"

@@ -236,6 +236,24 @@ TEST(PostgresAdapter, ConcurrentOpensMigrateOnceAndMigrateIsIdempotent) {
 
 // Migration 3 (versions in telemetry) keeps the events stored before it and
 // seeds each actor's latest session start from them.
+// The schema as a binary of the first `n` migrations left it, recorded
+// (`in_schema` sets the fixture's search_path).
+bool apply_first_migrations(const std::string& in_schema, std::size_t n) {
+    const auto migrations = backends::postgres::embedded_migrations();
+    if (!pg_admin_query(in_schema + "CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL,"
+                                    " applied_at timestamptz NOT NULL DEFAULT now())")) {
+        return false;
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+        if (!pg_admin_query(in_schema + std::string(migrations[i].sql)) ||
+            !pg_admin_query(in_schema + "INSERT INTO schema_migrations (version, name) VALUES (" +
+                            std::to_string(migrations[i].version) + ", '" + std::string(migrations[i].name) + "')")) {
+            return false;
+        }
+    }
+    return true;
+}
+
 TEST(PostgresAdapter, VersionsInTelemetryMigrationKeepsExistingEvents) {
     REQUIRE_PG_SERVER();
     PgFixture f;
@@ -244,15 +262,7 @@ TEST(PostgresAdapter, VersionsInTelemetryMigrationKeepsExistingEvents) {
     ASSERT_GE(migrations.size(), 3u);
     ASSERT_EQ(migrations[2].name, "versions_in_telemetry");
     const std::string in_schema = "SET search_path TO " + f.schema + "; ";
-    ASSERT_TRUE(pg_admin_query(in_schema +
-                               "CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL,"
-                               " applied_at timestamptz NOT NULL DEFAULT now())"));
-    for (std::size_t i = 0; i < 2; ++i) {
-        ASSERT_TRUE(pg_admin_query(in_schema + std::string(migrations[i].sql)));
-        ASSERT_TRUE(pg_admin_query(in_schema + "INSERT INTO schema_migrations (version, name) VALUES (" +
-                                   std::to_string(migrations[i].version) + ", '" + std::string(migrations[i].name) +
-                                   "')"));
-    }
+    ASSERT_TRUE(apply_first_migrations(in_schema, 2));
     ASSERT_TRUE(pg_admin_query(in_schema + partitions::create_sql(partitions::month_of(at(2026, 11, 1)))));
     ASSERT_TRUE(pg_admin_query(
         in_schema +
@@ -295,15 +305,7 @@ TEST(PostgresAdapter, ReleaseSessionsMigrationFillsThemFromTheEventLog) {
     ASSERT_GE(migrations.size(), 7u);
     ASSERT_EQ(migrations[6].name, "release_sessions");
     const std::string in_schema = "SET search_path TO " + f.schema + "; ";
-    ASSERT_TRUE(pg_admin_query(in_schema +
-                               "CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL,"
-                               " applied_at timestamptz NOT NULL DEFAULT now())"));
-    for (std::size_t i = 0; i < 6; ++i) {
-        ASSERT_TRUE(pg_admin_query(in_schema + std::string(migrations[i].sql)));
-        ASSERT_TRUE(pg_admin_query(in_schema + "INSERT INTO schema_migrations (version, name) VALUES (" +
-                                   std::to_string(migrations[i].version) + ", '" + std::string(migrations[i].name) +
-                                   "')"));
-    }
+    ASSERT_TRUE(apply_first_migrations(in_schema, 6));
     ASSERT_TRUE(pg_admin_query(in_schema + partitions::create_sql(partitions::month_of(at(2026, 11, 1)))));
     ASSERT_TRUE(pg_admin_query(
         in_schema +
