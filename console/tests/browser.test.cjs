@@ -324,22 +324,28 @@ async function main() {
             await filters.getByLabel(en['events.limit']).selectOption('10');
             await filters.getByRole('button', { name: en['events.apply'] }).click();
             await page.getByText('Page 1').waitFor();
-            await page.waitForFunction(() => [...document.querySelectorAll('td.event-name')].every((td) => td.textContent === 'page_view'));
+            await page.waitForFunction(() => {
+                const names = [...document.querySelectorAll('td.event-name')];
+                return names.length === 10 && names.every((td) => td.textContent === 'page_view');
+            });
             const names = await page.locator('td.event-name').allTextContents();
             assert(names.length === 10 && names.every((n) => n === 'page_view'), `page 1: ${names}`);
             const first = await page.locator('tr[data-event-id]').first().getAttribute('data-event-id');
             const seen = new Set(await page.locator('tr[data-event-id]').evaluateAll((rows) => rows.map((r) => r.dataset.eventId)));
-            const firstRowIsNot = (id) => page.waitForFunction(
-                (old) => document.querySelector('tr[data-event-id]')?.dataset.eventId !== old, id);
+            // A new page: `n` rows, the first not `old` (the old rows are dropped at once, so an
+            // empty table in between is not the new page yet).
+            const pageOf = (old, n) => page.waitForFunction(([previous, count]) => {
+                const rows = document.querySelectorAll('tr[data-event-id]');
+                return rows.length === count && rows[0].dataset.eventId !== previous;
+            }, [old, n]);
             await page.getByRole('button', { name: en['events.next'] }).click();
             await page.getByText('Page 2').waitFor();
-            await firstRowIsNot(first);
+            await pageOf(first, 10);
             const second = await page.locator('tr[data-event-id]').evaluateAll((rows) => rows.map((r) => r.dataset.eventId));
             assert(second.length === 10 && second.every((id) => !seen.has(id)), 'page 2 repeats rows');
             await page.getByRole('button', { name: en['events.next'] }).click();
             await page.getByText('Page 3').waitFor();
-            await firstRowIsNot(second[0]);
-            assert((await page.locator('tr[data-event-id]').count()) === 5, 'page 3 should hold the last 5');
+            await pageOf(second[0], 5);  // page 3 holds the last 5
             assert(await page.getByRole('button', { name: en['events.next'] }).isDisabled(), 'next enabled on the last page');
             await page.getByRole('button', { name: en['events.previous'] }).click();
             await page.getByRole('button', { name: en['events.previous'] }).click();
