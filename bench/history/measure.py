@@ -358,12 +358,13 @@ class Beacon:
             try:
                 with urllib.request.urlopen(self.url("/readyz"), timeout=2) as r:
                     if r.status == 200:
+                        self.ready_at = time.monotonic()  # (growth.py: startup time)
                         break
             except (urllib.error.URLError, ConnectionError, OSError):
                 pass
             if self.proc.poll() is not None or time.monotonic() > end:
                 raise RuntimeError(f"beacon serve did not get ready; see {self.log_path}")
-            time.sleep(0.2)
+            time.sleep(0.02)
         time.sleep(2)  # the jobs' first ticks
         token = subprocess.run([str(binary), "token", "--admin", "--ttl", "2h"], env=self.env,
                                capture_output=True, text=True, check=True, timeout=30).stdout.strip()

@@ -35,7 +35,9 @@ def main():
     out_dir = args.keep or work
     out_dir.mkdir(parents=True, exist_ok=True)
     port = run.free_port()
-    env = dict(os.environ, BEACON_JWT_SECRET=run.SECRET)
+    # One loopback client: no per-client rate limit (as run.py), or most
+    # answers would be 429s.
+    env = dict(os.environ, BEACON_JWT_SECRET=run.SECRET, BEACON_RATE_LIMIT="0")
     profile = out_dir / f"callgrind.{args.scenario}"
     proc = subprocess.Popen(["valgrind", "--tool=callgrind", f"--callgrind-out-file={profile}",
                              str(args.beacon), "serve", "--data-dir", str(work / "data"),

@@ -11,6 +11,7 @@
 #include "core/time_format.hpp"
 #include "http/entity_tag.hpp"
 #include "http/json_fields.hpp"
+#include "http/offer_body.hpp"
 #include "http/query_params.hpp"
 #include "http/release_json.hpp"
 
@@ -262,36 +263,12 @@ asio::awaitable<Response> check_update(ReleaseApi& api, Request& req) {
     if (!decision) {
         co_return problem_response(decision.error());
     }
-    json::value latest = nullptr;
-    if (decision->latest) {
-        const ReleaseVersion& v = *decision->latest;
-        json::object l{{"id", v.id},
-                       {"versionCode", v.version_code},
-                       {"versionName", v.version_name},
-                       {"changelog", json_or_null(v.changelog)},
-                       {"releasedAt", format_iso8601(v.released_at)}};
-        l["downloadUrl"] = decision->download ? json::value(decision->download->url) : json::value(nullptr);
-        l["downloadUrlExpiresAt"] = decision->download && decision->download->expires_at
-                                        ? json::value(format_iso8601(*decision->download->expires_at))
-                                        : json::value(nullptr);
-        l["fileSize"] = v.artifact ? json::value(v.artifact->file_size) : json::value(nullptr);
-        l["sha256"] = v.artifact ? json::value(v.artifact->sha256) : json::value(nullptr);
-        if (const auto& s = decision->signature) {
-            l["signature"] =
-                json::object{{"keyId", s->key_id}, {"signedAt", format_iso8601(s->signed_at)}, {"value", s->value}};
-        } else {
-            l["signature"] = nullptr;
-        }
-        latest = std::move(l);
-    }
-    std::string body = json_write(json::object{
-        {"needUpdate", decision->need_update}, {"forceUpdate", decision->force_update}, {"latest", std::move(latest)}});
     // Clients poll this: a strong tag of the body lets them revalidate
     // (private: the answer depends on the install; no-cache: always ask).
-    const std::string etag = body_etag(body);
-    Response res = if_none_match(req.header, etag) ? empty_response(bh::status::not_modified)
-                                                   : json_response(bh::status::ok, std::move(body));
-    res.set(bh::field::etag, etag);
+    const OfferBody& offer = offer_body(*decision);
+    Response res = if_none_match(req.header, offer.etag) ? empty_response(bh::status::not_modified)
+                                                         : json_response(bh::status::ok, std::string(offer.body));
+    res.set(bh::field::etag, offer.etag);
     res.set(bh::field::cache_control, "private, no-cache");
     co_return res;
 }

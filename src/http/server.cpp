@@ -16,6 +16,7 @@
 
 #include "core/text.hpp"
 #include "http/access_log.hpp"
+#include "http/connection_deadline.hpp"
 #include "http/connections_per_address.hpp"
 #include "http/cors.hpp"
 #include "http/dispatcher.hpp"
@@ -34,6 +35,24 @@ using tcp = asio::ip::tcp;
 using asio::use_awaitable;
 using Parser = bh::request_parser<RequestBody>;
 constexpr auto kTuple = asio::as_tuple(use_awaitable);
+
+// A client connection: its socket and the one deadline its reads and writes
+// share (http/connection_deadline: one timer per connection).
+struct Client {
+    explicit Client(tcp::socket s) : socket(std::move(s)), deadline(socket) {}
+    tcp::socket socket;
+    ConnectionDeadline deadline;
+
+    // Called as each read or write ends: its deadline no longer applies, and
+    // its error is returned, a passed deadline reported as Beast's timeout.
+    [[nodiscard]] beast::error_code settle(beast::error_code ec) {
+        deadline.disarm();
+        if (ec == asio::error::operation_aborted && deadline.expired()) {
+            return beast::error::timeout;
+        }
+        return ec;
+    }
+};
 
 bool valid_request_id(std::string_view id) {
     if (id.empty() || id.size() > 128) {
@@ -310,7 +329,7 @@ struct Server::Impl {
     // Connections, so shutdown can close the idle ones.
     struct Conn {
         std::uint64_t id = 0;
-        beast::tcp_stream* stream;
+        tcp::socket* socket;
         std::atomic<bool> busy{false};
         bool close_posted = false;  // guarded by conns_mu
         asio::any_io_executor ex;
@@ -386,17 +405,13 @@ struct Server::Impl {
     asio::awaitable<void> accept_loop();
     void shed_one_connection();
     asio::awaitable<void> session(tcp::socket socket, std::size_t slot, IpAddress peer);
-    asio::awaitable<beast::error_code> read_header(beast::tcp_stream& stream,
-                                                   beast::flat_buffer& buffer,
-                                                   Parser& parser);
-    asio::awaitable<Response> serve(beast::tcp_stream& stream, beast::flat_buffer& buffer, Exchange& x);
-    asio::awaitable<std::optional<Response>> read_body(beast::tcp_stream& stream,
-                                                       beast::flat_buffer& buffer,
-                                                       Exchange& x);
-    void attach_body_stream(beast::tcp_stream& stream, beast::flat_buffer& buffer, Exchange& x);
-    asio::awaitable<beast::error_code> send_continue(beast::tcp_stream& stream, const RequestHeader& h);
-    asio::awaitable<beast::error_code> write_response(beast::tcp_stream& stream, Response& res);
-    asio::awaitable<void> linger(beast::tcp_stream& stream);
+    asio::awaitable<beast::error_code> read_header(Client& client, beast::flat_buffer& buffer, Parser& parser);
+    asio::awaitable<Response> serve(Client& client, beast::flat_buffer& buffer, Exchange& x);
+    asio::awaitable<std::optional<Response>> read_body(Client& client, beast::flat_buffer& buffer, Exchange& x);
+    void attach_body_stream(Client& client, beast::flat_buffer& buffer, Exchange& x);
+    asio::awaitable<beast::error_code> send_continue(Client& client, const RequestHeader& h);
+    asio::awaitable<beast::error_code> write_response(Client& client, Response& res);
+    asio::awaitable<void> linger(Client& client);
     asio::awaitable<void> flush_access_log(std::size_t slot);
     void close_idle();
 };
@@ -530,7 +545,7 @@ void Server::Impl::close_idle() {
         }
         c.close_posted = true;
         // Decided again on the connection's own thread, where `busy` cannot
-        // change under us, and only while the session (and its stream) still
+        // change under us, and only while the session (and its socket) still
         // exists: it may have ended, or started a request, since we looked.
         asio::post(c.ex, [this, id = c.id] {
             std::lock_guard lock(conns_mu);
@@ -541,8 +556,8 @@ void Server::Impl::close_idle() {
                 live.close_posted = false;
                 if (!live.busy.load()) {
                     boost::system::error_code ec;
-                    live.stream->socket().shutdown(tcp::socket::shutdown_both, ec);
-                    live.stream->socket().close(ec);
+                    live.socket->shutdown(tcp::socket::shutdown_both, ec);
+                    live.socket->close(ec);
                 }
                 return;
             }
@@ -637,10 +652,10 @@ asio::awaitable<void> Server::Impl::accept_loop() {
 // parse step sees, and consumes complete fields as they arrive, so a header
 // fed in small pieces could grow without bound: every byte of the header is
 // counted here instead, the bytes of the first read included.
-asio::awaitable<beast::error_code> Server::Impl::read_header(beast::tcp_stream& stream,
+asio::awaitable<beast::error_code> Server::Impl::read_header(Client& client,
                                                              beast::flat_buffer& buffer,
                                                              Parser& parser) {
-    stream.expires_after(opts.header_timeout);
+    const auto deadline = std::chrono::steady_clock::now() + opts.header_timeout;
     std::size_t consumed = 0;
     for (;;) {
         while (buffer.size() > 0 && !parser.is_header_done()) {
@@ -663,8 +678,9 @@ asio::awaitable<beast::error_code> Server::Impl::read_header(beast::tcp_stream& 
         if (consumed + buffer.size() > opts.header_limit) {
             co_return bh::error::header_limit;
         }
-        auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), kTuple);
-        if (ec) {
+        client.deadline.arm_at(deadline);
+        auto [rec, n] = co_await client.socket.async_read_some(buffer.prepare(4096), kTuple);
+        if (auto ec = client.settle(rec)) {
             co_return ec;
         }
         buffer.commit(n);
@@ -672,7 +688,12 @@ asio::awaitable<beast::error_code> Server::Impl::read_header(beast::tcp_stream& 
 }
 
 asio::awaitable<void> Server::Impl::session(tcp::socket socket, std::size_t slot, IpAddress peer) {
-    beast::tcp_stream stream(std::move(socket));
+    Client client(std::move(socket));
+    {
+        // Responses are first written without waiting (write_response).
+        boost::system::error_code ignored;
+        client.socket.non_blocking(true, ignored);
+    }
     beast::flat_buffer buffer;
     std::list<Conn>::iterator conn;
     {
@@ -680,8 +701,8 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, std::size_t slot
         conns.emplace_back();
         conn = std::prev(conns.end());
         conn->id = next_conn_id++;
-        conn->stream = &stream;
-        conn->ex = stream.get_executor();
+        conn->socket = &client.socket;
+        conn->ex = client.socket.get_executor();
     }
     bool first = true;
     bool peer_done = false;  // the client closed its side: nothing to linger for
@@ -700,9 +721,9 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, std::size_t slot
         // Waiting for the request's first byte: a short timeout on a new
         // connection, the idle timeout between requests.
         if (buffer.size() == 0) {
-            stream.expires_after(first ? opts.first_byte_timeout : opts.idle_timeout);
-            auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), kTuple);
-            if (ec) {
+            client.deadline.arm(first ? opts.first_byte_timeout : opts.idle_timeout);
+            auto [rec, n] = co_await client.socket.async_read_some(buffer.prepare(4096), kTuple);
+            if (auto ec = client.settle(rec)) {
                 peer_done = ec == asio::error::eof;
                 break;
             }
@@ -710,7 +731,7 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, std::size_t slot
         }
         first = false;
         conn->busy.store(true);
-        beast::error_code ec = co_await read_header(stream, buffer, parser);
+        beast::error_code ec = co_await read_header(client, buffer, parser);
         auto started = std::chrono::steady_clock::now();
         Response res;
         bool must_close = false;
@@ -750,7 +771,7 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, std::size_t slot
             }
             Exchange x{parser, req, unmatched};
             try {
-                res = co_await serve(stream, buffer, x);
+                res = co_await serve(client, buffer, x);
             } catch (const std::exception& e) {
                 spdlog::error("request {} {} {} failed: {}", request_id, method, loggable_path(target), e.what());
                 res = problem_response(bh::status::internal_server_error,
@@ -784,7 +805,7 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, std::size_t slot
         if (status >= 500 && status != 503) {
             spdlog::error("request {} {} {} answered {}", request_id, method, loggable_path(target), status);
         }
-        ec = co_await write_response(stream, res);
+        ec = co_await write_response(client, res);
         std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
         metrics.observe(*route_slot, Metrics::method_index(method), status, took.count());
         if (const char* backend = res.body().failed_backend) {
@@ -803,10 +824,10 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, std::size_t slot
         }
     }
     if (linger_before_close && !peer_done && !stopping.load()) {
-        co_await linger(stream);
+        co_await linger(client);
     }
     boost::system::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    client.socket.shutdown(tcp::socket::shutdown_send, ignored);
     std::lock_guard lock(conns_mu);
     conns.erase(conn);
 }
@@ -814,15 +835,21 @@ asio::awaitable<void> Server::Impl::session(tcp::socket socket, std::size_t slot
 // Writes the response; the write timeout is the longest pause without
 // progress, so a large download to a slow client is never cut off while it
 // keeps reading.
-asio::awaitable<beast::error_code> Server::Impl::write_response(beast::tcp_stream& stream, Response& res) {
+asio::awaitable<beast::error_code> Server::Impl::write_response(Client& client, Response& res) {
     if (!res.body().file) {
         std::string wire = serialize_text_response(res, false);
-        std::size_t sent = 0;
+        // Written at once when the socket takes it all (a response fits the
+        // send buffer unless the client stopped reading): no wait, no timer.
+        beast::error_code ec;
+        std::size_t sent = client.socket.write_some(asio::buffer(wire), ec);
+        if (ec && ec != asio::error::would_block) {
+            co_return ec;
+        }
         while (sent < wire.size()) {
-            stream.expires_after(opts.write_timeout);
-            auto [ec, n] =
-                co_await stream.async_write_some(asio::buffer(wire.data() + sent, wire.size() - sent), kTuple);
-            if (ec) {
+            client.deadline.arm(opts.write_timeout);
+            auto [wec, n] =
+                co_await client.socket.async_write_some(asio::buffer(wire.data() + sent, wire.size() - sent), kTuple);
+            if (auto ec = client.settle(wec)) {
                 co_return ec;
             }
             sent += n;
@@ -831,9 +858,9 @@ asio::awaitable<beast::error_code> Server::Impl::write_response(beast::tcp_strea
     }
     bh::serializer<false, TextOrFileBody> sr{res};
     while (!sr.is_done()) {
-        stream.expires_after(opts.write_timeout);
-        auto [ec, n] = co_await bh::async_write_some(stream, sr, kTuple);
-        if (ec) {
+        client.deadline.arm(opts.write_timeout);
+        auto [wec, n] = co_await bh::async_write_some(client.socket, sr, kTuple);
+        if (auto ec = client.settle(wec)) {
             co_return ec;
         }
     }
@@ -844,9 +871,9 @@ asio::awaitable<beast::error_code> Server::Impl::write_response(beast::tcp_strea
 // closes its side, pauses for linger_timeout, or linger_time or linger_bytes
 // run out. Closing with unread bytes in the receive queue makes the kernel
 // send a reset, which can destroy the answer before the client reads it.
-asio::awaitable<void> Server::Impl::linger(beast::tcp_stream& stream) {
+asio::awaitable<void> Server::Impl::linger(Client& client) {
     boost::system::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    client.socket.shutdown(tcp::socket::shutdown_send, ignored);
     auto deadline = std::chrono::steady_clock::now() + opts.linger_time;
     std::uint64_t discarded = 0;
     std::array<char, 16 * 1024> sink;
@@ -855,23 +882,23 @@ asio::awaitable<void> Server::Impl::linger(beast::tcp_stream& stream) {
         if (left <= std::chrono::steady_clock::duration::zero()) {
             break;
         }
-        stream.expires_after(std::min<std::chrono::steady_clock::duration>(left, opts.linger_timeout));
-        auto [ec, n] = co_await stream.async_read_some(asio::buffer(sink), kTuple);
-        if (ec) {
+        client.deadline.arm(std::min<std::chrono::steady_clock::duration>(left, opts.linger_timeout));
+        auto [rec, n] = co_await client.socket.async_read_some(asio::buffer(sink), kTuple);
+        if (client.settle(rec)) {
             break;
         }
         discarded += n;
     }
 }
 
-asio::awaitable<beast::error_code> Server::Impl::send_continue(beast::tcp_stream& stream, const RequestHeader& h) {
+asio::awaitable<beast::error_code> Server::Impl::send_continue(Client& client, const RequestHeader& h) {
     if (!beast::iequals(h[bh::field::expect], "100-continue")) {
         co_return beast::error_code{};
     }
     static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-    stream.expires_after(opts.write_timeout);
-    auto [ec, n] = co_await asio::async_write(stream, asio::buffer(kContinue), kTuple);
-    co_return ec;
+    client.deadline.arm(opts.write_timeout);
+    auto [ec, n] = co_await asio::async_write(client.socket, asio::buffer(kContinue), kTuple);
+    co_return client.settle(ec);
 }
 
 // One request whose header is complete: its framing, then the dispatcher's
@@ -879,7 +906,7 @@ asio::awaitable<beast::error_code> Server::Impl::send_continue(beast::tcp_stream
 // then the body read here and the handler run by the dispatcher. An answer
 // given before the body was read closes the connection (with a lingering
 // close), since the body's bytes are still on the wire.
-asio::awaitable<Response> Server::Impl::serve(beast::tcp_stream& stream, beast::flat_buffer& buffer, Exchange& x) {
+asio::awaitable<Response> Server::Impl::serve(Client& client, beast::flat_buffer& buffer, Exchange& x) {
     auto& parser = x.parser;
     x.has_body = parser.chunked() || (parser.content_length() && *parser.content_length() > 0);
     auto early = [&](Response r) {
@@ -913,20 +940,20 @@ asio::awaitable<Response> Server::Impl::serve(beast::tcp_stream& stream, beast::
     x.body_limit = admission.body_limit;
     parser.body_limit(admission.body_limit);
     if (x.has_body) {
-        if (auto ec = co_await send_continue(stream, parser.get()); ec) {
+        if (auto ec = co_await send_continue(client, parser.get()); ec) {
             x.must_close = true;
             co_return problem_response(bh::status::bad_request, "connection failed");
         }
     }
     if (admission.route->options.body == BodyKind::Stream) {
-        attach_body_stream(stream, buffer, x);
+        attach_body_stream(client, buffer, x);
         Response res = co_await dispatcher.handle(admission, x.req);
         if (!parser.is_done()) {
             x.must_close = true;  // the handler answered before the body ended
         }
         co_return res;
     }
-    if (auto r = co_await read_body(stream, buffer, x)) {
+    if (auto r = co_await read_body(client, buffer, x)) {
         co_return std::move(*r);
     }
     co_return co_await dispatcher.handle(admission, x.req);
@@ -935,16 +962,16 @@ asio::awaitable<Response> Server::Impl::serve(beast::tcp_stream& stream, beast::
 // Reads a buffered (JSON) body into the request. It is at most 1 MiB: all of
 // it must arrive within body_timeout, so a client trickling bytes cannot hold
 // its share of the body budget for long.
-asio::awaitable<std::optional<Response>> Server::Impl::read_body(beast::tcp_stream& stream,
+asio::awaitable<std::optional<Response>> Server::Impl::read_body(Client& client,
                                                                  beast::flat_buffer& buffer,
                                                                  Exchange& x) {
     auto& parser = x.parser;
     if (x.has_body) {
         beast::error_code ec = parse_buffered(parser, buffer);
         if (!ec && !parser.is_done()) {
-            stream.expires_after(opts.body_timeout);
-            auto [rec, n] = co_await bh::async_read(stream, buffer, parser, kTuple);
-            ec = rec;
+            client.deadline.arm(opts.body_timeout);
+            auto [rec, n] = co_await bh::async_read(client.socket, buffer, parser, kTuple);
+            ec = client.settle(rec);
         }
         if (ec == bh::error::body_limit) {
             x.must_close = true;
@@ -963,9 +990,9 @@ asio::awaitable<std::optional<Response>> Server::Impl::read_body(beast::tcp_stre
 
 // Stream routes: the handler pulls the body, one chunk at a time; each read
 // may wait at most body_timeout for a byte.
-void Server::Impl::attach_body_stream(beast::tcp_stream& stream, beast::flat_buffer& buffer, Exchange& x) {
+void Server::Impl::attach_body_stream(Client& client, beast::flat_buffer& buffer, Exchange& x) {
     x.req.read_body_chunk =
-        [&stream, &buffer, &parser = x.parser, this](std::string& out) -> asio::awaitable<Result<bool>> {
+        [&client, &buffer, &parser = x.parser, this](std::string& out) -> asio::awaitable<Result<bool>> {
         out.clear();
         while (!parser.is_done()) {
             if (buffer.size() > 0) {
@@ -977,8 +1004,9 @@ void Server::Impl::attach_body_stream(beast::tcp_stream& stream, beast::flat_buf
                     co_return make_error(ErrorCode::InvalidArgument, "the body could not be read: " + ec.message());
                 }
             } else {
-                stream.expires_after(opts.body_timeout);
-                auto [ec, n] = co_await bh::async_read_some(stream, buffer, parser, kTuple);
+                client.deadline.arm(opts.body_timeout);
+                auto [rec, n] = co_await bh::async_read_some(client.socket, buffer, parser, kTuple);
+                const beast::error_code ec = client.settle(rec);
                 if (ec == bh::error::body_limit) {
                     co_return make_error(ErrorCode::PayloadTooLarge, "the body exceeds this endpoint's limit");
                 }

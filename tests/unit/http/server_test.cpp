@@ -13,6 +13,8 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include "support/http_client.hpp"
 #include "support/jwt_mint.hpp"
@@ -38,6 +40,11 @@ protected:
             co_return json_response(bh::status::ok, std::string(kBigBody, 'x'));
         });
         router_.add("GET", "/probe", {.rate_limited = false}, [](Request&) -> asio::awaitable<Response> {
+            co_return json_response(bh::status::ok, std::string("{}"));
+        });
+        router_.add("GET", "/slow", {}, [](Request&) -> asio::awaitable<Response> {
+            asio::steady_timer wait(co_await asio::this_coro::executor, std::chrono::milliseconds(2500));
+            co_await wait.async_wait(asio::use_awaitable);
             co_return json_response(bh::status::ok, std::string("{}"));
         });
         router_.add("GET", "/admin/x", {.access = Access::Admin}, [](Request&) -> asio::awaitable<Response> {
@@ -215,6 +222,20 @@ TEST_F(ServerTest, ANewConnectionThatSendsNothingIsClosedAfterTheFirstByteTimeou
     auto again = used.read_response(5s);
     ASSERT_TRUE(again) << used.error();
     EXPECT_EQ(again->status, 200);
+}
+
+// A timeout bounds a read or a write, never the handler between them: the
+// connection's one deadline (http/connection_deadline) is let go when the
+// read that armed it ends.
+TEST_F(ServerTest, AHandlerMayOutlastTheTimeoutOfTheReadBeforeIt) {
+    start({.first_byte_timeout = 1s, .idle_timeout = 1s});
+    RawConnection conn(port_);
+    ASSERT_TRUE(conn.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n"));
+    auto r = conn.read_response(10s);
+    ASSERT_TRUE(r) << conn.error();
+    EXPECT_EQ(r->status, 200);
+    // And the idle timeout still closes the connection after it.
+    EXPECT_TRUE(conn.wait_closed(5s));
 }
 
 TEST_F(ServerTest, A503FromAFailedBackendIsCountedByBackendWhateverTheRoute) {

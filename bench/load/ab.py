@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""Interleaved A/B of Beacon binaries on one load scenario of run.py.
+
+Each binary serves on its own port (embedded: its own data dir; production:
+its own database in one PostgreSQL, and the one Redis), with run.py's seeded
+catalog, and wrk drives them in turn, --rounds times, so that whatever the
+machine does meanwhile falls on all of them alike. Prints each binary's
+median req/s and its ratio to the first one's. Sequential runs of
+`make bench` on these VMs moved nginx's own rate by 20% from one run to the
+next: only an interleaved comparison tells a few percent apart.
+
+    bench/load/ab.py --mode production --scenario heartbeat base=/path/to/beacon new=build/release/beacon
+"""
+
+import argparse
+import json
+import re
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import run  # bench/load/run.py: scenarios, wrk, Beacon, Service, seeding
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("binaries", nargs="+", metavar="NAME=BINARY")
+    p.add_argument("--mode", choices=("embedded", "production"), default="embedded")
+    p.add_argument("--scenario", choices=sorted(run.SCENARIOS), default="heartbeat")
+    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--duration", type=int, default=8, help="seconds per wrk run")
+    p.add_argument("--connections", type=int, default=64)
+    p.add_argument("--out", type=Path, default=run.ROOT / "bench/results")
+    args = p.parse_args()
+    named = []
+    for item in args.binaries:
+        name, _, binary = item.partition("=")
+        if not binary or not Path(binary).exists():
+            p.error(f"{item}: want NAME=BINARY with an existing binary")
+        named.append((name, Path(binary).resolve()))
+
+    work = Path(tempfile.mkdtemp(prefix="beacon-ab-"))
+    work.chmod(0o711)  # postgres.sh runs the cluster as its own user
+    services, servers = [], []
+    try:
+        pg_url = redis_url = None
+        if args.mode == "production":
+            pg = run.Service("postgres", work)
+            services.append(pg)
+            redis = run.Service("redis", work)
+            services.append(redis)
+            pg_url, redis_url = pg.env["BEACON_TEST_PG_URL"], redis.env["BEACON_TEST_REDIS_URL"]
+        for i, (name, binary) in enumerate(named):
+            url = None
+            if pg_url:
+                db = f"ab_{i}"
+                subprocess.run(["psql", "-X", "-q", pg_url, "-c", f"CREATE DATABASE {db}"], check=True, timeout=60)
+                url = re.sub(r"/[^/?]+(\?|$)", f"/{db}\\1", pg_url, count=1)
+            (work / name).mkdir()
+            b = run.Beacon(binary, work / name, args.mode, url, redis_url)
+            run.seed_catalog(b, work / name)
+            servers.append((name, b))
+        script, path = run.SCENARIOS[args.scenario]
+        for _, b in servers:  # warm-up
+            run.wrk(b.url(path), script, 3, args.connections, 1)
+        rates = {name: [] for name, _ in servers}
+        for r in range(args.rounds):
+            for name, b in servers:
+                res = run.wrk(b.url(path), script, args.duration, args.connections, 1)
+                if sum(res["errors"].values()):
+                    raise RuntimeError(f"{name}: wrk errors {res['errors']}")
+                rates[name].append(res["requests"] / (res["duration_us"] / 1e6))
+            run.log(f"round {r + 1}: " + ", ".join(f"{n} {rates[n][-1]:.0f}" for n in rates))
+        first = statistics.median(rates[named[0][0]])
+        out = {"mode": args.mode, "scenario": args.scenario, "rounds": args.rounds, "duration": args.duration,
+               "binaries": {n: {"binary": str(b), "rps": [round(x) for x in rates[n]],
+                                "median_rps": round(statistics.median(rates[n])),
+                                "vs_first": round(statistics.median(rates[n]) / first, 3)} for n, b in named}}
+        args.out.mkdir(parents=True, exist_ok=True)
+        result = args.out / f"ab-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{args.mode}-{args.scenario}.json"
+        result.write_text(json.dumps(out, indent=2) + "\n")
+        print(json.dumps(out, indent=2))
+        print(f"results: {result}")
+        for n, _ in named:
+            print(f"{args.mode} {args.scenario} {n}: median {out['binaries'][n]['median_rps']} req/s, "
+                  f"{out['binaries'][n]['vs_first']:.3f} x {named[0][0]}")
+    finally:
+        for _, b in servers:
+            b.stop()
+        for s in reversed(services):
+            s.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
