@@ -156,37 +156,17 @@ def table(report, args):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--root", type=Path, default=ROOT / "build/bench-history")
-    p.add_argument("--events", type=int, default=10_000_000)
-    p.add_argument("--actors", type=int, default=1_000_000)
-    p.add_argument("--days", type=int, default=30)
-    p.add_argument("--seed", type=int, default=11)
-    p.add_argument("--kinds", default="sqlite,postgres")
+    measure.add_generated_args(p)
     p.add_argument("--runs", type=int, default=30, help="requests per /dau measurement")
     p.add_argument("--job-runs", type=int, default=3)
     p.add_argument("--depth", type=int, default=100, help="first pages, then cursor pages, per filter")
     p.add_argument("--limit", type=int, default=100)
     p.add_argument("--beacon", type=Path, default=ROOT / "build/release/beacon")
-    p.add_argument("--out", type=Path, default=ROOT / "bench/results")
     args = p.parse_args()
-    tag = f"e{args.events}-a{args.actors}-d{args.days}-s{args.seed}"
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    report = {"started": stamp, "args": {k: str(v) for k, v in vars(args).items()}, "databases": {}}
     work = Path(tempfile.mkdtemp(prefix="beacon-growth-"))
-    if "sqlite" in args.kinds:
-        db = args.root / f"sqlite-{tag}" / "beacon.db"
-        if not db.exists():
-            p.error(f"{db} not found: run make bench-history first")
-        report["databases"]["sqlite"] = measure_one("sqlite", str(db.resolve()), args, work)
-    if "postgres" in args.kinds:
-        state = args.root / f"pg-{tag}"
-        if not (state / "meta.json").exists():
-            p.error(f"{state} not found: run make bench-history first")
-        cluster = measure.PgCluster(state, argparse.Namespace(max_age_days=1e9, regenerate=False))
-        try:
-            report["databases"]["postgres"] = measure_one("postgres", cluster.url, args, work)
-        finally:
-            cluster.stop()
+    report = {"started": stamp, "args": {k: str(v) for k, v in vars(args).items()},
+              "databases": measure.on_generated(p, args, lambda kind, target: measure_one(kind, target, args, work))}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / f"growth-{stamp}.json").write_text(json.dumps(report, indent=2) + "\n")
     md = table(report, args)

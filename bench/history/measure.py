@@ -500,6 +500,40 @@ class PgCluster:
         subprocess.run([self.script, "stop", str(self.state)], timeout=120)
 
 
+def add_generated_args(p):
+    """The options that name the databases --auto generated (storage.py, growth.py)."""
+    p.add_argument("--root", type=Path, default=ROOT / "build/bench-history")
+    p.add_argument("--events", type=int, default=10_000_000)
+    p.add_argument("--actors", type=int, default=1_000_000)
+    p.add_argument("--days", type=int, default=30)
+    p.add_argument("--seed", type=int, default=11)
+    p.add_argument("--kinds", default="sqlite,postgres")
+    p.add_argument("--out", type=Path, default=ROOT / "bench/results")
+
+
+def on_generated(p, args, fn):
+    """fn(kind, target) for each of args.kinds on the generated databases (a
+    SQLite path, or the URL of the PostgreSQL cluster, resumed for fn and
+    stopped after); {kind: what fn returned}."""
+    tag = f"e{args.events}-a{args.actors}-d{args.days}-s{args.seed}"
+    out = {}
+    if "sqlite" in args.kinds:
+        db = args.root / f"sqlite-{tag}" / "beacon.db"
+        if not db.exists():
+            p.error(f"{db} not found: run make bench-history first")
+        out["sqlite"] = fn("sqlite", str(db.resolve()))
+    if "postgres" in args.kinds:
+        state = args.root / f"pg-{tag}"
+        if not (state / "meta.json").exists():
+            p.error(f"{state} not found: run make bench-history first")
+        cluster = PgCluster(state, argparse.Namespace(max_age_days=float("inf"), regenerate=False))
+        try:
+            out["postgres"] = fn("postgres", cluster.url)
+        finally:
+            cluster.stop()
+    return out
+
+
 # ---- report ----------------------------------------------------------------------------
 
 def table(report):

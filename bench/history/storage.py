@@ -123,39 +123,16 @@ def table(kind, rows, json_size, parts, beside, total):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--root", type=Path, default=ROOT / "build/bench-history")
-    p.add_argument("--events", type=int, default=10_000_000)
-    p.add_argument("--actors", type=int, default=1_000_000)
-    p.add_argument("--days", type=int, default=30)
-    p.add_argument("--seed", type=int, default=11)
-    p.add_argument("--kinds", default="sqlite,postgres")
-    p.add_argument("--out", type=Path, default=ROOT / "bench/results")
+    measure.add_generated_args(p)
     args = p.parse_args()
-    tag = f"e{args.events}-a{args.actors}-d{args.days}-s{args.seed}"
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    found = measure.on_generated(p, args, lambda kind, target: (sqlite_storage if kind == "sqlite" else pg_storage)(target))
     report, md = {"started": stamp, "databases": {}}, []
-    if "sqlite" in args.kinds:
-        db = args.root / f"sqlite-{tag}" / "beacon.db"
-        if not db.exists():
-            p.error(f"{db} not found: run make bench-history first")
-        r = sqlite_storage(db)
-        text, log_bytes = table("sqlite", *r)
+    for kind, r in found.items():
+        text, log_bytes = table(kind, *r)
         md.append(text)
-        report["databases"]["sqlite"] = {"rows": r[0], "json_bytes": r[1], "parts": r[2], "beside": r[3],
-                                         "total": r[4], "log_bytes_per_event": log_bytes / r[0]}
-    if "postgres" in args.kinds:
-        state = args.root / f"pg-{tag}"
-        if not (state / "meta.json").exists():
-            p.error(f"{state} not found: run make bench-history first")
-        cluster = measure.PgCluster(state, argparse.Namespace(max_age_days=1e9, regenerate=False))
-        try:
-            r = pg_storage(cluster.url)
-        finally:
-            cluster.stop()
-        text, log_bytes = table("postgres", *r)
-        md.append(text)
-        report["databases"]["postgres"] = {"rows": r[0], "json_bytes": r[1], "parts": r[2], "beside": r[3],
-                                           "total": r[4], "log_bytes_per_event": log_bytes / r[0]}
+        report["databases"][kind] = {"rows": r[0], "json_bytes": r[1], "parts": r[2], "beside": r[3],
+                                     "total": r[4], "log_bytes_per_event": log_bytes / r[0]}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / f"storage-{stamp}.json").write_text(json.dumps(report, indent=2) + "\n")
     body = "\n".join(md)
