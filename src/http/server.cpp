@@ -995,7 +995,13 @@ void Server::Impl::attach_body_stream(Client& client, beast::flat_buffer& buffer
         [&client, &buffer, &parser = x.parser, this](std::string& out) -> asio::awaitable<Result<bool>> {
         out.clear();
         while (!parser.is_done()) {
-            if (buffer.size() > 0) {
+            // What is buffered is parsed first. When it holds only part of
+            // the next element (a chunk-size line cut by the network), it
+            // cannot be parsed until more arrives: read then, or this loop
+            // would spin on it for ever (it did: an I/O thread stuck, its
+            // connections and the drain with it).
+            const std::size_t buffered = buffer.size();
+            if (buffered > 0) {
                 beast::error_code ec = parse_buffered(parser, buffer);
                 if (ec == bh::error::body_limit) {
                     co_return make_error(ErrorCode::PayloadTooLarge, "the body exceeds this endpoint's limit");
@@ -1003,7 +1009,8 @@ void Server::Impl::attach_body_stream(Client& client, beast::flat_buffer& buffer
                 if (ec) {
                     co_return make_error(ErrorCode::InvalidArgument, "the body could not be read: " + ec.message());
                 }
-            } else {
+            }
+            if (buffered == 0 || buffer.size() == buffered) {
                 client.deadline.arm(opts.body_timeout);
                 auto [rec, n] = co_await bh::async_read_some(client.socket, buffer, parser, kTuple);
                 const beast::error_code ec = client.settle(rec);

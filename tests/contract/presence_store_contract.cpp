@@ -364,6 +364,22 @@ TEST_P(PresenceStoreContract, ManyHeartbeatsAtOnceKeepTheirVersions) {
               (Pairs{{299, 1}, {202, 700}, {201, 700}, {200, 699}}));
 }
 
+TEST_P(PresenceStoreContract, AnActorThatMovesTwiceInOneBurstEndsAtItsLastVersion) {
+    beat_at(store(), "u:alice", kT0 + 180s, Platform::Android, 200);
+    const std::vector<telemetry::HeartbeatMark> marks{
+        {"u:alice", kT0 + 180s, Platform::Android, 210},
+        {"u:bob", kT0 + 180s, Platform::Android, 210},
+        {"u:alice", kT0 + 180s, Platform::Android, 200},  // back where it was
+    };
+    auto r = store().record_heartbeats(marks);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(flat(store().count_online_by_version(Platform::Android, kT0)), (Pairs{{210, 1}, {200, 1}}));
+    beat_at(store(), "u:alice", kT0 + 180s, Platform::Android, 220);
+    EXPECT_EQ(flat(store().count_online_by_version(Platform::Android, kT0)), (Pairs{{220, 1}, {210, 1}}))
+        << "the later move takes alice out of 200, where the burst left her";
+    EXPECT_EQ(online(store(), kT0), 2);
+}
+
 TEST_P(PresenceStoreContract, DauEstimateByVersionCountsEachCodeOfTheDay) {
     std::vector<DauMark> batch;
     for (int i = 0; i < 40; ++i) {

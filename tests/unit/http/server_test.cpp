@@ -224,6 +224,25 @@ TEST_F(ServerTest, ANewConnectionThatSendsNothingIsClosedAfterTheFirstByteTimeou
     EXPECT_EQ(again->status, 200);
 }
 
+// A stream route's body whose chunk-size line arrives cut in two: the
+// handler has the first chunk, the buffer holds "1" of "10\r\n", and the next
+// read must wait for the rest, not spin on what cannot be parsed yet.
+TEST_F(ServerTest, AChunkSizeLineCutByTheNetworkIsReadWhole) {
+    start();
+    RawConnection conn(port_);
+    ASSERT_TRUE(conn.send("POST /stream HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n1"));
+    std::this_thread::sleep_for(300ms);
+    ASSERT_TRUE(conn.send("0\r\n0123456789abcdef\r\n0\r\n\r\n"));
+    auto r = conn.read_response(5s);
+    ASSERT_TRUE(r) << conn.error();
+    EXPECT_EQ(r->status, 200);
+    EXPECT_NE(r->body.find("\"bytes\":21"), std::string::npos) << r->body;
+    // The I/O thread is free: the server still answers.
+    RawConnection other(port_);
+    ASSERT_TRUE(other.send("GET /none HTTP/1.1\r\nHost: x\r\n\r\n"));
+    ASSERT_TRUE(other.read_response(5s)) << other.error();
+}
+
 // A timeout bounds a read or a write, never the handler between them: the
 // connection's one deadline (http/connection_deadline) is let go when the
 // read that armed it ends.
