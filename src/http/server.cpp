@@ -1001,25 +1001,20 @@ void Server::Impl::attach_body_stream(Client& client, beast::flat_buffer& buffer
             // would spin on it for ever (it did: an I/O thread stuck, its
             // connections and the drain with it).
             const std::size_t buffered = buffer.size();
-            if (buffered > 0) {
-                beast::error_code ec = parse_buffered(parser, buffer);
-                if (ec == bh::error::body_limit) {
-                    co_return make_error(ErrorCode::PayloadTooLarge, "the body exceeds this endpoint's limit");
-                }
-                if (ec) {
-                    co_return make_error(ErrorCode::InvalidArgument, "the body could not be read: " + ec.message());
-                }
-            }
-            if (buffered == 0 || buffer.size() == buffered) {
+            beast::error_code ec = buffered > 0 ? parse_buffered(parser, buffer) : beast::error_code{};
+            if (!ec && buffer.size() == buffered) {  // nothing buffered, or nothing of it parsed
                 client.deadline.arm(opts.body_timeout);
                 auto [rec, n] = co_await bh::async_read_some(client.socket, buffer, parser, kTuple);
-                const beast::error_code ec = client.settle(rec);
-                if (ec == bh::error::body_limit) {
-                    co_return make_error(ErrorCode::PayloadTooLarge, "the body exceeds this endpoint's limit");
+                ec = client.settle(rec);
+                if (ec == bh::error::need_buffer) {
+                    ec = {};
                 }
-                if (ec && ec != bh::error::need_buffer) {
-                    co_return make_error(ErrorCode::InvalidArgument, "the body could not be read: " + ec.message());
-                }
+            }
+            if (ec == bh::error::body_limit) {
+                co_return make_error(ErrorCode::PayloadTooLarge, "the body exceeds this endpoint's limit");
+            }
+            if (ec) {
+                co_return make_error(ErrorCode::InvalidArgument, "the body could not be read: " + ec.message());
             }
             if (!parser.get().body().empty()) {
                 out.swap(parser.get().body());
