@@ -15,7 +15,7 @@ build_pkgs=(
 # chromium: the console's browser suite (console/tests/browser.test.cjs, headless);
 # fonts-wqy-microhei: CJK glyphs for its Chinese pages and screenshots.
 test_pkgs=(curl python3 postgresql-15 redis-server aapt android-framework-res libplist-utils zip chromium fonts-wqy-microhei)
-bench_pkgs=(nginx-light wrk)
+bench_pkgs=(nginx-light wrk valgrind)  # valgrind: bench/load/instructions.py (callgrind)
 # The source checks: layering (python3), format and tidy (clang 14).
 check_pkgs=(python3 clang-format-14 clang-tidy-14)
 # The libFuzzer harnesses: clang 14 and its runtime (libFuzzer itself), and

@@ -5,7 +5,10 @@ Each binary serves on its own port (embedded: its own data dir; production:
 its own database in one PostgreSQL, and the one Redis), with run.py's seeded
 catalog, and wrk drives them in turn, --rounds times, so that whatever the
 machine does meanwhile falls on all of them alike. Prints each binary's
-median req/s and its ratio to the first one's. Sequential runs of
+median req/s and its ratio to the first one's; in production mode also
+Redis's own CPU per 1000 requests (redis-server's utime + stime from
+/proc around each run; the binaries share the one Redis, so each run's
+figure is its own). Sequential runs of
 `make bench` on these VMs moved nginx's own rate by 20% from one run to the
 next: only an interleaved comparison tells a few percent apart.
 
@@ -14,6 +17,7 @@ next: only an interleaved comparison tells a few percent apart.
 
 import argparse
 import json
+import os
 import re
 import shutil
 import statistics
@@ -23,6 +27,12 @@ import time
 from pathlib import Path
 
 import run  # bench/load/run.py: scenarios, wrk, Beacon, Service, seeding
+
+
+def cpu_seconds(pid):
+    """A process's user + system CPU so far (/proc/<pid>/stat, clock ticks)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main():
@@ -66,27 +76,36 @@ def main():
         script, path = run.SCENARIOS[args.scenario]
         for _, b in servers:  # warm-up
             run.wrk(b.url(path), script, 3, args.connections, 1)
+        redis_pid = int((redis.dir / "redis.pid").read_text()) if args.mode == "production" else None
         rates = {name: [] for name, _ in servers}
+        redis_ms = {name: [] for name, _ in servers}  # Redis CPU ms per 1000 requests
         for r in range(args.rounds):
             for name, b in servers:
+                cpu_before = cpu_seconds(redis_pid) if redis_pid else 0.0
                 res = run.wrk(b.url(path), script, args.duration, args.connections, 1)
                 if sum(res["errors"].values()):
                     raise RuntimeError(f"{name}: wrk errors {res['errors']}")
                 rates[name].append(res["requests"] / (res["duration_us"] / 1e6))
+                if redis_pid:
+                    redis_ms[name].append((cpu_seconds(redis_pid) - cpu_before) * 1e6 / max(1, res["requests"]))
             run.log(f"round {r + 1}: " + ", ".join(f"{n} {rates[n][-1]:.0f}" for n in rates))
         first = statistics.median(rates[named[0][0]])
         out = {"mode": args.mode, "scenario": args.scenario, "rounds": args.rounds, "duration": args.duration,
                "binaries": {n: {"binary": str(b), "rps": [round(x) for x in rates[n]],
                                 "median_rps": round(statistics.median(rates[n])),
-                                "vs_first": round(statistics.median(rates[n]) / first, 3)} for n, b in named}}
+                                "vs_first": round(statistics.median(rates[n]) / first, 3),
+                                **({"redis_cpu_ms_per_1000": round(statistics.median(redis_ms[n]), 2)}
+                                   if redis_ms[n] else {})} for n, b in named}}
         args.out.mkdir(parents=True, exist_ok=True)
         result = args.out / f"ab-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{args.mode}-{args.scenario}.json"
         result.write_text(json.dumps(out, indent=2) + "\n")
         print(json.dumps(out, indent=2))
         print(f"results: {result}")
         for n, _ in named:
-            print(f"{args.mode} {args.scenario} {n}: median {out['binaries'][n]['median_rps']} req/s, "
-                  f"{out['binaries'][n]['vs_first']:.3f} x {named[0][0]}")
+            o = out["binaries"][n]
+            redis_cpu = f", Redis {o['redis_cpu_ms_per_1000']} ms CPU per 1000" if "redis_cpu_ms_per_1000" in o else ""
+            print(f"{args.mode} {args.scenario} {n}: median {o['median_rps']} req/s, "
+                  f"{o['vs_first']:.3f} x {named[0][0]}{redis_cpu}")
     finally:
         for _, b in servers:
             b.stop()

@@ -21,29 +21,75 @@ constexpr std::size_t kPfaddChunk = 4096;
 // with one call for long; and the calls per remove_expired, at most.
 constexpr std::size_t kForgetChunk = 1000;
 constexpr std::size_t kMaxForgetCalls = 100000;
+// Triples per heartbeat script call, at most: its ZADD and HSET unpack two
+// values per actor, within the ~8000 that Lua's unpack takes.
+constexpr std::size_t kMaxHeartbeatBatch = 2000;
 
 // The scripts touch only keys that share KEYS[1]'s hash tag (they build the
 // group keys from it), so on Redis Cluster they stay in its slot.
 //
-// Heartbeats: ARGV = (actor, expiry ms, group) triples, applied in order.
-// The actor's group ("<platform>:<code>" or "<platform>:-") is remembered
-// in the :where hash, so a heartbeat that changes it takes the actor out of
-// its old group's sorted set first: each actor is in exactly one.
+// Heartbeats: ARGV = (actor, expiry ms, group) triples, in order. The
+// actor's group ("<platform>:<code>" or "<platform>:-") is remembered in
+// the :where hash; each actor is in exactly one group's sorted set, and
+// the online count is the sum of the groups' counts (there is no overall
+// set: a second sorted set doubled Redis's work per heartbeat, see
+// docs/PERFORMANCE.md). Only an actor's last triple in a burst counts (its
+// latest heartbeat); an actor whose group changed leaves its old group's
+// set in the same script. One variadic command per key: HMGET of the old
+// groups, ZREM per old group, HSET and SADD for the moves, ZADD per group.
+// Lua's unpack takes at most ~8000 values: record_heartbeats sends at most
+// kMaxHeartbeatBatch triples per call.
 constexpr std::string_view kHeartbeatScript = R"lua(
-local online = KEYS[1]
-local where = online .. ':where'
-for i = 1, #ARGV, 3 do
-  local actor, expiry, group = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-  redis.call('ZADD', online, expiry, actor)
-  local old = redis.call('HGET', where, actor)
-  if old ~= group then
-    if old then redis.call('ZREM', online .. ':v:' .. old, actor) end
-    redis.call('HSET', where, actor, group)
-    redis.call('SADD', online .. ':groups', group)
-  end
-  redis.call('ZADD', online .. ':v:' .. group, expiry, actor)
+local base = KEYS[1]
+local n = #ARGV / 3
+local actors, last = {}, {}
+for i = 1, n do
+  actors[i] = ARGV[3 * i - 2]
+  last[actors[i]] = i
 end
-return #ARGV / 3
+local old = redis.call('HMGET', base .. ':where', unpack(actors))
+local adds, leaves, moved, groups, seen = {}, {}, {}, {}, {}
+for i = 1, n do
+  local actor = actors[i]
+  if last[actor] == i then
+    local group = ARGV[3 * i]
+    if old[i] ~= group then
+      if old[i] then
+        local l = leaves[old[i]] or {}
+        l[#l + 1] = actor
+        leaves[old[i]] = l
+      end
+      moved[#moved + 1] = actor
+      moved[#moved + 1] = group
+      if not seen[group] then
+        seen[group] = true
+        groups[#groups + 1] = group
+      end
+    end
+    local a = adds[group] or {}
+    a[#a + 1] = ARGV[3 * i - 1]
+    a[#a + 1] = actor
+    adds[group] = a
+  end
+end
+for g, l in pairs(leaves) do redis.call('ZREM', base .. ':v:' .. g, unpack(l)) end
+if #moved > 0 then
+  redis.call('HSET', base .. ':where', unpack(moved))
+  redis.call('SADD', base .. ':groups', unpack(groups))
+end
+for g, a in pairs(adds) do redis.call('ZADD', base .. ':v:' .. g, unpack(a)) end
+return n
+)lua";
+
+// ARGV = the exclusive minimum expiry ("(<now ms>"): the online actors,
+// summed over every group.
+constexpr std::string_view kCountOnlineScript = R"lua(
+local base = KEYS[1]
+local n = 0
+for _, g in ipairs(redis.call('SMEMBERS', base .. ':groups')) do
+  n = n + redis.call('ZCOUNT', base .. ':v:' .. g, ARGV[1], '+inf')
+end
+return n
 )lua";
 
 // ARGV = platform, the exclusive minimum expiry ("(<now ms>"): the
@@ -65,23 +111,26 @@ return out
 )lua";
 
 // ARGV = the inclusive maximum expiry (now ms), a limit: forgets at most
-// `limit` expired actors everywhere (the online set, their group, :where),
-// and a group that became empty; returns how many it forgot.
+// `limit` expired actors (from their group's set and :where), takes the
+// groups left empty (by expiry or by moves) out of :groups, and returns how
+// many actors it forgot.
 constexpr std::string_view kForgetScript = R"lua(
-local online = KEYS[1]
-local where = online .. ':where'
-local gone = redis.call('ZRANGEBYSCORE', online, '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
-for _, actor in ipairs(gone) do
-  local g = redis.call('HGET', where, actor)
-  if g then
-    local key = online .. ':v:' .. g
-    redis.call('ZREM', key, actor)
-    if redis.call('ZCARD', key) == 0 then redis.call('SREM', online .. ':groups', g) end
-    redis.call('HDEL', where, actor)
+local base = KEYS[1]
+local limit = tonumber(ARGV[2])
+local gone = 0
+for _, g in ipairs(redis.call('SMEMBERS', base .. ':groups')) do
+  local key = base .. ':v:' .. g
+  if gone < limit then
+    local actors = redis.call('ZRANGEBYSCORE', key, '-inf', ARGV[1], 'LIMIT', 0, limit - gone)
+    if #actors > 0 then
+      redis.call('ZREM', key, unpack(actors))
+      redis.call('HDEL', base .. ':where', unpack(actors))
+      gone = gone + #actors
+    end
   end
-  redis.call('ZREM', online, actor)
+  if redis.call('ZCARD', key) == 0 then redis.call('SREM', base .. ':groups', g) end
 end
-return #gone
+return gone
 )lua";
 
 // KEYS[1] = a day's platform key: its per-version estimates, as (code or
@@ -108,6 +157,11 @@ for _, p in ipairs(ARGV) do
 end
 return 0
 )lua";
+
+bool is_noscript(const redisReply& reply) {
+    constexpr std::string_view kNoScript = "NOSCRIPT";
+    return reply.type == REDIS_REPLY_ERROR && std::string_view(reply.str, reply.len).starts_with(kNoScript);
+}
 
 std::string code_text(std::optional<telemetry::VersionCode> code) {
     return code ? std::to_string(*code) : std::string("-");
@@ -193,8 +247,8 @@ Result<void> validate(const RedisPresenceOptions& o) {
     if (o.key_prefix.empty() || o.key_prefix.find_first_of("{}") != std::string::npos) {
         return bad("key prefix must be non-empty and contain no '{' or '}'");
     }
-    if (o.pool_size == 0 || o.max_heartbeat_batch == 0) {
-        return bad("pool size and heartbeat batch must be at least 1");
+    if (o.pool_size == 0 || o.max_heartbeat_batch == 0 || o.max_heartbeat_batch > kMaxHeartbeatBatch) {
+        return bad("pool size must be at least 1 and the heartbeat batch 1 to " + std::to_string(kMaxHeartbeatBatch));
     }
     if (o.dau_ttl.count() <= 0 || o.dau_drop_lookback_days < 0) {
         return bad("DAU TTL must be positive and the drop lookback non-negative");
@@ -214,6 +268,18 @@ Result<std::unique_ptr<RedisPresence>> RedisPresence::open(RedisEndpoint endpoin
     if (!pinged) {
         return std::move(pinged).error();
     }
+    auto loaded = store->pool_.run(Command{"SCRIPT", "LOAD", kHeartbeatScript});
+    if (!loaded) {
+        return std::move(loaded).error().with_context("loading the heartbeat script");
+    }
+    const redisReply& sha = *loaded->front();
+    if (auto checked = check_reply(sha, "SCRIPT LOAD"); !checked) {
+        return std::move(checked).error().with_context("loading the heartbeat script");
+    }
+    if (sha.type != REDIS_REPLY_STRING) {
+        return make_error(ErrorCode::Unavailable, "loading the heartbeat script: unexpected reply from Redis");
+    }
+    store->heartbeat_sha_.assign(sha.str, sha.len);
     return store;
 }
 
@@ -261,8 +327,13 @@ Result<void> RedisPresence::write_heartbeats(std::span<const telemetry::Heartbea
     texts.reserve(2 * batch.size());  // no reallocation: the command views into it
     Command eval;
     eval.reserve(4 + 3 * batch.size());
-    eval.push_back("EVAL");
-    eval.push_back(kHeartbeatScript);
+    if (heartbeat_sha_.empty()) {
+        eval.push_back("EVAL");
+        eval.push_back(kHeartbeatScript);
+    } else {
+        eval.push_back("EVALSHA");
+        eval.push_back(heartbeat_sha_);
+    }
     eval.push_back("1");
     eval.push_back(online_key_);
     for (const telemetry::HeartbeatMark& mark : batch) {
@@ -274,6 +345,11 @@ Result<void> RedisPresence::write_heartbeats(std::span<const telemetry::Heartbea
     }
     heartbeat_writes_.fetch_add(1, std::memory_order_relaxed);
     auto replies = pool_.run(eval);
+    if (replies && is_noscript(*replies->front())) {  // Redis restarted or flushed its scripts
+        eval[0] = "EVAL";
+        eval[1] = kHeartbeatScript;
+        replies = pool_.run(eval);
+    }
     if (!replies) {
         return std::move(replies).error().with_context("recording heartbeat");
     }
@@ -288,11 +364,11 @@ Result<std::int64_t> RedisPresence::count_online(TimePoint now) {
     // Expiry strictly after now: "(" makes the minimum exclusive.
     std::string min = "(";  // (not "(" + ...: g++ 12 -O3 warns falsely with -Wrestrict)
     min += std::to_string(to_epoch_ms(now));
-    auto replies = pool_.run(Command{"ZCOUNT", online_key_, min, "+inf"});
+    auto replies = pool_.run(Command{"EVAL", kCountOnlineScript, "1", online_key_, min});
     if (!replies) {
         return std::move(replies).error().with_context("counting online actors");
     }
-    auto count = integer_reply(*replies->front(), "ZCOUNT");
+    auto count = integer_reply(*replies->front(), "EVAL count");
     if (!count) {
         return std::move(count).error().with_context("counting online actors");
     }

@@ -35,9 +35,9 @@ struct RedisPresenceOptions {
 //
 // Keys (hash tags let Redis Cluster place them; each command or script
 // touches one slot):
-//   {<prefix>:presence}               sorted set, member = actor, score = expiry epoch ms
-//   {<prefix>:presence}:v:<group>     the same, for the actors whose latest heartbeat
-//                                     is in <group> = "<platform>:<code>" ("-": none)
+//   {<prefix>:presence}:v:<group>     sorted set, member = actor, score = expiry epoch ms,
+//                                     for the actors whose latest heartbeat is in
+//                                     <group> = "<platform>:<code>" ("-": none)
 //   {<prefix>:presence}:where         hash, actor -> its group
 //   {<prefix>:presence}:groups        set of the groups with actors
 //   {<prefix>:dau:YYYY-MM-DD}         HyperLogLog of the day's actors
@@ -46,12 +46,13 @@ struct RedisPresenceOptions {
 //   {<prefix>:dau:YYYY-MM-DD}:<platform>:versions   set of the codes above
 // A day's keys share a slot, so its estimate is one pipelined round trip.
 //
-// Commands: record_heartbeat(s) = one EVAL per batch (ZADD to the online
-// set and to the actor's group, moving it out of its previous group when
-// the group changed); count_online = ZCOUNT (now +inf (removes nothing);
-// count_online_by_version = one EVAL (ZCOUNT of each group of the
-// platform); remove_expired = EVALs that forget up to 1000 expired actors
-// each (online set, group, :where; a group left empty leaves :groups);
+// Commands: record_heartbeat(s) = one EVAL per batch (ZADD to the actor's
+// group, moving it out of its previous group when the group changed; one
+// variadic command per key); count_online = one EVAL (ZCOUNT (now +inf of
+// every group, summed; removes nothing); count_online_by_version = one
+// EVAL (ZCOUNT of each group of the platform); remove_expired = EVALs that
+// forget up to 1000 expired actors each (group, :where; a group left empty
+// leaves :groups);
 // add_to_dau = PFADD + EXPIRE per key (and SADD of the code), one
 // pipeline; estimate_dau = PFCOUNT of the day key and the six platform
 // keys, one pipeline, platforms at zero omitted; estimate_dau_by_version =
@@ -72,10 +73,14 @@ struct RedisPresenceOptions {
 class RedisPresence final : public telemetry::PresenceStore, public HealthProbe {
 public:
     // Validates the options and PINGs once, so a wrong address or password
-    // stops the start. InvalidArgument for bad options, Unavailable otherwise.
+    // stops the start, and loads the heartbeat script (SCRIPT LOAD: a burst
+    // then sends its SHA1, not its text; after a restart or SCRIPT FLUSH the
+    // first call that gets NOSCRIPT sends the text again).
+    // InvalidArgument for bad options, Unavailable otherwise.
     static Result<std::unique_ptr<RedisPresence>> open(RedisEndpoint endpoint, RedisPresenceOptions options = {});
 
-    // No I/O; connects on first use. `options` must be valid (see open()).
+    // No I/O; connects on first use and sends the heartbeat script's text
+    // with every call. `options` must be valid (see open()).
     RedisPresence(RedisEndpoint endpoint, RedisPresenceOptions options);
     ~RedisPresence() override;
     RedisPresence(const RedisPresence&) = delete;
@@ -117,6 +122,7 @@ private:
     const RedisPresenceOptions options_;
     const std::string online_key_;
     const std::string ttl_seconds_;
+    std::string heartbeat_sha_;  // set by open(), before any use; empty: send the text
 
     std::atomic<std::uint64_t> heartbeats_{0};
     std::atomic<std::uint64_t> heartbeat_writes_{0};

@@ -92,17 +92,103 @@ TEST_F(RedisPresenceLive, KeysCarryHashTagsAndDauKeysExpire) {
     ASSERT_TRUE(endpoint.ok());
     auto conn = RedisConnection::connect(*endpoint);
     ASSERT_TRUE(conn.ok()) << conn.error().message;
-    const std::vector<Command> commands{
-        {"TYPE", online}, {"TTL", online}, {"TTL", day}, {"TTL", android}, {"ZSCORE", online, "u:alice"}};
+    // No platform and no version: the actor is in the group "unknown:-".
+    const std::string group = online + ":v:unknown:-";
+    const std::string where = online + ":where";
+    const std::string groups = online + ":groups";
+    const std::vector<Command> commands{{"TYPE", group},
+                                        {"TTL", group},
+                                        {"TTL", day},
+                                        {"TTL", android},
+                                        {"ZSCORE", group, "u:alice"},
+                                        {"EXISTS", online},
+                                        {"HGET", where, "u:alice"},
+                                        {"SISMEMBER", groups, "unknown:-"}};
     auto replies = (*conn)->pipeline(commands);
     ASSERT_TRUE(replies.ok()) << replies.error().message;
     EXPECT_EQ(std::string((*replies)[0]->str, (*replies)[0]->len), "zset");
-    EXPECT_EQ((*replies)[1]->integer, -1) << "the online set itself never expires";
+    EXPECT_EQ((*replies)[1]->integer, -1) << "a group's online set itself never expires";
     constexpr long long kFourDays = 4 * 24 * 3600;
     EXPECT_GT((*replies)[2]->integer, kFourDays - 60);
     EXPECT_LE((*replies)[2]->integer, kFourDays);
     EXPECT_GT((*replies)[3]->integer, kFourDays - 60);
     EXPECT_EQ(std::string((*replies)[4]->str, (*replies)[4]->len), std::to_string(to_epoch_ms(kT0 + 60s)));
+    EXPECT_EQ((*replies)[5]->integer, 0) << "there is no overall online set: the count is the groups' sum";
+    EXPECT_EQ(std::string((*replies)[6]->str, (*replies)[6]->len), "unknown:-");
+    EXPECT_EQ((*replies)[7]->integer, 1);
+}
+
+// Heartbeats send the script's SHA1; after SCRIPT FLUSH (or a restart) the
+// NOSCRIPT reply makes the store send the text again, and nothing is lost.
+TEST_F(RedisPresenceLive, HeartbeatsSurviveAScriptFlush) {
+    auto store = open_redis_presence(url_);
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(store->record_heartbeat("u:before", kT0 + 60s).ok());
+    auto endpoint = parse_redis_url(url_);
+    ASSERT_TRUE(endpoint.ok());
+    auto conn = RedisConnection::connect(*endpoint);
+    ASSERT_TRUE(conn.ok()) << conn.error().message;
+    const std::vector<Command> flush{{"SCRIPT", "FLUSH"}};
+    ASSERT_TRUE((*conn)->pipeline(flush).ok());
+    const auto writes = store->stats().heartbeat_writes;
+    ASSERT_TRUE(store->record_heartbeat("u:after", kT0 + 60s).ok());
+    ASSERT_TRUE(store->record_heartbeat("u:again", kT0 + 60s).ok());
+    EXPECT_EQ(online_or_minus_one(*store, kT0), 3);
+    EXPECT_EQ(store->stats().heartbeat_writes, writes + 2);
+}
+
+// Moves and expiry leave nothing behind: after 2,500 actors spread over
+// five groups (more than one forget call's 1,000), half of them moved to
+// another group in one burst, have all expired, remove_expired forgets each
+// once, and the groups (emptied by moves or by expiry), :groups and :where
+// are gone.
+TEST_F(RedisPresenceLive, ExpiryAfterMovesLeavesNoKeysBehind) {
+    auto store = open_redis_presence(url_);
+    ASSERT_TRUE(store);
+    constexpr int kActors = 2500;
+    std::vector<telemetry::HeartbeatMark> marks;
+    for (int i = 0; i < kActors; ++i) {
+        marks.push_back(telemetry::HeartbeatMark{
+            "i:d" + std::to_string(i), kT0 + Millis{1000 + i}, Platform::Android, telemetry::VersionCode(i % 5)});
+    }
+    ASSERT_TRUE(store->record_heartbeats(marks).ok());
+    std::vector<telemetry::HeartbeatMark> moves;
+    for (int i = 0; i < kActors; i += 2) {
+        moves.push_back(telemetry::HeartbeatMark{"i:d" + std::to_string(i), kT0 + Millis{2000 + i}, Platform::Ios, 7});
+    }
+    ASSERT_TRUE(store->record_heartbeats(moves).ok());
+    EXPECT_EQ(online_or_minus_one(*store, kT0), kActors);
+    auto ios = store->count_online_by_version(Platform::Ios, kT0);
+    ASSERT_TRUE(ios.ok());
+    ASSERT_EQ(ios->size(), 1u);
+    EXPECT_EQ(ios->front().count, kActors / 2);
+
+    auto removed = store->remove_expired(kT0 + 1h);
+    ASSERT_TRUE(removed.ok()) << removed.error().message;
+    EXPECT_EQ(*removed, kActors);
+    EXPECT_EQ(online_or_minus_one(*store, kT0), 0);
+
+    auto endpoint = parse_redis_url(url_);
+    ASSERT_TRUE(endpoint.ok());
+    auto conn = RedisConnection::connect(*endpoint);
+    ASSERT_TRUE(conn.ok()) << conn.error().message;
+    const std::string online = store->online_key();
+    const std::string where = online + ":where";
+    const std::string groups = online + ":groups";
+    std::vector<std::string> group_keys;
+    for (int code = 0; code < 5; ++code) {
+        group_keys.push_back(online + ":v:android:" + std::to_string(code));
+    }
+    group_keys.push_back(online + ":v:ios:7");
+    std::vector<Command> commands{{"EXISTS", where}, {"EXISTS", groups}};
+    for (const std::string& key : group_keys) {
+        commands.push_back(Command{"EXISTS", key});
+    }
+    auto replies = (*conn)->pipeline(commands);
+    ASSERT_TRUE(replies.ok()) << replies.error().message;
+    for (std::size_t i = 0; i < commands.size(); ++i) {
+        EXPECT_EQ((*replies)[i]->integer, 0) << commands[i][1];
+    }
 }
 
 // Many threads beating at once: every call succeeds, each is one ZADD over
