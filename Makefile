@@ -1,6 +1,6 @@
 # The README's commands. Each installs what it needs (tools/install-deps.sh),
 # configures with CMake presets, builds and runs.
-.PHONY: run test bench bench-history bench-health fuzz soak build release debug format check layering check-format tidy tsan clean
+.PHONY: run test bench bench-history bench-scale bench-health fuzz soak build release debug format check layering check-format tidy tsan clean
 
 JOBS ?= $(shell nproc)
 
@@ -39,6 +39,14 @@ bench-history:
 	cmake --preset release >/dev/null
 	cmake --build --preset release -j $(JOBS) --target beacon
 	python3 bench/history/measure.py --auto --events $(EVENTS) --actors $(ACTORS) --days $(DAYS) $(HISTORY_ARGS)
+
+# Costs as data grows (issue 15, bench/history/README.md): bench-history's
+# generation and version queries, then bytes on disk per stored event by
+# index (storage.py) and the jobs, startup and events pages on the same
+# databases (growth.py); results in bench/results/{history,storage,growth}-*.
+bench-scale: bench-history
+	python3 bench/history/storage.py --events $(EVENTS) --actors $(ACTORS) --days $(DAYS)
+	python3 bench/history/growth.py --events $(EVENTS) --actors $(ACTORS) --days $(DAYS)
 
 # Release health of issue 12 (bench/history/README.md): a version and its
 # control with SESSIONS session starts each (default 1 M) in the window,

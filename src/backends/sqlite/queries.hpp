@@ -61,6 +61,13 @@ inline constexpr std::string_view kListFilterFrom = "event_time >= ?";
 inline constexpr std::string_view kListFilterTo = "event_time < ?";
 inline constexpr std::string_view kListFilterBeforeId = "id < ?";
 inline constexpr std::string_view kListEventsTail = " ORDER BY id DESC LIMIT ?";
+// With a time filter the page's ids come first, from the covering time
+// index, and only the page's rows are read: no index yields a time range in
+// id order, so the range is sorted, and sorting ids instead of whole rows
+// took a one-day first page of a 10 M-event log from 261 to 45 ms
+// (docs/PERFORMANCE.md). Used as head, " WHERE ", filters, then this tail.
+inline constexpr std::string_view kListEventIdsHead = " WHERE id IN (SELECT id FROM telemetry_events";
+inline constexpr std::string_view kListEventIdsTail = " ORDER BY id DESC LIMIT ?) ORDER BY id DESC";
 
 // Distinct actors of app_session_start in [?1, ?2): one row (0, NULL, total),
 // then (1, platform, n) and (2, region, n). An actor seen under two platforms

@@ -140,9 +140,14 @@ const std::string& list_sql(unsigned mask) {
                                                              sql::kListFilterFrom,
                                                              sql::kListFilterTo,
                                                              sql::kListFilterBeforeId};
+        constexpr unsigned kTimeFilters = (1u << 3) | (1u << 4);  // from, to
         std::array<std::string, 64> out;
         for (unsigned m = 0; m < out.size(); ++m) {
+            const bool ids_first = (m & kTimeFilters) != 0;
             std::string s(sql::kListEventsHead);
+            if (ids_first) {
+                s.append(sql::kListEventIdsHead);
+            }
             const char* joiner = " WHERE ";
             for (unsigned bit = 0; bit < filters.size(); ++bit) {
                 if ((m & (1u << bit)) != 0) {
@@ -150,7 +155,7 @@ const std::string& list_sql(unsigned mask) {
                     joiner = " AND ";
                 }
             }
-            s.append(sql::kListEventsTail);
+            s.append(ids_first ? sql::kListEventIdsTail : sql::kListEventsTail);
             out[m] = std::move(s);
         }
         return out;
