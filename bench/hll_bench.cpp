@@ -3,7 +3,6 @@
 // route, target > 60k/s on 2 cores) and the online count beside them.
 
 #include <benchmark/benchmark.h>
-#include <malloc.h>
 
 #include <chrono>
 #include <cstdint>
@@ -102,34 +101,5 @@ void BM_PresenceCountOnline(benchmark::State& state) {
 }
 BENCHMARK(BM_PresenceCountOnline);
 
-// Heap bytes per online actor (issue 11: under 80) with state.range(0)
-// actors online, each at a platform and version code (12 codes, as after a
-// few releases): glibc's in-use bytes (mallinfo2) after the heartbeats minus
-// before, divided by the actors; the actor ids' own strings are made first
-// and not counted. The timed part is the per-version online count over them.
-void BM_PresenceMemoryPerActor(benchmark::State& state) {
-    const auto n = static_cast<std::size_t>(state.range(0));
-    const auto t0 = beacon::from_epoch_ms(1'795'600'000'000);
-    std::vector<beacon::telemetry::HeartbeatMark> marks(n);
-    for (std::size_t i = 0; i < n; ++i) {
-        marks[i].actor =
-            "i:" + std::to_string(1'000'000'000'000 + i * 2654435761u);  // 15 characters, as a UUID-less id
-        marks[i].expires_at = t0 + std::chrono::seconds(180);
-        marks[i].platform = i % 3 == 0 ? beacon::telemetry::Platform::Ios : beacon::telemetry::Platform::Android;
-        marks[i].version_code = static_cast<beacon::telemetry::VersionCode>(200 + i % 12);
-    }
-    const std::size_t before = mallinfo2().uordblks;
-    auto store = std::make_unique<MemoryPresence>();
-    for (const auto& m : marks) {
-        (void)store->record_heartbeat(m);
-    }
-    const std::size_t after = mallinfo2().uordblks;
-    for (auto _ : state) {
-        benchmark::DoNotOptimize(store->count_online_by_version(beacon::telemetry::Platform::Android, t0).value());
-    }
-    state.counters["bytes_per_actor"] = static_cast<double>(after - before) / static_cast<double>(n);
-    state.counters["actors"] = static_cast<double>(n);
-}
-BENCHMARK(BM_PresenceMemoryPerActor)->Arg(1'000'000)->Iterations(20)->Unit(benchmark::kMicrosecond);
 
 }  // namespace

@@ -269,9 +269,10 @@ class Beacon:
         self.log.close()
 
 
-def seed_catalog(beacon, work):
-    """200 versions (android and ios, codes 1..100), all on one stored artifact
-    so every offer carries a signed URL; the top ten in staged rollout, one forced."""
+def seed_catalog(beacon, work, codes=100):
+    """2 x codes versions (android and ios, codes 1..codes; 200 by default),
+    all on one stored artifact so every offer carries a signed URL; the top
+    ten in staged rollout, one forced (code codes - 20)."""
     art = work / "artifact.zip"
     with zipfile.ZipFile(art, "w") as z:
         z.writestr("README.txt", "make bench artifact\n")
@@ -279,11 +280,12 @@ def seed_catalog(beacon, work):
                            {"Content-Type": "application/octet-stream", "X-File-Name": "bench.zip"})
     key = up["artifact"]["key"]
     for platform in ("android", "ios"):
-        for code in range(1, 101):
+        for code in range(1, codes + 1):
+            staged = code - (codes - 10)  # 1..10 for the top ten
             body = {"platform": platform, "versionCode": code, "versionName": f"1.{code}.0",
                     "changelog": f"Release {code}: fixes and improvements.", "artifactKey": key,
-                    "rolloutPercent": 100 if code <= 90 else (code - 90) * 10 - 5,
-                    "isForceUpdate": code == 80, "minSupportedVersionCode": 20 if code > 50 else None}
+                    "rolloutPercent": 100 if staged <= 0 else staged * 10 - 5,
+                    "isForceUpdate": code == codes - 20, "minSupportedVersionCode": 20 if code > codes // 2 else None}
             beacon.request("POST", "/admin/versions", body)
 
 
