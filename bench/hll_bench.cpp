@@ -101,5 +101,4 @@ void BM_PresenceCountOnline(benchmark::State& state) {
 }
 BENCHMARK(BM_PresenceCountOnline);
 
-
 }  // namespace
