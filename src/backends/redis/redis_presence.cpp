@@ -5,6 +5,7 @@
 #include <cassert>
 #include <cstdio>
 #include <map>
+#include <unordered_map>
 #include <utility>
 
 #include <hiredis/hiredis.h>
@@ -28,56 +29,55 @@ constexpr std::size_t kMaxHeartbeatBatch = 2000;
 // The scripts touch only keys that share KEYS[1]'s hash tag (they build the
 // group keys from it), so on Redis Cluster they stay in its slot.
 //
-// Heartbeats: ARGV = (actor, expiry ms, group) triples, in order. The
-// actor's group ("<platform>:<code>" or "<platform>:-") is remembered in
-// the :where hash; each actor is in exactly one group's sorted set, and
-// the online count is the sum of the groups' counts (there is no overall
-// set: a second sorted set doubled Redis's work per heartbeat, see
-// docs/PERFORMANCE.md). Only an actor's last triple in a burst counts (its
-// latest heartbeat); an actor whose group changed leaves its old group's
-// set in the same script. One variadic command per key: HMGET of the old
-// groups, ZREM per old group, HSET and SADD for the moves, ZADD per group.
-// Lua's unpack takes at most ~8000 values: record_heartbeats sends at most
-// kMaxHeartbeatBatch triples per call.
+// Heartbeats. The actor's group ("<platform>:<code>" or "<platform>:-") is
+// remembered in the :where hash; each actor is in exactly one group's
+// sorted set, and the online count is the sum of the groups' counts (there
+// is no overall set: a second sorted set doubled Redis's work per
+// heartbeat, see docs/PERFORMANCE.md). An actor whose group changed leaves
+// its old group's set in the same script.
+//
+// ARGV, laid out by write_heartbeats so that the script hands slices of it
+// to Redis and builds no table per heartbeat: n, the n actors (each once:
+// its latest mark in the burst), then per group: the group, m, and m
+// (expiry ms, actor) pairs, the actors in the same order as in the list.
+// Commands: HMGET of the old groups, ZADD per group, and only for the
+// actors that moved ZREM per old group, HSET and SADD. Lua's unpack takes
+// at most ~8000 values: a call carries at most kMaxHeartbeatBatch marks.
 constexpr std::string_view kHeartbeatScript = R"lua(
 local base = KEYS[1]
-local n = #ARGV / 3
-local actors, last = {}, {}
-for i = 1, n do
-  actors[i] = ARGV[3 * i - 2]
-  last[actors[i]] = i
-end
-local old = redis.call('HMGET', base .. ':where', unpack(actors))
-local adds, leaves, moved, groups, seen = {}, {}, {}, {}, {}
-for i = 1, n do
-  local actor = actors[i]
-  if last[actor] == i then
-    local group = ARGV[3 * i]
-    if old[i] ~= group then
-      if old[i] then
-        local l = leaves[old[i]] or {}
+local n = tonumber(ARGV[1])
+local old = redis.call('HMGET', base .. ':where', unpack(ARGV, 2, n + 1))
+local moved, groups, leaves = {}, {}, {}
+local at, done = n + 2, 0
+while at <= #ARGV do
+  local group, m = ARGV[at], tonumber(ARGV[at + 1])
+  local first = at + 2
+  for k = 1, m do
+    local was = old[done + k]
+    if was ~= group then
+      local actor = ARGV[first + 2 * k - 1]
+      if was then
+        local l = leaves[was]
+        if not l then
+          l = {}
+          leaves[was] = l
+        end
         l[#l + 1] = actor
-        leaves[old[i]] = l
       end
       moved[#moved + 1] = actor
       moved[#moved + 1] = group
-      if not seen[group] then
-        seen[group] = true
-        groups[#groups + 1] = group
-      end
+      if groups[#groups] ~= group then groups[#groups + 1] = group end
     end
-    local a = adds[group] or {}
-    a[#a + 1] = ARGV[3 * i - 1]
-    a[#a + 1] = actor
-    adds[group] = a
   end
+  redis.call('ZADD', base .. ':v:' .. group, unpack(ARGV, first, first + 2 * m - 1))
+  done = done + m
+  at = first + 2 * m
 end
 for g, l in pairs(leaves) do redis.call('ZREM', base .. ':v:' .. g, unpack(l)) end
 if #moved > 0 then
   redis.call('HSET', base .. ':where', unpack(moved))
   redis.call('SADD', base .. ':groups', unpack(groups))
 end
-for g, a in pairs(adds) do redis.call('ZADD', base .. ':v:' .. g, unpack(a)) end
 return n
 )lua";
 
@@ -323,10 +323,33 @@ Result<void> RedisPresence::record_heartbeats(std::span<const telemetry::Heartbe
 }
 
 Result<void> RedisPresence::write_heartbeats(std::span<const telemetry::HeartbeatMark> batch) {
+    // Each actor's last mark (the latest heartbeat wins), grouped by group in
+    // the order the groups first appear: the script's layout (above).
+    std::unordered_map<std::string_view, std::size_t> last;
+    last.reserve(batch.size());
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        last[batch[i].actor] = i;
+    }
+    std::vector<std::string> group_names;
+    std::vector<std::vector<std::size_t>> members;
+    std::unordered_map<std::string, std::size_t> group_index;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        if (last[batch[i].actor] != i) {
+            continue;
+        }
+        auto [it, added] = group_index.try_emplace(group_text(batch[i].platform, batch[i].version_code),
+                                                   group_names.size());
+        if (added) {
+            group_names.push_back(it->first);
+            members.emplace_back();
+        }
+        members[it->second].push_back(i);
+    }
+
     std::vector<std::string> texts;
-    texts.reserve(2 * batch.size());  // no reallocation: the command views into it
+    texts.reserve(1 + last.size() + group_names.size());  // no reallocation: the command views into it
     Command eval;
-    eval.reserve(4 + 3 * batch.size());
+    eval.reserve(5 + 3 * last.size() + 2 * group_names.size());
     if (heartbeat_sha_.empty()) {
         eval.push_back("EVAL");
         eval.push_back(kHeartbeatScript);
@@ -336,12 +359,22 @@ Result<void> RedisPresence::write_heartbeats(std::span<const telemetry::Heartbea
     }
     eval.push_back("1");
     eval.push_back(online_key_);
-    for (const telemetry::HeartbeatMark& mark : batch) {
-        eval.push_back(mark.actor);
-        texts.push_back(std::to_string(to_epoch_ms(mark.expires_at)));
+    texts.push_back(std::to_string(last.size()));
+    eval.push_back(texts.back());
+    for (const std::vector<std::size_t>& group : members) {
+        for (std::size_t i : group) {
+            eval.push_back(batch[i].actor);
+        }
+    }
+    for (std::size_t g = 0; g < group_names.size(); ++g) {
+        eval.push_back(group_names[g]);
+        texts.push_back(std::to_string(members[g].size()));
         eval.push_back(texts.back());
-        texts.push_back(group_text(mark.platform, mark.version_code));
-        eval.push_back(texts.back());
+        for (std::size_t i : members[g]) {
+            texts.push_back(std::to_string(to_epoch_ms(batch[i].expires_at)));
+            eval.push_back(texts.back());
+            eval.push_back(batch[i].actor);
+        }
     }
     heartbeat_writes_.fetch_add(1, std::memory_order_relaxed);
     auto replies = pool_.run(eval);
