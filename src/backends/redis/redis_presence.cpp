@@ -337,8 +337,8 @@ Result<void> RedisPresence::write_heartbeats(std::span<const telemetry::Heartbea
         if (last[batch[i].actor] != i) {
             continue;
         }
-        auto [it, added] = group_index.try_emplace(group_text(batch[i].platform, batch[i].version_code),
-                                                   group_names.size());
+        auto [it, added] =
+            group_index.try_emplace(group_text(batch[i].platform, batch[i].version_code), group_names.size());
         if (added) {
             group_names.push_back(it->first);
             members.emplace_back();
