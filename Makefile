@@ -43,12 +43,15 @@ bench-history:
 # Costs as data grows (issue 15, bench/history/README.md): bench-history's
 # generation and version queries, then bytes on disk per stored event by
 # index (storage.py) and the jobs, startup and events pages on the same
-# databases (growth.py); results in bench/results/{history,storage,growth}-*.
-# About 3 minutes once the databases exist; generating them first takes
-# about 6 more (152 s SQLite, 225 s PostgreSQL at the default size).
+# databases (growth.py), and the cleanup job dropping a month on a copy of
+# each (cleanup.py; about 13 GiB of free disk at the default size); results
+# in bench/results/{history,storage,growth,cleanup}-*. About 10 minutes once
+# the databases exist; generating them first takes about 6 more (152 s
+# SQLite, 225 s PostgreSQL at the default size).
 bench-scale: bench-history
 	python3 bench/history/storage.py --events $(EVENTS) --actors $(ACTORS) --days $(DAYS)
 	python3 bench/history/growth.py --events $(EVENTS) --actors $(ACTORS) --days $(DAYS)
+	python3 bench/history/cleanup.py --events $(EVENTS) --actors $(ACTORS) --days $(DAYS)
 
 # Release health of issue 12 (bench/history/README.md): a version and its
 # control with SESSIONS session starts each (default 1 M) in the window,

@@ -331,7 +331,7 @@ def sqlite_rows(path):
 class Beacon:
     """The release binary serving the generated database on a loopback port."""
 
-    def __init__(self, binary, work, sqlite_path=None, database_url=None):
+    def __init__(self, binary, work, sqlite_path=None, database_url=None, extra_args=()):
         self.port = free_port()
         # The measurements come from one loopback address: no per-client rate limit.
         self.env = dict(os.environ, BEACON_JWT_SECRET=SECRET, BEACON_RATE_LIMIT="0")
@@ -342,6 +342,7 @@ class Beacon:
         else:
             data_dir = work / "data"
         self.args = [str(binary), "serve", "--data-dir", str(data_dir), "--listen", f"127.0.0.1:{self.port}"]
+        self.args += list(extra_args)
         if database_url:
             self.args += ["--database-url", database_url]
             # Production refuses to start without the key that signs offers.

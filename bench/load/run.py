@@ -156,20 +156,22 @@ def summarize(runs):
 # ---- processes ------------------------------------------------------------
 
 class Nginx:
-    """nginx answering 204 to everything on one loopback port."""
+    """nginx on one loopback port: by default answering 204 to everything;
+    `location` and `http` (extra directives) make it something else, such as
+    replicas.py's load balancer. Ready when `ready` (path, status) answers."""
 
-    def __init__(self, work):
-        self.dir = work / "nginx"
+    def __init__(self, work, name="nginx", location="return 204;", http="", workers="auto", ready=("/", 204)):
+        self.dir = work / name
         self.dir.mkdir()
         self.port = free_port()
         conf = self.dir / "nginx.conf"
         temp = {k: self.dir / k for k in ("body", "proxy", "fastcgi", "uwsgi", "scgi")}
         conf.write_text(f"""
 daemon off;
-worker_processes auto;
+worker_processes {workers};
 pid {self.dir}/nginx.pid;
 error_log {self.dir}/error.log warn;
-events {{ worker_connections 1024; }}
+events {{ worker_connections 4096; }}
 http {{
     access_log off;
     keepalive_requests 100000000;
@@ -179,15 +181,16 @@ http {{
     fastcgi_temp_path {temp['fastcgi']};
     uwsgi_temp_path {temp['uwsgi']};
     scgi_temp_path {temp['scgi']};
+{http}
     server {{
         listen 127.0.0.1:{self.port};
-        location / {{ return 204; }}
+        location / {{ {location} }}
     }}
 }}
 """)
         self.proc = subprocess.Popen(["nginx", "-c", str(conf), "-p", str(self.dir)],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_http(f"http://127.0.0.1:{self.port}/", want=204)
+        wait_http(self.url(ready[0]), want=ready[1])
 
     def url(self, path="/"):
         return f"http://127.0.0.1:{self.port}{path}"
@@ -220,7 +223,7 @@ class Service:
 
 
 class Beacon:
-    def __init__(self, binary, work, mode, database_url=None, redis_url=None):
+    def __init__(self, binary, work, mode, database_url=None, redis_url=None, signing_key=None):
         self.dir = work / f"beacon-{mode}"
         self.dir.mkdir()
         self.port = free_port()
@@ -231,9 +234,10 @@ class Beacon:
         if database_url:
             self.args += ["--database-url", database_url]
             # Production refuses to start without the key that signs offers.
-            key = self.dir / "signing-key.pem"
-            subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519", "-out", str(key)], check=True,
-                           capture_output=True, timeout=30)
+            key = signing_key or self.dir / "signing-key.pem"
+            if not signing_key:
+                subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519", "-out", str(key)], check=True,
+                               capture_output=True, timeout=30)
             self.env["BEACON_SIGNING_KEY_FILE"] = str(key)
         if redis_url:
             self.args += ["--redis-url", redis_url]
