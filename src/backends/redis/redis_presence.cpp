@@ -22,7 +22,7 @@ constexpr std::size_t kPfaddChunk = 4096;
 // with one call for long; and the calls per remove_expired, at most.
 constexpr std::size_t kForgetChunk = 1000;
 constexpr std::size_t kMaxForgetCalls = 100000;
-// Triples per heartbeat script call, at most: its ZADD and HSET unpack two
+// Marks per heartbeat script call, at most: its ZADD and HSET unpack two
 // values per actor, within the ~8000 that Lua's unpack takes.
 constexpr std::size_t kMaxHeartbeatBatch = 2000;
 

@@ -46,7 +46,7 @@ struct RedisPresenceOptions {
 //   {<prefix>:dau:YYYY-MM-DD}:<platform>:versions   set of the codes above
 // A day's keys share a slot, so its estimate is one pipelined round trip.
 //
-// Commands: record_heartbeat(s) = one EVAL per batch (ZADD to the actor's
+// Commands: record_heartbeat(s) = one EVALSHA per batch (ZADD to the actor's
 // group, moving it out of its previous group when the group changed; one
 // variadic command per key); count_online = one EVAL (ZCOUNT (now +inf of
 // every group, summed; removes nothing); count_online_by_version = one
