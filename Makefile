@@ -47,11 +47,17 @@ bench-history:
 # each (cleanup.py; about 13 GiB of free disk at the default size); results
 # in bench/results/{history,storage,growth,cleanup}-*. About 10 minutes once
 # the databases exist; generating them first takes about 6 more (152 s
-# SQLite, 225 s PostgreSQL at the default size).
+# SQLite, 225 s PostgreSQL at the default size). Last, the nightly DAU job on
+# a day of about 1 M session starts: a second history of DAU_DAY_EVENTS
+# events over two days (generated once, about as long again), growth.py
+# --jobs-only on it.
+DAU_DAY_EVENTS ?= 10000000
 bench-scale: bench-history
 	python3 bench/history/storage.py --events $(EVENTS) --actors $(ACTORS) --days $(DAYS)
 	python3 bench/history/growth.py --events $(EVENTS) --actors $(ACTORS) --days $(DAYS)
 	python3 bench/history/cleanup.py --events $(EVENTS) --actors $(ACTORS) --days $(DAYS)
+	python3 bench/history/measure.py --auto --generate-only --events $(DAU_DAY_EVENTS) --actors $(ACTORS) --days 2
+	python3 bench/history/growth.py --jobs-only --events $(DAU_DAY_EVENTS) --actors $(ACTORS) --days 2
 
 # Release health of issue 12 (bench/history/README.md): a version and its
 # control with SESSIONS session starts each (default 1 M) in the window,

@@ -597,6 +597,7 @@ def main():
     p.add_argument("--regenerate", action="store_true")
     p.add_argument("--runs", type=int, default=5)
     p.add_argument("--no-http", action="store_true")
+    p.add_argument("--generate-only", action="store_true", help="with --auto: make the databases, measure nothing")
     p.add_argument("--no-index-variant", dest="sqlite_index_variant", action="store_false",
                    help="skip the SQLite variant that builds (and then drops) a covering session index")
     p.add_argument("--beacon", type=Path, default=ROOT / "build/release/beacon")
@@ -627,6 +628,9 @@ def main():
                 args.root.mkdir(parents=True, exist_ok=True)
                 cluster = PgCluster(args.root / f"pg-{tag}", args)
                 targets.append(("postgres", cluster.url, cluster.meta))
+            if args.generate_only:
+                log("generated: " + ", ".join(str(t) for _, t, _ in targets))
+                return
         else:
             if args.sqlite:
                 targets.append(("sqlite", args.sqlite, None))
