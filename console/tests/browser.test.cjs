@@ -288,7 +288,9 @@ async function main() {
             const text = await conflict.textContent();
             assert(text.includes('changelog') && text.includes('changed elsewhere'), `conflict says: ${text}`);
             await conflict.getByRole('button', { name: en['detail.reapply'] }).click();
-            await page.getByText(en['detail.saved']).waitFor();
+            // exact: as a substring, "Saved." also matches the conflict's own
+            // "Your changes were not saved." and would not wait for the save.
+            await page.getByText(en['detail.saved'], { exact: true }).waitFor();
             const v = (await api('GET', `/admin/versions/${versionId}`)).data;
             assert(v.versionName === '3.1.0-console' && v.changelog === 'changed elsewhere', JSON.stringify(v));
         });
