@@ -69,20 +69,12 @@ inline constexpr std::string_view kListEventsTail = " ORDER BY id DESC LIMIT ?";
 inline constexpr std::string_view kListEventIdsHead = " WHERE id IN (SELECT id FROM telemetry_events";
 inline constexpr std::string_view kListEventIdsTail = " ORDER BY id DESC LIMIT ?) ORDER BY id DESC";
 
-// Distinct actors of app_session_start in [?1, ?2): one row (0, NULL, total),
-// then (1, platform, n) and (2, region, n). An actor seen under two platforms
-// counts once in the total and once under each platform.
-inline constexpr std::string_view kCountSessionActors =
-    "WITH a AS MATERIALIZED ("
-    " SELECT DISTINCT"
-    "  CASE WHEN user_id IS NOT NULL THEN 'u:' || user_id ELSE 'i:' || install_id END AS actor,"
-    "  COALESCE(platform, 'unknown') AS platform,"
-    "  COALESCE(region, 'unknown') AS region"
-    " FROM telemetry_events"
-    " WHERE event_name = 'app_session_start' AND event_time >= ?1 AND event_time < ?2)"
-    " SELECT 0, NULL, COUNT(DISTINCT actor) FROM a"
-    " UNION ALL SELECT 1, platform, COUNT(DISTINCT actor) FROM a GROUP BY platform"
-    " UNION ALL SELECT 2, region, COUNT(DISTINCT actor) FROM a GROUP BY region";
+// The session starts in [?1, ?2), one row each, for telemetry::DayActorTally
+// (the distinct counts are taken in memory: see there). An actor seen under
+// two platforms counts once in the total and once under each platform.
+inline constexpr std::string_view kSessionStartActors =
+    "SELECT user_id, install_id, platform, region FROM telemetry_events"
+    " WHERE event_name = 'app_session_start' AND event_time >= ?1 AND event_time < ?2";
 
 // Retention in slices, each its own short transaction, so appends are not
 // held up behind one huge delete.

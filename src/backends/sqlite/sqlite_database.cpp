@@ -23,6 +23,7 @@
 #include "telemetry/actor_hash.hpp"
 #include "telemetry/adoption_tally.hpp"
 #include "telemetry/counts_json.hpp"
+#include "telemetry/day_actor_tally.hpp"
 
 namespace beacon::backends::sqlite {
 
@@ -492,32 +493,25 @@ Result<DailyCounts> SqliteDatabase::count_session_actors(TimePoint from, TimePoi
     if (!lease) {
         return std::move(lease).error();
     }
-    DailyCounts counts;
+    telemetry::DayActorTally tally;
+    std::string actor;
     auto r = query(
         lease->conn(),
-        sql::kCountSessionActors,
+        sql::kSessionStartActors,
         "counting session actors",
         [&](Statement& s) {
             s.bind(1, to_epoch_ms(from));
             s.bind(2, to_epoch_ms(to));
         },
         [&](Statement& row) {
-            switch (row.int64(0)) {
-                case 0:
-                    counts.total = row.int64(2);
-                    break;
-                case 1:
-                    counts.by_platform.emplace(std::string(row.text(1)), row.int64(2));
-                    break;
-                default:
-                    counts.by_region.emplace(std::string(row.text(1)), row.int64(2));
-                    break;
-            }
+            const bool user = !row.is_null(0);
+            actor.assign(user ? "u:" : "i:").append(row.text(user ? 0 : 1));
+            tally.add(actor, row.is_null(2) ? "" : row.text(2), row.is_null(3) ? "" : row.text(3));
         });
     if (!r) {
         return std::move(r).error();
     }
-    return counts;
+    return tally.finish();
 }
 
 Result<telemetry::LeftBehindCounts> SqliteDatabase::count_left_behind(telemetry::Platform platform,
