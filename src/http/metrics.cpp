@@ -52,7 +52,16 @@ void Metrics::add(const std::string& name, const std::string& labels, std::uint6
     if (f.type.empty()) {
         f.type = "counter";
     }
-    f.values[labels] += n;
+    f.values[labels].fetch_add(n, std::memory_order_relaxed);
+}
+
+std::atomic<std::uint64_t>& Metrics::counter(const std::string& name, const std::string& labels) {
+    std::lock_guard lock(mu_);
+    auto& f = families_[name];
+    if (f.type.empty()) {
+        f.type = "counter";
+    }
+    return f.values[labels];
 }
 
 void Metrics::gauge(const std::string& name, const std::string& help, std::function<double()> read) {
@@ -126,7 +135,8 @@ std::string Metrics::render() {
                 out += fmt::format("# HELP {} {}\n", name, f.help);
             }
             out += fmt::format("# TYPE {} {}\n", name, f.type);
-            for (auto& [labels, v] : f.values) {
+            for (auto& [labels, value] : f.values) {
+                const std::uint64_t v = value.load(std::memory_order_relaxed);
                 out += labels.empty() ? fmt::format("{} {}\n", name, v) : fmt::format("{}{{{}}} {}\n", name, labels, v);
             }
         }

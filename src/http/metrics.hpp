@@ -15,7 +15,8 @@ namespace beacon::http {
 // Prometheus metrics. Request counters and latency histograms live in
 // per-route slots resolved at routing time, so the hot path only does atomic
 // increments; labelled counters that are rarer (events, jobs, backends) go
-// through a small locked map. Thread-safe.
+// through a small locked map, and a hot one (heartbeats) is resolved once
+// with counter(). Thread-safe.
 class Metrics {
 public:
     static constexpr std::array<double, 12> kLatencyBuckets = {
@@ -34,8 +35,11 @@ public:
     RouteSlot& route_slot(const std::string& route);
     void observe(RouteSlot& slot, int method_index, int status, double seconds);
 
-    // A labelled counter, e.g. counter("beacon_events_total", "result", "accepted").
+    // A labelled counter, e.g. add("beacon_events_total", "result=\"accepted\"", n).
     void add(const std::string& name, const std::string& labels, std::uint64_t n = 1);
+    // The same counter for a hot path: resolved once (it shows as 0 from
+    // then on), then a relaxed atomic increment with no lock or lookup.
+    std::atomic<std::uint64_t>& counter(const std::string& name, const std::string& labels);
     // A gauge read at scrape time.
     void gauge(const std::string& name, const std::string& help, std::function<double()> read);
     void describe(const std::string& name, const std::string& type, const std::string& help);
@@ -52,8 +56,8 @@ private:
     struct Family {
         std::string type;
         std::string help;
-        std::map<std::string, std::uint64_t> values;  // by rendered label set
-        std::function<double()> read;                 // gauges
+        std::map<std::string, std::atomic<std::uint64_t>> values;  // by rendered label set; nodes never move
+        std::function<double()> read;                              // gauges
     };
     std::map<std::string, Family> families_;
 };

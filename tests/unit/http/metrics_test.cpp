@@ -137,6 +137,18 @@ TEST(Metrics, LabelledCountersAddUpUnderOneTypeLine) {
     EXPECT_TRUE(has_line(text, "beacon_heartbeats_total 1"));
 }
 
+TEST(Metrics, AResolvedCounterShowsZeroAtOnceAndSharesItsValueWithAdd) {
+    Metrics m;
+    auto& heartbeats = m.counter("beacon_heartbeats_total", "");
+    EXPECT_TRUE(has_line(m.render(), "beacon_heartbeats_total 0"));
+    heartbeats.fetch_add(2);
+    m.add("beacon_heartbeats_total", "");
+    EXPECT_EQ(&m.counter("beacon_heartbeats_total", ""), &heartbeats);
+    const std::string text = m.render();
+    EXPECT_TRUE(has_line(text, "# TYPE beacon_heartbeats_total counter"));
+    EXPECT_TRUE(has_line(text, "beacon_heartbeats_total 3"));
+}
+
 TEST(Metrics, GaugeTypeLineIsAdjacentToItsSample) {
     Metrics m;
     double online = 12;
