@@ -572,8 +572,8 @@ void Server::Impl::shed_one_connection() {
     }
     int fd = ::accept4(acceptor->native_handle(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (fd >= 0) {
-        ::close(fd);
         metrics.add("beacon_http_connections_refused_total", "reason=\"descriptors\"");
+        ::close(fd);
     }
     spare_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
@@ -601,10 +601,12 @@ asio::awaitable<void> Server::Impl::accept_loop() {
             continue;
         }
         if (static_cast<std::size_t>(live_sessions->load()) >= max_connections) {
-            // Over the cap: close this one at once; the open ones keep being served.
+            // Over the cap: close this one at once; the open ones keep being
+            // served. Counted first: a client that sees the close may ask
+            // /metrics next.
+            metrics.add("beacon_http_connections_refused_total", "reason=\"limit\"");
             boost::system::error_code ignored;
             socket.close(ignored);
-            metrics.add("beacon_http_connections_refused_total", "reason=\"limit\"");
             accept_log.warn("connection refused: " + std::to_string(max_connections) +
                             " connections are open (BEACON_MAX_CONNECTIONS)");
             continue;
@@ -621,9 +623,9 @@ asio::awaitable<void> Server::Impl::accept_loop() {
         } else if (!per_ip.try_open(key)) {
             // One address has its share: close this one at once; its open
             // ones (and everyone else's) keep being served.
+            metrics.add("beacon_http_connections_refused_total", "reason=\"per_ip\"");
             boost::system::error_code ignored;
             socket.close(ignored);
-            metrics.add("beacon_http_connections_refused_total", "reason=\"per_ip\"");
             accept_log.warn("connection refused: " + peer.to_string() + " has " +
                             std::to_string(max_connections_per_ip) +
                             " connections open (BEACON_MAX_CONNECTIONS_PER_IP)");
