@@ -195,6 +195,7 @@ def main():
             manifest = z.read("AndroidManifest.xml")
         plist_xml, plist_bin = plists(tmp)
         write(out, "heartbeat", heartbeats())
+        write(out, "json_body", list(heartbeats()) + [' { "a" : true , "b":null,"c":-12, "d":"x" } ', '{"a":1,"a":2}'])
         write(out, "event_batch", batches())
         write(out, "gzip", gzips())
         write(out, "multipart", multiparts())

@@ -53,12 +53,21 @@ json::object event_json(const telemetry::Event& e) {
     return o;
 }
 
-asio::awaitable<Response> heartbeat(TelemetryApi& api, std::atomic<std::uint64_t>& heartbeats, Request& req) {
+// A flat body (core/flat_json.hpp: what clients send) is read without
+// building a document; anything else goes through Boost.JSON. Same rules.
+Result<telemetry::Heartbeat> read_heartbeat(const Request& req) {
+    if (auto flat = FlatObject::parse(req.body)) {
+        return telemetry::parse_heartbeat(*flat, req.token_user());
+    }
     auto body = parse_json_body(req.body);
     if (!body) {
-        co_return problem_response(body.error());
+        return std::move(body).error();
     }
-    auto hb = telemetry::parse_heartbeat(*body, req.token_user());
+    return telemetry::parse_heartbeat(*body, req.token_user());
+}
+
+asio::awaitable<Response> heartbeat(TelemetryApi& api, std::atomic<std::uint64_t>& heartbeats, Request& req) {
+    auto hb = read_heartbeat(req);
     if (!hb) {
         co_return problem_response(hb.error());
     }

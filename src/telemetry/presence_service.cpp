@@ -11,30 +11,71 @@ namespace {
 
 namespace json = boost::json;
 
-// Reads an optional string field; nullopt when absent or null. Sets `bad` when
-// the field is present with another type.
-std::optional<std::string_view> opt_string(const json::object& o, std::string_view key, bool& bad) {
-    const json::value* v = o.if_contains(key);
-    if (v == nullptr || v->is_null()) {
-        return std::nullopt;
+// The fields of a heartbeat body, read from a Boost.JSON document or from
+// a FlatObject (the fast path), so that both go through one set of rules.
+// string(): nullopt when absent or null; sets `bad` when present with another
+// type. version_code(): false when present (not null) and not a valid code.
+class JsonFields {
+public:
+    explicit JsonFields(const json::object& o) : o_(o) {}
+    std::optional<std::string_view> string(std::string_view key, bool& bad) const {
+        const json::value* v = o_.if_contains(key);
+        if (v == nullptr || v->is_null()) {
+            return std::nullopt;
+        }
+        if (!v->is_string()) {
+            bad = true;
+            return std::nullopt;
+        }
+        return std::string_view(v->get_string());
     }
-    if (!v->is_string()) {
-        bad = true;
-        return std::nullopt;
+    bool version_code(std::string_view key, std::optional<VersionCode>& out) const {
+        const json::value* v = o_.if_contains(key);
+        if (v == nullptr || v->is_null()) {
+            return true;
+        }
+        out = read_version_code(*v);
+        return out.has_value();
     }
-    return std::string_view(v->get_string());
-}
 
-}  // namespace
+private:
+    const json::object& o_;
+};
 
-Result<Heartbeat> parse_heartbeat(const json::value& body, const std::optional<std::string>& token_user) {
-    const json::object* o = body.if_object();
-    if (o == nullptr) {
-        return invalid_field("", "the body must be a JSON object");
+class FlatFields {
+public:
+    explicit FlatFields(const FlatObject& o) : o_(o) {}
+    std::optional<std::string_view> string(std::string_view key, bool& bad) const {
+        const FlatMember* m = o_.find(key);
+        if (m == nullptr || m->kind == FlatMember::Kind::Null) {
+            return std::nullopt;
+        }
+        if (m->kind != FlatMember::Kind::String) {
+            bad = true;
+            return std::nullopt;
+        }
+        return m->text;
     }
+    bool version_code(std::string_view key, std::optional<VersionCode>& out) const {
+        const FlatMember* m = o_.find(key);
+        if (m == nullptr || m->kind == FlatMember::Kind::Null) {
+            return true;
+        }
+        if (m->kind == FlatMember::Kind::Int) {
+            out = read_version_code(json::value(m->number));  // a scalar: no allocation
+        }
+        return out.has_value();
+    }
+
+private:
+    const FlatObject& o_;
+};
+
+template <class Fields>
+Result<Heartbeat> read_heartbeat(const Fields& o, const std::optional<std::string>& token_user) {
     Heartbeat hb;
     bool bad = false;
-    auto install = opt_string(*o, "installId", bad);
+    auto install = o.string("installId", bad);
     if (bad || !install) {
         return invalid_field("installId", bad ? "must be a string" : "is required");
     }
@@ -47,7 +88,7 @@ Result<Heartbeat> parse_heartbeat(const json::value& body, const std::optional<s
         return invalid_field(
             "userId", "the token's sub is the userId and must be 1 to 128 characters without control characters");
     }
-    auto user = opt_string(*o, "userId", bad);
+    auto user = o.string("userId", bad);
     if (bad || (user && !is_valid_user_id(*user))) {
         return invalid_field("userId", "must be a string of 1 to 128 characters without control characters");
     }
@@ -57,7 +98,7 @@ Result<Heartbeat> parse_heartbeat(const json::value& body, const std::optional<s
         hb.user_id = std::string(*user);
     }
 
-    auto platform = opt_string(*o, "platform", bad);
+    auto platform = o.string("platform", bad);
     if (bad) {
         return invalid_field("platform", "must be a string");
     }
@@ -68,7 +109,7 @@ Result<Heartbeat> parse_heartbeat(const json::value& body, const std::optional<s
         }
     }
 
-    auto version = opt_string(*o, "appVersion", bad);
+    auto version = o.string("appVersion", bad);
     if (bad || (version && !is_valid_text(*version, 128))) {
         return invalid_field("appVersion", "must be 1 to 128 characters without control characters");
     }
@@ -76,7 +117,7 @@ Result<Heartbeat> parse_heartbeat(const json::value& body, const std::optional<s
         hb.app_version = std::string(*version);
     }
 
-    auto region = opt_string(*o, "region", bad);
+    auto region = o.string("region", bad);
     if (bad) {
         return invalid_field("region", "must be a string");
     }
@@ -87,13 +128,24 @@ Result<Heartbeat> parse_heartbeat(const json::value& body, const std::optional<s
         }
     }
 
-    if (const json::value* code = o->if_contains("versionCode"); code != nullptr && !code->is_null()) {
-        hb.version_code = read_version_code(*code);
-        if (!hb.version_code) {
-            return invalid_field("versionCode", std::string(kVersionCodeRule));
-        }
+    if (!o.version_code("versionCode", hb.version_code)) {
+        return invalid_field("versionCode", std::string(kVersionCodeRule));
     }
     return hb;
+}
+
+}  // namespace
+
+Result<Heartbeat> parse_heartbeat(const json::value& body, const std::optional<std::string>& token_user) {
+    const json::object* o = body.if_object();
+    if (o == nullptr) {
+        return invalid_field("", "the body must be a JSON object");
+    }
+    return read_heartbeat(JsonFields(*o), token_user);
+}
+
+Result<Heartbeat> parse_heartbeat(const FlatObject& body, const std::optional<std::string>& token_user) {
+    return read_heartbeat(FlatFields(body), token_user);
 }
 
 PresenceService::PresenceService(PresenceStore& store,

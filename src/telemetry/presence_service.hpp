@@ -11,6 +11,7 @@
 #include <boost/json/value.hpp>
 
 #include "core/clock.hpp"
+#include "core/flat_json.hpp"
 #include "core/result.hpp"
 #include "telemetry/heartbeat_batcher.hpp"
 #include "telemetry/presence_store.hpp"
@@ -32,6 +33,8 @@ struct Heartbeat {
 // "appVersion"?, "region"?, "versionCode"?}); `token_user` overrides userId.
 // InvalidArgument names the field.
 Result<Heartbeat> parse_heartbeat(const boost::json::value& body, const std::optional<std::string>& token_user);
+// The same rules on a body the flat fast path read (core/flat_json.hpp).
+Result<Heartbeat> parse_heartbeat(const FlatObject& body, const std::optional<std::string>& token_user);
 
 struct OnlineCount {
     std::int64_t online = 0;

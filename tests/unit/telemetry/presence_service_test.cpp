@@ -109,6 +109,58 @@ TEST(Heartbeat, RejectsBadOptionalFieldsNamingThem) {
     EXPECT_EQ(heartbeat_error_field(with("region", json::object{})), "region");
 }
 
+TEST(Heartbeat, TheFlatFastPathAppliesTheSameRulesAsTheDocument) {
+    // Bodies the fast path takes (core/flat_json.hpp): each must give what
+    // the Boost.JSON document gives, accepted or refused, with or without a
+    // token's user.
+    const std::vector<std::string> bodies = {
+        R"({"installId":"i-12345678","userId":"u-1","platform":"Android","appVersion":"2.1.0","region":"cn"})",
+        R"({"installId":"i-12345678","versionCode":310,"extra":true})",
+        R"({"installId":"i-12345678","userId":null,"platform":null,"appVersion":null,"region":null,"versionCode":null})",
+        R"({})",
+        R"({"installId":null})",
+        R"({"installId":12345678})",
+        R"({"installId":"short"})",
+        R"({"installId":"i 12345678"})",
+        R"({"installId":"i-12345678","userId":""})",
+        R"({"installId":"i-12345678","userId":1})",
+        R"({"installId":"i-12345678","platform":"blackberry"})",
+        R"({"installId":"i-12345678","platform":false})",
+        R"({"installId":"i-12345678","appVersion":""})",
+        R"({"installId":"i-12345678","region":"CHN"})",
+        R"({"installId":"i-12345678","region":"c1"})",
+        R"({"installId":"i-12345678","versionCode":-1})",
+        R"({"installId":"i-12345678","versionCode":2147483648})",
+        R"({"installId":"i-12345678","versionCode":2147483647})",
+        R"({"installId":"i-12345678","versionCode":"310"})",
+        R"({"installId":"i-12345678","versionCode":true})",
+    };
+    for (const std::optional<std::string>& token :
+         {std::optional<std::string>(), std::optional<std::string>("u-tok")}) {
+        for (const auto& text : bodies) {
+            SCOPED_TRACE(text);
+            auto flat = FlatObject::parse(text);
+            ASSERT_TRUE(flat.has_value());
+            auto fast = parse_heartbeat(*flat, token);
+            auto full = parse_heartbeat(json::parse(text), token);
+            ASSERT_EQ(fast.ok(), full.ok());
+            if (full.ok()) {
+                EXPECT_EQ(fast->install_id, full->install_id);
+                EXPECT_EQ(fast->user_id, full->user_id);
+                EXPECT_EQ(fast->platform, full->platform);
+                EXPECT_EQ(fast->app_version, full->app_version);
+                EXPECT_EQ(fast->region, full->region);
+                EXPECT_EQ(fast->version_code, full->version_code);
+            } else {
+                EXPECT_EQ(fast.error().code, full.error().code);
+                ASSERT_EQ(fast.error().fields.size(), 1u);
+                EXPECT_EQ(fast.error().fields[0].field, full.error().fields[0].field);
+                EXPECT_EQ(fast.error().fields[0].message, full.error().fields[0].message);
+            }
+        }
+    }
+}
+
 // --- PresenceService -------------------------------------------------------------------
 
 class PresenceServiceTest : public ::testing::Test {
