@@ -354,15 +354,16 @@ def count_events(mode, beacon, pg_url):
 
 def raw_ingest(args, work, backend, pg=None, bare=False):
     runs = []
+    kind = "bare" if bare else "raw"
     for i in range(args.runs):
         env = dict(os.environ, BEACON_JWT_SECRET=SECRET)
         if backend == "sqlite":
-            d = work / f"raw-sqlite-{i}"
+            d = work / f"{kind}-sqlite-{i}"
             subprocess.run([str(args.beacon), "migrate", "--data-dir", str(d)], env=env, check=True,
                            capture_output=True, timeout=60)
             target = str(d / "beacon.db")
         else:
-            db = f"beacon_raw_{os.getpid()}_{i}"
+            db = f"beacon_{kind}_{os.getpid()}_{i}"
             subprocess.run(["psql", "-q", pg, "-c", f"CREATE DATABASE {db}"], check=True,
                            capture_output=True, timeout=60)
             target = pg.rsplit("/", 1)[0] + "/" + db
@@ -372,12 +373,12 @@ def raw_ingest(args, work, backend, pg=None, bare=False):
                               *(["bare"] if bare else [])],
                              capture_output=True, text=True, timeout=900)
         if out.returncode != 0:
-            raise RuntimeError(f"raw {backend} ingest failed: {out.stderr.strip()}")
+            raise RuntimeError(f"{kind} {backend} ingest failed: {out.stderr.strip()}")
         r = json.loads(out.stdout)
         runs.append(r)
-        log(f"{'bare' if bare else 'raw'} {backend} run {i + 1}: {r['rows_per_s']:.0f} rows/s")
+        log(f"{kind} {backend} run {i + 1}: {r['rows_per_s']:.0f} rows/s")
         if backend == "sqlite":
-            shutil.rmtree(work / f"raw-sqlite-{i}", ignore_errors=True)
+            shutil.rmtree(d, ignore_errors=True)
     return {"runs": runs, "rows_per_s": statistics.median(r["rows_per_s"] for r in runs)}
 
 
