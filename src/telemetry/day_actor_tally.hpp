@@ -19,7 +19,7 @@ namespace beacon::telemetry {
 // COUNT(DISTINCT)s, which on SQLite build temporary b-trees of every actor
 // four times: a day of 1 M session starts took 9 s that way (bench/history,
 // growth.py --jobs-only). Exact: actors are kept as their keys, not hashes;
-// memory is one entry per distinct actor and one 8-byte pair per row.
+// memory is one entry per distinct actor and two 8-byte pairs per row.
 class DayActorTally {
 public:
     // One session start. `actor` is the actor's key ("u:" userId or "i:"
