@@ -3,8 +3,11 @@
 // Small text helpers every layer needs (HTTP header values, settings, keys):
 // ASCII only, since what they compare is ASCII by protocol.
 
+#include <cstddef>
+#include <functional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 namespace beacon {
 
@@ -20,5 +23,14 @@ std::string_view trim(std::string_view s);
 bool iequals(std::string_view a, std::string_view b);
 // `s` as XML character data or an attribute value: & < > " escaped.
 std::string xml_escape(std::string_view s);
+
+// A hash map keyed by strings that is looked up with a string_view without
+// building a std::string for the lookup.
+struct StringHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+template <class V>
+using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
 
 }  // namespace beacon

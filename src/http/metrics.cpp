@@ -47,12 +47,7 @@ void Metrics::observe(RouteSlot& slot, int method_index, int status, double seco
 }
 
 void Metrics::add(const std::string& name, const std::string& labels, std::uint64_t n) {
-    std::lock_guard lock(mu_);
-    auto& f = families_[name];
-    if (f.type.empty()) {
-        f.type = "counter";
-    }
-    f.values[labels].fetch_add(n, std::memory_order_relaxed);
+    counter(name, labels).fetch_add(n, std::memory_order_relaxed);
 }
 
 std::atomic<std::uint64_t>& Metrics::counter(const std::string& name, const std::string& labels) {

@@ -3,9 +3,9 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
+#include "core/text.hpp"
 #include "http/metrics.hpp"
 #include "http/request.hpp"
 
@@ -74,16 +74,12 @@ public:
     Match match(std::string_view method, std::string_view path) const;
 
 private:
-    struct PathHash {
-        using is_transparent = void;
-        std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-    };
     Metrics& metrics_;
     std::vector<Route> routes_;
     // Routes without placeholders by pattern (indexes into routes_): the hot
     // client routes are all literal, and a literal match is always the most
     // specific, so they are found without scanning every route.
-    std::unordered_map<std::string, std::vector<std::size_t>, PathHash, std::equal_to<>> literal_;
+    StringMap<std::vector<std::size_t>> literal_;
 };
 
 }  // namespace beacon::http

@@ -5,9 +5,9 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
+#include "core/text.hpp"
 #include "telemetry/event_store.hpp"
 #include "telemetry/model.hpp"
 
@@ -32,17 +32,13 @@ public:
     std::vector<AdoptionCounts> finish();
 
 private:
-    struct Hash {
-        using is_transparent = void;
-        std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-    };
     void close_bucket();
 
     std::span<const TimeRange> buckets_;
     VersionCode code_;
     std::size_t current_ = 0;
     // install id -> seen at the code in this bucket
-    std::unordered_map<std::string, bool, Hash, std::equal_to<>> installs_;
+    StringMap<bool> installs_;
     std::int64_t at_code_ = 0;
     std::vector<AdoptionCounts> out_;
 };

@@ -5,9 +5,9 @@
 #include <map>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
+#include "core/text.hpp"
 #include "telemetry/model.hpp"
 
 namespace beacon::telemetry {
@@ -30,15 +30,11 @@ public:
     DailyCounts finish();
 
 private:
-    struct Hash {
-        using is_transparent = void;
-        std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-    };
     static std::uint32_t group_of(std::vector<std::string>& names, std::string_view name);
     static std::map<std::string, std::int64_t> distinct_per_group(std::vector<std::uint64_t>& pairs,
                                                                   const std::vector<std::string>& names);
 
-    std::unordered_map<std::string, std::uint32_t, Hash, std::equal_to<>> actors_;  // key -> index
+    StringMap<std::uint32_t> actors_;  // key -> index
     std::vector<std::string> platforms_;
     std::vector<std::string> regions_;
     // (group index << 32) | actor index, one per row; sorted and made unique at the end.
